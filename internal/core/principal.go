@@ -1,0 +1,42 @@
+// Package core is Coffer's domain: tenants, users, access keys and the rules
+// about them. Both management dialects and the S3 data plane call it.
+package core
+
+import "context"
+
+// Principal is an authenticated S3 caller.
+type Principal struct {
+	Tenant    string // tenant id; buckets live in its namespace
+	UserID    string
+	UserName  string
+	AccessKey string
+	Root      bool // the tenant's root user: full access in its tenant
+}
+
+// Credential is what the S3 authenticator needs for one access key.
+type Credential struct {
+	Principal
+	Secret string
+}
+
+// CredentialSource resolves an access key. Unknown, inactive or expired keys
+// return an error of kind errs.InvalidAccessKeyID.
+type CredentialSource interface {
+	Credential(ctx context.Context, accessKey string) (Credential, error)
+}
+
+// Request is one authorization question: may p perform action (an IAM
+// action name such as "s3:GetObject") on bucket/key?
+type Request struct {
+	Principal Principal
+	Action    string
+	Bucket    string
+	Key       string
+	SourceIP  string
+}
+
+// Authorizer answers authorization questions; nil error means allowed, an
+// errs.AccessDenied error means denied.
+type Authorizer interface {
+	Authorize(ctx context.Context, r Request) error
+}

@@ -1,0 +1,164 @@
+// Package errs is Coffer's one error vocabulary. The core and the storage
+// layers return *Error values (or wrap them); each protocol adapter (S3,
+// ONTAP, Commvault) owns exactly one table that maps a Kind to its dialect.
+// Adapters compare with errors.Is(err, errs.NoSuchKey) — a Kind is itself an
+// error so it can be used as a sentinel — and never match message strings.
+package errs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind names a class of failure, independent of any wire protocol.
+type Kind int
+
+// The kinds. Add new ones at the end; dialect tables key on them.
+const (
+	Internal Kind = iota
+	InvalidArgument
+	NotImplemented
+	AccessDenied
+	NoSuchBucket
+	NoSuchKey
+	NoSuchVersion
+	NoSuchUpload
+	BucketAlreadyOwnedByYou
+	BucketAlreadyExists
+	BucketNotEmpty
+	InvalidBucketName
+	PreconditionFailed
+	NotModified
+	InvalidRange
+	InvalidPart
+	InvalidPartOrder
+	EntityTooSmall
+	EntityTooLarge
+	BadDigest
+	InvalidDigest
+	MalformedXML
+	KeyTooLong
+	QuotaExceeded
+	Conflict // a concurrent write won (409 ConditionalRequestConflict in S3)
+	NoSuchTagSet
+	InvalidTag
+	MethodNotAllowed
+	InvalidRequest
+	IncompleteBody
+	NotFound      // a management entity (tenant, user, key, group, plan, job…)
+	AlreadyExists // a management entity with that name/id exists
+	InvalidAccessKeyID
+	SignatureDoesNotMatch
+	RequestTimeTooSkewed
+	ExpiredToken
+	MissingContentLength
+	InvalidStorageClass
+	NoSuchBucketPolicy
+	MalformedPolicy
+	ServiceDisabled
+	Unauthenticated
+	ContentSHA256Mismatch // x-amz-content-sha256 does not match the body
+	SignatureExpired      // a presigned URL past its expiry
+	numKinds
+)
+
+var kindNames = [...]string{
+	Internal: "Internal", InvalidArgument: "InvalidArgument", NotImplemented: "NotImplemented",
+	AccessDenied: "AccessDenied", NoSuchBucket: "NoSuchBucket", NoSuchKey: "NoSuchKey",
+	NoSuchVersion: "NoSuchVersion", NoSuchUpload: "NoSuchUpload",
+	BucketAlreadyOwnedByYou: "BucketAlreadyOwnedByYou", BucketAlreadyExists: "BucketAlreadyExists",
+	BucketNotEmpty: "BucketNotEmpty", InvalidBucketName: "InvalidBucketName",
+	PreconditionFailed: "PreconditionFailed", NotModified: "NotModified", InvalidRange: "InvalidRange",
+	InvalidPart: "InvalidPart", InvalidPartOrder: "InvalidPartOrder", EntityTooSmall: "EntityTooSmall",
+	EntityTooLarge: "EntityTooLarge", BadDigest: "BadDigest", InvalidDigest: "InvalidDigest",
+	MalformedXML: "MalformedXML", KeyTooLong: "KeyTooLong", QuotaExceeded: "QuotaExceeded",
+	Conflict: "Conflict", NoSuchTagSet: "NoSuchTagSet", InvalidTag: "InvalidTag",
+	MethodNotAllowed: "MethodNotAllowed", InvalidRequest: "InvalidRequest", IncompleteBody: "IncompleteBody",
+	NotFound: "NotFound", AlreadyExists: "AlreadyExists", InvalidAccessKeyID: "InvalidAccessKeyId",
+	SignatureDoesNotMatch: "SignatureDoesNotMatch", RequestTimeTooSkewed: "RequestTimeTooSkewed",
+	ExpiredToken: "ExpiredToken", MissingContentLength: "MissingContentLength",
+	InvalidStorageClass: "InvalidStorageClass", NoSuchBucketPolicy: "NoSuchBucketPolicy",
+	MalformedPolicy: "MalformedPolicy", ServiceDisabled: "ServiceDisabled", Unauthenticated: "Unauthenticated",
+	ContentSHA256Mismatch: "XAmzContentSHA256Mismatch", SignatureExpired: "SignatureExpired",
+}
+
+func (k Kind) String() string {
+	if k >= 0 && int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Error makes a bare Kind usable as a sentinel: errors.Is(err, errs.NoSuchKey).
+func (k Kind) Error() string { return k.String() }
+
+// Error is a failure of a known kind with a human message. Field names the
+// offending input (a header, a JSON field, a query parameter) when known, so
+// dialects that report a "target" can.
+type Error struct {
+	Kind  Kind
+	Msg   string
+	Field string
+	Err   error // optional cause
+}
+
+func (e *Error) Error() string {
+	s := e.Kind.String()
+	if e.Msg != "" {
+		s += ": " + e.Msg
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is reports whether target is this error's Kind (or an *Error of the same Kind).
+func (e *Error) Is(target error) bool {
+	switch t := target.(type) {
+	case Kind:
+		return t == e.Kind
+	case *Error:
+		return t.Kind == e.Kind
+	}
+	return false
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// New returns an *Error of kind k with a formatted message.
+func New(k Kind, format string, args ...any) *Error {
+	return &Error{Kind: k, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Field returns an *Error of kind k that names the offending input.
+func Field(k Kind, field, format string, args ...any) *Error {
+	return &Error{Kind: k, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Wrap attaches kind k to a cause.
+func Wrap(k Kind, err error, format string, args ...any) *Error {
+	return &Error{Kind: k, Err: err, Msg: fmt.Sprintf(format, args...)}
+}
+
+// KindOf returns the Kind of err, or Internal when err carries none.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	var k Kind
+	if errors.As(err, &k) {
+		return k
+	}
+	return Internal
+}
+
+// Message returns the human message of err without the kind prefix, or "" .
+func Message(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Msg
+	}
+	return ""
+}

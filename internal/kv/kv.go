@@ -1,0 +1,92 @@
+// Package kv is Coffer's metadata storage contract: an ordered, transactional
+// key-value store. Every persistent record (tenants, users, keys, buckets,
+// object versions, uploads, usage counters, jobs) lives here.
+//
+// Two implementations pass the same conformance suite (package kvtest):
+// kv/pebble, embedded, the default; and kv/postgres, shared by several nodes.
+//
+// Transactions are serializable. Update runs fn in a read-write transaction
+// and retries it (a bounded number of times) when it conflicts with a
+// concurrent transaction, so fn must be free of side effects outside the Txn
+// (it may run more than once). A transaction that returns from Update without
+// error is durable: it survives a crash or power loss.
+package kv
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrNotFound is returned by Get when a key does not exist.
+var ErrNotFound = errors.New("kv: not found")
+
+// ErrConflict is returned by Update when fn kept conflicting with concurrent
+// transactions after the retry budget was spent.
+var ErrConflict = errors.New("kv: transaction conflict")
+
+// ErrClosed is returned after Close.
+var ErrClosed = errors.New("kv: store closed")
+
+// Store is an ordered transactional key-value store. Keys and values are
+// arbitrary bytes; keys order bytewise.
+type Store interface {
+	// View runs fn in a read-only transaction that sees a consistent state.
+	View(ctx context.Context, fn func(tx Reader) error) error
+	// Update runs fn in a serializable read-write transaction, retrying on
+	// conflict, and returns once the commit is durable.
+	Update(ctx context.Context, fn func(tx Txn) error) error
+	// Close releases the store. Pending Updates fail with ErrClosed.
+	Close() error
+}
+
+// Reader reads inside a transaction. Slices returned by Get and by an
+// Iterator are valid only until the transaction ends (Iterator: until Next);
+// copy them to keep them.
+type Reader interface {
+	// Get returns the value of key or ErrNotFound.
+	Get(key []byte) ([]byte, error)
+	// NewIterator iterates over keys in [start, end) in ascending order. A
+	// nil end means "no upper bound". The caller must Close it.
+	NewIterator(start, end []byte) Iterator
+}
+
+// Txn is a read-write transaction. Its own writes are visible to its reads.
+type Txn interface {
+	Reader
+	Set(key, value []byte) error
+	Delete(key []byte) error
+}
+
+// Iterator walks a key range. Typical use:
+//
+//	it := tx.NewIterator(start, end)
+//	defer it.Close()
+//	for ok := it.First(); ok; ok = it.Next() { ... it.Key(), it.Value() ... }
+//	if err := it.Err(); err != nil { ... }
+type Iterator interface {
+	// First positions at the first key of the range.
+	First() bool
+	// SeekGE positions at the first key >= key (clamped to the range). It is
+	// how listings jump past a common prefix without reading what is under it.
+	SeekGE(key []byte) bool
+	// Next advances; it returns false at the end of the range or on error.
+	Next() bool
+	Valid() bool
+	Key() []byte
+	Value() []byte
+	Err() error
+	Close() error
+}
+
+// PrefixEnd returns the smallest key greater than every key with the given
+// prefix, or nil if there is none (the prefix is all 0xff).
+func PrefixEnd(prefix []byte) []byte {
+	end := append([]byte(nil), prefix...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,335 @@
+package objects
+
+import (
+	"io"
+	"time"
+
+	"coffer/internal/checksum"
+)
+
+// VersioningState is a bucket's versioning configuration. The zero value is
+// "never enabled" (S3 answers an empty VersioningConfiguration).
+type VersioningState string
+
+const (
+	VersioningUnset     VersioningState = ""
+	VersioningEnabled   VersioningState = "Enabled"
+	VersioningSuspended VersioningState = "Suspended"
+)
+
+// NullVersionID is the version id S3 shows for the null version.
+const NullVersionID = "null"
+
+// BucketInfo describes a bucket.
+type BucketInfo struct {
+	Tenant     string
+	Name       string
+	ID         uint64
+	UUID       string
+	Created    time.Time
+	Owner      string // user id of the creator
+	Versioning VersioningState
+	Region     string
+	// QuotaBytes is a hard limit on the logical bytes of every version and
+	// pending part in the bucket; 0 means none.
+	QuotaBytes int64
+	// UsedBytes and Objects are the bucket's usage counters (every version).
+	UsedBytes int64
+	Objects   int64
+}
+
+// CreateBucketInput creates a bucket in a tenant.
+type CreateBucketInput struct {
+	Tenant     string
+	Name       string
+	Owner      string
+	Region     string
+	Versioning VersioningState
+	QuotaBytes int64
+}
+
+// ListBucketsInput pages through a tenant's buckets in name order.
+type ListBucketsInput struct {
+	Tenant     string
+	Prefix     string
+	After      string // exclusive start (continuation)
+	MaxBuckets int    // <= 0: all
+	// Filter, when set, keeps only the buckets it returns true for (the
+	// caller's authorization), before paging is applied.
+	Filter func(BucketInfo) bool
+}
+
+// ListBucketsOutput is one page of buckets.
+type ListBucketsOutput struct {
+	Buckets []BucketInfo
+	// Next is the name to pass as After for the next page ("" when done).
+	Next string
+}
+
+// Metadata is the caller-set metadata of an object.
+type Metadata struct {
+	ContentType        string            `json:"ct,omitempty"`
+	ContentEncoding    string            `json:"ce,omitempty"`
+	ContentDisposition string            `json:"cd,omitempty"`
+	ContentLanguage    string            `json:"cl,omitempty"`
+	CacheControl       string            `json:"cc,omitempty"`
+	Expires            string            `json:"ex,omitempty"`
+	User               map[string]string `json:"um,omitempty"` // x-amz-meta-* without the prefix, lower-case names
+	StorageClass       string            `json:"sc,omitempty"`
+}
+
+// Tag is one object tag.
+type Tag struct {
+	Key   string `json:"k"`
+	Value string `json:"v"`
+}
+
+// Conditions are HTTP preconditions on the current object (GET/HEAD/COPY
+// source) or on the object a write would replace (PUT/Complete: only
+// IfMatch and IfNoneMatch, where IfNoneMatch "*" means "must not exist").
+// ETags are compared without quotes; "*" matches any existing object.
+type Conditions struct {
+	IfMatch           string
+	IfNoneMatch       string
+	IfModifiedSince   *time.Time
+	IfUnmodifiedSince *time.Time
+}
+
+// IsZero reports whether no condition is set.
+func (c Conditions) IsZero() bool {
+	return c.IfMatch == "" && c.IfNoneMatch == "" && c.IfModifiedSince == nil && c.IfUnmodifiedSince == nil
+}
+
+// PartInfo describes one part of a multipart upload or multipart object.
+type PartInfo struct {
+	Number       int            `json:"n"`
+	Size         int64          `json:"s"`
+	ETag         string         `json:"e"` // hex MD5, no quotes
+	LastModified time.Time      `json:"m"`
+	Checksum     checksum.Value `json:"c,omitempty"`
+}
+
+// ObjectInfo describes one object version (or delete marker).
+type ObjectInfo struct {
+	Bucket       string
+	Key          string
+	VersionID    string // "null" for the null version
+	IsLatest     bool
+	DeleteMarker bool
+	Size         int64
+	ETag         string // no quotes; "hex" or "hex-N" for multipart
+	LastModified time.Time
+	Meta         Metadata
+	Tags         []Tag
+	Checksum     checksum.Value
+	// Parts is set for objects completed from a multipart upload.
+	Parts []PartInfo
+	Owner string
+}
+
+// ByteRange is a parsed HTTP Range: bytes=Start-End, bytes=Start-, or
+// bytes=-Suffix. The object layer resolves it against the object's size.
+type ByteRange struct {
+	Start, End int64 // End < 0: to the end
+	Suffix     int64 // > 0: the last Suffix bytes; Start/End unused
+}
+
+// PutInput stores one object from a body.
+type PutInput struct {
+	Tenant, Bucket, Key string
+	// Body yields exactly the object's bytes; a verification failure surfaces
+	// as a Read error, which aborts the write.
+	Body *checksum.Reader
+	// Size is the expected length (Content-Length or the decoded length), or -1.
+	Size int64
+	Meta Metadata
+	Tags []Tag
+	Cond Conditions
+}
+
+// GetInput selects an object version and what of it to read.
+type GetInput struct {
+	Tenant, Bucket, Key string
+	VersionID           string // "" = latest
+	PartNumber          int    // > 0: only that part
+	Range               *ByteRange
+	Cond                Conditions
+}
+
+// GetOutput is an object to serve. Body is nil for HEAD.
+type GetOutput struct {
+	Info ObjectInfo
+	// Start and Length are the served byte range (Length == Info.Size and
+	// Start == 0 for a whole object). Partial reports a Range or PartNumber.
+	Start, Length int64
+	Partial       bool
+	// PartsCount is set when the object is multipart.
+	PartsCount int
+	// Body streams the range. Its WriteTo uses sendfile when it can.
+	Body io.ReadCloser
+}
+
+// DeleteInput deletes an object or one version.
+type DeleteInput struct {
+	Tenant, Bucket, Key string
+	VersionID           string
+	// IfMatch, when set, must match the current version's ETag.
+	IfMatch string
+}
+
+// DeleteOutput reports what a delete did.
+type DeleteOutput struct {
+	VersionID    string // the version deleted, or the delete marker created
+	DeleteMarker bool   // a delete marker was created, or the version deleted was one
+}
+
+// CopyInput copies an object version into a new object.
+type CopyInput struct {
+	SrcTenant, SrcBucket, SrcKey, SrcVersionID string
+	SrcCond                                    Conditions
+	Tenant, Bucket, Key                        string
+	// ReplaceMeta takes Meta instead of the source's (MetadataDirective REPLACE).
+	ReplaceMeta bool
+	Meta        Metadata
+	// ReplaceTags takes Tags instead of the source's (TaggingDirective REPLACE).
+	ReplaceTags bool
+	Tags        []Tag
+	// ChecksumAlgorithm, when set, is the checksum to compute for the copy.
+	ChecksumAlgorithm checksum.Algorithm
+	Cond              Conditions
+}
+
+// CopyOutput is the new object and the source version that was read.
+type CopyOutput struct {
+	Info         ObjectInfo
+	SrcVersionID string
+}
+
+// ListInput lists current objects (ListObjects v1 and v2).
+type ListInput struct {
+	Tenant, Bucket string
+	Prefix         string
+	Delimiter      string
+	// After is an exclusive start key (marker, start-after or a decoded
+	// continuation token); listing begins after it.
+	After   string
+	MaxKeys int // 0 lists nothing; the adapter applies S3's default of 1000
+}
+
+// ListOutput is one page of a listing, in key order; CommonPrefixes are
+// interleaved with keys in S3's order and counted against MaxKeys.
+type ListOutput struct {
+	Objects        []ObjectInfo
+	CommonPrefixes []string
+	IsTruncated    bool
+	// NextAfter is the last key or common prefix returned, to resume after.
+	NextAfter string
+}
+
+// ListVersionsInput lists every version and delete marker.
+type ListVersionsInput struct {
+	Tenant, Bucket  string
+	Prefix          string
+	Delimiter       string
+	KeyMarker       string
+	VersionIDMarker string
+	MaxKeys         int
+}
+
+// ListVersionsOutput is one page of versions, keys ascending, each key's
+// versions newest first.
+type ListVersionsOutput struct {
+	Versions            []ObjectInfo // DeleteMarker set for markers
+	CommonPrefixes      []string
+	IsTruncated         bool
+	NextKeyMarker       string
+	NextVersionIDMarker string
+}
+
+// CreateUploadInput starts a multipart upload.
+type CreateUploadInput struct {
+	Tenant, Bucket, Key string
+	Meta                Metadata
+	Tags                []Tag
+	ChecksumAlgorithm   checksum.Algorithm
+	ChecksumType        checksum.Type
+}
+
+// UploadInfo describes a pending multipart upload.
+type UploadInfo struct {
+	Bucket, Key       string
+	UploadID          string
+	Initiated         time.Time
+	Owner             string
+	Meta              Metadata
+	ChecksumAlgorithm checksum.Algorithm
+	ChecksumType      checksum.Type
+}
+
+// UploadPartInput stores one part from a body.
+type UploadPartInput struct {
+	Tenant, Bucket, Key, UploadID string
+	PartNumber                    int
+	Body                          *checksum.Reader
+	Size                          int64
+}
+
+// UploadPartCopyInput stores one part copied from an object (range).
+type UploadPartCopyInput struct {
+	Tenant, Bucket, Key, UploadID              string
+	PartNumber                                 int
+	SrcTenant, SrcBucket, SrcKey, SrcVersionID string
+	SrcCond                                    Conditions
+	SrcRange                                   *ByteRange
+}
+
+// CompletedPart is one entry of CompleteMultipartUpload's body.
+type CompletedPart struct {
+	Number   int
+	ETag     string // quotes allowed
+	Checksum string // base64 of the upload's algorithm, optional
+}
+
+// CompleteInput completes a multipart upload.
+type CompleteInput struct {
+	Tenant, Bucket, Key, UploadID string
+	Parts                         []CompletedPart
+	Cond                          Conditions
+	// FullObjectChecksum is an optional client-supplied full-object checksum
+	// (x-amz-checksum-<alg> on the Complete request) to verify.
+	FullObjectChecksum string
+}
+
+// ListPartsInput pages through an upload's parts.
+type ListPartsInput struct {
+	Tenant, Bucket, Key, UploadID string
+	PartNumberMarker              int
+	MaxParts                      int
+}
+
+// ListPartsOutput is one page of parts.
+type ListPartsOutput struct {
+	Upload               UploadInfo
+	Parts                []PartInfo
+	IsTruncated          bool
+	NextPartNumberMarker int
+}
+
+// ListUploadsInput pages through a bucket's pending uploads.
+type ListUploadsInput struct {
+	Tenant, Bucket string
+	Prefix         string
+	Delimiter      string
+	KeyMarker      string
+	UploadIDMarker string
+	MaxUploads     int
+}
+
+// ListUploadsOutput is one page of uploads, by key then initiation.
+type ListUploadsOutput struct {
+	Uploads            []UploadInfo
+	CommonPrefixes     []string
+	IsTruncated        bool
+	NextKeyMarker      string
+	NextUploadIDMarker string
+}
