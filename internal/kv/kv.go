@@ -50,7 +50,9 @@ type Reader interface {
 	NewIterator(start, end []byte) Iterator
 }
 
-// Txn is a read-write transaction. Its own writes are visible to its reads.
+// Txn is a read-write transaction. Its own writes are visible to its reads
+// (an Iterator sees those made before it was opened). A Txn, like a Reader,
+// is for the goroutine running fn and must not be used after fn returns.
 type Txn interface {
 	Reader
 	Set(key, value []byte) error

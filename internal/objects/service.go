@@ -2,89 +2,167 @@
 // buckets, versions and delete markers, the null version, conditional
 // writes, listings, multipart uploads and quotas. It stores metadata in kv
 // and object data in blob (or inline in the metadata record when small).
+//
+// Durability: a write first makes its data durable (blob.Commit fsyncs the
+// file and its directory), then commits one kv transaction holding the
+// version record, the 'R' reference of each new blob and a 'G' garbage entry
+// for each blob it replaces; the kv commit is durable before the call
+// returns. A crash before the commit leaves an unreferenced blob, which the
+// startup sweep removes; a crash after it leaves garbage entries, which the
+// collector finishes.
 package objects
 
 import (
 	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
 
+	"coffer/internal/blob"
 	"coffer/internal/errs"
+	"coffer/internal/kv"
 )
 
-func notYet(what string) error {
-	return errs.New(errs.NotImplemented, "%s is not implemented yet", what)
+// Options configures the object layer.
+type Options struct {
+	// KV holds the metadata. Required.
+	KV kv.Store
+	// Blobs holds object data. Required.
+	Blobs *blob.Store
+	// InlineMax is the largest object (or part) kept inside its metadata
+	// record instead of a blob file. Default 64 KiB; -1 disables inlining.
+	InlineMax int64
+	// MinPartSize is the smallest size of a multipart part other than the
+	// last. Default 5 MiB (AWS's limit); tests may lower it.
+	MinPartSize int64
+	// MaxParts is the largest part number. Default 10,000.
+	MaxParts int
+	// GCInterval is how often the collector looks for garbage even when no
+	// write signalled any. Default 30 s.
+	GCInterval time.Duration
+	// Logger receives background errors. Default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) withDefaults() Options {
+	out := *o
+	if out.InlineMax == 0 {
+		out.InlineMax = 64 << 10
+	}
+	if out.MinPartSize == 0 {
+		out.MinPartSize = 5 << 20
+	}
+	if out.MaxParts == 0 {
+		out.MaxParts = 10000
+	}
+	if out.GCInterval == 0 {
+		out.GCInterval = 30 * time.Second
+	}
+	if out.Logger == nil {
+		out.Logger = slog.Default()
+	}
+	if out.Now == nil {
+		out.Now = time.Now
+	}
+	return out
+}
+
+// Validate reports every problem with the options at once.
+func (o *Options) Validate() error {
+	var problems []error
+	if o.KV == nil {
+		problems = append(problems, errors.New("objects: Options.KV is required"))
+	}
+	if o.Blobs == nil {
+		problems = append(problems, errors.New("objects: Options.Blobs is required"))
+	}
+	if o.InlineMax > 1<<20 {
+		problems = append(problems, errors.New("objects: InlineMax must be at most 1 MiB"))
+	}
+	if o.MinPartSize < 0 {
+		problems = append(problems, errors.New("objects: MinPartSize must not be negative"))
+	}
+	if o.MaxParts < 0 || o.MaxParts > 10000 {
+		problems = append(problems, errors.New("objects: MaxParts must be within 1..10000"))
+	}
+	return errors.Join(problems...)
 }
 
 // Service is the object layer. It is safe for concurrent use.
-type Service struct{}
+type Service struct {
+	opts  Options
+	kv    kv.Store
+	blobs *blob.Store
+	log   *slog.Logger
 
-func (s *Service) CreateBucket(ctx context.Context, in CreateBucketInput) (BucketInfo, error) {
-	return BucketInfo{}, notYet("CreateBucket")
-}
-func (s *Service) GetBucket(ctx context.Context, tenant, name string) (BucketInfo, error) {
-	return BucketInfo{}, notYet("GetBucket")
-}
-func (s *Service) DeleteBucket(ctx context.Context, tenant, name string) error {
-	return notYet("DeleteBucket")
-}
-func (s *Service) ListBuckets(ctx context.Context, in ListBucketsInput) (ListBucketsOutput, error) {
-	return ListBucketsOutput{}, notYet("ListBuckets")
-}
-func (s *Service) SetVersioning(ctx context.Context, tenant, name string, state VersioningState) error {
-	return notYet("SetVersioning")
-}
-func (s *Service) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error) {
-	return ObjectInfo{}, notYet("PutObject")
-}
-func (s *Service) GetObject(ctx context.Context, in GetInput) (*GetOutput, error) {
-	return nil, notYet("GetObject")
+	lastSeq atomic.Uint64 // the clock's monotonic floor
+
+	gcKick chan struct{}
+	stop   chan struct{}
+	wg     sync.WaitGroup
 }
 
-// HeadObject is GetObject without a body.
-func (s *Service) HeadObject(ctx context.Context, in GetInput) (*GetOutput, error) {
-	return nil, notYet("HeadObject")
-}
-func (s *Service) DeleteObject(ctx context.Context, in DeleteInput) (DeleteOutput, error) {
-	return DeleteOutput{}, notYet("DeleteObject")
-}
-func (s *Service) CopyObject(ctx context.Context, in CopyInput) (CopyOutput, error) {
-	return CopyOutput{}, notYet("CopyObject")
-}
-func (s *Service) ListObjects(ctx context.Context, in ListInput) (ListOutput, error) {
-	return ListOutput{}, notYet("ListObjects")
-}
-func (s *Service) ListObjectVersions(ctx context.Context, in ListVersionsInput) (ListVersionsOutput, error) {
-	return ListVersionsOutput{}, notYet("ListObjectVersions")
+// New opens the object layer and starts its background collector. Call
+// Sweep once at startup, before serving, to remove what a crash left.
+func New(opts Options) (*Service, error) {
+	o := opts.withDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{opts: o, kv: o.KV, blobs: o.Blobs, log: o.Logger,
+		gcKick: make(chan struct{}, 1), stop: make(chan struct{})}
+	s.wg.Add(1)
+	go s.collector()
+	return s, nil
 }
 
-// PutObjectTagging replaces the tags of a version ("" = latest) and returns its version id.
-func (s *Service) PutObjectTagging(ctx context.Context, tenant, bucket, key, versionID string, tags []Tag) (string, error) {
-	return "", notYet("PutObjectTagging")
+// Close stops the background work. It does not close KV or Blobs.
+func (s *Service) Close() error {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	s.wg.Wait()
+	return nil
 }
 
-// GetObjectTagging returns the tags of a version and its version id.
-func (s *Service) GetObjectTagging(ctx context.Context, tenant, bucket, key, versionID string) ([]Tag, string, error) {
-	return nil, "", notYet("GetObjectTagging")
-}
-func (s *Service) CreateMultipartUpload(ctx context.Context, in CreateUploadInput) (UploadInfo, error) {
-	return UploadInfo{}, notYet("CreateMultipartUpload")
-}
-func (s *Service) UploadPart(ctx context.Context, in UploadPartInput) (PartInfo, error) {
-	return PartInfo{}, notYet("UploadPart")
+// nextSeq returns a strictly increasing timestamp (Unix nanoseconds) that is
+// also greater than floor, so a key's versions are ordered even when the
+// wall clock steps back or another node's clock is ahead.
+func (s *Service) nextSeq(floor uint64) uint64 {
+	now := uint64(s.opts.Now().UnixNano())
+	for {
+		last := s.lastSeq.Load()
+		next := max(now, last+1, floor+1)
+		if s.lastSeq.CompareAndSwap(last, next) {
+			return next
+		}
+	}
 }
 
-// UploadPartCopy returns the new part and the source version read.
-func (s *Service) UploadPartCopy(ctx context.Context, in UploadPartCopyInput) (PartInfo, string, error) {
-	return PartInfo{}, "", notYet("UploadPartCopy")
+func internal(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if errors.Is(err, kv.ErrConflict) {
+		return errs.Wrap(errs.Conflict, err, "%s: too many concurrent writers, try again", what)
+	}
+	return errs.Wrap(errs.Internal, err, "%s", what)
 }
-func (s *Service) CompleteMultipartUpload(ctx context.Context, in CompleteInput) (ObjectInfo, error) {
-	return ObjectInfo{}, notYet("CompleteMultipartUpload")
+
+func (s *Service) view(ctx context.Context, what string, fn func(tx kv.Reader) error) error {
+	return internal(s.kv.View(ctx, fn), what)
 }
-func (s *Service) AbortMultipartUpload(ctx context.Context, tenant, bucket, key, uploadID string) error {
-	return notYet("AbortMultipartUpload")
-}
-func (s *Service) ListParts(ctx context.Context, in ListPartsInput) (ListPartsOutput, error) {
-	return ListPartsOutput{}, notYet("ListParts")
-}
-func (s *Service) ListMultipartUploads(ctx context.Context, in ListUploadsInput) (ListUploadsOutput, error) {
-	return ListUploadsOutput{}, notYet("ListMultipartUploads")
+
+func (s *Service) update(ctx context.Context, what string, fn func(tx kv.Txn) error) error {
+	return internal(s.kv.Update(ctx, fn), what)
 }

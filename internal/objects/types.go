@@ -125,6 +125,9 @@ type ObjectInfo struct {
 	// Parts is set for objects completed from a multipart upload.
 	Parts []PartInfo
 	Owner string
+	// Versioned reports that the bucket's versioning is Enabled or
+	// Suspended, so S3 shows version ids (x-amz-version-id, "null").
+	Versioned bool
 }
 
 // ByteRange is a parsed HTTP Range: bytes=Start-End, bytes=Start-, or

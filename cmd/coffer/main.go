@@ -1,0 +1,107 @@
+// Command coffer is Coffer's one binary: `coffer server` runs a node,
+// `coffer version` prints the version.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"coffer/internal/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "server":
+		if err := runServer(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "coffer:", err)
+			os.Exit(1)
+		}
+	case "version", "--version", "-v":
+		fmt.Println("coffer", version)
+	case "help", "-h", "--help":
+		usage()
+	default:
+		fmt.Fprintf(os.Stderr, "coffer: unknown command %q\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `Usage: coffer <command> [flags]
+
+Commands:
+  server    run a Coffer node (S3 on --s3-addr, management on --admin-addr)
+  version   print the version
+
+Run 'coffer server -h' for the server's flags.
+`)
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func runServer(args []string) error {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	var o server.Options
+	fs.StringVar(&o.DataDir, "data-dir", env("COFFER_DATA_DIR", "./coffer-data"), "data directory (env COFFER_DATA_DIR)")
+	fs.StringVar(&o.S3Addr, "s3-addr", env("COFFER_S3_ADDR", "127.0.0.1:9000"), "S3 listen address (env COFFER_S3_ADDR)")
+	fs.StringVar(&o.AdminAddr, "admin-addr", env("COFFER_ADMIN_ADDR", "127.0.0.1:9001"), "management listen address (env COFFER_ADMIN_ADDR)")
+	fs.StringVar(&o.TLSCert, "tls-cert", env("COFFER_TLS_CERT", ""), "TLS certificate file: serve HTTPS (env COFFER_TLS_CERT)")
+	fs.StringVar(&o.TLSKey, "tls-key", env("COFFER_TLS_KEY", ""), "TLS key file (env COFFER_TLS_KEY)")
+	fs.StringVar(&o.Domain, "domain", env("COFFER_DOMAIN", ""), "domain for virtual-hosted-style requests, bucket.DOMAIN (env COFFER_DOMAIN)")
+	fs.StringVar(&o.Region, "region", env("COFFER_REGION", "us-east-1"), "S3 region (env COFFER_REGION)")
+	logLevel := fs.String("log-level", env("COFFER_LOG_LEVEL", "info"), "debug, info, warn or error (env COFFER_LOG_LEVEL)")
+	inline := fs.String("inline-max", env("COFFER_INLINE_MAX", "65536"), "largest object in bytes kept inline in metadata (env COFFER_INLINE_MAX)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	n, err := strconv.ParseInt(*inline, 10, 64)
+	if err != nil {
+		return fmt.Errorf("--inline-max: %w", err)
+	}
+	o.InlineMax = n
+	o.RootAccessKey = os.Getenv("COFFER_ROOT_ACCESS_KEY")
+	o.RootSecretKey = os.Getenv("COFFER_ROOT_SECRET_KEY")
+	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	srv, err := server.Start(ctx, o)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	stop()
+	o.Logger.Info("shutting down")
+	if err := srv.Shutdown(context.Background()); err != nil {
+		return err
+	}
+	o.Logger.Info("stopped")
+	return nil
+}

@@ -1,0 +1,168 @@
+package checksum
+
+import (
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"hash"
+	"io"
+
+	"coffer/internal/errs"
+)
+
+// readerImpl is the Reader's state. Each Read hands the caller's buffer to
+// the two hashes in turn (a fan-out without copies or allocations); the
+// result is settled once, at the source's EOF.
+type readerImpl struct {
+	src interface{ Read([]byte) (int, error) }
+	md  hash.Hash // MD5, always: the ETag
+	cs  hash.Hash // the requested or default checksum
+	alg Algorithm
+	n   int64
+
+	asked   bool
+	verify  bool // the client claimed a checksum (header or trailer)
+	expect  Expect
+	wantMD5 [md5.Size]byte
+	wantSum rawSum // decoded Expect.Value, when one was given
+
+	done   bool
+	err    error // io.EOF or the verification failure, once done
+	gotMD5 [md5.Size]byte
+	gotSum rawSum
+}
+
+func newReader(r interface{ Read([]byte) (int, error) }, e Expect) (*Reader, error) {
+	rd := &Reader{}
+	x := &rd.impl
+	x.src, x.expect = r, e
+	if e.ContentMD5 != "" {
+		raw, ok := decodeContentMD5(e.ContentMD5)
+		if !ok {
+			return nil, errInvalidContentMD5()
+		}
+		x.wantMD5 = raw
+	}
+	switch {
+	case e.Algorithm == None:
+		if e.Value != "" {
+			return nil, errs.New(errs.InvalidRequest, "A checksum value was given without its algorithm.")
+		}
+	case !e.Algorithm.Valid():
+		return nil, errs.New(errs.InvalidRequest, msgUnsupported)
+	default:
+		x.asked = true
+		if e.Value != "" {
+			raw, ok := decodeValue(e.Algorithm, e.Value)
+			if !ok {
+				return nil, errInvalidValue(e.Algorithm, false)
+			}
+			x.wantSum, x.verify = raw, true
+		} else if e.Trailer != nil {
+			x.verify = true
+		}
+	}
+	x.init(e.Algorithm)
+	return rd, nil
+}
+
+// NewComputer wraps r to compute its MD5 and a's checksum (CRC64NVME when a
+// is None or unknown, then Requested is false) without verifying anything:
+// for server-side copies and the like.
+func NewComputer(r io.Reader, a Algorithm) *Reader {
+	rd := &Reader{}
+	rd.impl.src = r
+	if a.Valid() {
+		rd.impl.asked = true
+	} else {
+		a = None
+	}
+	rd.impl.init(a)
+	return rd
+}
+
+func (x *readerImpl) init(a Algorithm) {
+	if a == None {
+		a = CRC64NVME // what S3 stores for objects uploaded without one
+	}
+	x.alg, x.md, x.cs = a, md5.New(), New(a)
+}
+
+func (x *readerImpl) read(p []byte) (int, error) {
+	if x.done {
+		return 0, x.err
+	}
+	n, err := x.src.Read(p)
+	if n > 0 {
+		b := p[:n]
+		x.md.Write(b)
+		x.cs.Write(b)
+		x.n += int64(n)
+	}
+	if err == io.EOF {
+		x.finish()
+		return n, x.err
+	}
+	return n, err
+}
+
+// finish computes the sums and checks them against the client's claims.
+func (x *readerImpl) finish() {
+	x.done, x.err = true, io.EOF
+	x.md.Sum(x.gotMD5[:0])
+	x.cs.Sum(x.gotSum[:0])
+	if x.expect.ContentMD5 != "" && x.gotMD5 != x.wantMD5 {
+		x.err = errs.Field(errs.BadDigest, "Content-MD5",
+			"The Content-MD5 you specified did not match what we received.")
+		return
+	}
+	if !x.verify {
+		return
+	}
+	want := x.wantSum
+	if x.expect.Value == "" { // the value comes in a trailer
+		v := x.expect.Trailer()
+		if v == "" {
+			x.err = errs.Field(errs.InvalidRequest, x.alg.HeaderName(),
+				"The request contained trailing data that was not well-formed or did not conform to our published schema.")
+			return
+		}
+		raw, ok := decodeValue(x.alg, v)
+		if !ok {
+			x.err = errInvalidValue(x.alg, true)
+			return
+		}
+		want = raw
+	}
+	if want != x.gotSum {
+		x.err = errs.Field(errs.BadDigest, x.alg.HeaderName(),
+			"The %s you specified did not match the calculated checksum.", x.alg)
+	}
+}
+
+func (x *readerImpl) size() int64 { return x.n }
+
+func (x *readerImpl) md5() []byte {
+	if !x.done {
+		return x.md.Sum(nil)
+	}
+	return append([]byte(nil), x.gotMD5[:]...)
+}
+
+func (x *readerImpl) checksum() Value {
+	raw := x.gotSum[:x.alg.Size()]
+	if !x.done {
+		var buf rawSum
+		raw = x.cs.Sum(buf[:0])
+	}
+	return Value{Algorithm: x.alg, Base64: base64.StdEncoding.EncodeToString(raw)}
+}
+
+func (x *readerImpl) requested() bool { return x.asked }
+
+// MD5Hex is the body's MD5 in lower-case hex (the ETag of a single-part
+// object, without quotes), valid after EOF.
+func (r *Reader) MD5Hex() string { return hex.EncodeToString(r.MD5()) }
+
+// Algorithm is the algorithm of Checksum: the requested one or CRC64NVME.
+func (r *Reader) Algorithm() Algorithm { return r.impl.alg }

@@ -1,0 +1,145 @@
+package pebble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Options configures a Store. The zero value of every field but Dir is valid.
+type Options struct {
+	// Dir is the database directory (created if missing). Required.
+	Dir string
+	// FS is the filesystem; nil means vfs.Default (the operating system's).
+	// Tests use vfs.NewMem or vfs.NewCrashableMem.
+	FS vfs.FS
+	// CacheSize is the block cache size in bytes. Default 64 MiB.
+	CacheSize int64
+	// MemTableSize is the size of one memtable in bytes. Default 64 MiB.
+	MemTableSize int64
+	// Logger receives Pebble's messages: informational ones at debug level,
+	// errors at error level. nil: informational messages are dropped and
+	// errors go to slog.Default().
+	Logger *slog.Logger
+
+	// Test knobs (zero means the default).
+	maxAttempts   int  // Update attempts before ErrConflict; default 50
+	logEntries    int  // commits retained for conflict checks; default 64k
+	logBytes      int  // their key bytes; default 64 MiB
+	syncUnderLock bool // benchmark baseline: hold the commit lock across the fsync
+}
+
+const (
+	defaultCacheSize    = 64 << 20
+	defaultMemTableSize = 64 << 20
+	defaultMaxAttempts  = 50
+	defaultLogEntries   = 1 << 16
+	defaultLogBytes     = 64 << 20
+)
+
+// Validate reports every problem with the options at once.
+func (o *Options) Validate() error {
+	var problems []error
+	if o.Dir == "" {
+		problems = append(problems, errors.New("kv/pebble: Options.Dir is required"))
+	}
+	if o.CacheSize < 0 {
+		problems = append(problems, fmt.Errorf("kv/pebble: Options.CacheSize %d is negative", o.CacheSize))
+	}
+	if o.MemTableSize != 0 && (o.MemTableSize < 1<<20 || o.MemTableSize >= 4<<30) {
+		problems = append(problems, fmt.Errorf("kv/pebble: Options.MemTableSize %d is outside [1 MiB, 4 GiB)", o.MemTableSize))
+	}
+	return errors.Join(problems...)
+}
+
+func (o *Options) withDefaults() Options {
+	out := *o
+	if out.FS == nil {
+		out.FS = vfs.Default
+	}
+	if out.CacheSize == 0 {
+		out.CacheSize = defaultCacheSize
+	}
+	if out.MemTableSize == 0 {
+		out.MemTableSize = defaultMemTableSize
+	}
+	if out.maxAttempts <= 0 {
+		out.maxAttempts = defaultMaxAttempts
+	}
+	if out.logEntries <= 0 {
+		out.logEntries = defaultLogEntries
+	}
+	if out.logBytes <= 0 {
+		out.logBytes = defaultLogBytes
+	}
+	return out
+}
+
+// pebbleOptions tunes Pebble for a metadata workload: many small point reads
+// and prefix scans, small transactions, sync commits. The caller owns cache
+// and must Unref it after pebble.Open.
+func (o *Options) pebbleOptions(cache *pebble.Cache) *pebble.Options {
+	compactions := min(max(runtime.GOMAXPROCS(0)/2, 1), 4)
+	po := &pebble.Options{
+		FS:                 o.FS,
+		Cache:              cache,
+		FormatMajorVersion: pebble.FormatNewest,
+		Logger:             newPebbleLogger(o.Logger),
+		// Large memtables absorb bursts of metadata writes; up to 4 of them
+		// may queue for flushing before writes stall.
+		MemTableSize:                uint64(o.MemTableSize),
+		MemTableStopWritesThreshold: 4,
+		// Compact L0 early (reads of point keys pay for every L0 sublevel),
+		// stall only when compactions fall far behind.
+		L0CompactionThreshold: 2,
+		L0StopWritesThreshold: 24,
+		LBaseMaxBytes:         64 << 20,
+		CompactionConcurrencyRange: func() (int, int) {
+			return 1, compactions
+		},
+	}
+	for i := range po.Levels {
+		// Bloom filters make Gets of absent keys (very common: existence
+		// checks, conditional writes) cheap.
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		po.Levels[i].BlockSize = 32 << 10
+	}
+	return po
+}
+
+// pebbleLogger routes Pebble's logging to slog.
+type pebbleLogger struct {
+	l       *slog.Logger
+	verbose bool // informational messages are wanted (at debug level)
+}
+
+func newPebbleLogger(l *slog.Logger) pebbleLogger {
+	if l == nil {
+		return pebbleLogger{l: slog.Default()}
+	}
+	return pebbleLogger{l: l, verbose: true}
+}
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	if p.verbose && p.l.Enabled(context.Background(), slog.LevelDebug) {
+		p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+	}
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+// Fatalf is called by Pebble when it cannot continue safely (e.g. a failed
+// WAL write); it must not return.
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error(msg, "component", "pebble", "fatal", true)
+	panic("kv/pebble: " + msg)
+}

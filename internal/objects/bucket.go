@@ -1,0 +1,263 @@
+package objects
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"coffer/internal/errs"
+	"coffer/internal/kv"
+)
+
+// ValidateBucketName applies AWS's general-purpose bucket naming rules:
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+func ValidateBucketName(name string) error {
+	bad := func(why string) error {
+		return errs.Field(errs.InvalidBucketName, "bucket", "The specified bucket is not valid: %s", why)
+	}
+	if len(name) < 3 || len(name) > 63 {
+		return bad("bucket names must be between 3 and 63 characters long")
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return bad("bucket names can consist only of lowercase letters, numbers, periods and hyphens")
+		}
+	}
+	isAlnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+	if !isAlnum(name[0]) || !isAlnum(name[len(name)-1]) {
+		return bad("bucket names must begin and end with a letter or number")
+	}
+	if strings.Contains(name, "..") || strings.Contains(name, ".-") || strings.Contains(name, "-.") {
+		return bad("bucket names must not contain two adjacent periods or a period next to a hyphen")
+	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		return bad("bucket names must not be formatted as an IP address")
+	}
+	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(name, p) {
+			return bad("bucket names must not start with " + p)
+		}
+	}
+	for _, suf := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+		if strings.HasSuffix(name, suf) {
+			return bad("bucket names must not end with " + suf)
+		}
+	}
+	return nil
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func getBucket(tx kv.Reader, tenant, name string) (*bucketRecord, error) {
+	v, err := tx.Get(bucketKey(tenant, name))
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil, errs.Field(errs.NoSuchBucket, "bucket", "The specified bucket does not exist")
+	}
+	if err != nil {
+		return nil, err
+	}
+	var b bucketRecord
+	if err := json.Unmarshal(v, &b); err != nil {
+		return nil, fmt.Errorf("objects: bucket record %q: %w", name, err)
+	}
+	return &b, nil
+}
+
+// CreateBucket creates a bucket in a tenant. Names are unique per tenant.
+func (s *Service) CreateBucket(ctx context.Context, in CreateBucketInput) (BucketInfo, error) {
+	if err := ValidateBucketName(in.Name); err != nil {
+		return BucketInfo{}, err
+	}
+	switch in.Versioning {
+	case VersioningUnset, VersioningEnabled, VersioningSuspended:
+	default:
+		return BucketInfo{}, errs.New(errs.InvalidArgument, "unknown versioning state %q", in.Versioning)
+	}
+	if in.QuotaBytes < 0 {
+		return BucketInfo{}, errs.New(errs.InvalidArgument, "quota must not be negative")
+	}
+	var rec bucketRecord
+	err := s.update(ctx, "CreateBucket", func(tx kv.Txn) error {
+		if old, err := getBucket(tx, in.Tenant, in.Name); err == nil {
+			_ = old
+			return errs.Field(errs.BucketAlreadyOwnedByYou, "bucket",
+				"Your previous request to create the named bucket succeeded and you already own it.")
+		} else if !errors.Is(err, errs.NoSuchBucket) {
+			return err
+		}
+		id, err := nextCounter(tx, "bucket")
+		if err != nil {
+			return err
+		}
+		rec = bucketRecord{Schema: 1, ID: id, UUID: newUUID(), Name: in.Name, Tenant: in.Tenant,
+			Created: s.opts.Now().UTC(), Owner: in.Owner, Versioning: in.Versioning,
+			Region: in.Region, QuotaBytes: in.QuotaBytes}
+		return tx.Set(bucketKey(in.Tenant, in.Name), marshal(&rec))
+	})
+	if err != nil {
+		return BucketInfo{}, err
+	}
+	return rec.info(), nil
+}
+
+func nextCounter(tx kv.Txn, name string) (uint64, error) {
+	k := append([]byte{nsMeta}, name...)
+	var n uint64
+	v, err := tx.Get(k)
+	switch {
+	case err == nil && len(v) == 8:
+		n = binary.BigEndian.Uint64(v)
+	case err == nil || errors.Is(err, kv.ErrNotFound):
+	default:
+		return 0, err
+	}
+	n++
+	return n, tx.Set(k, binary.BigEndian.AppendUint64(nil, n))
+}
+
+// GetBucket returns a bucket with its usage.
+func (s *Service) GetBucket(ctx context.Context, tenant, name string) (BucketInfo, error) {
+	var info BucketInfo
+	err := s.view(ctx, "GetBucket", func(tx kv.Reader) error {
+		b, err := getBucket(tx, tenant, name)
+		if err != nil {
+			return err
+		}
+		u, err := readUsage(tx, b.ID)
+		if err != nil {
+			return err
+		}
+		info = b.info()
+		info.UsedBytes, info.Objects = u.Bytes, u.Objects
+		return nil
+	})
+	return info, err
+}
+
+// DeleteBucket deletes an empty bucket: no version, delete marker or pending
+// upload may remain.
+func (s *Service) DeleteBucket(ctx context.Context, tenant, name string) error {
+	return s.update(ctx, "DeleteBucket", func(tx kv.Txn) error {
+		b, err := getBucket(tx, tenant, name)
+		if err != nil {
+			return err
+		}
+		for _, ns := range []byte{nsCurrent, nsVersion, nsUpload} {
+			p := bidPrefix(ns, b.ID)
+			it := tx.NewIterator(p, kv.PrefixEnd(p))
+			found := it.First()
+			err := it.Err()
+			it.Close()
+			if err != nil {
+				return err
+			}
+			if found {
+				return errs.Field(errs.BucketNotEmpty, "bucket", "The bucket you tried to delete is not empty")
+			}
+		}
+		if err := deleteRange(tx, bidPrefix(nsDelta, b.ID)); err != nil {
+			return err
+		}
+		if err := tx.Delete(bidPrefix(nsUsage, b.ID)); err != nil {
+			return err
+		}
+		return tx.Delete(bucketKey(tenant, name))
+	})
+}
+
+func deleteRange(tx kv.Txn, prefix []byte) error {
+	it := tx.NewIterator(prefix, kv.PrefixEnd(prefix))
+	var keys [][]byte
+	for ok := it.First(); ok; ok = it.Next() {
+		keys = append(keys, append([]byte(nil), it.Key()...))
+	}
+	err := it.Err()
+	it.Close()
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := tx.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ListBuckets pages through a tenant's buckets in name order.
+func (s *Service) ListBuckets(ctx context.Context, in ListBucketsInput) (ListBucketsOutput, error) {
+	var out ListBucketsOutput
+	err := s.view(ctx, "ListBuckets", func(tx kv.Reader) error {
+		out = ListBucketsOutput{}
+		p := bucketPrefix(in.Tenant)
+		start := append(append([]byte(nil), p...), in.Prefix...)
+		if in.After != "" && in.After >= in.Prefix {
+			start = append(append(append([]byte(nil), p...), in.After...), 0)
+		}
+		it := tx.NewIterator(start, kv.PrefixEnd(append(append([]byte(nil), p...), in.Prefix...)))
+		defer it.Close()
+		for ok := it.First(); ok; ok = it.Next() {
+			var b bucketRecord
+			if err := json.Unmarshal(it.Value(), &b); err != nil {
+				return err
+			}
+			info := b.info()
+			if in.Filter != nil && !in.Filter(info) {
+				continue
+			}
+			if in.MaxBuckets > 0 && len(out.Buckets) == in.MaxBuckets {
+				out.Next = out.Buckets[len(out.Buckets)-1].Name
+				return nil
+			}
+			out.Buckets = append(out.Buckets, info)
+		}
+		return it.Err()
+	})
+	return out, err
+}
+
+// SetVersioning sets a bucket's versioning. Once set, it can be Enabled or
+// Suspended but never unset again (as in S3).
+func (s *Service) SetVersioning(ctx context.Context, tenant, name string, state VersioningState) error {
+	if state != VersioningEnabled && state != VersioningSuspended {
+		return errs.New(errs.MalformedXML, "versioning status must be Enabled or Suspended")
+	}
+	return s.update(ctx, "SetVersioning", func(tx kv.Txn) error {
+		b, err := getBucket(tx, tenant, name)
+		if err != nil {
+			return err
+		}
+		if b.Versioning == state {
+			return nil
+		}
+		b.Versioning = state
+		return tx.Set(bucketKey(tenant, name), marshal(b))
+	})
+}
+
+// SetQuota sets a bucket's hard quota in bytes (0 removes it).
+func (s *Service) SetQuota(ctx context.Context, tenant, name string, quota int64) error {
+	if quota < 0 {
+		return errs.New(errs.InvalidArgument, "quota must not be negative")
+	}
+	return s.update(ctx, "SetQuota", func(tx kv.Txn) error {
+		b, err := getBucket(tx, tenant, name)
+		if err != nil {
+			return err
+		}
+		b.QuotaBytes = quota
+		return tx.Set(bucketKey(tenant, name), marshal(b))
+	})
+}

@@ -1,0 +1,106 @@
+package objects
+
+import (
+	"context"
+	"io"
+
+	"coffer/internal/checksum"
+	"coffer/internal/errs"
+)
+
+type copySource struct {
+	rec       *versionRecord
+	versionID string
+	body      io.ReadCloser
+	start     int64
+	length    int64
+}
+
+// openCopySource reads a copy source version after checking the
+// x-amz-copy-source-if-* conditions (every failure is 412).
+func (s *Service) openCopySource(ctx context.Context, tenant, bucket, key, versionID string, cond Conditions, rng *ByteRange) (*copySource, error) {
+	if err := validateKey(key); err != nil {
+		return nil, err
+	}
+	v, _, _, err := s.readVersion(ctx, tenant, bucket, key, versionID, true)
+	if err != nil {
+		var dm *DeleteMarkerError
+		if asDM(err, &dm) {
+			if versionID == "" {
+				return nil, errs.Field(errs.NoSuchKey, "x-amz-copy-source", "The specified key does not exist.")
+			}
+			return nil, errs.Field(errs.InvalidRequest, "x-amz-copy-source",
+				"The source of a copy request may not specifically refer to a delete marker by version id.")
+		}
+		return nil, err
+	}
+	if err := checkReadConditions(cond, v.ETag, v.modTime(), true); err != nil {
+		return nil, err
+	}
+	start, length := int64(0), v.Size
+	if rng != nil {
+		if start, length, err = resolveRange(rng, v.Size); err != nil {
+			return nil, errs.Field(errs.InvalidArgument, "x-amz-copy-source-range",
+				"Range specified is not valid for source object of size: %d", v.Size)
+		}
+	}
+	body, err := s.openContent(v, start, length)
+	if err != nil {
+		return nil, err
+	}
+	return &copySource{rec: v, versionID: v.versionID(), body: body, start: start, length: length}, nil
+}
+
+func asDM(err error, dm **DeleteMarkerError) bool {
+	e, ok := err.(*DeleteMarkerError)
+	if ok {
+		*dm = e
+	}
+	return ok
+}
+
+// CopyObject copies an object version into a new object (or a new version
+// of the same key). The data is rewritten, so the copy is independent of
+// the source's lifetime.
+func (s *Service) CopyObject(ctx context.Context, in CopyInput) (CopyOutput, error) {
+	if err := validateKey(in.Key); err != nil {
+		return CopyOutput{}, err
+	}
+	if err := s.checkBucket(ctx, in.Tenant, in.Bucket); err != nil {
+		return CopyOutput{}, err
+	}
+	src, err := s.openCopySource(ctx, in.SrcTenant, in.SrcBucket, in.SrcKey, in.SrcVersionID, in.SrcCond, nil)
+	if err != nil {
+		return CopyOutput{}, err
+	}
+	defer src.body.Close()
+	alg := in.ChecksumAlgorithm
+	if alg == checksum.None {
+		alg = src.rec.Checksum.Algorithm
+	}
+	if alg == checksum.None {
+		alg = checksum.CRC64NVME
+	}
+	r := checksum.NewComputer(src.body, alg)
+	p, err := s.ingest(r, src.length)
+	if err != nil {
+		return CopyOutput{}, err
+	}
+	rec := &versionRecord{Size: p.size, ETag: hexMD5(r.MD5()), Meta: src.rec.Meta, Tags: src.rec.Tags,
+		Checksum: r.Checksum(), inline: p.inline}
+	if in.ReplaceMeta {
+		rec.Meta = in.Meta
+	}
+	if in.ReplaceTags {
+		rec.Tags = in.Tags
+	}
+	if p.blob != "" {
+		rec.Blobs = []blobRef{{ID: p.blob, Size: p.size}}
+	}
+	info, err := s.publish(ctx, publishInput{tenant: in.Tenant, bucket: in.Bucket, key: in.Key, rec: rec, cond: in.Cond})
+	if err != nil {
+		s.discard(err, p.blob)
+		return CopyOutput{}, err
+	}
+	return CopyOutput{Info: info, SrcVersionID: src.versionID}, nil
+}

@@ -1,0 +1,165 @@
+package objects
+
+import (
+	"context"
+	"errors"
+
+	"coffer/internal/errs"
+	"coffer/internal/kv"
+)
+
+// DeleteObject deletes a key (creating a delete marker when versioning is
+// set) or one version (promoting the next newest when it was the latest).
+func (s *Service) DeleteObject(ctx context.Context, in DeleteInput) (DeleteOutput, error) {
+	if err := validateKey(in.Key); err != nil {
+		return DeleteOutput{}, err
+	}
+	var seq uint64
+	if in.VersionID != "" && in.VersionID != NullVersionID {
+		var ok bool
+		if seq, ok = parseVersionID(in.VersionID); !ok {
+			return DeleteOutput{}, invalidVersion()
+		}
+	}
+	var out DeleteOutput
+	var garbage bool
+	err := s.update(ctx, "DeleteObject", func(tx kv.Txn) error {
+		out, garbage = DeleteOutput{}, false
+		b, err := getBucket(tx, in.Tenant, in.Bucket)
+		if err != nil {
+			return err
+		}
+		ck := currentKey(b.ID, in.Key)
+		cur, curRaw, err := getCurrent(tx, ck)
+		if err != nil {
+			return err
+		}
+		if in.IfMatch != "" {
+			if cur == nil || cur.isDM() {
+				return errs.Field(errs.NoSuchKey, "If-Match", "The specified key does not exist.")
+			}
+			if !etagMatches(in.IfMatch, cur.ETag) {
+				return errs.Field(errs.PreconditionFailed, "If-Match", "At least one of the pre-conditions you specified did not hold")
+			}
+		}
+		if in.VersionID == "" {
+			return s.deleteLatest(tx, b, in.Key, cur, curRaw, &out, &garbage)
+		}
+		return s.deleteVersion(tx, b, in.Key, in.VersionID, seq, cur, &out, &garbage)
+	})
+	if err != nil {
+		return DeleteOutput{}, err
+	}
+	if garbage {
+		s.kickGC()
+	}
+	return out, nil
+}
+
+func (s *Service) deleteLatest(tx kv.Txn, b *bucketRecord, key string, cur *versionRecord, curRaw []byte, out *DeleteOutput, garbage *bool) error {
+	ck := currentKey(b.ID, key)
+	if b.Versioning == VersioningUnset {
+		if cur == nil {
+			return nil // S3 answers 204 for a missing key
+		}
+		*garbage = len(cur.Blobs) > 0
+		if err := markGarbage(tx, cur.Blobs); err != nil {
+			return err
+		}
+		if err := s.chargeUsage(tx, b, usageRecord{Bytes: -cur.Size, Objects: -1}, s.nextSeq(0)); err != nil {
+			return err
+		}
+		return tx.Delete(ck)
+	}
+	var floor uint64
+	if cur != nil {
+		floor = cur.Seq
+	}
+	dm := &versionRecord{flags: flagDeleteMarker}
+	dm.Seq = s.nextSeq(floor)
+	if b.Versioning == VersioningEnabled {
+		dm.VID = newVersionID(dm.Seq)
+	} else {
+		dm.flags |= flagNull
+	}
+	delta, g, err := s.retireCurrent(tx, b, key, cur, curRaw)
+	if err != nil {
+		return err
+	}
+	*garbage = g
+	delta.Objects++ // a delete marker is a version
+	if err := s.chargeUsage(tx, b, delta, dm.Seq); err != nil {
+		return err
+	}
+	out.VersionID, out.DeleteMarker = dm.versionID(), true
+	return tx.Set(ck, dm.encode())
+}
+
+func (s *Service) deleteVersion(tx kv.Txn, b *bucketRecord, key, versionID string, seq uint64, cur *versionRecord, out *DeleteOutput, garbage *bool) error {
+	out.VersionID = versionID
+	ck := currentKey(b.ID, key)
+	isCur := cur != nil && (versionID == NullVersionID && cur.isNull() || cur.VID == versionID && cur.Seq == seq)
+	var victim *versionRecord
+	if isCur {
+		victim = cur
+		if err := tx.Delete(ck); err != nil {
+			return err
+		}
+		// Promote the newest noncurrent version, if any.
+		p := versionKeyPrefix(b.ID, key)
+		it := tx.NewIterator(p, kv.PrefixEnd(p))
+		if it.First() {
+			k := append([]byte(nil), it.Key()...)
+			v := append([]byte(nil), it.Value()...)
+			it.Close()
+			if err := tx.Set(ck, v); err != nil {
+				return err
+			}
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		} else {
+			err := it.Err()
+			it.Close()
+			if err != nil {
+				return err
+			}
+		}
+	} else {
+		var vk []byte
+		if versionID == NullVersionID {
+			v, vseq, err := findNoncurrentNull(tx, b.ID, key)
+			if err != nil {
+				return err
+			}
+			if v == nil {
+				return nil // deleting a version that does not exist succeeds, as in S3
+			}
+			victim, vk = v, versionKey(b.ID, key, vseq)
+		} else {
+			vk = versionKey(b.ID, key, seq)
+			raw, err := tx.Get(vk)
+			if errors.Is(err, kv.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if victim, err = decodeVersion(raw, false); err != nil {
+				return err
+			}
+			if victim.VID != versionID {
+				return nil
+			}
+		}
+		if err := tx.Delete(vk); err != nil {
+			return err
+		}
+	}
+	out.DeleteMarker = victim.isDM()
+	*garbage = len(victim.Blobs) > 0
+	if err := markGarbage(tx, victim.Blobs); err != nil {
+		return err
+	}
+	return s.chargeUsage(tx, b, usageRecord{Bytes: -victim.Size, Objects: -1}, s.nextSeq(0))
+}

@@ -1,0 +1,188 @@
+package objects
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"time"
+
+	"coffer/internal/blob"
+	"coffer/internal/kv"
+)
+
+func (s *Service) kickGC() {
+	select {
+	case s.gcKick <- struct{}{}:
+	default:
+	}
+}
+
+// collector deletes garbage blobs and folds usage deltas, when kicked by a
+// write and every GCInterval.
+func (s *Service) collector() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.opts.GCInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.gcKick:
+		case <-t.C:
+			if err := s.FoldUsage(context.Background()); err != nil {
+				s.log.Warn("usage fold failed", "err", err)
+			}
+		}
+		if _, err := s.CollectGarbage(context.Background()); err != nil {
+			s.log.Warn("garbage collection failed", "err", err)
+		}
+	}
+}
+
+// CollectGarbage deletes the blob files of retired versions and parts, then
+// their 'G' records. It returns how many blobs it removed.
+func (s *Service) CollectGarbage(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		var ids []string
+		err := s.view(ctx, "gc", func(tx kv.Reader) error {
+			ids = ids[:0]
+			p := []byte{nsGarbage}
+			it := tx.NewIterator(p, kv.PrefixEnd(p))
+			defer it.Close()
+			for ok := it.First(); ok && len(ids) < 1000; ok = it.Next() {
+				ids = append(ids, string(it.Key()[1:]))
+			}
+			return it.Err()
+		})
+		if err != nil || len(ids) == 0 {
+			return total, err
+		}
+		for _, id := range ids {
+			if err := s.blobs.Remove(blob.ID(id)); err != nil {
+				return total, err
+			}
+		}
+		err = s.update(ctx, "gc", func(tx kv.Txn) error {
+			for _, id := range ids {
+				if err := tx.Delete(garbageKey(id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += len(ids)
+	}
+}
+
+// FoldUsage folds every bucket's usage deltas into its usage record.
+func (s *Service) FoldUsage(ctx context.Context) error {
+	var bids []uint64
+	err := s.view(ctx, "fold", func(tx kv.Reader) error {
+		bids = bids[:0]
+		p := []byte{nsDelta}
+		it := tx.NewIterator(p, kv.PrefixEnd(p))
+		defer it.Close()
+		for ok := it.First(); ok; {
+			if len(it.Key()) < 9 {
+				ok = it.Next()
+				continue
+			}
+			bid := binary.BigEndian.Uint64(it.Key()[1:9])
+			bids = append(bids, bid)
+			ok = it.SeekGE(kv.PrefixEnd(bidPrefix(nsDelta, bid)))
+		}
+		return it.Err()
+	})
+	if err != nil {
+		return err
+	}
+	for _, bid := range bids {
+		err := s.update(ctx, "fold", func(tx kv.Txn) error {
+			u, err := readUsage(tx, bid)
+			if err != nil {
+				return err
+			}
+			if err := deleteRange(tx, bidPrefix(nsDelta, bid)); err != nil {
+				return err
+			}
+			return tx.Set(bidPrefix(nsUsage, bid), marshal(&u))
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SweepResult reports what Sweep removed.
+type SweepResult struct {
+	Orphans int // unreferenced blobs (a crash between blob and metadata commit)
+	Garbage int // retired blobs whose deletion a crash interrupted
+}
+
+// Sweep removes what a crash can leave behind: temp files, blobs that no
+// record references, and pending garbage. Run it at startup before serving;
+// blobs younger than minAge are spared (another node may be writing them
+// when the data directory is shared).
+func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (SweepResult, error) {
+	var res SweepResult
+	if err := s.blobs.SweepTemp(); err != nil {
+		return res, err
+	}
+	cutoff := s.opts.Now().Add(-minAge)
+	var batch []blob.BlobInfo
+	flush := func() error {
+		var orphans []blob.ID
+		err := s.view(ctx, "sweep", func(tx kv.Reader) error {
+			orphans = orphans[:0]
+			for _, b := range batch {
+				if _, err := tx.Get(refKey(string(b.ID))); err == nil {
+					continue
+				} else if err != kv.ErrNotFound {
+					return err
+				}
+				if _, err := tx.Get(garbageKey(string(b.ID))); err == nil {
+					continue // the collector will take it
+				}
+				orphans = append(orphans, b.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range orphans {
+			if err := s.blobs.Remove(id); err != nil {
+				return err
+			}
+		}
+		res.Orphans += len(orphans)
+		batch = batch[:0]
+		return nil
+	}
+	err := s.blobs.Walk(func(b blob.BlobInfo) error {
+		if minAge > 0 && b.ModTime.After(cutoff) {
+			return nil
+		}
+		batch = append(batch, b)
+		if len(batch) == 1000 {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	if err := flush(); err != nil {
+		return res, err
+	}
+	n, err := s.CollectGarbage(ctx)
+	res.Garbage = n
+	return res, err
+}
+
+var _ = json.Marshal

@@ -1,0 +1,91 @@
+package objects
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"io"
+	"path/filepath"
+	"testing"
+
+	"coffer/internal/blob"
+	"coffer/internal/checksum"
+	"coffer/internal/kv/pebble"
+)
+
+const tenant = "t1"
+
+type env struct {
+	t  *testing.T
+	s  *Service
+	kv *pebble.Store
+}
+
+func newEnv(t *testing.T, mod func(*Options)) *env {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bl, err := blob.Open(blob.Options{Dir: filepath.Join(dir, "data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{KV: st, Blobs: bl, MinPartSize: 5}
+	if mod != nil {
+		mod(&o)
+	}
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); st.Close() })
+	return &env{t: t, s: s, kv: st}
+}
+
+var ctx = context.Background()
+
+func body(t testing.TB, data []byte) *checksum.Reader {
+	r, err := checksum.NewReader(bytes.NewReader(data), checksum.Expect{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (e *env) bucket(name string) {
+	e.t.Helper()
+	if _, err := e.s.CreateBucket(ctx, CreateBucketInput{Tenant: tenant, Name: name}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) put(bucket, key string, data []byte) ObjectInfo {
+	e.t.Helper()
+	info, err := e.s.PutObject(ctx, PutInput{Tenant: tenant, Bucket: bucket, Key: key, Body: body(e.t, data), Size: int64(len(data))})
+	if err != nil {
+		e.t.Fatalf("put %s/%s: %v", bucket, key, err)
+	}
+	return info
+}
+
+func (e *env) get(bucket, key, version string) ([]byte, *GetOutput, error) {
+	out, err := e.s.GetObject(ctx, GetInput{Tenant: tenant, Bucket: bucket, Key: key, VersionID: version})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer out.Body.Close()
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, out.Body); err != nil {
+		return nil, nil, err
+	}
+	return buf.Bytes(), out, nil
+}
+
+func md5hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
+
+func newBody(data []byte) (*checksum.Reader, error) {
+	return checksum.NewReader(bytes.NewReader(data), checksum.Expect{})
+}

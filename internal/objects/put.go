@@ -1,0 +1,386 @@
+package objects
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"io"
+	"sync"
+	"unicode/utf8"
+
+	"coffer/internal/blob"
+	"coffer/internal/checksum"
+	"coffer/internal/errs"
+	"coffer/internal/kv"
+)
+
+// MaxKeyLength is S3's limit on object key length in bytes.
+const MaxKeyLength = 1024
+
+func validateKey(key string) error {
+	if key == "" {
+		return errs.Field(errs.InvalidArgument, "key", "object key must not be empty")
+	}
+	if len(key) > MaxKeyLength {
+		return errs.Field(errs.KeyTooLong, "key", "Your key is too long")
+	}
+	if !utf8.ValidString(key) {
+		return errs.Field(errs.InvalidArgument, "key", "object key must be UTF-8")
+	}
+	return nil
+}
+
+// newVersionID makes an opaque version id that still names its record: the
+// version's seq and four random bytes, base64url.
+func newVersionID(seq uint64) string {
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[:8], seq)
+	_, _ = rand.Read(b[8:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// parseVersionID returns the seq inside a version id.
+func parseVersionID(id string) (uint64, bool) {
+	if len(id) != 16 {
+		return 0, false
+	}
+	var b [12]byte
+	if _, err := base64.RawURLEncoding.Decode(b[:], []byte(id)); err != nil {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(b[:8]), true
+}
+
+func invalidVersion() error {
+	return errs.Field(errs.InvalidArgument, "versionId", "Invalid version id specified")
+}
+
+// DeleteMarkerError is returned when a read finds a delete marker: as the
+// latest version (Is NoSuchKey) or addressed by its version id (Is
+// MethodNotAllowed). S3 then sends x-amz-delete-marker and the version id.
+type DeleteMarkerError struct {
+	Err       *errs.Error
+	VersionID string
+}
+
+func (e *DeleteMarkerError) Error() string   { return e.Err.Error() }
+func (e *DeleteMarkerError) Unwrap() error   { return e.Err }
+func (e *DeleteMarkerError) Is(t error) bool { return e.Err.Is(t) }
+
+// payload is an ingested body: inline bytes or one durable blob.
+type payload struct {
+	inline []byte
+	blob   string
+	size   int64
+}
+
+var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+// ingest reads body to EOF (so every verifier in the chain runs) and stores
+// it: inline when it fits in InlineMax, else as a durable blob. size is the
+// announced length or -1. A short or long body is IncompleteBody.
+func (s *Service) ingest(body io.Reader, size int64) (payload, error) {
+	if size >= 0 && size <= s.opts.InlineMax {
+		buf := make([]byte, size)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return payload{}, bodyErr(err)
+		}
+		if err := expectEOF(body); err != nil {
+			return payload{}, err
+		}
+		return payload{inline: buf, size: size}, nil
+	}
+	w, err := s.blobs.Create()
+	if err != nil {
+		return payload{}, errs.Wrap(errs.Internal, err, "create blob")
+	}
+	bp := copyBufPool.Get().(*[]byte)
+	n, err := io.CopyBuffer(w, onlyReader{body}, *bp)
+	copyBufPool.Put(bp)
+	if err != nil {
+		_ = w.Abort()
+		return payload{}, bodyErr(err)
+	}
+	if size >= 0 && n != size {
+		_ = w.Abort()
+		return payload{}, errs.New(errs.IncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+	}
+	id, err := w.Commit()
+	if err != nil {
+		return payload{}, errs.Wrap(errs.Internal, err, "commit blob")
+	}
+	return payload{blob: string(id), size: n}, nil
+}
+
+// onlyReader hides WriteTo/ReadFrom so io.CopyBuffer uses our buffer.
+type onlyReader struct{ io.Reader }
+
+func bodyErr(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return errs.New(errs.IncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+	}
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return errs.Wrap(errs.IncompleteBody, err, "reading the request body")
+}
+
+// expectEOF reads past the announced end so the verifiers see EOF.
+func expectEOF(r io.Reader) error {
+	var one [1]byte
+	for {
+		n, err := r.Read(one[:])
+		if n > 0 {
+			return errs.New(errs.IncompleteBody, "the request body is longer than its Content-Length")
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return bodyErr(err)
+		}
+	}
+}
+
+// discard removes blobs a failed write made. After an internal error the
+// commit may or may not have happened, so the blob is left to the startup
+// sweep, which only removes unreferenced ones.
+func (s *Service) discard(err error, ids ...string) {
+	if errs.KindOf(err) == errs.Internal {
+		return
+	}
+	for _, id := range ids {
+		if id != "" {
+			_ = s.blobs.Remove(blob.ID(id))
+		}
+	}
+}
+
+// PutObject stores one object from a body.
+func (s *Service) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error) {
+	if err := validateKey(in.Key); err != nil {
+		return ObjectInfo{}, err
+	}
+	if err := s.checkBucket(ctx, in.Tenant, in.Bucket); err != nil {
+		return ObjectInfo{}, err
+	}
+	p, err := s.ingest(in.Body, in.Size)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	rec := &versionRecord{Size: p.size, ETag: hexMD5(in.Body.MD5()), Meta: in.Meta, Tags: in.Tags,
+		Checksum: in.Body.Checksum(), inline: p.inline}
+	if p.blob != "" {
+		rec.Blobs = []blobRef{{ID: p.blob, Size: p.size}}
+	}
+	info, err := s.publish(ctx, publishInput{tenant: in.Tenant, bucket: in.Bucket, key: in.Key, rec: rec, cond: in.Cond})
+	if err != nil {
+		s.discard(err, p.blob)
+		return ObjectInfo{}, err
+	}
+	return info, nil
+}
+
+// checkBucket fails early (before reading a body) when the bucket is missing.
+func (s *Service) checkBucket(ctx context.Context, tenant, bucket string) error {
+	return s.view(ctx, "checkBucket", func(tx kv.Reader) error {
+		_, err := getBucket(tx, tenant, bucket)
+		return err
+	})
+}
+
+// publishInput is a new version to make current.
+type publishInput struct {
+	tenant, bucket, key string
+	rec                 *versionRecord
+	cond                Conditions
+	owner               string
+	// hook runs first inside the transaction (multipart completion uses it
+	// to check and consume its upload); it fills in rec and returns a usage
+	// change of its own.
+	hook func(tx kv.Txn, b *bucketRecord, rec *versionRecord) (usageRecord, error)
+}
+
+// publish commits a new current version in one transaction: preconditions,
+// versioning, the replaced version's fate, references, quota and usage.
+func (s *Service) publish(ctx context.Context, in publishInput) (ObjectInfo, error) {
+	var out ObjectInfo
+	var garbage bool
+	err := s.update(ctx, "PutObject", func(tx kv.Txn) error {
+		garbage = false
+		b, err := getBucket(tx, in.tenant, in.bucket)
+		if err != nil {
+			return err
+		}
+		rec := *in.rec
+		var hookDelta usageRecord
+		if in.hook != nil {
+			if hookDelta, err = in.hook(tx, b, &rec); err != nil {
+				return err
+			}
+		}
+		ck := currentKey(b.ID, in.key)
+		cur, curRaw, err := getCurrent(tx, ck)
+		if err != nil {
+			return err
+		}
+		if err := checkWriteConditions(in.cond, cur); err != nil {
+			return err
+		}
+		var floor uint64
+		if cur != nil {
+			floor = cur.Seq
+		}
+		rec.Seq = s.nextSeq(floor)
+		rec.flags &^= flagDeleteMarker | flagNull
+		if b.Versioning == VersioningEnabled {
+			rec.VID = newVersionID(rec.Seq)
+		} else {
+			rec.VID = ""
+			rec.flags |= flagNull
+		}
+		if in.owner != "" {
+			rec.Owner = in.owner
+		}
+		delta, g, err := s.retireCurrent(tx, b, in.key, cur, curRaw)
+		if err != nil {
+			return err
+		}
+		garbage = g
+		delta.Bytes += rec.Size + hookDelta.Bytes
+		delta.Objects += 1 + hookDelta.Objects
+		if err := s.chargeUsage(tx, b, delta, rec.Seq); err != nil {
+			return err
+		}
+		for _, bl := range rec.Blobs {
+			if err := tx.Set(refKey(bl.ID), nil); err != nil {
+				return err
+			}
+		}
+		if err := tx.Set(ck, rec.encode()); err != nil {
+			return err
+		}
+		out = rec.info(in.bucket, in.key, true)
+		out.Versioned = b.Versioning != VersioningUnset
+		return nil
+	})
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if garbage {
+		s.kickGC()
+	}
+	return out, nil
+}
+
+// retireCurrent makes room for a new current version: a null current version
+// is dropped when the new one will be null too; any other current version
+// becomes noncurrent. While versioning is Suspended a noncurrent null version
+// is dropped as well (a key has one null version at most).
+func (s *Service) retireCurrent(tx kv.Txn, b *bucketRecord, key string, cur *versionRecord, curRaw []byte) (usageRecord, bool, error) {
+	var delta usageRecord
+	garbage := false
+	newIsNull := b.Versioning != VersioningEnabled
+	if cur != nil {
+		if cur.isNull() && newIsNull {
+			delta.Bytes -= cur.Size
+			delta.Objects--
+			if err := markGarbage(tx, cur.Blobs); err != nil {
+				return delta, false, err
+			}
+			garbage = len(cur.Blobs) > 0
+		} else if err := tx.Set(versionKey(b.ID, key, cur.Seq), curRaw); err != nil {
+			return delta, false, err
+		}
+	}
+	if newIsNull && b.Versioning == VersioningSuspended {
+		old, seq, err := findNoncurrentNull(tx, b.ID, key)
+		if err != nil {
+			return delta, false, err
+		}
+		if old != nil {
+			if err := tx.Delete(versionKey(b.ID, key, seq)); err != nil {
+				return delta, false, err
+			}
+			delta.Bytes -= old.Size
+			delta.Objects--
+			if err := markGarbage(tx, old.Blobs); err != nil {
+				return delta, false, err
+			}
+			garbage = garbage || len(old.Blobs) > 0
+		}
+	}
+	return delta, garbage, nil
+}
+
+func getCurrent(tx kv.Reader, ck []byte) (*versionRecord, []byte, error) {
+	raw, err := tx.Get(ck)
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	raw = append([]byte(nil), raw...)
+	v, err := decodeVersion(raw, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, raw, nil
+}
+
+// findNoncurrentNull scans a key's noncurrent versions for the null one.
+func findNoncurrentNull(tx kv.Reader, bid uint64, key string) (*versionRecord, uint64, error) {
+	p := versionKeyPrefix(bid, key)
+	it := tx.NewIterator(p, kv.PrefixEnd(p))
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		if recordFlags(it.Value())&flagNull == 0 {
+			continue
+		}
+		v, err := decodeVersion(it.Value(), false)
+		if err != nil {
+			return nil, 0, err
+		}
+		_, seq, _ := splitVersionKey(it.Key())
+		return v, seq, nil
+	}
+	return nil, 0, it.Err()
+}
+
+func markGarbage(tx kv.Txn, blobs []blobRef) error {
+	for _, b := range blobs {
+		if err := tx.Delete(refKey(b.ID)); err != nil {
+			return err
+		}
+		if err := tx.Set(garbageKey(b.ID), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkWriteConditions applies If-None-Match: * and If-Match to the version
+// a write would replace, inside the write's transaction (no race).
+func checkWriteConditions(c Conditions, cur *versionRecord) error {
+	exists := cur != nil && !cur.isDM()
+	if c.IfNoneMatch != "" {
+		if c.IfNoneMatch == "*" && exists || exists && etagMatches(c.IfNoneMatch, cur.ETag) {
+			return errs.Field(errs.PreconditionFailed, "If-None-Match", "At least one of the pre-conditions you specified did not hold")
+		}
+	}
+	if c.IfMatch != "" {
+		if !exists {
+			return errs.Field(errs.NoSuchKey, "If-Match", "The specified key does not exist.")
+		}
+		if !etagMatches(c.IfMatch, cur.ETag) {
+			return errs.Field(errs.PreconditionFailed, "If-Match", "At least one of the pre-conditions you specified did not hold")
+		}
+	}
+	return nil
+}
+
+var _ = checksum.None

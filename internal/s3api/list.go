@@ -1,0 +1,294 @@
+package s3api
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"coffer/internal/errs"
+	"coffer/internal/objects"
+)
+
+// Listing handlers: ListObjects (v1), ListObjectsV2, ListObjectVersions,
+// ListMultipartUploads. Order, delimiters and paging are the object layer's;
+// these parse parameters and render.
+
+const defaultMaxKeys = 1000
+
+// maxParam parses a max-keys style parameter: default when absent, capped at
+// 1000, an error when not a non-negative integer.
+func maxParam(q url.Values, name string) (int, error) {
+	vs, ok := q[name]
+	if !ok {
+		return defaultMaxKeys, nil
+	}
+	n, err := strconv.Atoi(vs[0])
+	if err != nil || n < 0 {
+		return 0, errs.Field(errs.InvalidArgument, name, "Provided %s not an integer or within integer range", name)
+	}
+	return min(n, defaultMaxKeys), nil
+}
+
+// listEncoder applies encoding-type=url to the listing's keys and prefixes.
+type listEncoder bool
+
+func parseEncodingType(q url.Values) (listEncoder, error) {
+	switch q.Get("encoding-type") {
+	case "":
+		return false, nil
+	case "url":
+		return true, nil
+	}
+	return false, errs.Field(errs.InvalidArgument, "encoding-type", "Invalid Encoding Method specified in Request")
+}
+
+func (e listEncoder) enc(s string) string {
+	if e {
+		return s3URLEncode(s)
+	}
+	return s
+}
+
+func (e listEncoder) typeName() string {
+	if e {
+		return "url"
+	}
+	return ""
+}
+
+func (e listEncoder) prefixes(ps []string) []commonPrefixXML {
+	out := make([]commonPrefixXML, len(ps))
+	for i, p := range ps {
+		out[i] = commonPrefixXML{Prefix: e.enc(p)}
+	}
+	return out
+}
+
+func storageClass(m objects.Metadata) string {
+	if m.StorageClass != "" {
+		return m.StorageClass
+	}
+	return "STANDARD"
+}
+
+func (e listEncoder) object(o objects.ObjectInfo, withOwner bool) objectXML {
+	x := objectXML{
+		Key:          e.enc(o.Key),
+		LastModified: isoTime(o.LastModified),
+		ETag:         quoteETag(o.ETag),
+		Size:         o.Size,
+		StorageClass: storageClass(o.Meta),
+	}
+	if !o.Checksum.IsZero() {
+		x.ChecksumAlgorithm = string(o.Checksum.Algorithm)
+		x.ChecksumType = checksumType(o.Checksum)
+	}
+	if withOwner {
+		x.Owner = &ownerXML{ID: o.Owner, DisplayName: o.Owner}
+	}
+	return x
+}
+
+// listInput reads the parameters ListObjects v1 and v2 share.
+func listInput(ri *requestInfo) (objects.ListInput, listEncoder, error) {
+	q := ri.Op.Query
+	in := objects.ListInput{Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Prefix: q.Get("prefix"), Delimiter: q.Get("delimiter")}
+	var err error
+	if in.MaxKeys, err = maxParam(q, "max-keys"); err != nil {
+		return in, false, err
+	}
+	enc, err := parseEncodingType(q)
+	return in, enc, err
+}
+
+func (s *server) listObjectsV1(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
+	in, enc, err := listInput(ri)
+	if err != nil {
+		return nil, err
+	}
+	in.After = ri.Op.Query.Get("marker")
+	out, err := s.be.ListObjects(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	res := listBucketResult{
+		Name:           ri.Op.Bucket,
+		Prefix:         enc.enc(in.Prefix),
+		Marker:         enc.enc(in.After),
+		MaxKeys:        in.MaxKeys,
+		Delimiter:      enc.enc(in.Delimiter),
+		IsTruncated:    out.IsTruncated,
+		EncodingType:   enc.typeName(),
+		CommonPrefixes: enc.prefixes(out.CommonPrefixes),
+	}
+	// AWS returns NextMarker only with a delimiter; without one, clients
+	// continue from the last key.
+	if out.IsTruncated && in.Delimiter != "" {
+		res.NextMarker = enc.enc(out.NextAfter)
+	}
+	for _, o := range out.Objects {
+		res.Contents = append(res.Contents, enc.object(o, true))
+	}
+	return &response{XML: res}, nil
+}
+
+func (s *server) listObjectsV2(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
+	in, enc, err := listInput(ri)
+	if err != nil {
+		return nil, err
+	}
+	q := ri.Op.Query
+	startAfter := q.Get("start-after")
+	in.After = startAfter
+	token, hasToken := q["continuation-token"]
+	if hasToken {
+		if in.After, err = decodeToken(token[0], "continuation-token"); err != nil {
+			return nil, err
+		}
+	}
+	fetchOwner := q.Get("fetch-owner") == "true"
+	out, err := s.be.ListObjects(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	res := listBucketV2Result{
+		Name:           ri.Op.Bucket,
+		Prefix:         enc.enc(in.Prefix),
+		StartAfter:     enc.enc(startAfter),
+		KeyCount:       len(out.Objects) + len(out.CommonPrefixes),
+		MaxKeys:        in.MaxKeys,
+		Delimiter:      enc.enc(in.Delimiter),
+		EncodingType:   enc.typeName(),
+		IsTruncated:    out.IsTruncated,
+		CommonPrefixes: enc.prefixes(out.CommonPrefixes),
+	}
+	if hasToken {
+		res.ContinuationToken = token[0]
+	}
+	if out.IsTruncated {
+		res.NextContinuationToken = encodeToken(out.NextAfter)
+	}
+	for _, o := range out.Objects {
+		res.Contents = append(res.Contents, enc.object(o, fetchOwner))
+	}
+	return &response{XML: res}, nil
+}
+
+func (s *server) listObjectVersions(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
+	q := ri.Op.Query
+	in := objects.ListVersionsInput{
+		Tenant: ri.Tenant(), Bucket: ri.Op.Bucket,
+		Prefix: q.Get("prefix"), Delimiter: q.Get("delimiter"),
+		KeyMarker: q.Get("key-marker"), VersionIDMarker: q.Get("version-id-marker"),
+	}
+	if in.VersionIDMarker != "" && in.KeyMarker == "" {
+		return nil, errs.Field(errs.InvalidArgument, "version-id-marker", "A version-id marker cannot be specified without a key marker.")
+	}
+	var err error
+	if in.MaxKeys, err = maxParam(q, "max-keys"); err != nil {
+		return nil, err
+	}
+	enc, err := parseEncodingType(q)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.be.ListObjectVersions(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	res := listVersionsResult{
+		Name:            ri.Op.Bucket,
+		Prefix:          enc.enc(in.Prefix),
+		KeyMarker:       enc.enc(in.KeyMarker),
+		VersionIDMarker: in.VersionIDMarker,
+		MaxKeys:         in.MaxKeys,
+		Delimiter:       enc.enc(in.Delimiter),
+		EncodingType:    enc.typeName(),
+		IsTruncated:     out.IsTruncated,
+		CommonPrefixes:  enc.prefixes(out.CommonPrefixes),
+	}
+	if out.IsTruncated {
+		res.NextKeyMarker = enc.enc(out.NextKeyMarker)
+		res.NextVersionIDMarker = out.NextVersionIDMarker
+	}
+	for _, v := range out.Versions {
+		res.Entries = append(res.Entries, enc.version(v))
+	}
+	return &response{XML: res}, nil
+}
+
+func (e listEncoder) version(v objects.ObjectInfo) versionEntryXML {
+	x := versionEntryXML{
+		Key:          e.enc(v.Key),
+		VersionID:    v.VersionID,
+		IsLatest:     v.IsLatest,
+		LastModified: isoTime(v.LastModified),
+		Owner:        &ownerXML{ID: v.Owner, DisplayName: v.Owner},
+	}
+	if x.VersionID == "" {
+		x.VersionID = objects.NullVersionID
+	}
+	if v.DeleteMarker {
+		x.Element = "DeleteMarker"
+		return x
+	}
+	x.Element = "Version"
+	x.ETag = quoteETag(v.ETag)
+	size := v.Size
+	x.Size = &size
+	x.StorageClass = storageClass(v.Meta)
+	if !v.Checksum.IsZero() {
+		x.ChecksumAlgorithm = string(v.Checksum.Algorithm)
+		x.ChecksumType = checksumType(v.Checksum)
+	}
+	return x
+}
+
+func (s *server) listMultipartUploads(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
+	q := ri.Op.Query
+	in := objects.ListUploadsInput{
+		Tenant: ri.Tenant(), Bucket: ri.Op.Bucket,
+		Prefix: q.Get("prefix"), Delimiter: q.Get("delimiter"),
+		KeyMarker: q.Get("key-marker"), UploadIDMarker: q.Get("upload-id-marker"),
+	}
+	var err error
+	if in.MaxUploads, err = maxParam(q, "max-uploads"); err != nil {
+		return nil, err
+	}
+	enc, err := parseEncodingType(q)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.be.ListMultipartUploads(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	res := listMultipartUploadsResult{
+		Bucket:             ri.Op.Bucket,
+		KeyMarker:          enc.enc(in.KeyMarker),
+		UploadIDMarker:     in.UploadIDMarker,
+		NextKeyMarker:      enc.enc(out.NextKeyMarker),
+		NextUploadIDMarker: out.NextUploadIDMarker,
+		Delimiter:          enc.enc(in.Delimiter),
+		Prefix:             enc.enc(in.Prefix),
+		MaxUploads:         in.MaxUploads,
+		IsTruncated:        out.IsTruncated,
+		EncodingType:       enc.typeName(),
+		CommonPrefixes:     enc.prefixes(out.CommonPrefixes),
+	}
+	for _, u := range out.Uploads {
+		o := ownerXML{ID: u.Owner, DisplayName: u.Owner}
+		res.Uploads = append(res.Uploads, uploadXML{
+			Key:               enc.enc(u.Key),
+			UploadID:          u.UploadID,
+			Initiator:         o,
+			Owner:             o,
+			StorageClass:      storageClass(u.Meta),
+			Initiated:         isoTime(u.Initiated),
+			ChecksumAlgorithm: string(u.ChecksumAlgorithm),
+			ChecksumType:      string(u.ChecksumType),
+		})
+	}
+	return &response{XML: res}, nil
+}

@@ -1,0 +1,297 @@
+package s3api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"coffer/internal/core"
+	"coffer/internal/errs"
+	"coffer/internal/sigv4"
+)
+
+// Options configures the S3 handler.
+type Options struct {
+	// Backend is the object layer. Required.
+	Backend Backend
+	// Credentials resolves access keys to principals and secrets; the core
+	// caches them, so it is called on every request. Required.
+	Credentials core.CredentialSource
+	// Authorizer decides whether a principal may perform an action. Required.
+	Authorizer core.Authorizer
+	// Domain, when set, enables virtual-hosted-style requests: a Host of
+	// "bucket.<Domain>" (with any port) addresses that bucket. A bare host
+	// name, no scheme, port or leading dot.
+	Domain string
+	// Region is the region buckets are created in and that GetBucketLocation
+	// reports. Default "us-east-1".
+	Region string
+	// Logger receives internal errors (with the request id) and a debug line
+	// per request. Default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock used to check signature times. Default time.Now.
+	Now func() time.Time
+	// MaxObjectSize caps the body of one PutObject or UploadPart. Default 5 GiB
+	// (AWS's single-PUT limit).
+	MaxObjectSize int64
+
+	// authenticate replaces SigV4 verification in tests of the layers below it.
+	authenticate func(*http.Request) (core.Principal, *sigv4.Auth, error)
+}
+
+// DefaultMaxObjectSize is AWS's limit for one PUT: 5 GiB.
+const DefaultMaxObjectSize = 5 << 30
+
+// WithDefaults returns o with every unset field given its default.
+func (o Options) WithDefaults() Options {
+	if o.Region == "" {
+		o.Region = "us-east-1"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxObjectSize == 0 {
+		o.MaxObjectSize = DefaultMaxObjectSize
+	}
+	return o
+}
+
+// Validate reports every problem with o at once.
+func (o Options) Validate() error {
+	var problems []error
+	if o.Backend == nil {
+		problems = append(problems, errors.New("s3api: Options.Backend is required"))
+	}
+	if o.Credentials == nil && o.authenticate == nil {
+		problems = append(problems, errors.New("s3api: Options.Credentials is required"))
+	}
+	if o.Authorizer == nil {
+		problems = append(problems, errors.New("s3api: Options.Authorizer is required"))
+	}
+	if o.Domain != "" && (strings.ContainsAny(o.Domain, ":/ ") || strings.HasPrefix(o.Domain, ".")) {
+		problems = append(problems, fmt.Errorf("s3api: Options.Domain %q must be a bare host name", o.Domain))
+	}
+	if o.MaxObjectSize < 0 {
+		problems = append(problems, fmt.Errorf("s3api: Options.MaxObjectSize %d is negative", o.MaxObjectSize))
+	}
+	return errors.Join(problems...)
+}
+
+// New returns the S3 HTTP handler.
+func New(opts Options) (http.Handler, error) {
+	opts = opts.WithDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	s := &server{opts: opts, be: opts.Backend, log: opts.Logger}
+	var seed [16]byte
+	if _, err := rand.Read(seed[:]); err != nil {
+		return nil, fmt.Errorf("s3api: request id seed: %w", err)
+	}
+	s.idBase = binary.BigEndian.Uint64(seed[:8])
+	s.hostSeed = seed[8:]
+	s.authenticate = opts.authenticate
+	if s.authenticate == nil {
+		s.authenticate = s.verifySigV4
+	}
+	return s, nil
+}
+
+type server struct {
+	opts         Options
+	be           Backend
+	log          *slog.Logger
+	authenticate func(*http.Request) (core.Principal, *sigv4.Auth, error)
+
+	idBase   uint64 // random per process: request ids differ across nodes and restarts
+	idSeq    atomic.Uint64
+	hostSeed []byte
+}
+
+// requestInfo is what every handler knows about its request.
+type requestInfo struct {
+	ID        string
+	HostID    string
+	Op        Op
+	Principal core.Principal
+	Auth      *sigv4.Auth
+	Start     time.Time
+}
+
+// Tenant is the namespace every bucket of the request is looked up in.
+func (ri *requestInfo) Tenant() string { return ri.Principal.Tenant }
+
+// handler is one operation: it returns a response value or an error and
+// never writes to the client itself.
+type handler func(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error)
+
+func (s *server) newRequestID() (id, hostID string) {
+	n := s.idBase + s.idSeq.Add(1)
+	id = fmt.Sprintf("%016X", n)
+	h := sha256.Sum256(append([]byte(id), s.hostSeed...))
+	return id, base64.StdEncoding.EncodeToString(h[:])
+}
+
+func (s *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w := &statusWriter{ResponseWriter: rw}
+	ri := &requestInfo{Start: time.Now()}
+	ri.ID, ri.HostID = s.newRequestID()
+	w.Header().Set("X-Amz-Request-Id", ri.ID)
+	w.Header().Set("X-Amz-Id-2", ri.HostID)
+
+	resp, err := s.serve(r.Context(), ri, r)
+	if err != nil {
+		s.writeError(w, r, ri, resp, err)
+	} else {
+		s.writeResponse(w, r, ri, resp)
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelDebug, "s3 request",
+		slog.String("request_id", ri.ID), slog.String("op", ri.Op.Kind.String()),
+		slog.String("method", r.Method), slog.Int("status", w.code()),
+		slog.Int64("bytes", w.bytes), slog.Duration("duration", time.Since(ri.Start)))
+}
+
+// serve runs parse → authenticate → authorize → handler.
+func (s *server) serve(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
+	op, perr := ParseRequest(r, s.opts.Domain)
+	ri.Op = op
+	p, auth, err := s.authenticate(r)
+	if err != nil {
+		if sigv4.IsAnonymous(err) {
+			return nil, errs.New(errs.AccessDenied, "Anonymous access is not allowed")
+		}
+		return nil, err
+	}
+	ri.Principal, ri.Auth = p, auth
+	if perr != nil {
+		return nil, perr
+	}
+	if op.Kind != OpDeleteObjects { // DeleteObjects is authorized key by key
+		if err := s.authorize(ctx, ri, r, op.Action(), op.Bucket, op.Key); err != nil {
+			return nil, err
+		}
+	}
+	h := s.handlerFor(op.Kind)
+	if h == nil {
+		return nil, errs.New(errs.NotImplemented, "%s is not implemented", op.Kind)
+	}
+	return h(ctx, ri, r)
+}
+
+func (s *server) handlerFor(k OpKind) handler {
+	switch k {
+	case OpListBuckets:
+		return s.listBuckets
+	case OpCreateBucket:
+		return s.createBucket
+	case OpHeadBucket:
+		return s.headBucket
+	case OpDeleteBucket:
+		return s.deleteBucket
+	case OpGetBucketLocation:
+		return s.getBucketLocation
+	case OpGetBucketVersioning:
+		return s.getBucketVersioning
+	case OpPutBucketVersioning:
+		return s.putBucketVersioning
+	case OpGetBucketAcl:
+		return s.getBucketACL
+	case OpListObjects:
+		return s.listObjectsV1
+	case OpListObjectsV2:
+		return s.listObjectsV2
+	case OpListObjectVersions:
+		return s.listObjectVersions
+	case OpListMultipartUploads:
+		return s.listMultipartUploads
+	case OpDeleteObjects:
+		return s.deleteObjects
+	case OpPutObject:
+		return s.putObject
+	case OpCopyObject:
+		return s.copyObject
+	case OpGetObject, OpHeadObject:
+		return s.getObject
+	case OpDeleteObject:
+		return s.deleteObject
+	case OpGetObjectAcl:
+		return s.getObjectACL
+	case OpPutObjectTagging:
+		return s.putObjectTagging
+	case OpGetObjectTagging:
+		return s.getObjectTagging
+	case OpDeleteObjectTagging:
+		return s.deleteObjectTagging
+	case OpGetObjectAttributes:
+		return s.getObjectAttributes
+	case OpCreateMultipartUpload:
+		return s.createMultipartUpload
+	case OpUploadPart:
+		return s.uploadPart
+	case OpUploadPartCopy:
+		return s.uploadPartCopy
+	case OpCompleteMultipartUpload:
+		return s.completeMultipartUpload
+	case OpAbortMultipartUpload:
+		return s.abortMultipartUpload
+	case OpListParts:
+		return s.listParts
+	}
+	return nil
+}
+
+// verifySigV4 authenticates r and resolves its principal.
+func (s *server) verifySigV4(r *http.Request) (core.Principal, *sigv4.Auth, error) {
+	var cred core.Credential
+	lookup := func(accessKey string) (string, error) {
+		c, err := s.opts.Credentials.Credential(r.Context(), accessKey)
+		if err != nil {
+			return "", err
+		}
+		cred = c
+		return c.Secret, nil
+	}
+	auth, err := sigv4.Verify(r, lookup, sigv4.Options{Now: s.opts.Now})
+	if err != nil {
+		return core.Principal{}, nil, err
+	}
+	if cred.AccessKey == "" {
+		cred.AccessKey = auth.AccessKey
+	}
+	return cred.Principal, auth, nil
+}
+
+// authorize asks the Authorizer whether the request's principal may perform
+// action on bucket/key.
+func (s *server) authorize(ctx context.Context, ri *requestInfo, r *http.Request, action, bucket, key string) error {
+	return s.opts.Authorizer.Authorize(ctx, core.Request{
+		Principal: ri.Principal,
+		Action:    action,
+		Bucket:    bucket,
+		Key:       key,
+		SourceIP:  sourceIP(r),
+	})
+}
+
+// sourceIP is the peer address. Forwarding headers are not trusted: a proxy
+// in front of Coffer is not distinguishable from a client lying about them.
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

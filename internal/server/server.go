@@ -1,0 +1,272 @@
+// Package server wires Coffer together: storage, the object layer, identity,
+// the S3 listener and the admin listener, with graceful shutdown.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"coffer/internal/blob"
+	"coffer/internal/core"
+	"coffer/internal/kv/pebble"
+	"coffer/internal/objects"
+	"coffer/internal/s3api"
+)
+
+// Options configures a Coffer server. cmd/coffer fills it from flags and
+// environment variables; every field has a default.
+type Options struct {
+	// DataDir holds the metadata (meta/) and object data (data/). Default ./coffer-data.
+	DataDir string
+	// S3Addr is the S3 listener's address. Default 127.0.0.1:9000.
+	S3Addr string
+	// AdminAddr is the management listener's address. Default 127.0.0.1:9001.
+	AdminAddr string
+	// TLSCert and TLSKey, when both set, serve HTTPS on both listeners.
+	TLSCert, TLSKey string
+	// Domain enables virtual-hosted-style requests (bucket.Domain).
+	Domain string
+	// Region is the region S3 reports and expects in signatures. Default us-east-1.
+	Region string
+	// RootAccessKey and RootSecretKey are the default tenant's root keys;
+	// empty means generate them on a fresh data directory.
+	RootAccessKey, RootSecretKey string
+	// DefaultTenant names the tenant created on a fresh data directory. Default "default".
+	DefaultTenant string
+	// InlineMax is the largest object stored inside its metadata record. Default 64 KiB.
+	InlineMax int64
+	// ShutdownTimeout bounds the graceful drain. Default 30 s.
+	ShutdownTimeout time.Duration
+	// Logger is the structured log. Default: JSON to stderr at info level.
+	Logger *slog.Logger
+	// Out receives the one-time banner with generated root keys. Default os.Stdout.
+	Out io.Writer
+}
+
+func (o Options) withDefaults() Options {
+	if o.DataDir == "" {
+		o.DataDir = "./coffer-data"
+	}
+	if o.S3Addr == "" {
+		o.S3Addr = "127.0.0.1:9000"
+	}
+	if o.AdminAddr == "" {
+		o.AdminAddr = "127.0.0.1:9001"
+	}
+	if o.Region == "" {
+		o.Region = "us-east-1"
+	}
+	if o.DefaultTenant == "" {
+		o.DefaultTenant = "default"
+	}
+	if o.ShutdownTimeout == 0 {
+		o.ShutdownTimeout = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	return o
+}
+
+// Validate reports every problem with the options at once.
+func (o Options) Validate() error {
+	var problems []error
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		problems = append(problems, errors.New("--tls-cert and --tls-key must be given together"))
+	}
+	if (o.RootAccessKey == "") != (o.RootSecretKey == "") {
+		problems = append(problems, errors.New("COFFER_ROOT_ACCESS_KEY and COFFER_ROOT_SECRET_KEY must be set together"))
+	}
+	if o.RootAccessKey != "" && (len(o.RootAccessKey) < 3 || len(o.RootAccessKey) > 128) {
+		problems = append(problems, errors.New("COFFER_ROOT_ACCESS_KEY must be 3 to 128 characters"))
+	}
+	if o.RootSecretKey != "" && (len(o.RootSecretKey) < 8 || len(o.RootSecretKey) > 128) {
+		problems = append(problems, errors.New("COFFER_ROOT_SECRET_KEY must be 8 to 128 characters"))
+	}
+	for name, addr := range map[string]string{"--s3-addr": o.S3Addr, "--admin-addr": o.AdminAddr} {
+		if addr == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			problems = append(problems, fmt.Errorf("%s %q: %w", name, addr, err))
+		}
+	}
+	if o.InlineMax < -1 || o.InlineMax > 1<<20 {
+		problems = append(problems, errors.New("inline max must be within -1..1 MiB"))
+	}
+	return errors.Join(problems...)
+}
+
+// Server is a running Coffer node.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	kv      *pebble.Store
+	objects *objects.Service
+	ident   *core.Identity
+	s3      *http.Server
+	admin   *http.Server
+	s3ln    net.Listener
+	adminln net.Listener
+	ready   atomic.Bool
+}
+
+// Start opens storage, sweeps what a crash left, bootstraps the default
+// tenant and starts both listeners. Stop it with Shutdown.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	o := opts.withDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{opts: o, log: o.Logger}
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeStorage()
+		}
+	}()
+	if err := os.MkdirAll(o.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	var err error
+	s.kv, err = pebble.Open(pebble.Options{Dir: filepath.Join(o.DataDir, "meta"), Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := blob.Open(blob.Options{Dir: filepath.Join(o.DataDir, "data")})
+	if err != nil {
+		return nil, err
+	}
+	s.objects, err = objects.New(objects.Options{KV: s.kv, Blobs: blobs, InlineMax: o.InlineMax, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	res, err := s.objects.Sweep(ctx, 0)
+	if err != nil {
+		return nil, fmt.Errorf("startup sweep: %w", err)
+	}
+	s.log.Info("startup sweep", "orphans_removed", res.Orphans, "garbage_removed", res.Garbage, "took", time.Since(start).String())
+
+	s.ident, err = core.NewIdentity(core.IdentityOptions{KV: s.kv, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	boot, err := s.ident.Bootstrap(ctx, core.BootstrapInput{TenantName: o.DefaultTenant,
+		AccessKey: o.RootAccessKey, SecretKey: o.RootSecretKey})
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	if boot.Created {
+		s.log.Info("created default tenant", "tenant", boot.Tenant.Name, "tenant_id", boot.Tenant.ID, "root_access_key", boot.Key.AccessKey)
+		if o.RootAccessKey == "" {
+			fmt.Fprintf(o.Out, "\nCoffer created the default tenant %q and its root user.\n"+
+				"Root credentials (shown only this once; store them now):\n"+
+				"  AWS_ACCESS_KEY_ID=%s\n  AWS_SECRET_ACCESS_KEY=%s\n\n", boot.Tenant.Name, boot.Key.AccessKey, boot.Key.Secret)
+		}
+	}
+
+	s3h, err := s3api.New(s3api.Options{Backend: s.objects, Credentials: s.ident, Authorizer: s.ident,
+		Domain: o.Domain, Region: o.Region, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	s.s3 = &http.Server{Handler: s3h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
+	s.admin = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
+	if s.s3ln, err = s.listen(o.S3Addr); err != nil {
+		return nil, err
+	}
+	if s.adminln, err = s.listen(o.AdminAddr); err != nil {
+		s.s3ln.Close()
+		return nil, err
+	}
+	go s.serve(s.s3, s.s3ln, "s3")
+	go s.serve(s.admin, s.adminln, "admin")
+	s.ready.Store(true)
+	s.log.Info("coffer started", "s3", s.s3ln.Addr().String(), "admin", s.adminln.Addr().String(),
+		"data_dir", o.DataDir, "tls", o.TLSCert != "")
+	ok = true
+	return s, nil
+}
+
+func (s *Server) listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(s.opts.TLSCert, s.opts.TLSKey)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
+	return ln, nil
+}
+
+func (s *Server) serve(h *http.Server, ln net.Listener, name string) {
+	if err := h.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		s.log.Error("listener failed", "listener", name, "err", err)
+	}
+}
+
+// S3Addr and AdminAddr return the bound addresses (useful with port 0).
+func (s *Server) S3Addr() string    { return s.s3ln.Addr().String() }
+func (s *Server) AdminAddr() string { return s.adminln.Addr().String() }
+
+func (s *Server) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health/live", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"ok"}`)
+	})
+	mux.HandleFunc("GET /health/ready", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if !s.ready.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"status":"not ready"}`)
+			return
+		}
+		io.WriteString(w, `{"status":"ready"}`)
+	})
+	return mux
+}
+
+// Shutdown stops accepting requests, drains in-flight ones (bounded by
+// ShutdownTimeout) and closes storage.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.ready.Store(false)
+	ctx, cancel := context.WithTimeout(ctx, s.opts.ShutdownTimeout)
+	defer cancel()
+	err := errors.Join(s.s3.Shutdown(ctx), s.admin.Shutdown(ctx))
+	return errors.Join(err, s.closeStorage())
+}
+
+func (s *Server) closeStorage() error {
+	var err error
+	if s.objects != nil {
+		err = errors.Join(err, s.objects.Close())
+		s.objects = nil
+	}
+	if s.kv != nil {
+		err = errors.Join(err, s.kv.Close())
+		s.kv = nil
+	}
+	return err
+}

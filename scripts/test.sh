@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# scripts/test.sh: Coffer's whole test suite, exactly what CI runs.
+#
+#   scripts/test.sh            # everything: hygiene, unit (+race), fuzz (briefly), end-to-end
+#   FUZZTIME=30s scripts/test.sh
+#   SKIP_E2E=1 scripts/test.sh # unit tests only
+#
+# It installs what the tests need when it is missing (the aws CLI and boto3
+# come from Debian's packages when pip can't reach them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FUZZTIME=${FUZZTIME:-5s}
+export GOFLAGS=${GOFLAGS:--mod=mod}
+
+step() { printf '\n== %s\n' "$*"; }
+
+ensure_tools() {
+  if ! command -v go >/dev/null; then
+    [ -x /usr/local/go/bin/go ] && export PATH=$PATH:/usr/local/go/bin || { echo "Go is required (https://go.dev/dl)"; exit 1; }
+  fi
+  local need=()
+  command -v aws >/dev/null || need+=(awscli)
+  python3 -c 'import boto3' 2>/dev/null || need+=(python3-boto3)
+  command -v curl >/dev/null || need+=(curl)
+  if [ ${#need[@]} -gt 0 ]; then
+    step "installing ${need[*]}"
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      apt-get update -qq >/dev/null 2>&1 || true
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 || echo "warning: could not install ${need[*]}"
+    else
+      echo "warning: missing ${need[*]} and cannot apt-get install them; the tests that need them will fail"
+    fi
+  fi
+}
+
+ensure_tools
+
+step "gofmt"
+bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
+if [ -n "$bad" ]; then echo "gofmt needed on:"; echo "$bad"; exit 1; fi
+
+step "go vet"
+go vet ./...
+
+step "unit tests (race detector on the concurrent packages)"
+go test -count=1 -race ./internal/kv/... ./internal/blob/... ./internal/objects/... ./internal/core/...
+go test -count=1 $(go list ./... | grep -v -E '/internal/(kv|blob|objects|core)(/|$)|/test/e2e$')
+
+step "fuzz targets, ${FUZZTIME} each"
+for pkg in $(go list ./...); do
+  dir=$(go list -f '{{.Dir}}' "$pkg")
+  for target in $(grep -h -o '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+    echo "-- $pkg $target"
+    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" "$pkg" >/tmp/coffer-fuzz.log 2>&1 || { cat /tmp/coffer-fuzz.log; exit 1; }
+  done
+done
+
+if [ -z "${SKIP_E2E:-}" ]; then
+  step "end-to-end (built binary, aws-sdk-go-v2, aws CLI, boto3, curl)"
+  go test -count=1 -timeout 12m ./test/e2e/...
+fi
+echo
+echo "all tests passed"
