@@ -59,6 +59,7 @@ const (
 	Unauthenticated
 	ContentSHA256Mismatch // x-amz-content-sha256 does not match the body
 	SignatureExpired      // a presigned URL past its expiry
+	InvalidPartNumber     // a partNumber read beyond the object's parts
 	numKinds
 )
 
@@ -80,6 +81,7 @@ var kindNames = [...]string{
 	InvalidStorageClass: "InvalidStorageClass", NoSuchBucketPolicy: "NoSuchBucketPolicy",
 	MalformedPolicy: "MalformedPolicy", ServiceDisabled: "ServiceDisabled", Unauthenticated: "Unauthenticated",
 	ContentSHA256Mismatch: "XAmzContentSHA256Mismatch", SignatureExpired: "SignatureExpired",
+	InvalidPartNumber: "InvalidPartNumber",
 }
 
 func (k Kind) String() string {

@@ -39,7 +39,13 @@ func (s *Service) openCopySource(ctx context.Context, tenant, bucket, key, versi
 	}
 	start, length := int64(0), v.Size
 	if rng != nil {
-		if start, length, err = resolveRange(rng, v.Size); err != nil {
+		// A copy range must lie within the source (S3 does not clamp it).
+		if rng.Suffix > 0 || rng.End < 0 || rng.End >= v.Size {
+			err = errs.New(errs.InvalidRange, "range outside the source")
+		} else {
+			start, length, err = resolveRange(rng, v.Size)
+		}
+		if err != nil {
 			return nil, errs.Field(errs.InvalidArgument, "x-amz-copy-source-range",
 				"Range specified is not valid for source object of size: %d", v.Size)
 		}
@@ -97,7 +103,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (CopyOutput, err
 	if p.blob != "" {
 		rec.Blobs = []blobRef{{ID: p.blob, Size: p.size}}
 	}
-	info, err := s.publish(ctx, publishInput{tenant: in.Tenant, bucket: in.Bucket, key: in.Key, rec: rec, cond: in.Cond})
+	info, err := s.publish(ctx, publishInput{tenant: in.Tenant, bucket: in.Bucket, key: in.Key, rec: rec, cond: in.Cond, owner: in.Owner})
 	if err != nil {
 		s.discard(err, p.blob)
 		return CopyOutput{}, err

@@ -13,6 +13,17 @@ import (
 	"coffer/internal/kv"
 )
 
+// NotModifiedError is a read's 304: S3 still sends the ETag and Last-Modified.
+type NotModifiedError struct {
+	Err          *errs.Error
+	ETag         string
+	LastModified time.Time
+}
+
+func (e *NotModifiedError) Error() string   { return e.Err.Error() }
+func (e *NotModifiedError) Unwrap() error   { return e.Err }
+func (e *NotModifiedError) Is(t error) bool { return e.Err.Is(t) }
+
 func hexMD5(b []byte) string { return hex.EncodeToString(b) }
 
 // etagMatches compares an If-Match style list ("a", "b" or *) with an ETag.
@@ -39,7 +50,7 @@ func checkReadConditions(c Conditions, etag string, mtime time.Time, copySource 
 		if copySource {
 			return failed(h)
 		}
-		return errs.Field(errs.NotModified, h, "Not Modified")
+		return &NotModifiedError{Err: errs.Field(errs.NotModified, h, "Not Modified"), ETag: etag, LastModified: mtime}
 	}
 	mt := mtime.Truncate(time.Second)
 	if c.IfMatch != "" {
@@ -195,13 +206,13 @@ func (s *Service) getObject(ctx context.Context, in GetInput, withBody bool) (*G
 	case in.PartNumber > 0:
 		if len(v.Parts) == 0 {
 			if in.PartNumber != 1 {
-				return nil, errs.Field(errs.InvalidRange, "partNumber", "The requested partnumber is not satisfiable")
+				return nil, errs.Field(errs.InvalidPartNumber, "partNumber", "The requested partnumber is not satisfiable")
 			}
 			out.Partial = true
 			break
 		}
 		if in.PartNumber > len(v.Parts) {
-			return nil, errs.Field(errs.InvalidRange, "partNumber", "The requested partnumber is not satisfiable")
+			return nil, errs.Field(errs.InvalidPartNumber, "partNumber", "The requested partnumber is not satisfiable")
 		}
 		var off int64
 		for _, p := range v.Parts[:in.PartNumber-1] {

@@ -88,9 +88,8 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in CreateUploadInpu
 		seq := s.nextSeq(0)
 		id := newUploadID(seq)
 		rec := uploadRecord{Schema: 1, Initiated: s.opts.Now().UTC(), Meta: in.Meta, Tags: in.Tags,
-			Algorithm: alg, Type: typ}
-		info = UploadInfo{Bucket: in.Bucket, Key: in.Key, UploadID: id, Initiated: rec.Initiated,
-			Meta: in.Meta, ChecksumAlgorithm: alg, ChecksumType: typ}
+			Algorithm: alg, Type: typ, Owner: in.Owner}
+		info = rec.info(in.Bucket, in.Key, id)
 		return tx.Set(uploadKey(b.ID, in.Key, id), marshal(&rec))
 	})
 	return info, err

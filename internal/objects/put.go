@@ -176,7 +176,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error
 	if p.blob != "" {
 		rec.Blobs = []blobRef{{ID: p.blob, Size: p.size}}
 	}
-	info, err := s.publish(ctx, publishInput{tenant: in.Tenant, bucket: in.Bucket, key: in.Key, rec: rec, cond: in.Cond})
+	info, err := s.publish(ctx, publishInput{tenant: in.Tenant, bucket: in.Bucket, key: in.Key, rec: rec, cond: in.Cond, owner: in.Owner})
 	if err != nil {
 		s.discard(err, p.blob)
 		return ObjectInfo{}, err

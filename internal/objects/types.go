@@ -148,6 +148,8 @@ type PutInput struct {
 	Meta Metadata
 	Tags []Tag
 	Cond Conditions
+	// Owner is the id of the user writing the object.
+	Owner string
 }
 
 // GetInput selects an object version and what of it to read.
@@ -200,6 +202,8 @@ type CopyInput struct {
 	// ChecksumAlgorithm, when set, is the checksum to compute for the copy.
 	ChecksumAlgorithm checksum.Algorithm
 	Cond              Conditions
+	// Owner is the id of the user writing the copy.
+	Owner string
 }
 
 // CopyOutput is the new object and the source version that was read.
@@ -256,6 +260,8 @@ type CreateUploadInput struct {
 	Tags                []Tag
 	ChecksumAlgorithm   checksum.Algorithm
 	ChecksumType        checksum.Type
+	// Owner is the id of the user starting the upload.
+	Owner string
 }
 
 // UploadInfo describes a pending multipart upload.

@@ -3,6 +3,8 @@ package s3api
 import (
 	"context"
 	"encoding/base64"
+	"encoding/binary"
+	"hash/crc32"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,14 +17,21 @@ import (
 // DeleteBucket, GetBucketLocation, Get/PutBucketVersioning, GetBucketAcl.
 
 // encodeToken and decodeToken make continuation tokens opaque.
-func encodeToken(after string) string { return base64.RawURLEncoding.EncodeToString([]byte(after)) }
+// Continuation tokens are opaque to clients: the resume point and a CRC-32C
+// of it, so a token Coffer did not issue is refused as S3 refuses it.
+func encodeToken(after string) string {
+	b := binary.BigEndian.AppendUint32([]byte(after), crc32.Checksum([]byte(after), tokenTable))
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+var tokenTable = crc32.MakeTable(crc32.Castagnoli)
 
 func decodeToken(tok, field string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
+	if err != nil || len(b) < 4 || crc32.Checksum(b[:len(b)-4], tokenTable) != binary.BigEndian.Uint32(b[len(b)-4:]) {
 		return "", errs.Field(errs.InvalidArgument, field, "The continuation token provided is incorrect")
 	}
-	return string(b), nil
+	return string(b[:len(b)-4]), nil
 }
 
 func principalOwner(ri *requestInfo) ownerXML {

@@ -47,7 +47,7 @@ func (s *server) copyObject(ctx context.Context, ri *requestInfo, r *http.Reques
 	in := objects.CopyInput{
 		SrcTenant: ri.Tenant(), SrcBucket: src.Bucket, SrcKey: src.Key, SrcVersionID: src.VersionID,
 		SrcCond: readConditions(h, "X-Amz-Copy-Source-If-"),
-		Tenant:  ri.Tenant(), Bucket: op.Bucket, Key: op.Key,
+		Tenant:  ri.Tenant(), Bucket: op.Bucket, Key: op.Key, Owner: ri.Principal.UserID,
 	}
 	var err error
 	if in.Cond, err = writeConditions(h); err != nil {

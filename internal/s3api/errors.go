@@ -34,6 +34,7 @@ var errorTable = map[errs.Kind]s3Error{
 	errs.BucketNotEmpty:          {"BucketNotEmpty", http.StatusConflict, "The bucket you tried to delete is not empty"},
 	errs.InvalidBucketName:       {"InvalidBucketName", http.StatusBadRequest, "The specified bucket is not valid."},
 	errs.PreconditionFailed:      {"PreconditionFailed", http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold"},
+	errs.InvalidPartNumber:       {"InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable"},
 	errs.NotModified:             {"NotModified", http.StatusNotModified, "Not Modified"}, // 304: sent without a body
 	errs.InvalidRange:            {"InvalidRange", http.StatusRequestedRangeNotSatisfiable, "The requested range is not satisfiable"},
 	errs.InvalidPart:             {"InvalidPart", http.StatusBadRequest, "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag."},

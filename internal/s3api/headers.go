@@ -247,7 +247,9 @@ func setObjectHeaders(resp *response, info objects.ObjectInfo, versionID string)
 		h.Set("X-Amz-Storage-Class", sc)
 	}
 	for k, v := range info.Meta.User {
-		h.Set("X-Amz-Meta-"+k, v)
+		// Assigned directly: Set would canonicalise the name (X-Amz-Meta-Lang),
+		// and SDKs report metadata keys exactly as the header spells them.
+		h["x-amz-meta-"+k] = []string{v}
 	}
 	if len(info.Tags) > 0 {
 		h.Set("X-Amz-Tagging-Count", strconv.Itoa(len(info.Tags)))

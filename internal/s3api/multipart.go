@@ -16,7 +16,7 @@ import (
 
 func (s *server) createMultipartUpload(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
 	h := r.Header
-	in := objects.CreateUploadInput{Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: ri.Op.Key}
+	in := objects.CreateUploadInput{Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: ri.Op.Key, Owner: ri.Principal.UserID}
 	var err error
 	if in.Meta, err = metadataFromHeaders(h); err != nil {
 		return nil, err

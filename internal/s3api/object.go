@@ -87,7 +87,7 @@ func (s *server) putObject(ctx context.Context, ri *requestInfo, r *http.Request
 	}
 	info, err := s.be.PutObject(ctx, objects.PutInput{
 		Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: ri.Op.Key,
-		Body: body, Size: size, Meta: meta, Tags: tags, Cond: cond,
+		Body: body, Size: size, Meta: meta, Tags: tags, Cond: cond, Owner: ri.Principal.UserID,
 	})
 	if err != nil {
 		return nil, err

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 
 	"coffer/internal/errs"
+	"coffer/internal/objects"
 )
 
 // response is what a handler returns; writeResponse renders it.
@@ -106,6 +108,11 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, ri *requestI
 		for k, v := range resp.Header {
 			h[k] = v
 		}
+	}
+	var nm *objects.NotModifiedError
+	if errors.As(err, &nm) {
+		h.Set("ETag", `"`+nm.ETag+`"`)
+		h.Set("Last-Modified", nm.LastModified.UTC().Format(http.TimeFormat))
 	}
 	body, status := newErrorBody(err, ri.Op, r.URL.Path, ri.ID, ri.HostID)
 	if _, known := lookupError(err); !known {

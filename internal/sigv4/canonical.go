@@ -190,7 +190,10 @@ func appendHeaderValue(b *strings.Builder, v string) {
 // header names in the order the client declared them (its canonical order);
 // payloadHash is the last line (a hex SHA-256, UNSIGNED-PAYLOAD or a
 // STREAMING-* literal).
-func canonicalRequest(r *http.Request, query []queryPair, skipParam string, signed []string, payloadHash string) string {
+//
+// asSent uses the path exactly as the client sent it instead of S3's
+// normalised encoding (decode each segment, encode it once).
+func canonicalRequest(r *http.Request, query []queryPair, skipParam string, signed []string, payloadHash string, asSent bool) string {
 	rawPath := ""
 	if r.URL != nil {
 		rawPath = r.URL.EscapedPath()
@@ -199,7 +202,11 @@ func canonicalRequest(r *http.Request, query []queryPair, skipParam string, sign
 	b.Grow(256 + len(rawPath))
 	b.WriteString(r.Method)
 	b.WriteByte('\n')
-	b.WriteString(canonicalURI(rawPath))
+	if asSent && rawPath != "" {
+		b.WriteString(rawPath)
+	} else {
+		b.WriteString(canonicalURI(rawPath))
+	}
 	b.WriteByte('\n')
 	b.WriteString(canonicalQuery(query, skipParam))
 	b.WriteByte('\n')

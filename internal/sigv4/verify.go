@@ -208,10 +208,20 @@ func finish(r *http.Request, pairs []queryPair, skip string, f authFields, amzDa
 	}
 	key := deriveSigningKey(secret, f.cred.date, f.cred.region, f.cred.service)
 	scope := credentialScope(f.cred.date, f.cred.region, f.cred.service)
-	creq := canonicalRequest(r, pairs, skip, f.signedHeaders, payload)
+	creq := canonicalRequest(r, pairs, skip, f.signedHeaders, payload, false)
 	sig := signatureHex(key, stringToSign(amzDate, scope, creq))
 	if !signaturesEqual(sig, f.signature) {
-		return nil, errs.New(errs.SignatureDoesNotMatch, msgSignatureMismatch)
+		// Some clients (aws-sdk-go-v2 for the bucket segment) sign the path
+		// exactly as they send it, leaving characters such as '*' or '!'
+		// unencoded. Both forms name the same resource, so accept either.
+		raw := canonicalRequest(r, pairs, skip, f.signedHeaders, payload, true)
+		if raw == creq {
+			return nil, errs.New(errs.SignatureDoesNotMatch, msgSignatureMismatch)
+		}
+		sig = signatureHex(key, stringToSign(amzDate, scope, raw))
+		if !signaturesEqual(sig, f.signature) {
+			return nil, errs.New(errs.SignatureDoesNotMatch, msgSignatureMismatch)
+		}
 	}
 	return &Auth{
 		AccessKey:     f.cred.accessKey,
