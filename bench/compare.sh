@@ -56,7 +56,7 @@ done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/coffer-compare.XXXXXX")
-RESULTS=${OUT:-$TMP/results.jsonl}
+RESULTS=$(realpath -m "${OUT:-$TMP/results.jsonl}")
 : >"$RESULTS"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 

@@ -48,7 +48,11 @@ Commands:
   server    run a Coffer node (S3 on --s3-addr, management on --admin-addr)
   version   print the version
 
-Run 'coffer server -h' for the server's flags.
+Run 'coffer server -h' for the server's flags. Credentials come from the
+environment: COFFER_ROOT_ACCESS_KEY / COFFER_ROOT_SECRET_KEY (the default
+tenant's S3 root user) and COFFER_ADMIN_USER / COFFER_ADMIN_PASSWORD (the
+management plane's cluster administrator). Unset on a fresh data directory,
+they are generated and printed once.
 `)
 }
 
@@ -69,6 +73,7 @@ func runServer(args []string) error {
 	fs.StringVar(&o.TLSKey, "tls-key", env("COFFER_TLS_KEY", ""), "TLS key file (env COFFER_TLS_KEY)")
 	fs.StringVar(&o.Domain, "domain", env("COFFER_DOMAIN", ""), "domain for virtual-hosted-style requests, bucket.DOMAIN (env COFFER_DOMAIN)")
 	fs.StringVar(&o.Region, "region", env("COFFER_REGION", "us-east-1"), "S3 region (env COFFER_REGION)")
+	fs.StringVar(&o.ClusterName, "cluster-name", env("COFFER_CLUSTER_NAME", "coffer"), "cluster name, fixed at the first start (env COFFER_CLUSTER_NAME)")
 	logLevel := fs.String("log-level", env("COFFER_LOG_LEVEL", "info"), "debug, info, warn or error (env COFFER_LOG_LEVEL)")
 	inline := fs.String("inline-max", env("COFFER_INLINE_MAX", "65536"), "largest object in bytes kept inline in metadata (env COFFER_INLINE_MAX)")
 	if err := fs.Parse(args); err != nil {
@@ -88,6 +93,9 @@ func runServer(args []string) error {
 	o.InlineMax = n
 	o.RootAccessKey = os.Getenv("COFFER_ROOT_ACCESS_KEY")
 	o.RootSecretKey = os.Getenv("COFFER_ROOT_SECRET_KEY")
+	o.AdminUser = os.Getenv("COFFER_ADMIN_USER")
+	o.AdminPassword = os.Getenv("COFFER_ADMIN_PASSWORD")
+	o.Version = version
 	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)

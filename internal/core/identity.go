@@ -2,164 +2,90 @@ package core
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"log/slog"
-	"sync"
 	"time"
 
 	"coffer/internal/errs"
 	"coffer/internal/kv"
 )
 
-// Key layout of the identity records (lower-case namespaces; the object
-// layer uses upper-case ones in the same store):
-//
-//	't' tenantID            tenant
-//	'n' tenantName          tenant id (name index)
-//	'u' tenantID 0x00 name  user
-//	'k' accessKey           access key (with its secret: SigV4 needs it)
-
-// Tenant is an isolated namespace of users and buckets (an ONTAP SVM, a
-// Commvault company).
-type Tenant struct {
-	Schema  int       `json:"_v"`
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
-	Created time.Time `json:"created"`
-}
-
-// User is an S3 user of a tenant.
-type User struct {
-	Schema  int       `json:"_v"`
-	ID      string    `json:"id"`
-	Tenant  string    `json:"tenant"`
-	Name    string    `json:"name"`
-	Comment string    `json:"comment,omitempty"`
-	Root    bool      `json:"root,omitempty"`
-	Created time.Time `json:"created"`
-}
-
-// KeyStatus is whether an access key may sign requests.
-type KeyStatus string
-
-const (
-	KeyActive   KeyStatus = "Active"
-	KeyInactive KeyStatus = "Inactive"
-)
-
-// AccessKey is a user's SigV4 key pair.
+// AccessKey is the stored form of a user's SigV4 key pair, found by access
+// key on every S3 request.
 type AccessKey struct {
-	Schema    int        `json:"_v"`
-	AccessKey string     `json:"ak"`
-	Secret    string     `json:"sk"`
-	Tenant    string     `json:"tenant"`
-	UserID    string     `json:"uid"`
-	UserName  string     `json:"user"`
-	Root      bool       `json:"root,omitempty"`
-	Status    KeyStatus  `json:"status"`
-	Created   time.Time  `json:"created"`
-	Expires   *time.Time `json:"expires,omitempty"`
+	// Schema is the record's schema version (2; 1 had no Slot).
+	Schema    int    `json:"_v"`
+	AccessKey string `json:"ak"`
+	// Secret is kept in clear: SigV4 verification needs it.
+	Secret   string `json:"sk"`
+	Tenant   string `json:"tenant"`
+	UserUUID string `json:"uid"`
+	UserName string `json:"user"`
+	Root     bool   `json:"root,omitempty"`
+	// Slot is the key's number in its user (1 when the record predates slots).
+	Slot    int        `json:"slot,omitempty"`
+	Status  KeyStatus  `json:"status"`
+	Created time.Time  `json:"created"`
+	Expires *time.Time `json:"expires,omitempty"`
 }
 
-// IdentityOptions configures the identity service.
-type IdentityOptions struct {
-	KV     kv.Store
-	Logger *slog.Logger
-	Now    func() time.Time
+const accessKeySchema = 2
+
+type credEntry struct {
+	gen  uint64
+	cred Credential
+	exp  *time.Time
 }
 
-// Identity manages tenants, users and access keys, and resolves access keys
-// for the S3 authenticator through an in-memory cache that every key change
-// made through it invalidates at once.
-type Identity struct {
-	kv  kv.Store
-	log *slog.Logger
-	now func() time.Time
+func errIsNotFound(err error) bool { return errors.Is(err, kv.ErrNotFound) }
 
-	mu    sync.RWMutex
-	cache map[string]Credential
+func invalidAccessKey() error {
+	return errs.Field(errs.InvalidAccessKeyID, "AWSAccessKeyId",
+		"The AWS Access Key Id you provided does not exist in our records.")
 }
 
-// NewIdentity returns the identity service.
-func NewIdentity(o IdentityOptions) (*Identity, error) {
-	if o.KV == nil {
-		return nil, errors.New("core: IdentityOptions.KV is required")
+// Credential resolves an access key for the S3 authenticator
+// (CredentialSource). Unknown, inactive and expired keys fail with
+// InvalidAccessKeyId. Results are cached until the next identity change
+// (identGen), so a regenerated, deleted or deactivated key fails on the
+// very next request.
+//
+// Whether the key's tenant and S3 service are enabled is checked by
+// Authorize, after the signature is verified, so that a caller without the
+// secret learns nothing about a key.
+func (s *Service) Credential(ctx context.Context, ak string) (Credential, error) {
+	gen := s.identGen.Load()
+	now := s.now()
+	s.credMu.RLock()
+	e, ok := s.creds[ak]
+	s.credMu.RUnlock()
+	if ok && e.gen == gen && (e.exp == nil || now.Before(*e.exp)) {
+		return e.cred, nil
 	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	return &Identity{kv: o.KV, log: o.Logger, now: o.Now, cache: map[string]Credential{}}, nil
-}
-
-func tenantKey(id string) []byte       { return append([]byte{'t'}, id...) }
-func tenantNameKey(name string) []byte { return append([]byte{'n'}, name...) }
-func userKey(tenant, name string) []byte {
-	return append(append(append([]byte{'u'}, tenant...), 0), name...)
-}
-func accessKeyKey(ak string) []byte { return append([]byte{'k'}, ak...) }
-
-const (
-	upperDigits = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	secretChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-)
-
-// randomString draws n characters uniformly from alphabet (rejection
-// sampling, so no character is more likely than another).
-func randomString(n int, alphabet string) string {
-	out := make([]byte, 0, n)
-	limit := 256 - 256%len(alphabet)
-	var buf [64]byte
-	for len(out) < n {
-		_, _ = rand.Read(buf[:])
-		for _, b := range buf {
-			if int(b) < limit && len(out) < n {
-				out = append(out, alphabet[int(b)%len(alphabet)])
-			}
-		}
-	}
-	return string(out)
-}
-
-// NewAWSKeyPair generates an AWS-style pair: a 20-character access key and
-// a 40-character secret.
-func NewAWSKeyPair() (string, string) {
-	return randomString(20, upperDigits), randomString(40, secretChars)
-}
-
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-func getJSON(tx kv.Reader, key []byte, v any) (bool, error) {
-	raw, err := tx.Get(key)
-	if errors.Is(err, kv.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return true, json.Unmarshal(raw, v)
-}
-
-func setJSON(tx kv.Txn, key []byte, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var k AccessKey
+	var found bool
+	err := s.view(ctx, "read access key", func(tx kv.Reader) error {
+		var err error
+		found, err = getJSON(tx, key('k', ak), &k)
 		return err
+	})
+	if err != nil {
+		return Credential{}, err
 	}
-	return tx.Set(key, b)
+	if !found || k.Status != KeyActive || k.Expires != nil && !now.Before(*k.Expires) {
+		return Credential{}, invalidAccessKey()
+	}
+	c := Credential{Secret: k.Secret, Principal: Principal{Tenant: k.Tenant, UserID: k.UserUUID,
+		UserName: k.UserName, AccessKey: k.AccessKey, Root: k.Root}}
+	s.credMu.Lock()
+	if len(s.creds) > 100_000 { // bound memory: start over rather than track recency
+		clear(s.creds)
+	}
+	s.creds[ak] = credEntry{gen: gen, cred: c, exp: k.Expires}
+	s.credMu.Unlock()
+	return c, nil
 }
 
-// BootstrapInput describes the tenant and root user created on a fresh store.
+// BootstrapInput describes the default tenant created on a fresh store.
 type BootstrapInput struct {
 	TenantName string
 	// AccessKey and SecretKey are the root keys; both empty means generate.
@@ -170,145 +96,184 @@ type BootstrapInput struct {
 type BootstrapResult struct {
 	Tenant  Tenant
 	Root    User
-	Created bool      // the store was fresh: tenant and root were created now
-	Key     AccessKey // the root key created now (only when Created)
+	Created bool   // the store was fresh: tenant, service and root were created now
+	Key     NewKey // the root key created now (only when Created)
 }
 
-// Bootstrap creates the default tenant and its root user with a key when
-// the store has no tenant of that name; otherwise it returns the existing
-// one. Root keys given for an existing tenant are added if missing, so an
+// Bootstrap creates the default tenant (a data tenant), its enabled S3
+// service and its root user with a key (AWS-style, NewAWSKeyPair: the
+// server prints it once for S3 tools) when the store has no tenant of that
+// name; otherwise it returns the existing one, creating a missing service
+// and migrating records written by older versions. Root keys given for an
+// existing tenant are added to root if missing (slot 1 is replaced), so an
 // operator can set COFFER_ROOT_ACCESS_KEY on an existing data directory.
-func (s *Identity) Bootstrap(ctx context.Context, in BootstrapInput) (BootstrapResult, error) {
+func (s *Service) Bootstrap(ctx context.Context, in BootstrapInput) (BootstrapResult, error) {
 	if (in.AccessKey == "") != (in.SecretKey == "") {
 		return BootstrapResult{}, errs.New(errs.InvalidArgument, "root access key and secret key must be set together")
 	}
 	if in.AccessKey != "" {
-		if err := validateKeyPair(in.AccessKey, in.SecretKey); err != nil {
+		if err := validateAccessKey(in.AccessKey); err != nil {
+			return BootstrapResult{}, err
+		}
+		if err := validateSecretKey(in.SecretKey); err != nil {
 			return BootstrapResult{}, err
 		}
 	}
+	if err := validateTenantName(in.TenantName); err != nil {
+		return BootstrapResult{}, err
+	}
 	var res BootstrapResult
-	err := s.kv.Update(ctx, func(tx kv.Txn) error {
+	err := s.update(ctx, "bootstrap", func(tx kv.Txn) error {
 		res = BootstrapResult{}
 		var tid string
-		found, err := getJSON(tx, tenantNameKey(in.TenantName), &tid)
+		found, err := getJSON(tx, key('n', in.TenantName), &tid)
 		if err != nil {
 			return err
 		}
-		now := s.now().UTC()
-		if found {
-			if _, err := getJSON(tx, tenantKey(tid), &res.Tenant); err != nil {
+		if !found {
+			t, err := s.createTenant(tx, in.TenantName, "", TenantData, SubtypeDefault, TenantRunning)
+			if err != nil {
 				return err
 			}
-			if _, err := getJSON(tx, userKey(tid, "root"), &res.Root); err != nil {
-				return err
-			}
-		} else {
-			res.Created = true
-			res.Tenant = Tenant{Schema: 1, ID: newID(), Name: in.TenantName, Created: now}
-			res.Root = User{Schema: 1, ID: newID(), Tenant: res.Tenant.ID, Name: "root", Root: true, Created: now}
-			if err := setJSON(tx, tenantKey(res.Tenant.ID), &res.Tenant); err != nil {
-				return err
-			}
-			if err := setJSON(tx, tenantNameKey(in.TenantName), res.Tenant.ID); err != nil {
-				return err
-			}
-			if err := setJSON(tx, userKey(res.Tenant.ID, "root"), &res.Root); err != nil {
-				return err
-			}
+			tid, res.Created = t.UUID, true
 		}
-		ak, sk := in.AccessKey, in.SecretKey
-		if ak == "" {
-			if !res.Created {
-				return nil
-			}
-			ak, sk = NewAWSKeyPair()
-		}
-		var existing AccessKey
-		if ok, err := getJSON(tx, accessKeyKey(ak), &existing); err != nil {
+		if res.Tenant, err = dataTenant(tx, tid); err != nil {
 			return err
-		} else if ok {
-			if existing.UserID != res.Root.ID {
-				return errs.New(errs.AlreadyExists, "access key %s belongs to another user", ak)
-			}
-			if existing.Secret == sk {
-				return nil
+		}
+		if err := s.migrateTenantRecords(tx, &res.Tenant); err != nil {
+			return err
+		}
+		svc, ok, err := getService(tx, tid)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			svc = S3Service{Schema: serviceSchema, Tenant: tid, Name: defaultServiceName(res.Tenant.Name), Enabled: true,
+				IsHTTPSEnabled: true, Port: 80, SecurePort: 443, Created: s.now().UTC()}
+			if err := setJSON(tx, key('s', tid), &svc); err != nil {
+				return err
 			}
 		}
-		key := AccessKey{Schema: 1, AccessKey: ak, Secret: sk, Tenant: res.Tenant.ID, UserID: res.Root.ID,
-			UserName: "root", Root: true, Status: KeyActive, Created: now}
-		if res.Created {
-			res.Key = key
+		root, ok, err := getUser(tx, tid, RootUserName)
+		if err != nil {
+			return err
 		}
-		return setJSON(tx, accessKeyKey(ak), &key)
+		if !ok {
+			id, err := nextID32(tx, "user")
+			if err != nil {
+				return err
+			}
+			root = User{UUID: newUUID(), ID: id, Tenant: tid, Name: RootUserName, Root: true, Created: s.now().UTC()}
+			if len(root.Keys) == 0 && in.AccessKey == "" {
+				ak, sk := NewAWSKeyPair()
+				if res.Key, err = s.putKey(tx, &root, 1, ak, sk, 0); err != nil {
+					return err
+				}
+			}
+		}
+		if in.AccessKey != "" {
+			var existing AccessKey
+			if ok, err := getJSON(tx, key('k', in.AccessKey), &existing); err != nil {
+				return err
+			} else if ok && existing.UserUUID != root.UUID {
+				return errs.New(errs.AlreadyExists, "access key %s belongs to another user", in.AccessKey)
+			} else if !ok || existing.Secret != in.SecretKey {
+				for _, k := range root.Keys {
+					if k.Slot == 1 && k.AccessKey != in.AccessKey {
+						if err := tx.Delete(key('k', k.AccessKey)); err != nil {
+							return err
+						}
+					}
+				}
+				nk, err := s.putKey(tx, &root, 1, in.AccessKey, in.SecretKey, 0)
+				if err != nil {
+					return err
+				}
+				if res.Created {
+					res.Key = nk
+				}
+			}
+		}
+		if err := putUser(tx, &root); err != nil {
+			return err
+		}
+		res.Root = root
+		return nil
 	})
 	if err != nil {
 		return BootstrapResult{}, err
 	}
-	s.invalidate(in.AccessKey)
+	s.identChanged()
 	return res, nil
 }
 
-func validateKeyPair(ak, sk string) error {
-	if len(ak) < 3 || len(ak) > 128 {
-		return errs.Field(errs.InvalidArgument, "access_key", "access keys are 3 to 128 characters long")
+// migrateTenantRecords upgrades a tenant written by schema-1 code: it gets
+// an int id, and its users (only root existed then) get int ids and their
+// key lists from the 'k' records.
+func (s *Service) migrateTenantRecords(tx kv.Txn, t *Tenant) error {
+	if t.ID == 0 {
+		id, err := nextID32(tx, "tenant")
+		if err != nil {
+			return err
+		}
+		t.ID = id
+		if err := putTenant(tx, t); err != nil {
+			return err
+		}
 	}
-	if len(sk) < 8 || len(sk) > 128 {
-		return errs.Field(errs.InvalidArgument, "secret_key", "secret keys are 8 to 128 characters long")
+	var old []User
+	if err := scan(tx, key('u', t.UUID, ""), func(_, raw []byte) error {
+		var u User
+		if err := jsonUnmarshal(raw, &u); err != nil {
+			return err
+		}
+		if u.Schema < userSchema {
+			old = append(old, u)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if len(old) == 0 {
+		return nil
+	}
+	byUser := map[string][]AccessKey{}
+	if err := scan(tx, []byte{'k'}, func(_, raw []byte) error {
+		var k AccessKey
+		if err := jsonUnmarshal(raw, &k); err != nil {
+			return err
+		}
+		if k.Tenant == t.UUID {
+			byUser[k.UserUUID] = append(byUser[k.UserUUID], k)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for i := range old {
+		u := &old[i]
+		if u.ID == 0 {
+			id, err := nextID32(tx, "user")
+			if err != nil {
+				return err
+			}
+			u.ID = id
+		}
+		u.Keys = nil
+		for n, k := range byUser[u.UUID] {
+			k.Slot, k.Schema = n+1, accessKeySchema
+			if err := setJSON(tx, key('k', k.AccessKey), &k); err != nil {
+				return err
+			}
+			u.Keys = append(u.Keys, KeyInfo{Slot: k.Slot, AccessKey: k.AccessKey, Status: k.Status,
+				Created: k.Created, Expires: k.Expires})
+		}
+		if err := putUser(tx, u); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-func (s *Identity) invalidate(ak string) {
-	if ak == "" {
-		return
-	}
-	s.mu.Lock()
-	delete(s.cache, ak)
-	s.mu.Unlock()
-}
-
-// Credential resolves an access key (CredentialSource).
-func (s *Identity) Credential(ctx context.Context, ak string) (Credential, error) {
-	s.mu.RLock()
-	c, ok := s.cache[ak]
-	s.mu.RUnlock()
-	if ok {
-		return c, nil
-	}
-	var k AccessKey
-	var found bool
-	err := s.kv.View(ctx, func(tx kv.Reader) error {
-		var err error
-		found, err = getJSON(tx, accessKeyKey(ak), &k)
-		return err
-	})
-	if err != nil {
-		return Credential{}, errs.Wrap(errs.Internal, err, "read access key")
-	}
-	if !found || k.Status != KeyActive || k.Expires != nil && s.now().After(*k.Expires) {
-		return Credential{}, errs.Field(errs.InvalidAccessKeyID, "AWSAccessKeyId",
-			"The AWS Access Key Id you provided does not exist in our records.")
-	}
-	c = Credential{Secret: k.Secret, Principal: Principal{Tenant: k.Tenant, UserID: k.UserID,
-		UserName: k.UserName, AccessKey: k.AccessKey, Root: k.Root}}
-	if k.Expires == nil {
-		s.mu.Lock()
-		s.cache[ak] = c
-		s.mu.Unlock()
-	}
-	return c, nil
-}
-
-// Authorize is the data plane's authorization: a tenant's root user may do
-// anything in its tenant; other users need a policy that allows the action
-// (policies arrive with the ONTAP dialect), so they are denied for now.
-func (s *Identity) Authorize(ctx context.Context, r Request) error {
-	if r.Principal.Root {
-		return nil
-	}
-	return errs.New(errs.AccessDenied, "Access Denied")
-}
-
-var _ CredentialSource = (*Identity)(nil)
-var _ Authorizer = (*Identity)(nil)
+var _ CredentialSource = (*Service)(nil)
+var _ Authorizer = (*Service)(nil)

@@ -1,5 +1,3 @@
-// Package core is Coffer's domain: tenants, users, access keys and the rules
-// about them. Both management dialects and the S3 data plane call it.
 package core
 
 import "context"
@@ -32,7 +30,12 @@ type Request struct {
 	Action    string
 	Bucket    string
 	Key       string
-	SourceIP  string
+	// SourceIP is the client's address (aws:SourceIp); "" when unknown.
+	SourceIP string
+	// Context holds other condition keys the adapter knows, lower-case
+	// ("s3:prefix", "s3:delimiter", "s3:max-keys", "aws:securetransport",
+	// "aws:useragent", ...). May be nil.
+	Context map[string]string
 }
 
 // Authorizer answers authorization questions; nil error means allowed, an

@@ -60,6 +60,7 @@ const (
 	ContentSHA256Mismatch // x-amz-content-sha256 does not match the body
 	SignatureExpired      // a presigned URL past its expiry
 	InvalidPartNumber     // a partNumber read beyond the object's parts
+	InUse                 // a management entity is still used (policy attached to a group, tenant with a service…)
 	numKinds
 )
 
@@ -81,7 +82,7 @@ var kindNames = [...]string{
 	InvalidStorageClass: "InvalidStorageClass", NoSuchBucketPolicy: "NoSuchBucketPolicy",
 	MalformedPolicy: "MalformedPolicy", ServiceDisabled: "ServiceDisabled", Unauthenticated: "Unauthenticated",
 	ContentSHA256Mismatch: "XAmzContentSHA256Mismatch", SignatureExpired: "SignatureExpired",
-	InvalidPartNumber: "InvalidPartNumber",
+	InvalidPartNumber: "InvalidPartNumber", InUse: "InUse",
 }
 
 func (k Kind) String() string {

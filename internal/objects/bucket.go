@@ -103,7 +103,13 @@ func (s *Service) CreateBucket(ctx context.Context, in CreateBucketInput) (Bucke
 		}
 		rec = bucketRecord{Schema: 1, ID: id, UUID: newUUID(), Name: in.Name, Tenant: in.Tenant,
 			Created: s.opts.Now().UTC(), Owner: in.Owner, Versioning: in.Versioning,
-			Region: in.Region, QuotaBytes: in.QuotaBytes}
+			Region: in.Region, QuotaBytes: in.QuotaBytes, Comment: in.Comment}
+		if len(in.Policy) > 0 {
+			rec.Policy = append(json.RawMessage(nil), in.Policy...)
+		}
+		if err := setBucketIndex(tx, &rec); err != nil {
+			return err
+		}
 		return tx.Set(bucketKey(in.Tenant, in.Name), marshal(&rec))
 	})
 	if err != nil {
@@ -171,6 +177,9 @@ func (s *Service) DeleteBucket(ctx context.Context, tenant, name string) error {
 			return err
 		}
 		if err := tx.Delete(bidPrefix(nsUsage, b.ID)); err != nil {
+			return err
+		}
+		if err := deleteBucketIndex(tx, b); err != nil {
 			return err
 		}
 		return tx.Delete(bucketKey(tenant, name))
@@ -260,4 +269,151 @@ func (s *Service) SetQuota(ctx context.Context, tenant, name string, quota int64
 		b.QuotaBytes = quota
 		return tx.Set(bucketKey(tenant, name), marshal(b))
 	})
+}
+
+// Bucket indexes, so the management plane can address a bucket by its uuid
+// (ONTAP) or int id (Commvault clientId) without knowing its tenant:
+//
+//	'X' 'u' uuid        tenant 0x00 name
+//	'X' 'i' id(8)       tenant 0x00 name
+//	'M' "bucketindex"   set once every bucket created before the indexes has one
+const nsIndex = 'X'
+
+func uuidIndexKey(uuid string) []byte { return append([]byte{nsIndex, 'u'}, uuid...) }
+func idIndexKey(id uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{nsIndex, 'i'}, id)
+}
+
+func setBucketIndex(tx kv.Txn, b *bucketRecord) error {
+	ref := append(append([]byte(b.Tenant), 0), b.Name...)
+	if err := tx.Set(uuidIndexKey(b.UUID), ref); err != nil {
+		return err
+	}
+	return tx.Set(idIndexKey(b.ID), ref)
+}
+
+func deleteBucketIndex(tx kv.Txn, b *bucketRecord) error {
+	if err := tx.Delete(uuidIndexKey(b.UUID)); err != nil {
+		return err
+	}
+	return tx.Delete(idIndexKey(b.ID))
+}
+
+// IndexBuckets gives every bucket created before the uuid and id indexes
+// existed its index entries. It is idempotent and cheap once done; call it
+// at startup.
+func (s *Service) IndexBuckets(ctx context.Context) error {
+	done := append([]byte{nsMeta}, "bucketindex"...)
+	return s.update(ctx, "IndexBuckets", func(tx kv.Txn) error {
+		if _, err := tx.Get(done); err == nil {
+			return nil
+		} else if !errors.Is(err, kv.ErrNotFound) {
+			return err
+		}
+		var recs []bucketRecord
+		p := []byte{nsBucket}
+		it := tx.NewIterator(p, kv.PrefixEnd(p))
+		for ok := it.First(); ok; ok = it.Next() {
+			var b bucketRecord
+			if err := json.Unmarshal(it.Value(), &b); err != nil {
+				it.Close()
+				return err
+			}
+			recs = append(recs, b)
+		}
+		err := it.Err()
+		it.Close()
+		if err != nil {
+			return err
+		}
+		for i := range recs {
+			if err := setBucketIndex(tx, &recs[i]); err != nil {
+				return err
+			}
+		}
+		return tx.Set(done, []byte{1})
+	})
+}
+
+func (s *Service) bucketByIndex(ctx context.Context, what string, k []byte) (BucketInfo, error) {
+	var info BucketInfo
+	err := s.view(ctx, what, func(tx kv.Reader) error {
+		ref, err := tx.Get(k)
+		if errors.Is(err, kv.ErrNotFound) {
+			return errs.Field(errs.NoSuchBucket, "bucket", "The specified bucket does not exist")
+		}
+		if err != nil {
+			return err
+		}
+		tenant, name, ok := strings.Cut(string(ref), "\x00")
+		if !ok {
+			return fmt.Errorf("objects: bad bucket index entry %q", ref)
+		}
+		b, err := getBucket(tx, tenant, name)
+		if err != nil {
+			return err
+		}
+		u, err := readUsage(tx, b.ID)
+		if err != nil {
+			return err
+		}
+		info = b.info()
+		info.UsedBytes, info.Objects = u.Bytes, u.Objects
+		return nil
+	})
+	return info, err
+}
+
+// GetBucketByUUID returns a bucket, of any tenant, by its uuid.
+func (s *Service) GetBucketByUUID(ctx context.Context, uuid string) (BucketInfo, error) {
+	return s.bucketByIndex(ctx, "GetBucketByUUID", uuidIndexKey(uuid))
+}
+
+// GetBucketByID returns a bucket, of any tenant, by its int id.
+func (s *Service) GetBucketByID(ctx context.Context, id uint64) (BucketInfo, error) {
+	return s.bucketByIndex(ctx, "GetBucketByID", idIndexKey(id))
+}
+
+// UpdateBucket changes a bucket's comment, quota, versioning and policy in
+// one transaction and returns the result.
+func (s *Service) UpdateBucket(ctx context.Context, tenant, name string, u BucketUpdate) (BucketInfo, error) {
+	if u.QuotaBytes != nil && *u.QuotaBytes < 0 {
+		return BucketInfo{}, errs.New(errs.InvalidArgument, "quota must not be negative")
+	}
+	if u.Versioning != nil && *u.Versioning != VersioningEnabled && *u.Versioning != VersioningSuspended {
+		return BucketInfo{}, errs.Field(errs.InvalidArgument, "versioning", "versioning can only be Enabled or Suspended")
+	}
+	var info BucketInfo
+	err := s.update(ctx, "UpdateBucket", func(tx kv.Txn) error {
+		b, err := getBucket(tx, tenant, name)
+		if err != nil {
+			return err
+		}
+		if u.Comment != nil {
+			b.Comment = *u.Comment
+		}
+		if u.QuotaBytes != nil {
+			b.QuotaBytes = *u.QuotaBytes
+		}
+		if u.Versioning != nil {
+			b.Versioning = *u.Versioning
+		}
+		if u.Policy != nil {
+			b.Policy = nil
+			if len(*u.Policy) > 0 {
+				b.Policy = append(json.RawMessage(nil), (*u.Policy)...)
+			}
+		}
+		if err := tx.Set(bucketKey(tenant, name), marshal(b)); err != nil {
+			return err
+		}
+		usage, err := readUsage(tx, b.ID)
+		if err != nil {
+			return err
+		}
+		info = b.info()
+		info.UsedBytes, info.Objects = usage.Bytes, usage.Objects
+		return nil
+	})
+	return info, err
 }

@@ -129,11 +129,17 @@ type bucketRecord struct {
 	Versioning VersioningState `json:"versioning,omitempty"`
 	Region     string          `json:"region,omitempty"`
 	QuotaBytes int64           `json:"quota,omitempty"`
+	// Comment is free text set by the management plane (ONTAP comment).
+	Comment string `json:"comment,omitempty"`
+	// Policy is the bucket policy as canonical AWS policy JSON, or nil. The
+	// object layer stores it opaquely; package core validates and parses it.
+	Policy json.RawMessage `json:"policy,omitempty"`
 }
 
 func (b *bucketRecord) info() BucketInfo {
 	return BucketInfo{Tenant: b.Tenant, Name: b.Name, ID: b.ID, UUID: b.UUID, Created: b.Created,
-		Owner: b.Owner, Versioning: b.Versioning, Region: b.Region, QuotaBytes: b.QuotaBytes}
+		Owner: b.Owner, Versioning: b.Versioning, Region: b.Region, QuotaBytes: b.QuotaBytes,
+		Comment: b.Comment, Policy: append([]byte(nil), b.Policy...)}
 }
 
 // uploadRecord is a pending multipart upload.

@@ -36,6 +36,10 @@ type BucketInfo struct {
 	// UsedBytes and Objects are the bucket's usage counters (every version).
 	UsedBytes int64
 	Objects   int64
+	// Comment is the management plane's free text.
+	Comment string
+	// Policy is the bucket policy (canonical AWS JSON), nil when none.
+	Policy []byte
 }
 
 // CreateBucketInput creates a bucket in a tenant.
@@ -46,6 +50,22 @@ type CreateBucketInput struct {
 	Region     string
 	Versioning VersioningState
 	QuotaBytes int64
+	Comment    string
+	// Policy is the bucket policy (canonical AWS JSON), nil for none. The
+	// object layer does not interpret it.
+	Policy []byte
+}
+
+// BucketUpdate changes a bucket's settings in one transaction; nil fields
+// stay as they are.
+type BucketUpdate struct {
+	Comment *string
+	// QuotaBytes: 0 removes the quota.
+	QuotaBytes *int64
+	// Versioning: Enabled or Suspended (never back to unset).
+	Versioning *VersioningState
+	// Policy: a non-nil pointer to nil deletes the policy.
+	Policy *[]byte
 }
 
 // ListBucketsInput pages through a tenant's buckets in name order.

@@ -12,8 +12,12 @@
 //     access key resolves to a core.Principal through Options.Credentials.
 //     Anonymous requests are refused (AccessDenied).
 //  3. Authorization: Options.Authorizer answers core.Request{Principal,
-//     Action, Bucket, Key, SourceIP}. Buckets are looked up in the
-//     principal's tenant.
+//     Action, Bucket, Key, SourceIP, Context} (Context: condition keys such
+//     as s3:prefix, aws:SecureTransport). Buckets are looked up in the
+//     principal's tenant. Bucket policies (Get/Put/DeleteBucketPolicy, AWS
+//     JSON parsed by package policy) are stored through
+//     Options.BucketPolicies, which the core implements: they are the same
+//     policies the management plane shows.
 //  4. A handler calls the Backend (the object layer) and returns a response
 //     value or an error; writeResponse renders values, writeError renders
 //     errors through the one table in errors.go.

@@ -70,6 +70,7 @@ var errorTable = map[errs.Kind]s3Error{
 	// the S3 path it is shown in the nearest S3 terms.
 	errs.NotFound:      {"NoSuchEntity", http.StatusNotFound, "The requested entity does not exist."},
 	errs.AlreadyExists: {"EntityAlreadyExists", http.StatusConflict, "The requested entity already exists."},
+	errs.InUse:         {"OperationAborted", http.StatusConflict, "The requested entity is in use."},
 }
 
 // lookupError maps err to its S3 code and status. The second result is false

@@ -46,6 +46,9 @@ const (
 	OpCompleteMultipartUpload
 	OpAbortMultipartUpload
 	OpListParts
+	OpGetBucketPolicy
+	OpPutBucketPolicy
+	OpDeleteBucketPolicy
 	numOps
 )
 
@@ -82,6 +85,9 @@ var opInfo = [numOps]struct{ name, action, versionAction string }{
 	OpCompleteMultipartUpload: {"CompleteMultipartUpload", "s3:PutObject", ""},
 	OpAbortMultipartUpload:    {"AbortMultipartUpload", "s3:AbortMultipartUpload", ""},
 	OpListParts:               {"ListParts", "s3:ListMultipartUploadParts", ""},
+	OpGetBucketPolicy:         {"GetBucketPolicy", "s3:GetBucketPolicy", ""},
+	OpPutBucketPolicy:         {"PutBucketPolicy", "s3:PutBucketPolicy", ""},
+	OpDeleteBucketPolicy:      {"DeleteBucketPolicy", "s3:DeleteBucketPolicy", ""},
 }
 
 // String is the operation's AWS name, e.g. "PutObject".
@@ -273,6 +279,8 @@ func routeBucket(op *Op, method string, q url.Values) error {
 			op.Kind = OpListObjectVersions
 		case has("uploads"):
 			op.Kind = OpListMultipartUploads
+		case has("policy"):
+			op.Kind = OpGetBucketPolicy
 		default:
 			if err := unsupported(method, q, bucketSubresources, "bucket"); err != nil {
 				return err
@@ -293,11 +301,19 @@ func routeBucket(op *Op, method string, q url.Values) error {
 			op.Kind = OpPutBucketVersioning
 			return nil
 		}
+		if has("policy") {
+			op.Kind = OpPutBucketPolicy
+			return nil
+		}
 		if err := unsupported(method, q, bucketSubresources, "bucket"); err != nil {
 			return err
 		}
 		op.Kind = OpCreateBucket
 	case http.MethodDelete:
+		if has("policy") {
+			op.Kind = OpDeleteBucketPolicy
+			return nil
+		}
 		if err := unsupported(method, q, bucketSubresources, "bucket"); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,9 @@ type Options struct {
 	Credentials core.CredentialSource
 	// Authorizer decides whether a principal may perform an action. Required.
 	Authorizer core.Authorizer
+	// BucketPolicies stores bucket policies (Get/Put/DeleteBucketPolicy);
+	// nil answers NotImplemented for them.
+	BucketPolicies BucketPolicies
 	// Domain, when set, enables virtual-hosted-style requests: a Host of
 	// "bucket.<Domain>" (with any port) addresses that bucket. A bare host
 	// name, no scheme, port or leading dot.
@@ -129,6 +133,8 @@ type requestInfo struct {
 	Principal core.Principal
 	Auth      *sigv4.Auth
 	Start     time.Time
+	// condCtx caches conditionContext (ListBuckets authorizes per bucket).
+	condCtx map[string]string
 }
 
 // Tenant is the namespace every bucket of the request is looked up in.
@@ -249,6 +255,12 @@ func (s *server) handlerFor(k OpKind) handler {
 		return s.abortMultipartUpload
 	case OpListParts:
 		return s.listParts
+	case OpGetBucketPolicy:
+		return s.getBucketPolicy
+	case OpPutBucketPolicy:
+		return s.putBucketPolicy
+	case OpDeleteBucketPolicy:
+		return s.deleteBucketPolicy
 	}
 	return nil
 }
@@ -283,7 +295,48 @@ func (s *server) authorize(ctx context.Context, ri *requestInfo, r *http.Request
 		Bucket:    bucket,
 		Key:       key,
 		SourceIP:  sourceIP(r),
+		Context:   conditionContext(ri, r),
 	})
+}
+
+// conditionContext is the request's values for policy condition keys other
+// than aws:SourceIp and aws:username (which the Authorizer knows), computed
+// once per request.
+func conditionContext(ri *requestInfo, r *http.Request) map[string]string {
+	if ri.condCtx != nil {
+		return ri.condCtx
+	}
+	c := map[string]string{"aws:securetransport": strconv.FormatBool(r.TLS != nil)}
+	if ua := r.UserAgent(); ua != "" {
+		c["aws:useragent"] = ua
+	}
+	if ref := r.Referer(); ref != "" {
+		c["aws:referer"] = ref
+	}
+	q := ri.Op.Query
+	switch ri.Op.Kind {
+	case OpListObjects, OpListObjectsV2, OpListObjectVersions, OpListMultipartUploads:
+		for _, name := range []string{"prefix", "delimiter", "max-keys"} {
+			if vs, ok := q[name]; ok {
+				c["s3:"+name] = vs[0]
+			}
+		}
+		if ri.Op.Kind == OpListObjects || ri.Op.Kind == OpListObjectsV2 {
+			if _, ok := q["max-keys"]; !ok {
+				c["s3:max-keys"] = "1000"
+			}
+		}
+	}
+	if ri.Op.VersionID != "" {
+		c["s3:versionid"] = ri.Op.VersionID
+	}
+	for _, h := range []string{"If-Match", "If-None-Match"} {
+		if v := r.Header.Get(h); v != "" {
+			c["s3:"+strings.ToLower(h)] = v
+		}
+	}
+	ri.condCtx = c
+	return c
 }
 
 // sourceIP is the peer address. Forwarding headers are not trusted: a proxy

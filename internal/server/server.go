@@ -20,6 +20,7 @@ import (
 	"coffer/internal/core"
 	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
+	"coffer/internal/ontap"
 	"coffer/internal/s3api"
 )
 
@@ -43,6 +44,16 @@ type Options struct {
 	RootAccessKey, RootSecretKey string
 	// DefaultTenant names the tenant created on a fresh data directory. Default "default".
 	DefaultTenant string
+	// ClusterName names the cluster (and its admin tenant) on a fresh data
+	// directory. Default "coffer".
+	ClusterName string
+	// AdminUser and AdminPassword are the cluster administrator of the
+	// management plane. AdminUser defaults to "admin"; an empty password
+	// generates one on a fresh data directory (printed once to Out); a
+	// given password is set on the account at every start.
+	AdminUser, AdminPassword string
+	// Version is the software version the management plane reports.
+	Version string
 	// InlineMax is the largest object stored inside its metadata record. Default 64 KiB.
 	InlineMax int64
 	// ShutdownTimeout bounds the graceful drain. Default 30 s.
@@ -68,6 +79,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DefaultTenant == "" {
 		o.DefaultTenant = "default"
+	}
+	if o.ClusterName == "" {
+		o.ClusterName = core.DefaultClusterName
+	}
+	if o.AdminUser == "" {
+		o.AdminUser = core.DefaultAdminName
 	}
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 30 * time.Second
@@ -104,6 +121,12 @@ func (o Options) Validate() error {
 			problems = append(problems, fmt.Errorf("%s %q: %w", name, addr, err))
 		}
 	}
+	if o.AdminPassword != "" && len(o.AdminPassword) < core.MinPasswordLength {
+		problems = append(problems, fmt.Errorf("COFFER_ADMIN_PASSWORD must be at least %d characters", core.MinPasswordLength))
+	}
+	if o.DefaultTenant != "" && o.DefaultTenant == o.ClusterName {
+		problems = append(problems, errors.New("the default tenant cannot be named after the cluster (that name is the admin tenant's)"))
+	}
 	if o.InlineMax < -1 || o.InlineMax > 1<<20 {
 		problems = append(problems, errors.New("inline max must be within -1..1 MiB"))
 	}
@@ -116,7 +139,7 @@ type Server struct {
 	log     *slog.Logger
 	kv      *pebble.Store
 	objects *objects.Service
-	ident   *core.Identity
+	core    *core.Service
 	s3      *http.Server
 	admin   *http.Server
 	s3ln    net.Listener
@@ -161,26 +184,43 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.log.Info("startup sweep", "orphans_removed", res.Orphans, "garbage_removed", res.Garbage, "took", time.Since(start).String())
 
-	s.ident, err = core.NewIdentity(core.IdentityOptions{KV: s.kv, Logger: o.Logger})
+	s.core, err = core.New(core.Options{KV: s.kv, Objects: s.objects, Logger: o.Logger,
+		ClusterName: o.ClusterName, Version: o.Version})
 	if err != nil {
 		return nil, err
 	}
-	boot, err := s.ident.Bootstrap(ctx, core.BootstrapInput{TenantName: o.DefaultTenant,
+	boot, err := s.core.Bootstrap(ctx, core.BootstrapInput{TenantName: o.DefaultTenant,
 		AccessKey: o.RootAccessKey, SecretKey: o.RootSecretKey})
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
 	if boot.Created {
-		s.log.Info("created default tenant", "tenant", boot.Tenant.Name, "tenant_id", boot.Tenant.ID, "root_access_key", boot.Key.AccessKey)
-		if o.RootAccessKey == "" {
-			fmt.Fprintf(o.Out, "\nCoffer created the default tenant %q and its root user.\n"+
-				"Root credentials (shown only this once; store them now):\n"+
-				"  AWS_ACCESS_KEY_ID=%s\n  AWS_SECRET_ACCESS_KEY=%s\n\n", boot.Tenant.Name, boot.Key.AccessKey, boot.Key.Secret)
-		}
+		s.log.Info("created default tenant", "tenant", boot.Tenant.Name, "tenant_id", boot.Tenant.UUID)
+	}
+	if boot.Key.AccessKey != "" && o.RootAccessKey == "" {
+		fmt.Fprintf(o.Out, "\nCoffer created the root user of tenant %q.\n"+
+			"Root credentials (shown only this once; store them now):\n"+
+			"  AWS_ACCESS_KEY_ID=%s\n  AWS_SECRET_ACCESS_KEY=%s\n\n", boot.Tenant.Name, boot.Key.AccessKey, boot.Key.SecretKey)
+	}
+	admin, err := s.core.BootstrapAdmin(ctx, o.AdminUser, o.AdminPassword)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap admin: %w", err)
+	}
+	switch {
+	case admin.GeneratedPassword != "":
+		s.log.Info("created cluster administrator", "user", admin.Admin.Name)
+		fmt.Fprintf(o.Out, "\nCoffer created the cluster administrator %q.\n"+
+			"Management password (shown only this once; store it now):\n"+
+			"  COFFER_ADMIN_USER=%s\n  COFFER_ADMIN_PASSWORD=%s\n\n", admin.Admin.Name, admin.Admin.Name, admin.GeneratedPassword)
+	case admin.Created:
+		s.log.Info("created cluster administrator", "user", admin.Admin.Name)
+	case admin.PasswordReset:
+		s.log.Info("reset the cluster administrator's password from the environment", "user", admin.Admin.Name)
 	}
 
-	s3h, err := s3api.New(s3api.Options{Backend: s.objects, Credentials: s.ident, Authorizer: s.ident,
-		Domain: o.Domain, Region: o.Region, Logger: o.Logger})
+	backend := s.core.S3Backend()
+	s3h, err := s3api.New(s3api.Options{Backend: backend, BucketPolicies: backend, Credentials: s.core,
+		Authorizer: s.core, Domain: o.Domain, Region: o.Region, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -232,6 +272,11 @@ func (s *Server) AdminAddr() string { return s.adminln.Addr().String() }
 
 func (s *Server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
+	if h, err := ontap.New(ontap.Options{Core: s.core, Logger: s.log}); err == nil {
+		mux.Handle("/api/", h) // the ONTAP REST dialect
+	} else {
+		s.log.Error("ONTAP API not mounted", "err", err)
+	}
 	mux.HandleFunc("GET /health/live", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)
@@ -258,8 +303,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(err, s.closeStorage())
 }
 
+// Core returns the domain service (for the management adapters and tests).
+func (s *Server) Core() *core.Service { return s.core }
+
 func (s *Server) closeStorage() error {
 	var err error
+	if s.core != nil {
+		err = errors.Join(err, s.core.Close())
+		s.core = nil
+	}
 	if s.objects != nil {
 		err = errors.Join(err, s.objects.Close())
 		s.objects = nil

@@ -53,6 +53,11 @@ const (
 	cofferRootAccessKey = "COFFERE2EROOTKEY0001"
 	cofferRootSecretKey = "cofferE2eRootSecretKey0000000000000000001"
 
+	// The management plane's cluster administrator (HTTP Basic on the
+	// admin listener) of a Coffer server started by the harness.
+	cofferAdminUser     = "admin"
+	cofferAdminPassword = "coffer-e2e-admin-password"
+
 	region = "us-east-1"
 )
 
@@ -215,6 +220,9 @@ func startCofferServer(dataDir string) (*cofferServer, error) {
 
 func (s *cofferServer) Endpoint() string { return "http://" + s.s3Addr }
 
+// AdminEndpoint is the management listener's base URL (ONTAP REST under /api).
+func (s *cofferServer) AdminEndpoint() string { return "http://" + s.adminAddr }
+
 func (s *cofferServer) start() error {
 	logf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -224,7 +232,9 @@ func (s *cofferServer) start() error {
 		"--s3-addr", s.s3Addr, "--admin-addr", s.adminAddr)
 	cmd.Env = append(os.Environ(),
 		"COFFER_ROOT_ACCESS_KEY="+cofferRootAccessKey,
-		"COFFER_ROOT_SECRET_KEY="+cofferRootSecretKey)
+		"COFFER_ROOT_SECRET_KEY="+cofferRootSecretKey,
+		"COFFER_ADMIN_USER="+cofferAdminUser,
+		"COFFER_ADMIN_PASSWORD="+cofferAdminPassword)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -1,0 +1,304 @@
+package core
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"coffer/internal/errs"
+	"coffer/internal/kv"
+	"coffer/internal/objects"
+)
+
+// Options configures the core.
+type Options struct {
+	// KV holds every core record. Required.
+	KV kv.Store
+	// Objects is the object layer; buckets are created, changed and deleted
+	// through it. Required.
+	Objects *objects.Service
+	// Logger receives background errors. Default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// ClusterName names the cluster and its admin tenant at the first start
+	// (later starts keep the stored name). Default "coffer".
+	ClusterName string
+	// Version is the software version GET /api/cluster reports. Default "dev".
+	Version string
+	// PasswordIterations is the PBKDF2-SHA256 iteration count for new
+	// management passwords. Default 600,000 (OWASP 2023); tests lower it.
+	PasswordIterations int
+	// AdminCacheTTL is how long a successful VerifyAdmin is remembered (as
+	// a keyed hash of the password, in memory only). Default 60 s; any
+	// password change forgets it at once.
+	AdminCacheTTL time.Duration
+	// MaxKeysPerUser is the number of access keys one user may hold (ONTAP
+	// key_id 1..2). Default 2.
+	MaxKeysPerUser int
+	// MinBucketSize and MaxBucketSize bound a bucket's size (its hard quota)
+	// when one is given. Defaults 199,229,440 bytes (190 MiB, ONTAP's
+	// minimum) and 62 PiB.
+	MinBucketSize, MaxBucketSize int64
+	// JobRetention is how long a finished job stays visible. Default 300 s
+	// (ONTAP deletes jobs 300 s after they end).
+	JobRetention time.Duration
+	// JobWorkers bounds the jobs running at once. Default 4.
+	JobWorkers int
+}
+
+// Defaults of Options.
+const (
+	DefaultClusterName        = "coffer"
+	DefaultPasswordIterations = 600_000
+	DefaultMaxKeysPerUser     = 2
+	DefaultMinBucketSize      = 199_229_440
+	DefaultMaxBucketSize      = 62 << 50
+	// DefaultBucketSize is the size a management dialect gives a bucket
+	// created without one (ONTAP's 800 GB-style default, in GiB).
+	DefaultBucketSize   = 800 << 30
+	DefaultJobRetention = 300 * time.Second
+)
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.ClusterName == "" {
+		o.ClusterName = DefaultClusterName
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	if o.PasswordIterations == 0 {
+		o.PasswordIterations = DefaultPasswordIterations
+	}
+	if o.AdminCacheTTL == 0 {
+		o.AdminCacheTTL = 60 * time.Second
+	}
+	if o.MaxKeysPerUser == 0 {
+		o.MaxKeysPerUser = DefaultMaxKeysPerUser
+	}
+	if o.MinBucketSize == 0 {
+		o.MinBucketSize = DefaultMinBucketSize
+	}
+	if o.MaxBucketSize == 0 {
+		o.MaxBucketSize = DefaultMaxBucketSize
+	}
+	if o.JobRetention == 0 {
+		o.JobRetention = DefaultJobRetention
+	}
+	if o.JobWorkers == 0 {
+		o.JobWorkers = 4
+	}
+	return o
+}
+
+// Validate reports every problem with the options at once.
+func (o Options) Validate() error {
+	var problems []error
+	if o.KV == nil {
+		problems = append(problems, errors.New("core: Options.KV is required"))
+	}
+	if o.Objects == nil {
+		problems = append(problems, errors.New("core: Options.Objects is required"))
+	}
+	if err := validateTenantName(o.ClusterName); o.ClusterName != "" && err != nil {
+		problems = append(problems, fmt.Errorf("core: Options.ClusterName %q: %s", o.ClusterName, errs.Message(err)))
+	}
+	if o.PasswordIterations < 0 {
+		problems = append(problems, errors.New("core: Options.PasswordIterations must not be negative"))
+	}
+	if o.MaxKeysPerUser < 0 {
+		problems = append(problems, errors.New("core: Options.MaxKeysPerUser must not be negative"))
+	}
+	if o.MinBucketSize < 0 || o.MaxBucketSize < 0 || o.MaxBucketSize != 0 && o.MinBucketSize > o.MaxBucketSize {
+		problems = append(problems, errors.New("core: Options.MinBucketSize/MaxBucketSize must satisfy 0 <= min <= max"))
+	}
+	if o.JobRetention < 0 || o.JobWorkers < 0 || o.AdminCacheTTL < 0 {
+		problems = append(problems, errors.New("core: Options.JobRetention, JobWorkers and AdminCacheTTL must not be negative"))
+	}
+	return errors.Join(problems...)
+}
+
+// Service is the core. It is safe for concurrent use.
+type Service struct {
+	opts Options
+	kv   kv.Store
+	obj  *objects.Service
+	log  *slog.Logger
+	now  func() time.Time
+
+	cluster clusterRecord // fixed after New
+
+	// identGen and bucketGen version the caches (see the package doc).
+	identGen  atomic.Uint64
+	bucketGen atomic.Uint64
+
+	credMu sync.RWMutex
+	creds  map[string]credEntry
+
+	authzMu sync.Mutex
+	authz   map[string]*tenantAuthz   // by tenant uuid
+	bpols   map[bucketRef]bucketEntry // bucket policies
+
+	adminMu    sync.Mutex
+	adminCache map[string]adminEntry
+	adminKey   []byte // per-process HMAC key for adminCache
+	adminGen   uint64 // bumped by every account change (under adminMu)
+
+	jobs *jobRunner
+}
+
+// New opens the core: it creates the cluster record and the admin tenant
+// at the first start, fails the jobs a previous process left unfinished,
+// and starts the job runner. Call Bootstrap next to create the default
+// tenant, and Close when done.
+func New(opts Options) (*Service, error) {
+	o := opts.withDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{opts: o, kv: o.KV, obj: o.Objects, log: o.Logger, now: o.Now,
+		creds: map[string]credEntry{}, authz: map[string]*tenantAuthz{}, bpols: map[bucketRef]bucketEntry{},
+		adminCache: map[string]adminEntry{}, adminKey: randomBytes(32)}
+	ctx := context.Background()
+	if err := s.initCluster(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.obj.IndexBuckets(ctx); err != nil {
+		return nil, fmt.Errorf("core: index buckets: %w", err)
+	}
+	s.jobs = newJobRunner(s)
+	if err := s.jobs.recover(ctx); err != nil {
+		return nil, fmt.Errorf("core: recover jobs: %w", err)
+	}
+	s.jobs.start()
+	return s, nil
+}
+
+// Close stops the job runner: running jobs are cancelled and end in failure
+// (ReasonJobInterrupted). It does not close KV or Objects.
+func (s *Service) Close() error {
+	if s.jobs != nil {
+		s.jobs.stop()
+	}
+	return nil
+}
+
+// changed bumps the generations after a committed change.
+func (s *Service) identChanged()  { s.identGen.Add(1) }
+func (s *Service) bucketChanged() { s.bucketGen.Add(1) }
+
+// --- kv helpers --------------------------------------------------------------
+
+func key(ns byte, parts ...string) []byte {
+	b := []byte{ns}
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, p...)
+	}
+	return b
+}
+
+func key32(ns byte, n int32) []byte { return binary.BigEndian.AppendUint32([]byte{ns}, uint32(n)) }
+func key64(ns byte, n int64) []byte { return binary.BigEndian.AppendUint64([]byte{ns}, uint64(n)) }
+
+func getJSON(tx kv.Reader, k []byte, v any) (bool, error) {
+	raw, err := tx.Get(k)
+	if errors.Is(err, kv.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("core: record %q: %w", k, err)
+	}
+	return true, nil
+}
+
+func setJSON(tx kv.Txn, k []byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Set(k, b)
+}
+
+// scan calls fn with every record under prefix, in key order.
+func scan(tx kv.Reader, prefix []byte, fn func(k, v []byte) error) error {
+	it := tx.NewIterator(prefix, kv.PrefixEnd(prefix))
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		if err := fn(it.Key(), it.Value()); err != nil {
+			return err
+		}
+	}
+	return it.Err()
+}
+
+// nextID draws the next int id of an entity type.
+func nextID(tx kv.Txn, counter string) (int64, error) {
+	k := key('i', counter)
+	var n uint64
+	v, err := tx.Get(k)
+	switch {
+	case err == nil && len(v) == 8:
+		n = binary.BigEndian.Uint64(v)
+	case err == nil || errors.Is(err, kv.ErrNotFound):
+	default:
+		return 0, err
+	}
+	n++
+	return int64(n), tx.Set(k, binary.BigEndian.AppendUint64(nil, n))
+}
+
+func nextID32(tx kv.Txn, counter string) (int32, error) {
+	n, err := nextID(tx, counter)
+	if err != nil {
+		return 0, err
+	}
+	if n > 1<<31-1 {
+		return 0, errs.New(errs.Internal, "the %s id counter is exhausted", counter)
+	}
+	return int32(n), nil
+}
+
+// internal turns storage failures into errs values; rule errors pass.
+func internal(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	var k errs.Kind
+	if errors.As(err, &k) {
+		return err
+	}
+	if errors.Is(err, kv.ErrConflict) {
+		return errs.Wrap(errs.Conflict, err, "%s: too many concurrent changes, try again", what)
+	}
+	return errs.Wrap(errs.Internal, err, "%s", what)
+}
+
+func (s *Service) view(ctx context.Context, what string, fn func(tx kv.Reader) error) error {
+	return internal(s.kv.View(ctx, fn), what)
+}
+
+func (s *Service) update(ctx context.Context, what string, fn func(tx kv.Txn) error) error {
+	return internal(s.kv.Update(ctx, fn), what)
+}

@@ -1,0 +1,418 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"sort"
+	"time"
+
+	"coffer/internal/errs"
+	"coffer/internal/kv"
+)
+
+// TenantType is data (ONTAP data SVM: holds S3 services, users, buckets) or
+// admin (the cluster's admin SVM: never listed, nothing S3 on it).
+type TenantType string
+
+// Tenant types.
+const (
+	TenantData  TenantType = "data"
+	TenantAdmin TenantType = "admin"
+)
+
+// TenantState is an SVM's state (ONTAP svm.state). Only running tenants
+// serve S3 requests.
+type TenantState string
+
+// Tenant states (ONTAP's enumeration).
+const (
+	TenantRunning      TenantState = "running"
+	TenantStopped      TenantState = "stopped"
+	TenantStarting     TenantState = "starting"
+	TenantStopping     TenantState = "stopping"
+	TenantDeleting     TenantState = "deleting"
+	TenantInitializing TenantState = "initializing"
+)
+
+// TenantSubtype is ONTAP's svm.subtype.
+type TenantSubtype string
+
+// Tenant subtypes (ONTAP's enumeration).
+const (
+	SubtypeDefault         TenantSubtype = "default"
+	SubtypeDPDestination   TenantSubtype = "dp_destination"
+	SubtypeSyncSource      TenantSubtype = "sync_source"
+	SubtypeSyncDestination TenantSubtype = "sync_destination"
+	SubtypeDataEngine      TenantSubtype = "data_engine"
+)
+
+// Tenant is an isolated namespace of users and buckets: an ONTAP SVM, a
+// Commvault company. Its UUID is the namespace every bucket of its users is
+// looked up in (Principal.Tenant).
+type Tenant struct {
+	// Schema is the record's schema version (2; 1 lacked every field after Name).
+	Schema int `json:"_v"`
+	// UUID identifies the tenant: ONTAP svm.uuid.
+	UUID string `json:"id"`
+	// ID is the int id (a Commvault company id).
+	ID int32 `json:"num,omitempty"`
+	// Name is unique among tenants: ONTAP svm.name.
+	Name string `json:"name"`
+	// Type is data or admin.
+	Type TenantType `json:"type,omitempty"`
+	// State is ONTAP's svm.state; S3 requests are served only when running.
+	State TenantState `json:"state,omitempty"`
+	// Subtype is ONTAP's svm.subtype.
+	Subtype TenantSubtype `json:"subtype,omitempty"`
+	// Comment is free text, 0..255 characters.
+	Comment string    `json:"comment,omitempty"`
+	Created time.Time `json:"created"`
+}
+
+// IsData reports whether S3 services, users and buckets may live here.
+func (t Tenant) IsData() bool { return t.Type == TenantData }
+
+const tenantSchema = 2
+
+// migrateTenant brings a decoded record to the current schema.
+func migrateTenant(t *Tenant) {
+	if t.Schema < 2 {
+		t.Schema = tenantSchema
+	}
+	if t.Type == "" {
+		t.Type = TenantData
+	}
+	if t.State == "" {
+		t.State = TenantRunning
+	}
+	if t.Subtype == "" {
+		t.Subtype = SubtypeDefault
+	}
+}
+
+// CreateTenantInput creates a data tenant (POST /api/svm/svms).
+type CreateTenantInput struct {
+	// Name: 1..64 characters of [A-Za-z0-9_.-], starting with a letter or
+	// digit, unique among tenants.
+	Name    string
+	Comment string
+	// Subtype defaults to "default"; State defaults to "running".
+	Subtype TenantSubtype
+	State   TenantState
+}
+
+// TenantPatch changes a tenant (PATCH /api/svm/svms/{uuid}); nil fields stay.
+type TenantPatch struct {
+	Name    *string
+	Comment *string
+	State   *TenantState
+}
+
+func validateTenantName(name string) error {
+	if len(name) < 1 || len(name) > 64 {
+		return fail(errs.InvalidArgument, ReasonTenantNameInvalid, "name", "SVM names must be 1 to 64 characters long")
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(isAlnum(c) || c == '_' || c == '.' || c == '-') || i == 0 && !isAlnum(c) {
+			return fail(errs.InvalidArgument, ReasonTenantNameInvalid, "name",
+				"SVM names contain only letters, digits, \"_\", \".\" and \"-\", and start with a letter or digit")
+		}
+	}
+	return nil
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func validateTenantState(st TenantState) error {
+	switch st {
+	case TenantRunning, TenantStopped, TenantStarting, TenantStopping, TenantDeleting, TenantInitializing:
+		return nil
+	}
+	return fail(errs.InvalidArgument, ReasonTenantStateBad, "state", "unknown SVM state %q", st)
+}
+
+func validateSubtype(st TenantSubtype) error {
+	switch st {
+	case SubtypeDefault, SubtypeDPDestination, SubtypeSyncSource, SubtypeSyncDestination, SubtypeDataEngine:
+		return nil
+	}
+	return fail(errs.InvalidArgument, ReasonTenantStateBad, "subtype", "unknown SVM subtype %q", st)
+}
+
+func checkComment(c string, max int) error {
+	if len([]rune(c)) > max {
+		return fail(errs.InvalidArgument, ReasonCommentTooLong, "comment", "comments are at most %d characters long", max)
+	}
+	return nil
+}
+
+func tenantNotFound() error {
+	return fail(errs.NotFound, ReasonTenantNotFound, "svm.uuid", "entry doesn't exist")
+}
+
+// getTenant reads a tenant by uuid inside a transaction.
+func getTenant(tx kv.Reader, id string) (Tenant, error) {
+	var t Tenant
+	ok, err := getJSON(tx, key('t', id), &t)
+	if err != nil {
+		return Tenant{}, err
+	}
+	if !ok || id == "" {
+		return Tenant{}, tenantNotFound()
+	}
+	migrateTenant(&t)
+	return t, nil
+}
+
+// dataTenant reads a tenant and requires it to be a data tenant.
+func dataTenant(tx kv.Reader, id string) (Tenant, error) {
+	t, err := getTenant(tx, id)
+	if err != nil {
+		return t, err
+	}
+	if !t.IsData() {
+		return t, fail(errs.InvalidArgument, ReasonNotDataTenant, "svm.uuid",
+			"SVM %q is not a data SVM. Specify a data SVM.", t.Name)
+	}
+	return t, nil
+}
+
+func putTenant(tx kv.Txn, t *Tenant) error {
+	t.Schema = tenantSchema
+	if err := setJSON(tx, key('t', t.UUID), t); err != nil {
+		return err
+	}
+	if err := setJSON(tx, key('n', t.Name), t.UUID); err != nil {
+		return err
+	}
+	if t.ID != 0 {
+		return setJSON(tx, key32('m', t.ID), t.UUID)
+	}
+	return nil
+}
+
+// createTenant inserts a tenant record and its indexes.
+func (s *Service) createTenant(tx kv.Txn, name, comment string, typ TenantType, sub TenantSubtype, st TenantState) (Tenant, error) {
+	var other string
+	if ok, err := getJSON(tx, key('n', name), &other); err != nil {
+		return Tenant{}, err
+	} else if ok {
+		return Tenant{}, fail(errs.AlreadyExists, ReasonTenantExists, "name", "an SVM named %q already exists", name)
+	}
+	id, err := nextID32(tx, "tenant")
+	if err != nil {
+		return Tenant{}, err
+	}
+	t := Tenant{UUID: newUUID(), ID: id, Name: name, Type: typ, State: st, Subtype: sub,
+		Comment: comment, Created: s.now().UTC()}
+	return t, putTenant(tx, &t)
+}
+
+// CreateTenant creates a data tenant (ONTAP POST /api/svm/svms; a Commvault
+// company).
+func (s *Service) CreateTenant(ctx context.Context, in CreateTenantInput) (Tenant, error) {
+	if err := validateTenantName(in.Name); err != nil {
+		return Tenant{}, err
+	}
+	if err := checkComment(in.Comment, 255); err != nil {
+		return Tenant{}, err
+	}
+	if in.Subtype == "" {
+		in.Subtype = SubtypeDefault
+	}
+	if in.State == "" {
+		in.State = TenantRunning
+	}
+	if err := validateSubtype(in.Subtype); err != nil {
+		return Tenant{}, err
+	}
+	if err := validateTenantState(in.State); err != nil {
+		return Tenant{}, err
+	}
+	var t Tenant
+	err := s.update(ctx, "create tenant", func(tx kv.Txn) error {
+		var err error
+		t, err = s.createTenant(tx, in.Name, in.Comment, TenantData, in.Subtype, in.State)
+		return err
+	})
+	if err != nil {
+		return Tenant{}, err
+	}
+	s.identChanged()
+	return t, nil
+}
+
+// GetTenant returns a tenant by uuid, the admin tenant included (ONTAP
+// GET /api/svm/svms/{uuid} answers 404 for it: check Tenant.IsData).
+func (s *Service) GetTenant(ctx context.Context, uuid string) (Tenant, error) {
+	var t Tenant
+	err := s.view(ctx, "get tenant", func(tx kv.Reader) error {
+		var err error
+		t, err = getTenant(tx, uuid)
+		return err
+	})
+	return t, err
+}
+
+// GetTenantByName returns a tenant by name (ONTAP svm.name), the admin
+// tenant included.
+func (s *Service) GetTenantByName(ctx context.Context, name string) (Tenant, error) {
+	var t Tenant
+	err := s.view(ctx, "get tenant", func(tx kv.Reader) error {
+		var id string
+		if ok, err := getJSON(tx, key('n', name), &id); err != nil {
+			return err
+		} else if !ok {
+			return fail(errs.NotFound, ReasonTenantNotFound, "svm.name", "entry doesn't exist")
+		}
+		var err error
+		t, err = getTenant(tx, id)
+		return err
+	})
+	return t, err
+}
+
+// GetTenantByID returns a tenant by its int id (a Commvault company id).
+func (s *Service) GetTenantByID(ctx context.Context, id int32) (Tenant, error) {
+	var t Tenant
+	err := s.view(ctx, "get tenant", func(tx kv.Reader) error {
+		var uuid string
+		if ok, err := getJSON(tx, key32('m', id), &uuid); err != nil {
+			return err
+		} else if !ok {
+			return fail(errs.NotFound, ReasonTenantNotFound, "id", "entry doesn't exist")
+		}
+		var err error
+		t, err = getTenant(tx, uuid)
+		return err
+	})
+	return t, err
+}
+
+// ListTenants returns the data tenants in name order (ONTAP GET
+// /api/svm/svms: the admin tenant is never listed).
+func (s *Service) ListTenants(ctx context.Context) ([]Tenant, error) {
+	var out []Tenant
+	err := s.view(ctx, "list tenants", func(tx kv.Reader) error {
+		out = nil
+		return scan(tx, []byte{'t'}, func(_, v []byte) error {
+			var t Tenant
+			if err := jsonUnmarshal(v, &t); err != nil {
+				return err
+			}
+			migrateTenant(&t)
+			if t.IsData() {
+				out = append(out, t)
+			}
+			return nil
+		})
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, err
+}
+
+// UpdateTenant changes a data tenant's name, comment or state. Stopping a
+// tenant makes its users' S3 requests fail with AccessDenied.
+func (s *Service) UpdateTenant(ctx context.Context, uuid string, p TenantPatch) (Tenant, error) {
+	if p.Name != nil {
+		if err := validateTenantName(*p.Name); err != nil {
+			return Tenant{}, err
+		}
+	}
+	if p.Comment != nil {
+		if err := checkComment(*p.Comment, 255); err != nil {
+			return Tenant{}, err
+		}
+	}
+	if p.State != nil {
+		if err := validateTenantState(*p.State); err != nil {
+			return Tenant{}, err
+		}
+	}
+	var t Tenant
+	err := s.update(ctx, "update tenant", func(tx kv.Txn) error {
+		var err error
+		if t, err = dataTenant(tx, uuid); err != nil {
+			return err
+		}
+		if p.Name != nil && *p.Name != t.Name {
+			var other string
+			if ok, err := getJSON(tx, key('n', *p.Name), &other); err != nil {
+				return err
+			} else if ok {
+				return fail(errs.AlreadyExists, ReasonTenantExists, "name", "an SVM named %q already exists", *p.Name)
+			}
+			if err := tx.Delete(key('n', t.Name)); err != nil {
+				return err
+			}
+			t.Name = *p.Name
+		}
+		if p.Comment != nil {
+			t.Comment = *p.Comment
+		}
+		if p.State != nil {
+			t.State = *p.State
+		}
+		return putTenant(tx, &t)
+	})
+	if err != nil {
+		return Tenant{}, err
+	}
+	s.identChanged()
+	return t, nil
+}
+
+// DeleteTenant deletes a data tenant that has no S3 service and no bucket
+// (InUse, ReasonTenantInUse otherwise).
+func (s *Service) DeleteTenant(ctx context.Context, uuid string) error {
+	buckets, err := s.obj.ListBuckets(ctx, objectsListAll(uuid, 1))
+	if err != nil {
+		return err
+	}
+	if len(buckets.Buckets) > 0 {
+		return fail(errs.InUse, ReasonTenantInUse, "svm.uuid", "the SVM still has buckets")
+	}
+	err = s.update(ctx, "delete tenant", func(tx kv.Txn) error {
+		t, err := dataTenant(tx, uuid)
+		if err != nil {
+			return err
+		}
+		if ok, err := getJSON(tx, key('s', uuid), &S3Service{}); err != nil {
+			return err
+		} else if ok {
+			return fail(errs.InUse, ReasonTenantInUse, "svm.uuid", "delete the SVM's S3 service first")
+		}
+		// Users, keys, groups and policies go with the tenant.
+		if err := s.deleteTenantIdentities(tx, uuid); err != nil {
+			return err
+		}
+		for _, k := range [][]byte{key('t', uuid), key('n', t.Name), key32('m', t.ID)} {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.identChanged()
+	return nil
+}
+
+func newUUID() string {
+	b := randomBytes(16)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails (Go 1.24+: crypto/rand panics instead)
+	return b
+}
