@@ -1,0 +1,130 @@
+package ontap
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"coffer/internal/blob"
+	"coffer/internal/core"
+	"coffer/internal/kv/pebble"
+	"coffer/internal/objects"
+)
+
+// testEnv is the ONTAP handler over a real core (Pebble and the object
+// layer in a temporary directory), served by httptest.
+type testEnv struct {
+	t    *testing.T
+	core *core.Service
+	srv  *httptest.Server
+}
+
+const (
+	testAdmin    = "admin"
+	testPassword = "ontap-test-password"
+)
+
+func newTestEnv(t *testing.T) *testEnv {
+	t.Helper()
+	dir := t.TempDir()
+	kv, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bl, err := blob.Open(blob.Options{Dir: filepath.Join(dir, "data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := objects.New(objects.Options{KV: kv, Blobs: bl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := core.New(core.Options{KV: kv, Objects: obj, PasswordIterations: 1000, ClusterName: "cluster1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.BootstrapAdmin(context.Background(), testAdmin, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Options{Core: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		srv.Close()
+		c.Close()
+		obj.Close()
+		kv.Close()
+	})
+	return &testEnv{t: t, core: c, srv: srv}
+}
+
+// reply is a decoded response.
+type reply struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+	Raw    string
+}
+
+func (e *testEnv) do(method, path, body string) reply {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.SetBasicAuth(testAdmin, testPassword)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := reply{Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
+	if len(bytes.TrimSpace(raw)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&r.Body); err != nil {
+			e.t.Fatalf("%s %s: response is not a JSON object: %v\n%s", method, path, err, raw)
+		}
+	}
+	return r
+}
+
+// must checks the status of a reply.
+func (r reply) must(t *testing.T, status int) reply {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body: %s", r.Status, status, r.Raw)
+	}
+	return r
+}
+
+// errCode returns error.code of an error reply.
+func (r reply) errCode() string {
+	e, _ := r.Body["error"].(map[string]any)
+	s, _ := e["code"].(string)
+	return s
+}
+
+// mkSVM creates an SVM with an S3 server and returns its uuid.
+func (e *testEnv) mkSVM(name string) string {
+	e.t.Helper()
+	r := e.do("POST", "/api/svm/svms", `{"name":"`+name+`"}`).must(e.t, 201)
+	loc := r.Header.Get("Location")
+	uuid := loc[strings.LastIndex(loc, "/")+1:]
+	e.do("POST", "/api/protocols/s3/services", `{"svm":{"uuid":"`+uuid+`"},"name":"`+name+`.example.com"}`).must(e.t, 201)
+	return uuid
+}

@@ -1,0 +1,51 @@
+package ontap
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// seedRequest is the example request of shared/seeds/001 (ONTAP "Create an
+// S3 user configuration"), byte for byte.
+const seedRequest = `{
+  "access_key": "Pz3SB54G2B_6dsXQPrA5HrTPcf478qoAW6_Xx6qyqZ948AgZ_7YfCf_9nO87YoZmskxx3cq41U2JAH2M3_fs321B4rkzS3a_oC5_8u7D8j_45N8OsBCBPWGD_1d_ccfq",
+  "comment": "S3 user",
+  "name": "user-1",
+  "svm": {
+    "_links": {
+      "self": {
+        "href": "/api/resourcelink"
+      }
+    },
+    "name": "svm1",
+    "uuid": "02c9e252-41be-11e9-81d5-00a0986138f7"
+  }
+}`
+
+var ontapKey = regexp.MustCompile(`^[A-Za-z0-9_]{128}$`)
+
+func TestHandler_userCreate_seedExample(t *testing.T) {
+	e := newTestEnv(t)
+	svm := e.mkSVM("svm1")
+	r := e.do("POST", "/api/protocols/s3/services/"+svm+"/users", seedRequest).must(t, 201)
+	if got, want := r.Header.Get("Location"), "/api/protocols/s3/services/"+svm+"/users/user-1"; got != want {
+		t.Fatalf("Location %q, want %q", got, want)
+	}
+	if n := r.Body["num_records"]; n == nil || n.(interface{ String() string }).String() != "1" {
+		t.Fatalf("num_records: %s", r.Raw)
+	}
+	recs := r.Body["records"].([]any)
+	rec := recs[0].(map[string]any)
+	if rec["name"] != "user-1" || !strings.HasPrefix(rec["access_key"].(string), "Pz3SB54G2B_") {
+		t.Fatalf("record: %s", r.Raw)
+	}
+	if sk := rec["secret_key"].(string); !ontapKey.MatchString(sk) {
+		t.Fatalf("secret key %q is not 128 characters of [A-Za-z0-9_]", sk)
+	}
+	g := e.do("GET", "/api/protocols/s3/services/"+svm+"/users/user-1", "").must(t, 200)
+	if _, has := g.Body["secret_key"]; has || strings.Contains(g.Raw, "secret") {
+		t.Fatalf("GET returned a secret: %s", g.Raw)
+	}
+	t.Log(g.Raw)
+}
