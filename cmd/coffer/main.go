@@ -74,6 +74,7 @@ func runServer(args []string) error {
 	fs.StringVar(&o.Domain, "domain", env("COFFER_DOMAIN", ""), "domain for virtual-hosted-style requests, bucket.DOMAIN (env COFFER_DOMAIN)")
 	fs.StringVar(&o.Region, "region", env("COFFER_REGION", "us-east-1"), "S3 region (env COFFER_REGION)")
 	fs.StringVar(&o.ClusterName, "cluster-name", env("COFFER_CLUSTER_NAME", "coffer"), "cluster name, fixed at the first start (env COFFER_CLUSTER_NAME)")
+	fs.BoolVar(&o.Pprof, "pprof", env("COFFER_PPROF", "") == "1", "serve Go's profiler at /debug/pprof/ on the admin listener (env COFFER_PPROF=1)")
 	logLevel := fs.String("log-level", env("COFFER_LOG_LEVEL", "info"), "debug, info, warn or error (env COFFER_LOG_LEVEL)")
 	inline := fs.String("inline-max", env("COFFER_INLINE_MAX", "65536"), "largest object in bytes kept inline in metadata (env COFFER_INLINE_MAX)")
 	if err := fs.Parse(args); err != nil {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"coffer/internal/errs"
 )
@@ -341,10 +342,30 @@ const (
 	bigBufSize   = 1 << 20
 )
 
+// directAlign is the alignment O_DIRECT needs for buffer addresses, lengths
+// and file offsets (the largest logical block size in common use).
+const directAlign = 4096
+
 var (
 	smallBufs = sync.Pool{New: func() any { b := make([]byte, 0, smallBufSize); return &b }}
-	bigBufs   = sync.Pool{New: func() any { b := make([]byte, 0, bigBufSize); return &b }}
+	bigBufs   = sync.Pool{New: func() any { b := alignedBuf(bigBufSize); return &b }}
 )
+
+// alignedBuf returns an empty slice of capacity n whose first byte is
+// directAlign-aligned, as O_DIRECT writes require.
+func alignedBuf(n int) []byte {
+	raw := make([]byte, n+directAlign)
+	off := 0
+	if r := int(uintptr(unsafe.Pointer(&raw[0])) % directAlign); r != 0 {
+		off = directAlign - r
+	}
+	return raw[off : off : off+n]
+}
+
+// directFile is a File that can switch O_DIRECT on and off (OSFS on Linux).
+type directFile interface {
+	SetDirect(on bool) error
+}
 
 type writerState uint8
 
@@ -365,6 +386,10 @@ type Writer struct {
 	n     int64   // bytes accepted
 	err   error   // sticky write error
 	state writerState
+	// direct: the file is in O_DIRECT mode; every write is then a whole
+	// number of directAlign blocks from an aligned buffer, at an aligned
+	// offset, until the tail is written buffered at Commit.
+	direct bool
 }
 
 // Size returns the number of bytes written so far.
@@ -408,7 +433,41 @@ func (w *Writer) flush() error {
 	if cap(b) < bigBufSize && len(b) == cap(b) {
 		smallBufs.Put(w.buf)
 		w.buf = bigBufs.Get().(*[]byte)
+		// Everything written so far is whole small buffers, so the offset is
+		// aligned: a large object continues with O_DIRECT where supported.
+		if df, ok := w.f.(directFile); ok && w.n%directAlign == 0 {
+			w.direct = df.SetDirect(true) == nil
+		}
 	}
+	return nil
+}
+
+// flushTail writes what remains in the buffer at Commit. In O_DIRECT mode
+// the aligned part goes first, then O_DIRECT is turned off for the rest.
+func (w *Writer) flushTail() error {
+	if !w.direct || w.buf == nil {
+		return w.flush()
+	}
+	b := *w.buf
+	aligned := len(b) - len(b)%directAlign
+	if aligned > 0 {
+		if _, err := w.f.Write(b[:aligned]); err != nil {
+			w.err = ioErr(err, "write temp file")
+			return w.err
+		}
+	}
+	if err := w.f.(directFile).SetDirect(false); err != nil {
+		w.err = ioErr(err, "leave O_DIRECT")
+		return w.err
+	}
+	w.direct = false
+	if rest := b[aligned:]; len(rest) > 0 {
+		if _, err := w.f.Write(rest); err != nil {
+			w.err = ioErr(err, "write temp file")
+			return w.err
+		}
+	}
+	*w.buf = b[:0]
 	return nil
 }
 
@@ -433,7 +492,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 	written := 0
 	for len(p) > 0 {
 		b := w.buffer()
-		if len(b) == 0 && len(p) >= cap(b) {
+		if len(b) == 0 && len(p) >= cap(b) && !w.direct {
 			m, err := w.f.Write(p)
 			written += m
 			w.n += int64(m)
@@ -501,7 +560,7 @@ func (w *Writer) Commit() (ID, error) {
 	if w.state != writing {
 		return "", errs.New(errs.Internal, "blob: commit of a finished writer")
 	}
-	err := w.flush()
+	err := w.flushTail()
 	w.releaseBuf()
 	if err == nil {
 		if serr := w.f.Sync(); serr != nil {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -58,6 +59,8 @@ type Options struct {
 	InlineMax int64
 	// ShutdownTimeout bounds the graceful drain. Default 30 s.
 	ShutdownTimeout time.Duration
+	// Pprof serves Go's profiler under /debug/pprof/ on the admin listener.
+	Pprof bool
 	// Logger is the structured log. Default: JSON to stderr at info level.
 	Logger *slog.Logger
 	// Out receives the one-time banner with generated root keys. Default os.Stdout.
@@ -276,6 +279,14 @@ func (s *Server) adminHandler() http.Handler {
 		mux.Handle("/api/", h) // the ONTAP REST dialect
 	} else {
 		s.log.Error("ONTAP API not mounted", "err", err)
+	}
+	if s.opts.Pprof {
+		// Profiling is opt-in: it exposes internals and costs CPU when used.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	}
 	mux.HandleFunc("GET /health/live", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
