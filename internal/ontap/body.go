@@ -34,10 +34,14 @@ func readBodyOnce(r *http.Request) func() []byte {
 // (262179); the normalized object is then decoded into out, a struct with
 // JSON tags. A value of the wrong JSON type is 262197 naming the field.
 // The normalized map is returned for presence checks.
-func decodeInto(raw []byte, allowed collection.FieldSet, out any) (map[string]any, error) {
+// Each fix may rewrite the normalized object first (field aliases).
+func decodeInto(raw []byte, allowed collection.FieldSet, out any, fixes ...func(map[string]any)) (map[string]any, error) {
 	m, err := collection.DecodeBody(bytes.NewReader(raw), allowed)
 	if err != nil {
 		return nil, err
+	}
+	for _, fix := range fixes {
+		fix(m)
 	}
 	norm, err := json.Marshal(m)
 	if err != nil {
@@ -108,11 +112,16 @@ func boolParam(q collection.Query, name string, def bool) (bool, error) {
 }
 
 // parseQuery parses the request query with the endpoint's own reserved
-// parameters and sets the collection schema.
+// parameters and sets the collection schema. Field filters select records
+// of a GET; on POST, PATCH and DELETE (which act on one record here) they
+// are unexpected arguments (262179).
 func parseQuery(rq *request, schema collection.Schema, reserved ...string) (collection.Query, error) {
 	q, err := collection.ParseQuery(rq.query, reserved...)
 	if err != nil {
 		return q, err
+	}
+	if rq.Method != http.MethodGet && len(q.Filters) > 0 {
+		return q, collection.UnexpectedArgument(q.Filters[0].Field)
 	}
 	q.Schema = schema
 	return q, nil

@@ -20,11 +20,20 @@ import (
 // DELETE), so those errors come back synchronously; the job does the
 // change and reports any later failure.
 
+// bucketKnown are the fields of ONTAP's bucket model a query may name.
+// Coffer fills only some of them (see bucketRecord); the others are
+// accepted in fields= and filters, as ONTAP knows them, and are simply
+// absent from the records (clients such as Ansible ask for volume.uuid,
+// qos_policy, audit_event_selector, nas_path and snapshot_policy).
 var bucketKnown = collection.NewFieldSet("svm.uuid", "svm.name", "svm._links.*", "uuid", "name",
-	"comment", "size", "logical_used_size", "type", "versioning_state", "encryption.enabled",
-	"retention.mode", "role", "policy.statements.sid", "policy.statements.effect",
+	"comment", "size", "logical_used_size", "type", "versioning_state", "encryption.*",
+	"retention.*", "role", "policy.statements.sid", "policy.statements.effect",
 	"policy.statements.actions", "policy.statements.principals", "policy.statements.resources",
-	"policy.statements.conditions.*", "_links.*")
+	"policy.statements.conditions.*", "_links.*",
+	"volume.*", "qos_policy.*", "audit_event_selector.*", "nas_path", "is_nas_path_mutable",
+	"snapshot_policy.*", "snapshot_restore.*", "is_consistent_etag", "cors.*", "lifecycle_management.*",
+	"protection_status.*", "aggregates.*", "constituents_per_aggregate", "storage_service_level",
+	"use_mirrored_aggregates", "allowed")
 
 // bucketPostFieldList are the body fields of a bucket POST (without svm).
 var bucketPostFieldList = []string{"name", "comment", "size", "versioning_state", "type",
@@ -32,7 +41,8 @@ var bucketPostFieldList = []string{"name", "comment", "size", "versioning_state"
 	"policy.statements.principals", "policy.statements.resources",
 	"policy.statements.conditions.operator", "policy.statements.conditions.source_ips",
 	"policy.statements.conditions.usernames", "policy.statements.conditions.prefixes",
-	"policy.statements.conditions.delimiters", "policy.statements.conditions.max_keys"}
+	"policy.statements.conditions.delimiters", "policy.statements.conditions.max_keys",
+	"policy.statements.conditions.source-ips"}
 
 var (
 	bucketPostFields  = collection.NewFieldSet(append([]string{"svm.uuid", "svm.name", "svm._links.*"}, bucketPostFieldList...)...)
@@ -56,9 +66,9 @@ type bucketBody struct {
 	} `json:"policy"`
 }
 
-// createInput turns a POST body into the core's input; idx > 0 names the
-// element of a server POST's buckets[] in error targets.
-func (b *bucketBody) createInput(tenant string, idx int) (core.CreateBucketInput, error) {
+// createInput turns a POST body into the core's input, checking what can
+// be checked before the job: the name rules and the policy.
+func (b *bucketBody) createInput(tenant string) (core.CreateBucketInput, error) {
 	in := core.CreateBucketInput{Tenant: tenant, Size: core.DefaultBucketSize}
 	if b.Name != nil {
 		in.Name = *b.Name
@@ -110,14 +120,33 @@ func (b *bucketBody) patch(name string) (core.BucketPatch, error) {
 
 func parseBucketPost(raw []byte) (bucketBody, error) {
 	var b bucketBody
-	_, err := decodeInto(raw, bucketPostFields, &b)
+	_, err := decodeInto(raw, bucketPostFields, &b, sourceIPsAlias)
 	return b, err
 }
 
 func parseBucketPatch(raw []byte) (bucketBody, error) {
 	var b bucketBody
-	_, err := decodeInto(raw, bucketPatchFields, &b)
+	_, err := decodeInto(raw, bucketPatchFields, &b, sourceIPsAlias)
 	return b, err
+}
+
+// sourceIPsAlias accepts "source-ips" for a condition's source_ips: older
+// Ansible netapp.ontap releases send that spelling.
+func sourceIPsAlias(m map[string]any) {
+	stmts, _ := collection.GetArray(m, "policy.statements")
+	for _, st := range stmts {
+		sm, _ := st.(map[string]any)
+		conds, _ := sm["conditions"].([]any)
+		for _, c := range conds {
+			cm, _ := c.(map[string]any)
+			if v, ok := cm["source-ips"]; ok && cm != nil {
+				if _, both := cm["source_ips"]; !both {
+					cm["source_ips"] = v
+				}
+				delete(cm, "source-ips")
+			}
+		}
+	}
 }
 
 // clusterWide reports whether the route is of the /protocols/s3/buckets
@@ -223,7 +252,7 @@ func (h *handler) createBucket(rq *request, q collection.Query, t core.Tenant, c
 	if _, err := h.core.GetS3Service(rq.ctx, t.UUID); err != nil {
 		return response{}, err
 	}
-	in, err := b.createInput(t.UUID, 0)
+	in, err := b.createInput(t.UUID)
 	if err != nil {
 		return response{}, err
 	}

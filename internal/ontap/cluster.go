@@ -172,9 +172,13 @@ func (h *handler) runJob(rq *request, q collection.Query, run jobRun) (response,
 		return response{}, err
 	}
 	if wait := time.Duration(q.ReturnTimeoutOr(0)) * time.Second; wait > 0 {
-		if j, err = h.core.WaitJob(rq.ctx, j.UUID, min(wait, h.maxWait)); err != nil {
+		waited, err := h.core.WaitJob(rq.ctx, j.UUID, min(wait, h.maxWait))
+		switch {
+		case err == nil:
+			j = waited
+		case rq.ctx.Err() == nil:
 			return response{}, err
-		}
+		} // the client went away: the job runs on; answer 202 to no one
 	}
 	resp := response{status: http.StatusAccepted, body: run.Body(j)}
 	if run.Location != nil {

@@ -9,7 +9,9 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"coffer/internal/blob"
 	"coffer/internal/core"
@@ -20,9 +22,28 @@ import (
 // testEnv is the ONTAP handler over a real core (Pebble and the object
 // layer in a temporary directory), served by httptest.
 type testEnv struct {
-	t    *testing.T
-	core *core.Service
-	srv  *httptest.Server
+	t     *testing.T
+	core  *core.Service
+	srv   *httptest.Server
+	clock *testClock
+}
+
+// testClock is the core's clock in these tests; Advance moves it.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }
 
 const (
@@ -45,7 +66,9 @@ func newTestEnv(t *testing.T) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := core.New(core.Options{KV: kv, Objects: obj, PasswordIterations: 1000, ClusterName: "cluster1"})
+	clock := &testClock{t: time.Now()}
+	c, err := core.New(core.Options{KV: kv, Objects: obj, PasswordIterations: 1000, ClusterName: "cluster1",
+		Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +86,7 @@ func newTestEnv(t *testing.T) *testEnv {
 		obj.Close()
 		kv.Close()
 	})
-	return &testEnv{t: t, core: c, srv: srv}
+	return &testEnv{t: t, core: c, srv: srv, clock: clock}
 }
 
 // reply is a decoded response.

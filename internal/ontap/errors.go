@@ -320,7 +320,7 @@ func toAPIError(err error, rt route) (e apiError, mapped bool) {
 	if !found {
 		row, found = kindTable[kind]
 	}
-	if !found || kind == errs.Internal && row.Status == 0 {
+	if !found {
 		return apiError{Status: http.StatusInternalServerError, Code: codeInternal, Message: msgInternal}, false
 	}
 	e = apiError{Status: row.Status, Code: row.Code, Message: row.Message, Target: row.Target}

@@ -23,7 +23,7 @@ func reasonErr(k errs.Kind, r core.Reason, field string) error {
 	return &errs.Error{Kind: k, Field: field, Msg: "core message", Err: r}
 }
 
-func TestErrorTable(t *testing.T) {
+func TestONTAP_ErrorTable(t *testing.T) {
 	users := route{Res: resUsers, Method: http.MethodPost}
 	user := route{Res: resUser, Method: http.MethodPatch}
 	service := route{Res: resServices, Method: http.MethodPost}
@@ -141,7 +141,7 @@ func TestErrorTable(t *testing.T) {
 // TestErrorTable_everyReason reads the core's reason constants from its
 // source and checks that each is in the table, so a reason added to the
 // core without an ONTAP mapping fails here instead of answering 500.
-func TestErrorTable_everyReason(t *testing.T) {
+func TestONTAP_ErrorTable_everyReason(t *testing.T) {
 	_, self, _, _ := runtime.Caller(0)
 	file := filepath.Join(filepath.Dir(self), "..", "core", "reasons.go")
 	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
@@ -181,7 +181,7 @@ func TestErrorTable_everyReason(t *testing.T) {
 	}
 }
 
-func TestPolicyError(t *testing.T) {
+func TestONTAP_PolicyError(t *testing.T) {
 	_, err := policy.FromONTAP([]policy.ONTAPStatement{{Effect: "allow", Actions: []string{"NoSuchAction"}, Resources: []string{"*"}}})
 	e, _ := toAPIError(policyError(err, "statements"), route{Res: resPolicies, Method: http.MethodPost})
 	if e.Code != "92405906" || e.Status != 400 || e.Target != "statements.actions" {

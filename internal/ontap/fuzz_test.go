@@ -37,7 +37,7 @@ func checkParseErr(t *testing.T, err error, rt route) {
 	}
 }
 
-func FuzzParseUserPost(f *testing.F) {
+func FuzzONTAP_ParseUserPost(f *testing.F) {
 	bodySeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_, err := parseUserPost(body)
@@ -45,7 +45,7 @@ func FuzzParseUserPost(f *testing.F) {
 	})
 }
 
-func FuzzParseUserPatch(f *testing.F) {
+func FuzzONTAP_ParseUserPatch(f *testing.F) {
 	bodySeeds(f)
 	f.Add([]byte(`{"access_key":"AK","secret_key":"x"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -61,12 +61,12 @@ func FuzzParseUserPatch(f *testing.F) {
 	})
 }
 
-func FuzzParseBucketBody(f *testing.F) {
+func FuzzONTAP_ParseBucketBody(f *testing.F) {
 	bodySeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		b, err := parseBucketPost(body)
 		if err == nil {
-			_, err = b.createInput("t", 0)
+			_, err = b.createInput("t")
 		}
 		checkParseErr(t, err, route{Res: resSvmBuckets, Method: "POST"})
 		b, err = parseBucketPatch(body)
@@ -77,13 +77,13 @@ func FuzzParseBucketBody(f *testing.F) {
 	})
 }
 
-func FuzzParseServiceBody(f *testing.F) {
+func FuzzONTAP_ParseServiceBody(f *testing.F) {
 	bodySeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		b, _, err := parseServicePost(body)
 		if err == nil {
 			for i := range b.Buckets {
-				if _, err = b.Buckets[i].createInput("t", i); err != nil {
+				if _, err = b.Buckets[i].createInput("t"); err != nil {
 					break
 				}
 			}
@@ -94,7 +94,7 @@ func FuzzParseServiceBody(f *testing.F) {
 	})
 }
 
-func FuzzParseGroupPolicySVMBodies(f *testing.F) {
+func FuzzONTAP_ParseGroupPolicySVMBodies(f *testing.F) {
 	bodySeeds(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_, err := parseGroupPost(body)
@@ -112,7 +112,7 @@ func FuzzParseGroupPolicySVMBodies(f *testing.F) {
 	})
 }
 
-func FuzzParseRoute(f *testing.F) {
+func FuzzONTAP_ParseRoute(f *testing.F) {
 	for _, s := range []string{"/api/cluster", "/api/protocols/s3/services/x/users/a%2Fb", "/api/protocols/s3/buckets/x/y",
 		"/api//", "/api/%", "/api/protocols/s3/services/x/groups/1/"} {
 		f.Add("GET", s)
@@ -129,7 +129,7 @@ func FuzzParseRoute(f *testing.F) {
 	})
 }
 
-func FuzzISODuration(f *testing.F) {
+func FuzzONTAP_ISODuration(f *testing.F) {
 	for _, s := range []string{"P1D", "PT1H", "P1W", "0", "P2DT6H3M10S", "P999999999W"} {
 		f.Add(s)
 	}

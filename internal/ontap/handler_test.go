@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // seedRequest is the example request of shared/seeds/001 (ONTAP "Create an
@@ -25,7 +26,7 @@ const seedRequest = `{
 
 var ontapKey = regexp.MustCompile(`^[A-Za-z0-9_]{128}$`)
 
-func TestHandler_userCreate_seedExample(t *testing.T) {
+func TestONTAP_Handler_userCreate_seedExample(t *testing.T) {
 	e := newTestEnv(t)
 	svm := e.mkSVM("svm1")
 	r := e.do("POST", "/api/protocols/s3/services/"+svm+"/users", seedRequest).must(t, 201)
@@ -48,4 +49,22 @@ func TestHandler_userCreate_seedExample(t *testing.T) {
 		t.Fatalf("GET returned a secret: %s", g.Raw)
 	}
 	t.Log(g.Raw)
+}
+
+// Jobs stay visible for 300 s after they end (ONTAP deletes them then).
+func TestONTAP_Handler_jobRetention(t *testing.T) {
+	e := newTestEnv(t)
+	svm := e.mkSVM("svm1")
+	r := e.do("POST", "/api/protocols/s3/services/"+svm+"/buckets?return_timeout=30", `{"name":"bucket-1"}`).must(t, 201)
+	job := r.Body["job"].(map[string]any)["uuid"].(string)
+	j := e.do("GET", "/api/cluster/jobs/"+job, "").must(t, 200)
+	if j.Body["state"] != "success" || j.Body["code"].(interface{ String() string }).String() != "0" {
+		t.Fatalf("job: %s", j.Raw)
+	}
+	e.clock.Advance(299 * time.Second)
+	e.do("GET", "/api/cluster/jobs/"+job, "").must(t, 200)
+	e.clock.Advance(2 * time.Second)
+	if r := e.do("GET", "/api/cluster/jobs/"+job, "").must(t, 404); r.errCode() != "4" {
+		t.Fatalf("expired job: %s", r.Raw)
+	}
 }

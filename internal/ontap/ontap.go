@@ -85,7 +85,6 @@ type request struct {
 	ctx   context.Context
 	query url.Values    // the raw query
 	body  func() []byte // the raw body (read once, at most collection.MaxBodyBytes+1 bytes)
-	admin string        // the authenticated management account
 	path  string        // the request path (for job descriptions)
 }
 
@@ -125,7 +124,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case aerr != nil:
 		// Authentication first: an unauthenticated caller learns nothing
 		// about which paths exist.
-		w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
+		var ae *apiError
+		if errors.As(aerr, &ae) && ae.Status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Basic realm="coffer"`)
+		}
 		err = aerr
 	case rerr != nil:
 		var re *errRoute
@@ -137,7 +139,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", strings.Join(allowed(rt.Res), ", "))
 		resp = ok(nil)
 	default:
-		rq := &request{route: rt, ctx: r.Context(), query: r.URL.Query(), admin: admin, path: r.URL.Path}
+		rq := &request{route: rt, ctx: r.Context(), query: r.URL.Query(), path: r.URL.Path}
 		rq.body = readBodyOnce(r)
 		resp, err = endpoints[rt.Res](h, rq)
 	}

@@ -10,7 +10,7 @@ import (
 	"coffer/internal/ontap/collection"
 )
 
-func TestParseRoute(t *testing.T) {
+func TestONTAP_ParseRoute(t *testing.T) {
 	const svm = "02c9e252-41be-11e9-81d5-00a0986138f7"
 	tests := []struct {
 		method, path string
@@ -65,7 +65,7 @@ func TestParseRoute(t *testing.T) {
 	}
 }
 
-func TestParseUserPost(t *testing.T) {
+func TestONTAP_ParseUserPost(t *testing.T) {
 	in, err := parseUserPost([]byte(seedRequest))
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func TestParseUserPost(t *testing.T) {
 	}
 }
 
-func TestParseUserPatch(t *testing.T) {
+func TestONTAP_ParseUserPatch(t *testing.T) {
 	q := func(s string) collection.Query {
 		v, _ := url.ParseQuery(s)
 		cq, err := collection.ParseQuery(v, "regenerate_keys", "delete_keys")
@@ -145,14 +145,14 @@ func TestParseUserPatch(t *testing.T) {
 	}
 }
 
-func TestParseBucketPost(t *testing.T) {
+func TestONTAP_ParseBucketPost(t *testing.T) {
 	b, err := parseBucketPost([]byte(`{"name":"bk1","svm.name":"vs1","policy":{"statements":[{"effect":"allow","sid":12,
 		"actions":["GetObject"],"principals":["u1"],"resources":["bk1/*"],"conditions":[{"operator":"ip_address","source_ips":["10.0.0.0/8"]}]}]},
 		"versioning_state":"enabled","size":300000000}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := b.createInput("t1", 0)
+	in, err := b.createInput("t1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestParseBucketPost(t *testing.T) {
 	} {
 		b, err := parseBucketPost([]byte(tc.body))
 		if err == nil {
-			_, err = b.createInput("t1", 0)
+			_, err = b.createInput("t1")
 		}
 		e, _ := toAPIError(err, route{Res: resSvmBuckets, Method: "POST"})
 		if e.Code != tc.code {
@@ -182,7 +182,7 @@ func TestParseBucketPost(t *testing.T) {
 	}
 }
 
-func TestParseGroupAndPolicy(t *testing.T) {
+func TestONTAP_ParseGroupAndPolicy(t *testing.T) {
 	g, err := parseGroupPost([]byte(`{"name":"g1","users":[{"name":"u1"},{"name":"u2"}],"policies":[{"name":"FullAccess"}],"svm":{"uuid":"x"}}`))
 	if err != nil || g.Name != "g1" || len(g.Users) != 2 || g.Policies[0] != "FullAccess" {
 		t.Fatalf("group: %+v %v", g, err)
@@ -196,7 +196,7 @@ func TestParseGroupAndPolicy(t *testing.T) {
 	}
 }
 
-func TestISODuration(t *testing.T) {
+func TestONTAP_ISODuration(t *testing.T) {
 	for in, want := range map[string]time.Duration{
 		"P2DT6H3M10S": 2*24*time.Hour + 6*time.Hour + 3*time.Minute + 10*time.Second,
 		"P1W":         7 * 24 * time.Hour, "PT6H3M": 6*time.Hour + 3*time.Minute,

@@ -84,8 +84,9 @@ func parsePolicyPatch(raw []byte) (core.PolicyPatch, error) {
 
 func policyRecord(t core.Tenant, p core.Policy) map[string]any {
 	stmts := []any{}
-	for _, s := range policy.ToONTAP(p.Document) {
+	for i, s := range policy.ToONTAP(p.Document) {
 		s.Principals, s.Conditions = nil, nil
+		s.Index = &i
 		stmts = append(stmts, generic(s))
 	}
 	return map[string]any{

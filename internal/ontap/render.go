@@ -3,6 +3,7 @@ package ontap
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -43,8 +44,7 @@ func pathEscape(s string) string {
 			c == '-', c == '_', c == '.', c == '~', c == '@', c == '+', c == '=', c == ',', c == ':':
 			b.WriteByte(c)
 		default:
-			b.WriteString("%" + strings.ToUpper(strconv.FormatInt(int64(c)>>4, 16)) +
-				strings.ToUpper(strconv.FormatInt(int64(c)&15, 16)))
+			fmt.Fprintf(&b, "%%%02X", c)
 		}
 	}
 	return b.String()

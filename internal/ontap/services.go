@@ -23,7 +23,8 @@ var serviceKnown = collection.NewFieldSet("svm.uuid", "svm.name", "svm._links.*"
 	"enabled", "is_http_enabled", "is_https_enabled", "port", "secure_port", "certificate.name",
 	"certificate.uuid", "default_unix_user", "default_win_user", "max_key_time_to_live",
 	"min_lock_retention_period", "max_lock_retention_period", "users.name", "users.comment",
-	"users.access_key", "users._links.*", "buckets.name", "buckets.uuid", "buckets._links.*", "_links.*")
+	"users.access_key", "users._links.*", "buckets.name", "buckets.uuid", "buckets._links.*", "_links.*",
+	"metric.*", "statistics.*")
 
 // serviceBody is an S3 server POST or PATCH body.
 type serviceBody struct {
@@ -260,7 +261,7 @@ func (h *handler) createService(rq *request, q collection.Query) (response, erro
 	in.Tenant = t.UUID
 	var buckets []core.CreateBucketInput
 	for i := range b.Buckets {
-		bi, err := b.Buckets[i].createInput(t.UUID, i)
+		bi, err := b.Buckets[i].createInput(t.UUID)
 		if err != nil {
 			return response{}, err
 		}

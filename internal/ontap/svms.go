@@ -15,9 +15,17 @@ import (
 
 var svmSchema = collection.Schema{Key: []string{"name"}, Keep: []string{"uuid", "name"}}
 
-var svmKnown = collection.NewFieldSet("uuid", "name", "state", "subtype", "comment",
-	"ipspace.name", "s3.enabled", "s3.allowed", "s3.name", "s3.is_http_enabled", "s3.is_https_enabled",
-	"s3.port", "s3.secure_port", "s3.certificate.name", "s3.certificate.uuid", "_links.*")
+// svmKnown are the SVM fields a query may name: those Coffer fills, and
+// others of ONTAP's model that clients ask for (Ansible's na_ontap_svm asks
+// for language, aggregates, snapshot_policy, max_volumes, ndmp, ...); the
+// latter are absent from the records, except the protocols, shown as
+// neither allowed nor enabled.
+var svmKnown = collection.NewFieldSet("uuid", "name", "state", "subtype", "comment", "ipspace.*",
+	"s3.*", "_links.*", "nfs.*", "cifs.*", "fcp.*", "iscsi.*", "nvme.*", "ndmp.*", "language",
+	"aggregates.*", "snapshot_policy.*", "max_volumes", "certificate.*", "dns.*", "ldap.*", "nis.*",
+	"nsswitch.*", "ip_interfaces.*", "routes.*", "storage.*", "qos_policy.*",
+	"anti_ransomware_default_volume_state", "is_space_reporting_logical", "is_space_enforcement_logical",
+	"aggregates_delegated", "auto_enable_activity_tracking", "auto_enable_analytics")
 
 // svmS3Body is the s3 sub-object of an SVM POST or PATCH.
 type svmS3Body struct {
@@ -104,11 +112,15 @@ func svmRecord(t core.Tenant, svc *core.S3Service) map[string]any {
 			s3["certificate"] = certRecord(svc.Certificate)
 		}
 	}
-	return map[string]any{
+	rec := map[string]any{
 		"uuid": t.UUID, "name": t.Name, "state": string(t.State), "subtype": string(t.Subtype),
 		"comment": t.Comment, "ipspace": map[string]any{"name": "Default"}, "s3": s3,
 		"_links": links(svmHref(t.UUID)),
 	}
+	for _, p := range []string{"nfs", "cifs", "fcp", "iscsi", "nvme", "ndmp"} {
+		rec[p] = map[string]any{"enabled": false, "allowed": false}
+	}
+	return rec
 }
 
 func certRecord(c core.CertificateRef) map[string]any {

@@ -274,16 +274,8 @@ func (h *handler) user(rq *request) (response, error) {
 	}
 }
 
-// parseRecordQuery parses the query of a PATCH or DELETE on one record:
-// the endpoint's reserved parameters and return_timeout/return_records are
-// accepted; a field filter makes no sense there and is 262179.
+// parseRecordQuery parses the query of a PATCH or DELETE on one record
+// (parseQuery refuses field filters there).
 func parseRecordQuery(rq *request, schema collection.Schema, reserved ...string) (collection.Query, error) {
-	q, err := parseQuery(rq, schema, reserved...)
-	if err != nil {
-		return q, err
-	}
-	if len(q.Filters) > 0 {
-		return q, collection.UnexpectedArgument(q.Filters[0].Field)
-	}
-	return q, nil
+	return parseQuery(rq, schema, reserved...)
 }
