@@ -68,7 +68,7 @@ func (s *Service) ListObjects(ctx context.Context, in ListInput) (ListOutput, er
 				out.IsTruncated = true
 				break
 			}
-			v, err := decodeVersion(it.Value(), false)
+			v, err := decodeListing(it.Value())
 			if err != nil {
 				return err
 			}
@@ -181,7 +181,7 @@ func (s *Service) ListObjectVersions(ctx context.Context, in ListVersionsInput) 
 				if key != in.KeyMarker {
 					skipUntil = ""
 				} else {
-					v, err := decodeVersion(raw, false)
+					v, err := decodeListing(raw)
 					if err != nil {
 						return err
 					}
@@ -212,7 +212,7 @@ func (s *Service) ListObjectVersions(ctx context.Context, in ListVersionsInput) 
 				out.IsTruncated = true
 				break
 			}
-			v, err := decodeVersion(raw, false)
+			v, err := decodeListing(raw)
 			if err != nil {
 				return err
 			}

@@ -10,8 +10,17 @@ import (
 )
 
 // Persisted records. Each starts with a schema version byte; decoding an older
-// schema migrates it (there is only schema 1 so far).
-const recordSchema = 1
+// schema migrates it.
+//
+// Version records, schema 2:
+//
+//	[2][flags][listing header][uvarint len][JSON of versionRecord][inline data]
+//
+// The listing header repeats, in a compact binary form, the fields a listing
+// shows (seq, size, version id, ETag, owner, checksum algorithm and type,
+// storage class), so listings never decode JSON. Schema 1 had no header;
+// such records still decode, through their JSON.
+const recordSchema = 2
 
 // version record flags, kept outside the JSON so scans can skip delete
 // markers and find the null version without decoding.
@@ -69,8 +78,9 @@ func (v *versionRecord) encode() []byte {
 	if v.inline != nil {
 		flags |= flagInline
 	}
-	out := make([]byte, 0, 2+binary.MaxVarintLen32+len(js)+len(v.inline))
+	out := make([]byte, 0, 64+len(v.ETag)+len(v.VID)+len(v.Owner)+len(js)+len(v.inline))
 	out = append(out, recordSchema, flags)
+	out = v.appendListingHeader(out)
 	out = binary.AppendUvarint(out, uint64(len(js)))
 	out = append(out, js...)
 	return append(out, v.inline...)
@@ -84,27 +94,86 @@ func recordFlags(b []byte) byte {
 	return b[1]
 }
 
+func (v *versionRecord) appendListingHeader(b []byte) []byte {
+	b = binary.AppendUvarint(b, v.Seq)
+	b = binary.AppendUvarint(b, uint64(v.Size))
+	for _, s := range [...]string{v.VID, v.ETag, v.Owner, string(v.Checksum.Algorithm), string(v.Checksum.Type), v.Meta.StorageClass} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+var errTruncated = fmt.Errorf("objects: truncated version record")
+
+// readListingHeader parses a schema-2 listing header into v and returns
+// the bytes after it.
+func readListingHeader(b []byte, v *versionRecord) ([]byte, error) {
+	var n int
+	if v.Seq, n = binary.Uvarint(b); n <= 0 {
+		return nil, errTruncated
+	}
+	b = b[n:]
+	size, n := binary.Uvarint(b)
+	if n <= 0 {
+		return nil, errTruncated
+	}
+	v.Size, b = int64(size), b[n:]
+	var strs [6]string
+	for i := range strs {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return nil, errTruncated
+		}
+		strs[i], b = string(b[n:n+int(l)]), b[n+int(l):]
+	}
+	v.VID, v.ETag, v.Owner = strs[0], strs[1], strs[2]
+	v.Checksum.Algorithm, v.Checksum.Type = checksum.Algorithm(strs[3]), checksum.Type(strs[4])
+	v.Meta.StorageClass = strs[5]
+	return b, nil
+}
+
 // decodeVersion decodes a record. The inline data is copied out of b unless
-// withData is false (listings), so the result outlives the transaction.
+// withData is false, so the result outlives the transaction.
 func decodeVersion(b []byte, withData bool) (*versionRecord, error) {
-	if len(b) < 3 || b[0] != recordSchema {
+	if len(b) < 3 || b[0] != 1 && b[0] != 2 {
 		return nil, fmt.Errorf("objects: bad version record (schema %v)", b[:min(len(b), 1)])
 	}
-	n, w := binary.Uvarint(b[2:])
-	if w <= 0 || uint64(len(b)-2-w) < n {
-		return nil, fmt.Errorf("objects: truncated version record")
-	}
 	v := &versionRecord{flags: b[1]}
-	js := b[2+w : 2+w+int(n)]
-	if err := json.Unmarshal(js, v); err != nil {
+	rest := b[2:]
+	if b[0] == 2 {
+		var err error
+		if rest, err = readListingHeader(rest, &versionRecord{}); err != nil {
+			return nil, err
+		}
+	}
+	n, w := binary.Uvarint(rest)
+	if w <= 0 || uint64(len(rest)-w) < n {
+		return nil, errTruncated
+	}
+	if err := json.Unmarshal(rest[w:w+int(n)], v); err != nil {
 		return nil, fmt.Errorf("objects: version record: %w", err)
 	}
 	if v.flags&flagInline != 0 {
 		if withData {
-			v.inline = append([]byte{}, b[2+w+int(n):]...)
+			v.inline = append([]byte{}, rest[w+int(n):]...)
 		} else {
 			v.inline = []byte{}
 		}
+	}
+	return v, nil
+}
+
+// decodeListing decodes only what a listing shows: no JSON for schema-2
+// records. Metadata other than the storage class, tags, parts and blobs are
+// left empty.
+func decodeListing(b []byte) (*versionRecord, error) {
+	if len(b) < 3 || b[0] != 2 {
+		return decodeVersion(b, false)
+	}
+	v := &versionRecord{flags: b[1]}
+	if _, err := readListingHeader(b[2:], v); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
