@@ -133,21 +133,27 @@ func nextCounter(tx kv.Txn, name string) (uint64, error) {
 	return n, tx.Set(k, binary.BigEndian.AppendUint64(nil, n))
 }
 
+func bucketWithUsage(tx kv.Reader, tenant, name string) (BucketInfo, error) {
+	b, err := getBucket(tx, tenant, name)
+	if err != nil {
+		return BucketInfo{}, err
+	}
+	u, err := readUsage(tx, b.ID)
+	if err != nil {
+		return BucketInfo{}, err
+	}
+	info := b.info()
+	info.UsedBytes, info.Objects = u.Bytes, u.Objects
+	return info, nil
+}
+
 // GetBucket returns a bucket with its usage.
 func (s *Service) GetBucket(ctx context.Context, tenant, name string) (BucketInfo, error) {
 	var info BucketInfo
 	err := s.view(ctx, "GetBucket", func(tx kv.Reader) error {
-		b, err := getBucket(tx, tenant, name)
-		if err != nil {
-			return err
-		}
-		u, err := readUsage(tx, b.ID)
-		if err != nil {
-			return err
-		}
-		info = b.info()
-		info.UsedBytes, info.Objects = u.Bytes, u.Objects
-		return nil
+		var err error
+		info, err = bucketWithUsage(tx, tenant, name)
+		return err
 	})
 	return info, err
 }
@@ -349,17 +355,8 @@ func (s *Service) bucketByIndex(ctx context.Context, what string, k []byte) (Buc
 		if !ok {
 			return fmt.Errorf("objects: bad bucket index entry %q", ref)
 		}
-		b, err := getBucket(tx, tenant, name)
-		if err != nil {
-			return err
-		}
-		u, err := readUsage(tx, b.ID)
-		if err != nil {
-			return err
-		}
-		info = b.info()
-		info.UsedBytes, info.Objects = u.Bytes, u.Objects
-		return nil
+		info, err = bucketWithUsage(tx, tenant, name)
+		return err
 	})
 	return info, err
 }
