@@ -130,7 +130,7 @@ func (s *server) listObjectsV1(ctx context.Context, ri *requestInfo, r *http.Req
 	for _, o := range out.Objects {
 		res.Contents = append(res.Contents, enc.object(o, true))
 	}
-	return &response{XML: res}, nil
+	return &response{rawXML: res.appendXML(getXMLBuf())}, nil
 }
 
 func (s *server) listObjectsV2(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
@@ -172,7 +172,7 @@ func (s *server) listObjectsV2(ctx context.Context, ri *requestInfo, r *http.Req
 	for _, o := range out.Objects {
 		res.Contents = append(res.Contents, enc.object(o, fetchOwner))
 	}
-	return &response{XML: res}, nil
+	return &response{rawXML: res.appendXML(getXMLBuf())}, nil
 }
 
 func (s *server) listObjectVersions(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
@@ -215,7 +215,7 @@ func (s *server) listObjectVersions(ctx context.Context, ri *requestInfo, r *htt
 	for _, v := range out.Versions {
 		res.Entries = append(res.Entries, enc.version(v))
 	}
-	return &response{XML: res}, nil
+	return &response{rawXML: res.appendXML(getXMLBuf())}, nil
 }
 
 func (e listEncoder) version(v objects.ObjectInfo) versionEntryXML {
@@ -290,5 +290,5 @@ func (s *server) listMultipartUploads(ctx context.Context, ri *requestInfo, r *h
 			ChecksumType:      string(u.ChecksumType),
 		})
 	}
-	return &response{XML: res}, nil
+	return &response{rawXML: res.appendXML(getXMLBuf())}, nil
 }

@@ -164,5 +164,5 @@ func (s *server) listParts(ctx context.Context, ri *requestInfo, r *http.Request
 			checksumXML:  checksumFields(p.Checksum),
 		})
 	}
-	return &response{XML: res}, nil
+	return &response{rawXML: res.appendXML(getXMLBuf())}, nil
 }

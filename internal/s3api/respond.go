@@ -23,6 +23,10 @@ type response struct {
 	Header http.Header
 	// XML, when set, is encoded as the body with an XML declaration.
 	XML any
+	// rawXML, when set, is the body already rendered (declaration included,
+	// e.g. by an appendXML into getXMLBuf()), sent as is as application/xml.
+	// writeResponse owns it and returns it to the buffer pool once written.
+	rawXML []byte
 	// Body, when set, is streamed as the body (GetObject only); Header must
 	// hold its Content-Length. It is closed after writing.
 	Body io.ReadCloser
@@ -68,6 +72,16 @@ func (s *server) writeResponse(w http.ResponseWriter, r *http.Request, ri *reque
 		status = http.StatusOK
 	}
 	switch {
+	case resp.rawXML != nil:
+		body := resp.rawXML
+		resp.rawXML = nil
+		h.Set("Content-Type", "application/xml")
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(status)
+		if r.Method != http.MethodHead {
+			w.Write(body) // Write does not retain body
+		}
+		putXMLBuf(body)
 	case resp.XML != nil:
 		body, err := encodeXML(resp.XML)
 		if err != nil {
