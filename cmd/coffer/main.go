@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"coffer/internal/server"
 )
@@ -75,6 +76,7 @@ func runServer(args []string) error {
 	fs.StringVar(&o.Region, "region", env("COFFER_REGION", "us-east-1"), "S3 region (env COFFER_REGION)")
 	fs.StringVar(&o.ClusterName, "cluster-name", env("COFFER_CLUSTER_NAME", "coffer"), "cluster name, fixed at the first start (env COFFER_CLUSTER_NAME)")
 	fs.BoolVar(&o.Pprof, "pprof", env("COFFER_PPROF", "") == "1", "serve Go's profiler at /debug/pprof/ on the admin listener (env COFFER_PPROF=1)")
+	fs.StringVar(&o.NodeName, "node-name", env("COFFER_NODE_NAME", ""), "this node's name as a Commvault client (env COFFER_NODE_NAME; default the host name)")
 	logLevel := fs.String("log-level", env("COFFER_LOG_LEVEL", "info"), "debug, info, warn or error (env COFFER_LOG_LEVEL)")
 	inline := fs.String("inline-max", env("COFFER_INLINE_MAX", "65536"), "largest object in bytes kept inline in metadata (env COFFER_INLINE_MAX)")
 	if err := fs.Parse(args); err != nil {
@@ -97,6 +99,13 @@ func runServer(args []string) error {
 	o.AdminUser = os.Getenv("COFFER_ADMIN_USER")
 	o.AdminPassword = os.Getenv("COFFER_ADMIN_PASSWORD")
 	o.Version = version
+	if v := os.Getenv("COFFER_TEST_DAY_SECONDS"); v != "" {
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil || secs <= 0 {
+			return fmt.Errorf("COFFER_TEST_DAY_SECONDS: %q is not a positive number", v)
+		}
+		o.Day = time.Duration(secs * float64(time.Second))
+	}
 	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)

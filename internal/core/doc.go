@@ -61,6 +61,8 @@
 //	's' tenant                      S3Service
 //	't' tenant                      Tenant
 //	'u' tenant 0x00 userName        User (with its keys, without secrets)
+//	'v' sub …                       Commvault-facing records: plans, nodes, vaults, sessions,
+//	                                login lockouts, user profiles (see vrecords.go)
 //
 // Bucket records (comment, size, versioning, policy) are the object layer's
 // ('B', with uuid and id indexes); the core changes them only through

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"coffer/internal/blob"
+	"coffer/internal/commvault"
 	"coffer/internal/core"
 	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
@@ -61,6 +62,11 @@ type Options struct {
 	ShutdownTimeout time.Duration
 	// Pprof serves Go's profiler under /debug/pprof/ on the admin listener.
 	Pprof bool
+	// NodeName is this node's name as a Commvault client. Default: the host name.
+	NodeName string
+	// Day is the length of one plan-retention day. Default 24 h (tests:
+	// COFFER_TEST_DAY_SECONDS).
+	Day time.Duration
 	// Logger is the structured log. Default: JSON to stderr at info level.
 	Logger *slog.Logger
 	// Out receives the one-time banner with generated root keys. Default os.Stdout.
@@ -145,6 +151,7 @@ type Server struct {
 	core    *core.Service
 	s3      *http.Server
 	admin   *http.Server
+	cv      *commvault.Handler
 	s3ln    net.Listener
 	adminln net.Listener
 	ready   atomic.Bool
@@ -223,14 +230,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 	backend := s.core.S3Backend()
 	s3h, err := s3api.New(s3api.Options{Backend: backend, BucketPolicies: backend, Credentials: s.core,
-		Authorizer: s.core, Domain: o.Domain, Region: o.Region, Logger: o.Logger})
+		Authorizer: s.core.EndpointAuthorizer(s.nodeName()), Domain: o.Domain, Region: o.Region, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
 	s.s3 = &http.Server{Handler: s3h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
-	s.admin = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
+	// Listen before the Commvault node registers, so it advertises the
+	// address actually bound (a port of 0 picks one).
 	if s.s3ln, err = s.listen(o.S3Addr); err != nil {
 		return nil, err
 	}
@@ -238,6 +245,19 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		s.s3ln.Close()
 		return nil, err
 	}
+	scheme := "http"
+	if o.TLSCert != "" {
+		scheme = "https"
+	}
+	s.cv, err = commvault.New(commvault.Options{Core: s.core, Tenant: o.DefaultTenant, NodeName: s.nodeName(),
+		S3Endpoint: scheme + "://" + s.s3ln.Addr().String() + "/S3", Version: o.Version, Logger: o.Logger, Day: o.Day})
+	if err != nil {
+		s.s3ln.Close()
+		s.adminln.Close()
+		return nil, err
+	}
+	s.admin = &http.Server{Handler: s.cv.Wrap(s.adminHandler()), ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
 	go s.serve(s.s3, s.s3ln, "s3")
 	go s.serve(s.admin, s.adminln, "admin")
 	s.ready.Store(true)
@@ -317,8 +337,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Core returns the domain service (for the management adapters and tests).
 func (s *Server) Core() *core.Service { return s.core }
 
+func (s *Server) nodeName() string {
+	if s.opts.NodeName != "" {
+		return s.opts.NodeName
+	}
+	h, _ := os.Hostname()
+	return h
+}
+
 func (s *Server) closeStorage() error {
 	var err error
+	if s.cv != nil {
+		err = errors.Join(err, s.cv.Close())
+		s.cv = nil
+	}
 	if s.core != nil {
 		err = errors.Join(err, s.core.Close())
 		s.core = nil

@@ -1,0 +1,192 @@
+package commvault
+
+import (
+	"strings"
+
+	"coffer/internal/core"
+)
+
+// Plans are the core's plans: server plans whose one backup destination
+// carries the retention in days that a vault created with the plan keeps
+// noncurrent versions for.
+
+type createPlanBody struct {
+	PlanName *string `json:"planName"`
+	// RetentionPeriodDays at the top level is Coffer's shorthand for the
+	// first backup destination's.
+	RetentionPeriodDays *int64 `json:"retentionPeriodDays"`
+	BackupDestinations  []struct {
+		BackupDestinationName *string `json:"backupDestinationName"`
+		RetentionPeriodDays   *int64  `json:"retentionPeriodDays"`
+		StoragePool           *struct {
+			Name *string `json:"name"`
+		} `json:"storagePool"`
+	} `json:"backupDestinations"`
+}
+
+// planPool is the storage pool type a plan shows: 1, DEDUPLICATION, one of
+// the types Commvault's own tools accept for vault plans.
+const planPoolType = 1
+
+func destinationJSON(p core.Plan) map[string]any {
+	pool := p.StoragePool
+	if pool == "" {
+		pool = "coffer"
+	}
+	return map[string]any{
+		"planBackupDestination": idName(1, "Primary"),
+		"retentionPeriodDays":   p.RetentionDays,
+		"retentionRuleType":     "RETENTION_PERIOD",
+		"storagePool":           map[string]any{"id": 1, "name": pool, "storagePoolType": planPoolType},
+		"isDefault":             true,
+	}
+}
+
+func (h *Handler) planJSON(p core.Plan, used int) map[string]any {
+	return map[string]any{
+		"plan":                idName(p.ID, p.Name),
+		"planType":            p.Type,
+		"status":              "ENABLED",
+		"numberOfCopies":      1,
+		"associatedEntities":  used,
+		"retentionPeriodDays": p.RetentionDays,
+		"backupDestinations":  []any{destinationJSON(p)},
+		"createdTime":         epoch(p.Created),
+	}
+}
+
+// createPlan is POST /V4/ServerPlan: {planName, backupDestinations:
+// [{backupDestinationName, retentionPeriodDays, storagePool: {name}}]} →
+// {plan: {id, name}, errors: []}.
+func (h *Handler) createPlan(rq *request) (response, error) {
+	var in createPlanBody
+	if err := rq.decode(&in, false); err != nil {
+		return response{}, err
+	}
+	if in.PlanName == nil || strings.TrimSpace(*in.PlanName) == "" {
+		return response{}, errBadInput("planName", "planName is required.")
+	}
+	days := in.RetentionPeriodDays
+	var pool string
+	if len(in.BackupDestinations) > 0 {
+		d := in.BackupDestinations[0]
+		if d.RetentionPeriodDays != nil {
+			days = d.RetentionPeriodDays
+		}
+		if d.StoragePool != nil && d.StoragePool.Name != nil {
+			pool = *d.StoragePool.Name
+		}
+	}
+	cp := core.CreatePlanInput{Name: *in.PlanName, StoragePool: pool}
+	if days != nil {
+		if *days <= 0 || *days > core.MaxRetentionDays {
+			return response{}, errBadInput("retentionPeriodDays", "retentionPeriodDays must be between 1 and %d.", core.MaxRetentionDays)
+		}
+		cp.RetentionDays = int(*days)
+	}
+	p, err := h.core.CreatePlan(rq.ctx, cp)
+	if err != nil {
+		return response{}, err
+	}
+	return ok(map[string]any{"plan": idName(p.ID, p.Name), "errors": []any{}}), nil
+}
+
+func (h *Handler) planByPath(rq *request) (core.Plan, int, error) {
+	id, err := rq.id(0, "planId")
+	if err != nil {
+		return core.Plan{}, 0, err
+	}
+	p, err := h.core.GetPlan(rq.ctx, id)
+	if err != nil {
+		return core.Plan{}, 0, err
+	}
+	usage, err := h.core.PlanUsage(rq.ctx)
+	return p, usage[p.ID], err
+}
+
+// getPlan is GET /V4/ServerPlan/{id}.
+func (h *Handler) getPlan(rq *request) (response, error) {
+	p, used, err := h.planByPath(rq)
+	if err != nil {
+		return response{}, err
+	}
+	return ok(h.planJSON(p, used)), nil
+}
+
+// deletePlan is DELETE /V4/ServerPlan/{id} (refused while a vault uses it).
+func (h *Handler) deletePlan(rq *request) (response, error) {
+	id, err := rq.id(0, "planId")
+	if err != nil {
+		return response{}, err
+	}
+	if err := h.core.DeletePlan(rq.ctx, id); err != nil {
+		return response{}, err
+	}
+	return genericOK(""), nil
+}
+
+// planSummaries is GET /V4/Plan/Summary → {plans: [...], plansCount}.
+func (h *Handler) planSummaries(rq *request) (response, error) {
+	plans, err := h.core.ListPlans(rq.ctx)
+	if err != nil {
+		return response{}, err
+	}
+	usage, err := h.core.PlanUsage(rq.ctx)
+	if err != nil {
+		return response{}, err
+	}
+	list := []map[string]any{}
+	for _, p := range plans {
+		list = append(list, h.planJSON(p, usage[p.ID]))
+	}
+	return ok(map[string]any{"plans": list, "plansCount": len(list)}), nil
+}
+
+// planSummary is GET /V4/Plan/Summary/{id}.
+func (h *Handler) planSummary(rq *request) (response, error) {
+	p, used, err := h.planByPath(rq)
+	if err != nil {
+		return response{}, err
+	}
+	return ok(map[string]any{"plans": []any{h.planJSON(p, used)}, "plansCount": 1}), nil
+}
+
+// v2PlanJSON is a plan in the older /V2/Plan shape: plans[].plan.planId and
+// planName (what Commvault's MCP server reads), with the storage copy type
+// and retention.
+func v2PlanJSON(p core.Plan) map[string]any {
+	return map[string]any{
+		"plan":    map[string]any{"planId": p.ID, "planName": p.Name, "_type_": 158},
+		"subtype": 33554437, // Commvault's code for "Server" plans
+		"type":    2,
+		"storage": map[string]any{"copy": []any{map[string]any{
+			"copyName": "Primary", "isDefault": true, "storagePoolType": planPoolType,
+			"retentionRules": map[string]any{"retainBackupDataForDays": p.RetentionDays},
+		}}},
+	}
+}
+
+// v2Plans is GET /V2/Plan[?subType=Server]: every plan is a server plan, so
+// another subType lists none. Other filters (fq, fl) are ignored.
+func (h *Handler) v2Plans(rq *request) (response, error) {
+	plans, err := h.core.ListPlans(rq.ctx)
+	if err != nil {
+		return response{}, err
+	}
+	list := []map[string]any{}
+	if st := queryGet(rq.r, "subType"); st == "" || strings.EqualFold(st, "Server") {
+		for _, p := range plans {
+			list = append(list, v2PlanJSON(p))
+		}
+	}
+	return ok(map[string]any{"plans": list}), nil
+}
+
+// v2Plan is GET /V2/Plan/{id}.
+func (h *Handler) v2Plan(rq *request) (response, error) {
+	p, _, err := h.planByPath(rq)
+	if err != nil {
+		return response{}, err
+	}
+	return ok(map[string]any{"plan": v2PlanJSON(p)}), nil
+}

@@ -1,0 +1,337 @@
+package core
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"coffer/internal/errs"
+	"coffer/internal/kv"
+)
+
+// Management sessions (Commvault POST /Login → token). A session belongs to
+// an administrator (every operation) or to a user with a password (its own
+// keys only); it ends after Idle without use, or at logout. Sessions are kv
+// records found by the SHA-256 of their token, so every node sharing the
+// store accepts a token any of them issued, and a stolen copy of the store
+// reveals no token.
+
+// SessionKind is who a session belongs to.
+type SessionKind string
+
+// Session kinds.
+const (
+	SessionAdmin SessionKind = "admin"
+	SessionUser  SessionKind = "user"
+)
+
+// Session is a logged-in management caller.
+type Session struct {
+	Kind SessionKind `json:"kind"`
+	// Name is the administrator's or the user's name.
+	Name string `json:"name"`
+	// UserID and Tenant identify the user of a SessionUser.
+	UserID int32  `json:"user_id,omitempty"`
+	Tenant string `json:"tenant,omitempty"`
+	// Idle is how long the session may go unused.
+	Idle     time.Duration `json:"idle"`
+	Created  time.Time     `json:"created"`
+	LastUsed time.Time     `json:"last_used"`
+}
+
+type sessionRecord struct {
+	Schema int `json:"_v"`
+	Session
+}
+
+const sessionSchema = 1
+
+// Session reasons (Kind Unauthenticated).
+const (
+	ReasonSessionInvalid Reason = "session.invalid"  // unknown, ended or expired token
+	ReasonAccountLocked  Reason = "login.locked"     // too many failed logins
+	ReasonLoginRequired  Reason = "login.user_empty" // InvalidArgument: no user name
+)
+
+// DefaultSessionIdle is Commvault's token lifetime without use.
+const DefaultSessionIdle = 30 * time.Minute
+
+func tokenKey(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return vkey('s', string(sum[:]))
+}
+
+func sessionInvalid() error {
+	return fail(errs.Unauthenticated, ReasonSessionInvalid, "Authtoken",
+		"The token is missing, invalid or expired: log in again.")
+}
+
+// expired reports whether a session is past its idle limit at now.
+func (r sessionRecord) expired(now time.Time) bool { return now.Sub(r.LastUsed) >= r.Idle }
+
+// createSession stores a new session and returns its token (64 hex
+// characters).
+func (s *Service) createSession(ctx context.Context, sess Session) (string, Session, error) {
+	if sess.Idle <= 0 {
+		sess.Idle = DefaultSessionIdle
+	}
+	now := s.now().UTC()
+	sess.Created, sess.LastUsed = now, now
+	token := hex.EncodeToString(randomBytes(32))
+	rec := sessionRecord{Schema: sessionSchema, Session: sess}
+	err := s.update(ctx, "create session", func(tx kv.Txn) error { return setJSON(tx, tokenKey(token), &rec) })
+	if err != nil {
+		return "", Session{}, err
+	}
+	return token, sess, nil
+}
+
+// ResumeSession returns the session of a token and marks it used
+// (ReasonSessionInvalid when the token is unknown, ended or idle too
+// long). The last-use time is written at most every Idle/30, so a busy
+// client does not cost a write per request.
+func (s *Service) ResumeSession(ctx context.Context, token string) (Session, error) {
+	if token == "" {
+		return Session{}, sessionInvalid()
+	}
+	k := tokenKey(token)
+	now := s.now().UTC()
+	var rec sessionRecord
+	var found bool
+	if err := s.view(ctx, "read session", func(tx kv.Reader) error {
+		var err error
+		found, err = getJSON(tx, k, &rec)
+		return err
+	}); err != nil {
+		return Session{}, err
+	}
+	if !found || rec.expired(now) {
+		return Session{}, sessionInvalid()
+	}
+	if now.Sub(rec.LastUsed) >= rec.Idle/30 {
+		err := s.update(ctx, "touch session", func(tx kv.Txn) error {
+			var cur sessionRecord
+			if ok, err := getJSON(tx, k, &cur); err != nil {
+				return err
+			} else if !ok || cur.expired(now) {
+				return sessionInvalid()
+			}
+			if now.After(cur.LastUsed) {
+				cur.LastUsed = now
+			}
+			rec = cur
+			return setJSON(tx, k, &cur)
+		})
+		if err != nil {
+			return Session{}, err
+		}
+	}
+	return rec.Session, nil
+}
+
+// EndSession ends a session (logout); an unknown token is not an error.
+func (s *Service) EndSession(ctx context.Context, token string) error {
+	return s.update(ctx, "end session", func(tx kv.Txn) error { return tx.Delete(tokenKey(token)) })
+}
+
+// EndUserSessions ends every session of a user (its password changed).
+func (s *Service) EndUserSessions(ctx context.Context, userID int32) error {
+	return s.update(ctx, "end sessions", func(tx kv.Txn) error {
+		var keys [][]byte
+		if err := scan(tx, vkey('s'), func(k, raw []byte) error {
+			var r sessionRecord
+			if err := jsonUnmarshal(raw, &r); err != nil {
+				return err
+			}
+			if r.Kind == SessionUser && r.UserID == userID {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// pruneSessions deletes expired sessions.
+func (s *Service) pruneSessions(ctx context.Context) error {
+	now := s.now()
+	return s.update(ctx, "prune sessions", func(tx kv.Txn) error {
+		var keys [][]byte
+		if err := scan(tx, vkey('s'), func(k, raw []byte) error {
+			var r sessionRecord
+			if err := jsonUnmarshal(raw, &r); err != nil {
+				return err
+			}
+			if r.expired(now) {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// pruneLogins deletes failure records a day old whose lock ran out.
+func (s *Service) pruneLogins(ctx context.Context) error {
+	now := s.now()
+	return s.update(ctx, "prune logins", func(tx kv.Txn) error {
+		var keys [][]byte
+		if err := scan(tx, vkey('l'), func(k, raw []byte) error {
+			var r loginRecord
+			if err := jsonUnmarshal(raw, &r); err != nil {
+				return err
+			}
+			if now.Sub(r.Last) >= 24*time.Hour && !now.Before(r.Until) {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// LoginInput is one login attempt (Commvault POST /Login).
+type LoginInput struct {
+	// Tenant is the tenant whose users may log in (the default company).
+	Tenant string
+	// Name and Password are the credentials, the password in clear.
+	Name, Password string
+	// MaxFailures consecutive failures lock the name for LockFor. Defaults
+	// 5 and 5 minutes.
+	MaxFailures int
+	LockFor     time.Duration
+	// Idle is the session's idle limit (DefaultSessionIdle when 0).
+	Idle time.Duration
+}
+
+// LoginResult is a successful login, or the lock state of a failed one.
+type LoginResult struct {
+	Token   string
+	Session Session
+	// User is the logged-in user of a SessionUser.
+	User User
+	// Locked and LockRemaining describe a locked name (also set on
+	// failure).
+	Locked        bool
+	LockRemaining time.Duration
+	// Failures is the number of consecutive failures so far (on failure).
+	Failures int
+}
+
+type loginRecord struct {
+	Schema   int       `json:"_v"`
+	Failures int       `json:"failures"`
+	Until    time.Time `json:"until,omitzero"`
+	// Last is the latest failure; records a day old are pruned.
+	Last time.Time `json:"last"`
+}
+
+// Login checks credentials and opens a session: administrators first
+// (VerifyAdmin), then the tenant's users with a password. A wrong name or
+// password fails with ReasonBadCredentials; after MaxFailures consecutive
+// failures of one name, every attempt fails with ReasonAccountLocked for
+// LockFor (the right password included), and the result says for how long.
+func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error) {
+	if in.Name == "" {
+		return LoginResult{}, fail(errs.InvalidArgument, ReasonLoginRequired, "username", "The user name is required.")
+	}
+	if in.MaxFailures <= 0 {
+		in.MaxFailures = 5
+	}
+	if in.LockFor <= 0 {
+		in.LockFor = 5 * time.Minute
+	}
+	lk := vkey('l', in.Name)
+	var lr loginRecord
+	if err := s.view(ctx, "read login", func(tx kv.Reader) error {
+		lr = loginRecord{}
+		_, err := getJSON(tx, lk, &lr)
+		return err
+	}); err != nil {
+		return LoginResult{}, err
+	}
+	if now := s.now(); now.Before(lr.Until) {
+		return LoginResult{Locked: true, LockRemaining: lr.Until.Sub(now), Failures: lr.Failures},
+			fail(errs.Unauthenticated, ReasonAccountLocked, "username",
+				"The account is locked after too many failed logins; try again in %d seconds.", int(lr.Until.Sub(now).Seconds()+0.999))
+	}
+	sess := Session{Kind: SessionAdmin, Name: in.Name, Idle: in.Idle}
+	var res LoginResult
+	_, err := s.VerifyAdmin(ctx, in.Name, in.Password)
+	if ReasonOf(err) == ReasonBadCredentials {
+		var u User
+		u, err = s.verifyUserPassword(ctx, in.Tenant, in.Name, in.Password)
+		sess = Session{Kind: SessionUser, Name: u.Name, UserID: u.ID, Tenant: u.Tenant, Idle: in.Idle}
+		res.User = u
+	}
+	switch {
+	case ReasonOf(err) == ReasonBadCredentials:
+		return s.loginFailed(ctx, lk, in, err)
+	case err != nil:
+		return LoginResult{}, err
+	}
+	if lr.Failures > 0 {
+		if err := s.update(ctx, "reset login", func(tx kv.Txn) error { return tx.Delete(lk) }); err != nil {
+			return LoginResult{}, err
+		}
+	}
+	res.Token, res.Session, err = s.createSession(ctx, sess)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	return res, nil
+}
+
+// loginFailed counts a failure and locks the name at MaxFailures.
+func (s *Service) loginFailed(ctx context.Context, lk []byte, in LoginInput, cause error) (LoginResult, error) {
+	var lr loginRecord
+	now := s.now().UTC()
+	err := s.update(ctx, "count login failure", func(tx kv.Txn) error {
+		lr = loginRecord{}
+		if _, err := getJSON(tx, lk, &lr); err != nil {
+			return err
+		}
+		lr.Schema = 1
+		if !lr.Until.IsZero() && !now.Before(lr.Until) { // an old lock ran out: start over
+			lr.Failures, lr.Until = 0, time.Time{}
+		}
+		lr.Failures++
+		lr.Last = now
+		if lr.Failures >= in.MaxFailures {
+			lr.Until = now.Add(in.LockFor)
+		}
+		return setJSON(tx, lk, &lr)
+	})
+	if err != nil {
+		return LoginResult{}, err
+	}
+	res := LoginResult{Failures: lr.Failures}
+	if now.Before(lr.Until) {
+		res.Locked, res.LockRemaining = true, lr.Until.Sub(now)
+		return res, fail(errs.Unauthenticated, ReasonAccountLocked, "username",
+			"The account is locked after too many failed logins; try again in %d seconds.", int(in.LockFor.Seconds()+0.999))
+	}
+	return res, cause
+}
