@@ -195,7 +195,7 @@ func page(n, start, limit int) (int, int) {
 		start = n
 	}
 	end := n
-	if limit > 0 && start+limit < n {
+	if limit > 0 && limit < n-start { // not start+limit: it may overflow
 		end = start + limit
 	}
 	return start, end

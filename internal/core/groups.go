@@ -2,11 +2,13 @@ package core
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"time"
 
 	"coffer/internal/errs"
 	"coffer/internal/kv"
+	"coffer/internal/policy"
 )
 
 // Group is a set of S3 users of one tenant and the policies that apply to
@@ -237,6 +239,7 @@ func (s *Service) ListGroups(ctx context.Context, tenant string) ([]Group, error
 // CreateGroup rules (an empty Users list: ReasonGroupUsersEmpty).
 func (s *Service) UpdateGroup(ctx context.Context, tenant string, id int32, p GroupPatch) (Group, error) {
 	var g Group
+	var oldName string
 	err := s.update(ctx, "update group", func(tx kv.Txn) error {
 		if _, _, err := requireService(tx, tenant); err != nil {
 			return err
@@ -245,6 +248,7 @@ func (s *Service) UpdateGroup(ctx context.Context, tenant string, id int32, p Gr
 		if g, err = getGroup(tx, tenant, id); err != nil {
 			return err
 		}
+		oldName = g.Name
 		if p.Name != nil && *p.Name != g.Name {
 			if err := validateGroupName(*p.Name); err != nil {
 				return err
@@ -284,17 +288,82 @@ func (s *Service) UpdateGroup(ctx context.Context, tenant string, id int32, p Gr
 		return Group{}, err
 	}
 	s.identChanged()
+	if g.Name != oldName {
+		if err := s.vaultPrincipalChanged(ctx, tenant, 0, g.ID, "group/"+oldName, "group/"+g.Name); err != nil {
+			return g, err
+		}
+	}
 	return g, nil
+}
+
+// vaultPrincipalChanged renames principal from to to (to "" removes it) in
+// the role policy of the tenant's vaults whose record has the user
+// (owner) or group id, so the role follows the user or group the vault
+// lists and not a name another user or group may take later. A statement
+// left without principals is dropped (no principals would mean every
+// user).
+func (s *Service) vaultPrincipalChanged(ctx context.Context, tenant string, owner, group int32, from, to string) error {
+	recs, err := s.vaultRecords(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if !(owner != 0 && slices.Contains(r.Owners, owner) || group != 0 && slices.Contains(r.Groups, group)) {
+			continue
+		}
+		info, err := s.obj.GetBucket(ctx, tenant, r.Bucket)
+		if errs.KindOf(err) == errs.NoSuchBucket {
+			continue
+		} else if err != nil {
+			return err
+		}
+		b, err := bucketFromInfo(info)
+		if err != nil {
+			return err
+		}
+		if b.UUID != r.BucketUUID || b.Policy == nil {
+			continue
+		}
+		doc := policy.Document{Version: b.Policy.Version, ID: b.Policy.ID}
+		changed := false
+		for _, st := range b.Policy.Statements {
+			if st.Principals != nil {
+				var ps []string
+				for _, p := range st.Principals {
+					switch {
+					case p != from:
+						ps = append(ps, p)
+					case to != "":
+						ps, changed = append(ps, to), true
+					default:
+						changed = true
+					}
+				}
+				if len(ps) == 0 {
+					continue
+				}
+				st.Principals = ps
+			}
+			doc.Statements = append(doc.Statements, st)
+		}
+		if changed {
+			if _, err := s.UpdateBucket(ctx, tenant, r.Bucket, BucketPatch{Policy: &doc}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // DeleteGroup deletes a group; its users lose the group's policies at once.
 func (s *Service) DeleteGroup(ctx context.Context, tenant string, id int32) error {
+	var g Group
 	err := s.update(ctx, "delete group", func(tx kv.Txn) error {
 		if _, _, err := requireService(tx, tenant); err != nil {
 			return err
 		}
-		g, err := getGroup(tx, tenant, id)
-		if err != nil {
+		var err error
+		if g, err = getGroup(tx, tenant, id); err != nil {
 			return err
 		}
 		return deleteGroupTx(tx, &g)
@@ -303,5 +372,5 @@ func (s *Service) DeleteGroup(ctx context.Context, tenant string, id int32) erro
 		return err
 	}
 	s.identChanged()
-	return nil
+	return s.vaultPrincipalChanged(ctx, tenant, 0, id, "group/"+g.Name, "")
 }

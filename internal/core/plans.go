@@ -205,12 +205,14 @@ func (s *Service) DeletePlan(ctx context.Context, id int32) error {
 	if err != nil {
 		return err
 	}
+	dead := map[string]bool{} // records of deleted buckets, by bucket uuid
 	for _, v := range users {
 		if live, err := s.vaultLive(ctx, v); err != nil {
 			return err
 		} else if live {
 			return fail(errs.InUse, ReasonPlanInUse, "planId", "Plan %d is used by vault %q.", id, v.Bucket)
 		}
+		dead[v.BucketUUID] = true
 	}
 	return s.update(ctx, "delete plan", func(tx kv.Txn) error {
 		p, ok, err := getPlan(tx, id)
@@ -219,6 +221,15 @@ func (s *Service) DeletePlan(ctx context.Context, id int32) error {
 		}
 		if !ok {
 			return planNotFound("planId", "Plan %d does not exist.", id)
+		}
+		// A vault recorded since the check above uses the plan too.
+		if err := scanJSON(tx, vkey('b'), func(v vaultRecord) error {
+			if v.PlanID == id && !dead[v.BucketUUID] {
+				return fail(errs.InUse, ReasonPlanInUse, "planId", "Plan %d is used by vault %q.", id, v.Bucket)
+			}
+			return nil
+		}); err != nil {
+			return err
 		}
 		if err := tx.Delete(vkey32('p', id)); err != nil {
 			return err

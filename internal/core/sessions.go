@@ -101,7 +101,15 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (Session, err
 	var found bool
 	if err := s.view(ctx, "read session", func(tx kv.Reader) error {
 		var err error
-		found, err = getJSON(tx, k, &rec)
+		if found, err = getJSON(tx, k, &rec); err != nil || !found || rec.Kind != SessionAdmin {
+			return err
+		}
+		// An administrator's session ends with its account or password.
+		var a adminRecord
+		ok, err := getJSON(tx, key('a', rec.Name), &a)
+		if err == nil && (!ok || a.PasswordChanged.After(rec.Created)) {
+			found = false
+		}
 		return err
 	}); err != nil {
 		return Session{}, err
@@ -264,18 +272,41 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		in.LockFor = 5 * time.Minute
 	}
 	lk := vkey('l', in.Name)
-	var lr loginRecord
-	if err := s.view(ctx, "read login", func(tx kv.Reader) error {
-		lr = loginRecord{}
-		_, err := getJSON(tx, lk, &lr)
-		return err
-	}); err != nil {
-		return LoginResult{}, err
-	}
-	if now := s.now(); now.Before(lr.Until) {
+	locked := func(lr loginRecord, now time.Time) (LoginResult, error) {
 		return LoginResult{Locked: true, LockRemaining: lr.Until.Sub(now), Failures: lr.Failures},
 			fail(errs.Unauthenticated, ReasonAccountLocked, "username",
 				"The account is locked after too many failed logins; try again in %d seconds.", int(lr.Until.Sub(now).Seconds()+0.999))
+	}
+	// The attempt is counted as a failure before the (slow) password check,
+	// in the transaction that checks the lock, so concurrent attempts cannot
+	// get more than MaxFailures guesses; a success clears the count.
+	now := s.now().UTC()
+	var lr loginRecord
+	wasLocked := false
+	if err := s.update(ctx, "count login attempt", func(tx kv.Txn) error {
+		lr, wasLocked = loginRecord{}, false
+		if _, err := getJSON(tx, lk, &lr); err != nil {
+			return err
+		}
+		if now.Before(lr.Until) {
+			wasLocked = true
+			return nil
+		}
+		if !lr.Until.IsZero() { // an old lock ran out: start over
+			lr.Failures, lr.Until = 0, time.Time{}
+		}
+		lr.Schema = 1
+		lr.Failures++
+		lr.Last = now
+		if lr.Failures >= in.MaxFailures {
+			lr.Until = now.Add(in.LockFor)
+		}
+		return setJSON(tx, lk, &lr)
+	}); err != nil {
+		return LoginResult{}, err
+	}
+	if wasLocked {
+		return locked(lr, now)
 	}
 	sess := Session{Kind: SessionAdmin, Name: in.Name, Idle: in.Idle}
 	var res LoginResult
@@ -288,50 +319,19 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 	}
 	switch {
 	case ReasonOf(err) == ReasonBadCredentials:
-		return s.loginFailed(ctx, lk, in, err)
+		if now.Before(lr.Until) { // this failure locked the name
+			return locked(lr, now)
+		}
+		return LoginResult{Failures: lr.Failures}, err
 	case err != nil:
 		return LoginResult{}, err
 	}
-	if lr.Failures > 0 {
-		if err := s.update(ctx, "reset login", func(tx kv.Txn) error { return tx.Delete(lk) }); err != nil {
-			return LoginResult{}, err
-		}
+	if err := s.update(ctx, "reset login", func(tx kv.Txn) error { return tx.Delete(lk) }); err != nil {
+		return LoginResult{}, err
 	}
 	res.Token, res.Session, err = s.createSession(ctx, sess)
 	if err != nil {
 		return LoginResult{}, err
 	}
 	return res, nil
-}
-
-// loginFailed counts a failure and locks the name at MaxFailures.
-func (s *Service) loginFailed(ctx context.Context, lk []byte, in LoginInput, cause error) (LoginResult, error) {
-	var lr loginRecord
-	now := s.now().UTC()
-	err := s.update(ctx, "count login failure", func(tx kv.Txn) error {
-		lr = loginRecord{}
-		if _, err := getJSON(tx, lk, &lr); err != nil {
-			return err
-		}
-		lr.Schema = 1
-		if !lr.Until.IsZero() && !now.Before(lr.Until) { // an old lock ran out: start over
-			lr.Failures, lr.Until = 0, time.Time{}
-		}
-		lr.Failures++
-		lr.Last = now
-		if lr.Failures >= in.MaxFailures {
-			lr.Until = now.Add(in.LockFor)
-		}
-		return setJSON(tx, lk, &lr)
-	})
-	if err != nil {
-		return LoginResult{}, err
-	}
-	res := LoginResult{Failures: lr.Failures}
-	if now.Before(lr.Until) {
-		res.Locked, res.LockRemaining = true, lr.Until.Sub(now)
-		return res, fail(errs.Unauthenticated, ReasonAccountLocked, "username",
-			"The account is locked after too many failed logins; try again in %d seconds.", int(in.LockFor.Seconds()+0.999))
-	}
-	return res, cause
 }

@@ -464,11 +464,13 @@ func (s *Service) UpdateUser(ctx context.Context, tenant, name string, p UserPat
 // removes it from its groups. The root user cannot be deleted
 // (ReasonRootUser); DeleteS3Service with DeleteAll removes it.
 func (s *Service) DeleteUser(ctx context.Context, tenant, name string) error {
+	var u User
 	err := s.update(ctx, "delete user", func(tx kv.Txn) error {
 		if _, _, err := requireService(tx, tenant); err != nil {
 			return err
 		}
-		u, err := mustUser(tx, tenant, name)
+		var err error
+		u, err = mustUser(tx, tenant, name)
 		if err != nil {
 			return err
 		}
@@ -493,7 +495,7 @@ func (s *Service) DeleteUser(ctx context.Context, tenant, name string) error {
 		return err
 	}
 	s.identChanged()
-	return nil
+	return s.vaultPrincipalChanged(ctx, tenant, u.ID, 0, u.Name, "")
 }
 
 func deleteUserTx(tx kv.Txn, u *User) error {

@@ -361,6 +361,11 @@ func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (CreateV
 		return CreateVaultResult{}, cause
 	}
 	if err := s.update(ctx, "create vault", func(tx kv.Txn) error {
+		if _, ok, err := getPlan(tx, plan.ID); err != nil { // deleted meanwhile?
+			return err
+		} else if !ok {
+			return planNotFound("plan.planId", "Plan %d does not exist.", plan.ID)
+		}
 		return setJSON(tx, vaultKey(in.Tenant, in.Name), &rec)
 	}); err != nil {
 		return undo(err)
