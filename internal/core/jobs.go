@@ -120,6 +120,10 @@ type jobRunner struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// addMu orders wg.Add against stop: once stopped is set no job is
+	// added, so stop's wg.Wait never races an Add.
+	addMu   sync.Mutex
+	stopped bool
 
 	mu      sync.Mutex
 	waiters map[string][]chan struct{} // closed when the job ends
@@ -169,6 +173,9 @@ func (r *jobRunner) start() {
 }
 
 func (r *jobRunner) stop() {
+	r.addMu.Lock()
+	r.stopped = true
+	r.addMu.Unlock()
 	r.cancel()
 	r.wg.Wait()
 }
@@ -273,7 +280,14 @@ func (s *Service) SubmitJob(ctx context.Context, spec JobSpec, fn JobFunc) (Job,
 	if err != nil {
 		return Job{}, err
 	}
+	r.addMu.Lock()
+	if r.stopped {
+		r.addMu.Unlock()
+		r.finish(context.Background(), j.UUID, "", fail(errs.Internal, ReasonJobInterrupted, "", "The job was interrupted by a shutdown of the server."))
+		return Job{}, errs.New(errs.Internal, "the server is shutting down")
+	}
 	r.wg.Add(1)
+	r.addMu.Unlock()
 	go r.run(j.UUID, fn)
 	return j, nil
 }
