@@ -445,6 +445,9 @@ func (w *Writer) flush() error {
 // flushTail writes what remains in the buffer at Commit. In O_DIRECT mode
 // the aligned part goes first, then O_DIRECT is turned off for the rest.
 func (w *Writer) flushTail() error {
+	if w.err != nil {
+		return w.err
+	}
 	if !w.direct || w.buf == nil {
 		return w.flush()
 	}

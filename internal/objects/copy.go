@@ -2,6 +2,7 @@ package objects
 
 import (
 	"context"
+	"errors"
 	"io"
 
 	"coffer/internal/checksum"
@@ -19,6 +20,16 @@ type copySource struct {
 // openCopySource reads a copy source version after checking the
 // x-amz-copy-source-if-* conditions (every failure is 412).
 func (s *Service) openCopySource(ctx context.Context, tenant, bucket, key, versionID string, cond Conditions, rng *ByteRange) (*copySource, error) {
+	for attempt := 1; ; attempt++ {
+		src, err := s.openCopySourceOnce(ctx, tenant, bucket, key, versionID, cond, rng)
+		if err != nil && errors.Is(err, errBlobGone) && attempt < maxReadAttempts {
+			continue // replaced and collected since the lookup: look again
+		}
+		return src, err
+	}
+}
+
+func (s *Service) openCopySourceOnce(ctx context.Context, tenant, bucket, key, versionID string, cond Conditions, rng *ByteRange) (*copySource, error) {
 	if err := validateKey(key); err != nil {
 		return nil, err
 	}

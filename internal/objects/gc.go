@@ -39,9 +39,18 @@ func (s *Service) collector() {
 	}
 }
 
-// CollectGarbage deletes the blob files of retired versions and parts, then
-// their 'G' records. It returns how many blobs it removed.
+// CollectGarbage deletes the blob files of retired versions and parts. It
+// returns how many blobs it removed.
+//
+// A reader may see a commit whose WAL sync has not completed, and a power
+// cut would undo it, bringing back the version whose blob it retired. So the
+// 'G' records read are deleted, durably, before any file is removed: that
+// commit comes after every commit the read saw in the WAL, so once it is
+// durable, so are they. A crash between it and the removals leaves
+// unreferenced blobs, which the startup sweep removes.
 func (s *Service) CollectGarbage(ctx context.Context) (int, error) {
+	s.gcMu.Lock()
+	defer s.gcMu.Unlock()
 	total := 0
 	for {
 		var ids []string
@@ -58,11 +67,6 @@ func (s *Service) CollectGarbage(ctx context.Context) (int, error) {
 		if err != nil || len(ids) == 0 {
 			return total, err
 		}
-		for _, id := range ids {
-			if err := s.blobs.Remove(blob.ID(id)); err != nil {
-				return total, err
-			}
-		}
 		err = s.update(ctx, "gc", func(tx kv.Txn) error {
 			for _, id := range ids {
 				if err := tx.Delete(garbageKey(id)); err != nil {
@@ -74,8 +78,28 @@ func (s *Service) CollectGarbage(ctx context.Context) (int, error) {
 		if err != nil {
 			return total, err
 		}
-		total += len(ids)
+		for i, id := range ids {
+			if err := s.blobs.Remove(blob.ID(id)); err != nil {
+				s.requeueGarbage(ids[i:])
+				return total, err
+			}
+			total++
+		}
 	}
+}
+
+// requeueGarbage puts back the 'G' records of blobs a collection pass took
+// but could not remove, so a later pass retries them (best effort: failing
+// that, the startup sweep finds them unreferenced).
+func (s *Service) requeueGarbage(ids []string) {
+	_ = s.update(context.Background(), "gc", func(tx kv.Txn) error {
+		for _, id := range ids {
+			if err := tx.Set(garbageKey(id), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // FoldUsage folds every bucket's usage deltas into its usage record.

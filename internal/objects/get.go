@@ -188,7 +188,27 @@ func resolveRange(r *ByteRange, size int64) (int64, int64, error) {
 	return r.Start, end - r.Start + 1, nil
 }
 
+// errBlobGone is the cause of the NoSuchKey openContent returns when a
+// version's blob file is missing: the version was replaced or deleted, and
+// its blob collected, after the lookup that found it. A fresh lookup then
+// finds what replaced it.
+var errBlobGone = errors.New("objects: blob removed after lookup")
+
+// maxReadAttempts bounds how often a read looks up again after finding the
+// blob of what it looked up already collected.
+const maxReadAttempts = 5
+
 func (s *Service) getObject(ctx context.Context, in GetInput, withBody bool) (*GetOutput, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := s.getObjectOnce(ctx, in, withBody)
+		if err != nil && errors.Is(err, errBlobGone) && attempt < maxReadAttempts {
+			continue
+		}
+		return out, err
+	}
+}
+
+func (s *Service) getObjectOnce(ctx context.Context, in GetInput, withBody bool) (*GetOutput, error) {
 	if err := validateKey(in.Key); err != nil {
 		return nil, err
 	}
@@ -227,6 +247,9 @@ func (s *Service) getObject(ctx context.Context, in GetInput, withBody bool) (*G
 		out.Start, out.Length, out.Partial = start, n, true
 	}
 	if withBody {
+		if s.testHookBeforeOpen != nil {
+			s.testHookBeforeOpen()
+		}
 		body, err := s.openContent(v, out.Start, out.Length)
 		if err != nil {
 			return nil, err
@@ -270,7 +293,7 @@ func (s *Service) openContent(v *versionRecord, start, length int64) (io.ReadClo
 		if err != nil {
 			c.Close()
 			if errs.KindOf(err) == errs.NotFound {
-				return nil, errs.Field(errs.NoSuchKey, "key", "The specified key does not exist.")
+				return nil, &errs.Error{Kind: errs.NoSuchKey, Field: "key", Msg: "The specified key does not exist.", Err: errBlobGone}
 			}
 			return nil, errs.Wrap(errs.Internal, err, "open blob")
 		}

@@ -147,9 +147,11 @@ func expectEOF(r io.Reader) error {
 
 // discard removes blobs a failed write made. After an internal error the
 // commit may or may not have happened, so the blob is left to the startup
-// sweep, which only removes unreferenced ones.
+// sweep, which only removes unreferenced ones; but an Update that ended with
+// its context's error (or because the store closed) never committed, and
+// its blobs would otherwise stay until the next restart.
 func (s *Service) discard(err error, ids ...string) {
-	if errs.KindOf(err) == errs.Internal {
+	if errs.KindOf(err) == errs.Internal && !notCommitted(err) {
 		return
 	}
 	for _, id := range ids {
@@ -157,6 +159,12 @@ func (s *Service) discard(err error, ids ...string) {
 			_ = s.blobs.Remove(blob.ID(id))
 		}
 	}
+}
+
+// notCommitted reports errors with which kv.Store.Update returns before any
+// commit: the context's end (checked before each attempt) and a closed store.
+func notCommitted(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, kv.ErrClosed)
 }
 
 // PutObject stores one object from a body.

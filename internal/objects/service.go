@@ -101,6 +101,16 @@ type Service struct {
 
 	lastSeq atomic.Uint64 // the clock's monotonic floor
 
+	// gcMu serializes collection passes: a pass takes its 'G' records before
+	// removing their files, so a concurrent pass must wait for it to finish
+	// rather than find nothing left and return while files remain.
+	gcMu sync.Mutex
+
+	// testHookBeforeOpen, when set (by tests, before any request), runs
+	// between a read's lookup and the open of its blobs, to interleave a
+	// concurrent write and collection.
+	testHookBeforeOpen func()
+
 	gcKick chan struct{}
 	stop   chan struct{}
 	wg     sync.WaitGroup
