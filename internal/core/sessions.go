@@ -146,25 +146,7 @@ func (s *Service) EndSession(ctx context.Context, token string) error {
 // EndUserSessions ends every session of a user (its password changed).
 func (s *Service) EndUserSessions(ctx context.Context, userID int32) error {
 	return s.update(ctx, "end sessions", func(tx kv.Txn) error {
-		var keys [][]byte
-		if err := scan(tx, vkey('s'), func(k, raw []byte) error {
-			var r sessionRecord
-			if err := jsonUnmarshal(raw, &r); err != nil {
-				return err
-			}
-			if r.Kind == SessionUser && r.UserID == userID {
-				keys = append(keys, append([]byte(nil), k...))
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if err := tx.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteWhere(tx, vkey('s'), func(r *sessionRecord) bool { return r.Kind == SessionUser && r.UserID == userID })
 	})
 }
 
@@ -172,25 +154,7 @@ func (s *Service) EndUserSessions(ctx context.Context, userID int32) error {
 func (s *Service) pruneSessions(ctx context.Context) error {
 	now := s.now()
 	return s.update(ctx, "prune sessions", func(tx kv.Txn) error {
-		var keys [][]byte
-		if err := scan(tx, vkey('s'), func(k, raw []byte) error {
-			var r sessionRecord
-			if err := jsonUnmarshal(raw, &r); err != nil {
-				return err
-			}
-			if r.expired(now) {
-				keys = append(keys, append([]byte(nil), k...))
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if err := tx.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteWhere(tx, vkey('s'), func(r *sessionRecord) bool { return r.expired(now) })
 	})
 }
 
@@ -198,25 +162,7 @@ func (s *Service) pruneSessions(ctx context.Context) error {
 func (s *Service) pruneLogins(ctx context.Context) error {
 	now := s.now()
 	return s.update(ctx, "prune logins", func(tx kv.Txn) error {
-		var keys [][]byte
-		if err := scan(tx, vkey('l'), func(k, raw []byte) error {
-			var r loginRecord
-			if err := jsonUnmarshal(raw, &r); err != nil {
-				return err
-			}
-			if now.Sub(r.Last) >= 24*time.Hour && !now.Before(r.Until) {
-				keys = append(keys, append([]byte(nil), k...))
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if err := tx.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteWhere(tx, vkey('l'), func(r *loginRecord) bool { return now.Sub(r.Last) >= 24*time.Hour && !now.Before(r.Until) })
 	})
 }
 
@@ -334,4 +280,27 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		return LoginResult{}, err
 	}
 	return res, nil
+}
+
+// deleteWhere deletes the records under prefix that match.
+func deleteWhere[T any](tx kv.Txn, prefix []byte, match func(*T) bool) error {
+	var keys [][]byte
+	if err := scan(tx, prefix, func(k, raw []byte) error {
+		var r T
+		if err := jsonUnmarshal(raw, &r); err != nil {
+			return err
+		}
+		if match(&r) {
+			keys = append(keys, append([]byte(nil), k...))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := tx.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
