@@ -277,23 +277,7 @@ func nextID32(tx kv.Txn, counter string) (int32, error) {
 }
 
 // internal turns storage failures into errs values; rule errors pass.
-func internal(err error, what string) error {
-	if err == nil {
-		return nil
-	}
-	var e *errs.Error
-	if errors.As(err, &e) {
-		return err
-	}
-	var k errs.Kind
-	if errors.As(err, &k) {
-		return err
-	}
-	if errors.Is(err, kv.ErrConflict) {
-		return errs.Wrap(errs.Conflict, err, "%s: too many concurrent changes, try again", what)
-	}
-	return errs.Wrap(errs.Internal, err, "%s", what)
-}
+func internal(err error, what string) error { return errs.FromStorage(err, what, kv.ErrConflict) }
 
 func (s *Service) view(ctx context.Context, what string, fn func(tx kv.Reader) error) error {
 	return internal(s.kv.View(ctx, fn), what)

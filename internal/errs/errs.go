@@ -144,6 +144,25 @@ func Wrap(k Kind, err error, format string, args ...any) *Error {
 	return &Error{Kind: k, Err: err, Msg: fmt.Sprintf(format, args...)}
 }
 
+// FromStorage translates an error from the metadata store for the operation
+// named what: errors already in this vocabulary pass through; the store's
+// "gave up retrying a conflicting transaction" error (conflict) becomes
+// Conflict; anything else becomes Internal, which adapters log and never show.
+func FromStorage(err error, what string, conflict error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	var k Kind
+	if errors.As(err, &e) || errors.As(err, &k) {
+		return err
+	}
+	if errors.Is(err, conflict) {
+		return Wrap(Conflict, err, "%s: too many concurrent changes, try again", what)
+	}
+	return Wrap(Internal, err, "%s", what)
+}
+
 // KindOf returns the Kind of err, or Internal when err carries none.
 func KindOf(err error) Kind {
 	var e *Error

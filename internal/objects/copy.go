@@ -76,11 +76,25 @@ func asDM(err error, dm **DeleteMarkerError) bool {
 	return ok
 }
 
+// CheckCopyOntoItself applies S3's rule that copying the current version of
+// an object onto itself must change something: replace the metadata or
+// compute a new checksum. Otherwise it is InvalidRequest.
+func CheckCopyOntoItself(in CopyInput) error {
+	if in.SrcTenant == in.Tenant && in.SrcBucket == in.Bucket && in.SrcKey == in.Key && in.SrcVersionID == "" &&
+		!in.ReplaceMeta && in.ChecksumAlgorithm == checksum.None {
+		return errs.New(errs.InvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+	}
+	return nil
+}
+
 // CopyObject copies an object version into a new object (or a new version
 // of the same key). The data is rewritten, so the copy is independent of
 // the source's lifetime.
 func (s *Service) CopyObject(ctx context.Context, in CopyInput) (CopyOutput, error) {
 	if err := validateKey(in.Key); err != nil {
+		return CopyOutput{}, err
+	}
+	if err := CheckCopyOntoItself(in); err != nil {
 		return CopyOutput{}, err
 	}
 	if err := s.checkBucket(ctx, in.Tenant, in.Bucket); err != nil {

@@ -519,6 +519,15 @@ func TestCopyAndTagging(t *testing.T) {
 			t.Fatalf("copy-source-if-none-match: %v", err)
 		}
 	}
+	// Onto itself: refused unless something changes.
+	self := CopyInput{SrcTenant: tenant, SrcBucket: "src", SrcKey: "o", Tenant: tenant, Bucket: "src", Key: "o"}
+	if _, err := e.s.CopyObject(ctx, self); !errors.Is(err, errs.InvalidRequest) {
+		t.Fatalf("copy onto itself: %v", err)
+	}
+	self.ReplaceMeta, self.Meta = true, Metadata{ContentType: "x/y"}
+	if out, err := e.s.CopyObject(ctx, self); err != nil || out.Info.Meta.ContentType != "x/y" {
+		t.Fatalf("copy onto itself with REPLACE: %+v %v", out.Info.Meta, err)
+	}
 	vid, err := e.s.PutObjectTagging(ctx, tenant, "src", "o", "", []Tag{{"a", "1"}, {"b", "2"}})
 	if err != nil || vid != NullVersionID {
 		t.Fatal(vid, err)

@@ -155,19 +155,7 @@ func (s *Service) nextSeq(floor uint64) uint64 {
 	}
 }
 
-func internal(err error, what string) error {
-	if err == nil {
-		return nil
-	}
-	var e *errs.Error
-	if errors.As(err, &e) {
-		return err
-	}
-	if errors.Is(err, kv.ErrConflict) {
-		return errs.Wrap(errs.Conflict, err, "%s: too many concurrent writers, try again", what)
-	}
-	return errs.Wrap(errs.Internal, err, "%s", what)
-}
+func internal(err error, what string) error { return errs.FromStorage(err, what, kv.ErrConflict) }
 
 func (s *Service) view(ctx context.Context, what string, fn func(tx kv.Reader) error) error {
 	return internal(s.kv.View(ctx, fn), what)

@@ -72,12 +72,6 @@ func (s *server) copyObject(ctx context.Context, ri *requestInfo, r *http.Reques
 	if in.ChecksumAlgorithm, err = checksum.ParseAlgorithm(h.Get("X-Amz-Checksum-Algorithm")); err != nil {
 		return nil, err
 	}
-	// Copying the current version onto itself changes nothing unless the
-	// metadata is replaced or a new checksum is computed; AWS refuses it.
-	if src.Bucket == op.Bucket && src.Key == op.Key && src.VersionID == "" &&
-		!in.ReplaceMeta && in.ChecksumAlgorithm == checksum.None {
-		return nil, errs.New(errs.InvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
-	}
 	out, err := s.be.CopyObject(ctx, in)
 	if err != nil {
 		return nil, err

@@ -308,6 +308,9 @@ func (f *fakeBackend) DeleteObject(ctx context.Context, in objects.DeleteInput) 
 }
 
 func (f *fakeBackend) CopyObject(ctx context.Context, in objects.CopyInput) (objects.CopyOutput, error) {
+	if err := objects.CheckCopyOntoItself(in); err != nil {
+		return objects.CopyOutput{}, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	sb, err := f.bucket(in.SrcTenant, in.SrcBucket)
