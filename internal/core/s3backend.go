@@ -49,3 +49,12 @@ func (b *S3Backend) GetBucketPolicy(ctx context.Context, tenant, bucket string) 
 func (b *S3Backend) DeleteBucketPolicy(ctx context.Context, tenant, bucket string) error {
 	return b.core.DeleteBucketPolicy(ctx, tenant, bucket)
 }
+
+// PutBucketConfig sets or removes a bucket sub-resource configuration from S3
+// (CORS, tagging, ACL, ownership, public access block, encryption, logging).
+// Some of them decide access, so the bucket cache generation moves.
+func (b *S3Backend) PutBucketConfig(ctx context.Context, tenant, bucket, name string, value []byte) error {
+	err := b.Service.PutBucketConfig(ctx, tenant, bucket, name, value)
+	b.core.bucketChanged()
+	return err
+}

@@ -414,3 +414,41 @@ func (s *Service) UpdateBucket(ctx context.Context, tenant, name string, u Bucke
 	})
 	return info, err
 }
+
+// Names of bucket sub-resource configurations (BucketInfo.Configs).
+const (
+	ConfigEncryption        = "encryption"
+	ConfigCORS              = "cors"
+	ConfigTagging           = "tagging"
+	ConfigLogging           = "logging"
+	ConfigOwnership         = "ownershipControls"
+	ConfigPublicAccessBlock = "publicAccessBlock"
+	ConfigACL               = "acl"
+)
+
+// PutBucketConfig sets (value != nil) or removes (value == nil) one of a
+// bucket's sub-resource configurations in one transaction. The value is
+// stored as given; its owner encodes and validates it.
+func (s *Service) PutBucketConfig(ctx context.Context, tenant, bucket, name string, value []byte) error {
+	if name == "" {
+		return errs.New(errs.InvalidArgument, "a bucket configuration needs a name")
+	}
+	return s.update(ctx, "PutBucketConfig", func(tx kv.Txn) error {
+		b, err := getBucket(tx, tenant, bucket)
+		if err != nil {
+			return err
+		}
+		if value == nil {
+			if _, ok := b.Configs[name]; !ok {
+				return nil
+			}
+			delete(b.Configs, name)
+		} else {
+			if b.Configs == nil {
+				b.Configs = map[string][]byte{}
+			}
+			b.Configs[name] = append([]byte(nil), value...)
+		}
+		return tx.Set(bucketKey(tenant, bucket), marshal(b))
+	})
+}

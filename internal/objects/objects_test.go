@@ -574,3 +574,32 @@ func TestRandomAgainstModel(t *testing.T) {
 		}
 	}
 }
+
+func TestBucketConfigs(t *testing.T) {
+	e := newEnv(t, nil)
+	s := e.s
+	e.bucket("cfg-bucket")
+	if err := s.PutBucketConfig(ctx, tenant, "cfg-bucket", ConfigCORS, []byte("<CORSConfiguration/>")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutBucketConfig(ctx, tenant, "cfg-bucket", ConfigTagging, []byte("tags")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.GetBucket(ctx, tenant, "cfg-bucket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b.Configs[ConfigCORS]) != "<CORSConfiguration/>" || string(b.Configs[ConfigTagging]) != "tags" {
+		t.Fatalf("configs = %q", b.Configs)
+	}
+	if err := s.PutBucketConfig(ctx, tenant, "cfg-bucket", ConfigCORS, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = s.GetBucket(ctx, tenant, "cfg-bucket")
+	if _, ok := b.Configs[ConfigCORS]; ok || string(b.Configs[ConfigTagging]) != "tags" {
+		t.Fatalf("after delete configs = %q", b.Configs)
+	}
+	if err := s.PutBucketConfig(ctx, tenant, "no-such-bucket", ConfigCORS, []byte("x")); !errors.Is(err, errs.NoSuchBucket) {
+		t.Fatalf("missing bucket: %v", err)
+	}
+}

@@ -203,12 +203,17 @@ type bucketRecord struct {
 	// Policy is the bucket policy as canonical AWS policy JSON, or nil. The
 	// object layer stores it opaquely; package core validates and parses it.
 	Policy json.RawMessage `json:"policy,omitempty"`
+	// Configs holds the bucket's sub-resource configurations (encryption,
+	// cors, tagging, logging, ownershipControls, publicAccessBlock, acl…) by
+	// name. The object layer stores them opaquely; their owners (the S3
+	// adapter or the core) encode and validate them.
+	Configs map[string][]byte `json:"cfg,omitempty"`
 }
 
 func (b *bucketRecord) info() BucketInfo {
 	return BucketInfo{Tenant: b.Tenant, Name: b.Name, ID: b.ID, UUID: b.UUID, Created: b.Created,
 		Owner: b.Owner, Versioning: b.Versioning, Region: b.Region, QuotaBytes: b.QuotaBytes,
-		Comment: b.Comment, Policy: append([]byte(nil), b.Policy...)}
+		Comment: b.Comment, Policy: append([]byte(nil), b.Policy...), Configs: cloneConfigs(b.Configs)}
 }
 
 // uploadRecord is a pending multipart upload.
@@ -242,4 +247,15 @@ func marshal(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+func cloneConfigs(m map[string][]byte) map[string][]byte {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string][]byte, len(m))
+	for k, v := range m {
+		out[k] = append([]byte(nil), v...)
+	}
+	return out
 }

@@ -40,6 +40,9 @@ type BucketInfo struct {
 	Comment string
 	// Policy is the bucket policy (canonical AWS JSON), nil when none.
 	Policy []byte
+	// Configs are the bucket's sub-resource configurations by name (see
+	// PutBucketConfig); absent names are not configured.
+	Configs map[string][]byte
 }
 
 // CreateBucketInput creates a bucket in a tenant.

@@ -14,6 +14,9 @@ type Backend interface {
 	DeleteBucket(ctx context.Context, tenant, name string) error
 	ListBuckets(ctx context.Context, in objects.ListBucketsInput) (objects.ListBucketsOutput, error)
 	SetVersioning(ctx context.Context, tenant, name string, state objects.VersioningState) error
+	// PutBucketConfig sets (value != nil) or removes (nil) a bucket
+	// sub-resource configuration; GetBucket returns them in Configs.
+	PutBucketConfig(ctx context.Context, tenant, bucket, name string, value []byte) error
 
 	PutObject(ctx context.Context, in objects.PutInput) (objects.ObjectInfo, error)
 	GetObject(ctx context.Context, in objects.GetInput) (*objects.GetOutput, error)

@@ -95,7 +95,14 @@ func (f *fakeBackend) GetBucket(ctx context.Context, tenant, name string) (objec
 	if err != nil {
 		return objects.BucketInfo{}, err
 	}
-	return b.info, nil
+	info := b.info
+	if b.info.Configs != nil {
+		info.Configs = map[string][]byte{}
+		for k, v := range b.info.Configs {
+			info.Configs[k] = append([]byte(nil), v...)
+		}
+	}
+	return info, nil
 }
 
 func (f *fakeBackend) DeleteBucket(ctx context.Context, tenant, name string) error {
@@ -150,6 +157,24 @@ func (f *fakeBackend) SetVersioning(ctx context.Context, tenant, name string, st
 func md5hex(data []byte) string { s := md5.Sum(data); return hex.EncodeToString(s[:]) }
 
 // store adds a version (or delete marker) as the newest of key.
+func (f *fakeBackend) PutBucketConfig(ctx context.Context, tenant, bucket, name string, value []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, err := f.bucket(tenant, bucket)
+	if err != nil {
+		return err
+	}
+	if value == nil {
+		delete(b.info.Configs, name)
+		return nil
+	}
+	if b.info.Configs == nil {
+		b.info.Configs = map[string][]byte{}
+	}
+	b.info.Configs[name] = append([]byte(nil), value...)
+	return nil
+}
+
 func (f *fakeBackend) store(b *fakeBucket, key string, v *fakeVersion) {
 	v.info.Bucket, v.info.Key = b.info.Name, key
 	v.info.LastModified = f.tick()

@@ -395,7 +395,7 @@ func TestBucketOperations(t *testing.T) {
 	h.want(h.do("PUT", "/bkt/k", "x"), 200)
 	h.want(h.do("DELETE", "/bkt", ""), 409)
 	h.want(h.do("DELETE", "/bkt2", ""), 204)
-	if e := errorDoc(t, h.want(h.do("GET", "/bkt?cors", ""), 501)); e.Code != "NotImplemented" || !strings.Contains(e.Message, "cors") {
+	if e := errorDoc(t, h.want(h.do("GET", "/bkt?website", ""), 501)); e.Code != "NotImplemented" || !strings.Contains(e.Message, "website") {
 		t.Fatalf("%+v", e)
 	}
 }

@@ -49,6 +49,31 @@ const (
 	OpGetBucketPolicy
 	OpPutBucketPolicy
 	OpDeleteBucketPolicy
+	OpPutBucketAcl
+	OpPutObjectAcl
+	OpGetBucketEncryption
+	OpPutBucketEncryption
+	OpDeleteBucketEncryption
+	OpGetBucketCors
+	OpPutBucketCors
+	OpDeleteBucketCors
+	OpGetBucketTagging
+	OpPutBucketTagging
+	OpDeleteBucketTagging
+	OpGetBucketLogging
+	OpPutBucketLogging
+	OpGetBucketOwnershipControls
+	OpPutBucketOwnershipControls
+	OpDeleteBucketOwnershipControls
+	OpGetPublicAccessBlock
+	OpPutPublicAccessBlock
+	OpDeletePublicAccessBlock
+	OpGetBucketPolicyStatus
+	// OpPostObject is a browser-based upload (POST with a multipart/form-data
+	// body); it is authenticated by its signed policy, not by headers.
+	OpPostObject
+	// OpPreflight is a CORS preflight (OPTIONS); it is never authenticated.
+	OpPreflight
 	numOps
 )
 
@@ -88,6 +113,30 @@ var opInfo = [numOps]struct{ name, action, versionAction string }{
 	OpGetBucketPolicy:         {"GetBucketPolicy", "s3:GetBucketPolicy", ""},
 	OpPutBucketPolicy:         {"PutBucketPolicy", "s3:PutBucketPolicy", ""},
 	OpDeleteBucketPolicy:      {"DeleteBucketPolicy", "s3:DeleteBucketPolicy", ""},
+	OpPutBucketAcl:            {"PutBucketAcl", "s3:PutBucketAcl", ""},
+	OpPutObjectAcl:            {"PutObjectAcl", "s3:PutObjectAcl", "s3:PutObjectVersionAcl"},
+	// AWS names the permissions of the Delete* configuration operations
+	// after the Put* ones: https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
+	OpGetBucketEncryption:           {"GetBucketEncryption", "s3:GetEncryptionConfiguration", ""},
+	OpPutBucketEncryption:           {"PutBucketEncryption", "s3:PutEncryptionConfiguration", ""},
+	OpDeleteBucketEncryption:        {"DeleteBucketEncryption", "s3:PutEncryptionConfiguration", ""},
+	OpGetBucketCors:                 {"GetBucketCors", "s3:GetBucketCORS", ""},
+	OpPutBucketCors:                 {"PutBucketCors", "s3:PutBucketCORS", ""},
+	OpDeleteBucketCors:              {"DeleteBucketCors", "s3:PutBucketCORS", ""},
+	OpGetBucketTagging:              {"GetBucketTagging", "s3:GetBucketTagging", ""},
+	OpPutBucketTagging:              {"PutBucketTagging", "s3:PutBucketTagging", ""},
+	OpDeleteBucketTagging:           {"DeleteBucketTagging", "s3:PutBucketTagging", ""},
+	OpGetBucketLogging:              {"GetBucketLogging", "s3:GetBucketLogging", ""},
+	OpPutBucketLogging:              {"PutBucketLogging", "s3:PutBucketLogging", ""},
+	OpGetBucketOwnershipControls:    {"GetBucketOwnershipControls", "s3:GetBucketOwnershipControls", ""},
+	OpPutBucketOwnershipControls:    {"PutBucketOwnershipControls", "s3:PutBucketOwnershipControls", ""},
+	OpDeleteBucketOwnershipControls: {"DeleteBucketOwnershipControls", "s3:PutBucketOwnershipControls", ""},
+	OpGetPublicAccessBlock:          {"GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock", ""},
+	OpPutPublicAccessBlock:          {"PutPublicAccessBlock", "s3:PutBucketPublicAccessBlock", ""},
+	OpDeletePublicAccessBlock:       {"DeletePublicAccessBlock", "s3:PutBucketPublicAccessBlock", ""},
+	OpGetBucketPolicyStatus:         {"GetBucketPolicyStatus", "s3:GetBucketPolicyStatus", ""},
+	OpPostObject:                    {"PostObject", "s3:PutObject", ""},
+	OpPreflight:                     {"PreflightRequest", "", ""},
 }
 
 // String is the operation's AWS name, e.g. "PutObject".
@@ -262,8 +311,57 @@ func unsupported(method string, q url.Values, names []string, what string) error
 	return errs.New(errs.NotImplemented, "%s on the %s sub-resource ?%s is not implemented", method, what, found[0])
 }
 
+// bucketConfigOps maps a bucket sub-resource to its GET, PUT and DELETE
+// operations (OpUnknown: the method is not allowed on it).
+var bucketConfigOps = []struct {
+	sub              string
+	get, put, delete OpKind
+}{
+	{"encryption", OpGetBucketEncryption, OpPutBucketEncryption, OpDeleteBucketEncryption},
+	{"cors", OpGetBucketCors, OpPutBucketCors, OpDeleteBucketCors},
+	{"tagging", OpGetBucketTagging, OpPutBucketTagging, OpDeleteBucketTagging},
+	{"logging", OpGetBucketLogging, OpPutBucketLogging, OpUnknown},
+	{"ownershipControls", OpGetBucketOwnershipControls, OpPutBucketOwnershipControls, OpDeleteBucketOwnershipControls},
+	{"publicAccessBlock", OpGetPublicAccessBlock, OpPutPublicAccessBlock, OpDeletePublicAccessBlock},
+	{"policyStatus", OpGetBucketPolicyStatus, OpUnknown, OpUnknown},
+}
+
+// routeBucketConfig routes a request on one of bucketConfigOps; ok is false
+// when the request names none of them.
+func routeBucketConfig(op *Op, method string, q url.Values) (ok bool, err error) {
+	for _, c := range bucketConfigOps {
+		if _, has := q[c.sub]; !has {
+			continue
+		}
+		k := OpUnknown
+		switch method {
+		case http.MethodGet:
+			k = c.get
+		case http.MethodPut:
+			k = c.put
+		case http.MethodDelete:
+			k = c.delete
+		}
+		if k == OpUnknown {
+			return true, errs.New(errs.MethodNotAllowed, "the specified method is not allowed against this resource")
+		}
+		op.Kind = k
+		return true, nil
+	}
+	return false, nil
+}
+
 func routeBucket(op *Op, method string, q url.Values) error {
 	has := func(k string) bool { _, ok := q[k]; return ok }
+	if method == http.MethodOptions {
+		op.Kind = OpPreflight
+		return nil
+	}
+	if method != http.MethodPost {
+		if ok, err := routeBucketConfig(op, method, q); ok {
+			return err
+		}
+	}
 	switch method {
 	case http.MethodGet:
 		switch {
@@ -272,8 +370,6 @@ func routeBucket(op *Op, method string, q url.Values) error {
 		case has("versioning"):
 			op.Kind = OpGetBucketVersioning
 		case has("acl"):
-			// Not a real ACL: a fixed FULL_CONTROL grant to the owner, because
-			// clients such as rclone read it before copying.
 			op.Kind = OpGetBucketAcl
 		case has("versions"):
 			op.Kind = OpListObjectVersions
@@ -305,6 +401,10 @@ func routeBucket(op *Op, method string, q url.Values) error {
 			op.Kind = OpPutBucketPolicy
 			return nil
 		}
+		if has("acl") {
+			op.Kind = OpPutBucketAcl
+			return nil
+		}
 		if err := unsupported(method, q, bucketSubresources, "bucket"); err != nil {
 			return err
 		}
@@ -326,7 +426,8 @@ func routeBucket(op *Op, method string, q url.Values) error {
 		if err := unsupported(method, q, bucketSubresources, "bucket"); err != nil {
 			return err
 		}
-		return errs.New(errs.NotImplemented, "POST Object (browser-based form upload) is not implemented")
+		// POST Object: https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html
+		op.Kind = OpPostObject
 	default:
 		return errs.New(errs.MethodNotAllowed, "the specified method is not allowed against this resource")
 	}
@@ -336,6 +437,8 @@ func routeBucket(op *Op, method string, q url.Values) error {
 func routeObject(op *Op, method string, q url.Values, h http.Header) error {
 	has := func(k string) bool { _, ok := q[k]; return ok }
 	switch method {
+	case http.MethodOptions:
+		op.Kind = OpPreflight
 	case http.MethodGet:
 		switch {
 		case op.UploadID != "":
@@ -345,7 +448,6 @@ func routeObject(op *Op, method string, q url.Values, h http.Header) error {
 		case has("attributes"):
 			op.Kind = OpGetObjectAttributes
 		case has("acl"):
-			// Minimal fixed owner FULL_CONTROL ACL; see OpGetBucketAcl.
 			op.Kind = OpGetObjectAcl
 		default:
 			if err := unsupported(method, q, objectSubresources, "object"); err != nil {
@@ -356,6 +458,10 @@ func routeObject(op *Op, method string, q url.Values, h http.Header) error {
 	case http.MethodHead:
 		op.Kind = OpHeadObject
 	case http.MethodPut:
+		if has("acl") {
+			op.Kind = OpPutObjectAcl
+			return nil
+		}
 		if err := unsupported(method, q, objectSubresources, "object"); err != nil {
 			return err
 		}

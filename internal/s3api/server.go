@@ -109,7 +109,7 @@ func New(opts Options) (http.Handler, error) {
 	s.hostSeed = seed[8:]
 	s.authenticate = opts.authenticate
 	if s.authenticate == nil {
-		s.authenticate = s.verifySigV4
+		s.authenticate = s.verifySignature
 	}
 	return s, nil
 }
@@ -159,11 +159,15 @@ func (s *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Amz-Id-2", ri.HostID)
 
 	resp, err := s.serve(r.Context(), ri, r)
+	// CORS headers go on every answer to a request with an Origin, errors
+	// included, per the bucket's CORS configuration (cors.go).
+	s.corsHeaders(r.Context(), w.Header(), r, ri)
 	if err != nil {
 		s.writeError(w, r, ri, resp, err)
 	} else {
 		s.writeResponse(w, r, ri, resp)
 	}
+	s.accessLog(r, ri, w, err)
 	s.log.LogAttrs(r.Context(), slog.LevelDebug, "s3 request",
 		slog.String("request_id", ri.ID), slog.String("op", ri.Op.Kind.String()),
 		slog.String("method", r.Method), slog.Int("status", w.code()),
@@ -174,12 +178,23 @@ func (s *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 func (s *server) serve(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
 	op, perr := ParseRequest(r, s.opts.Domain)
 	ri.Op = op
+	switch {
+	case perr != nil:
+	case op.Kind == OpPreflight: // never authenticated (cors.go)
+		return s.preflight(ctx, ri, r)
+	case op.Kind == OpPostObject: // authenticated by its signed form (postobject.go)
+		return s.postObject(ctx, ri, r)
+	}
 	p, auth, err := s.authenticate(r)
 	if err != nil {
-		if sigv4.IsAnonymous(err) {
-			return nil, errs.New(errs.AccessDenied, "Anonymous access is not allowed")
+		if !sigv4.IsAnonymous(err) {
+			return nil, err
 		}
-		return nil, err
+		// No signature at all: an anonymous request, allowed only where a
+		// bucket's policy or ACL makes it public (acl.go).
+		if p, err = s.anonymous(ctx, ri, r); err != nil {
+			return nil, err
+		}
 	}
 	ri.Principal, ri.Auth = p, auth
 	if perr != nil {
@@ -261,8 +276,58 @@ func (s *server) handlerFor(k OpKind) handler {
 		return s.putBucketPolicy
 	case OpDeleteBucketPolicy:
 		return s.deleteBucketPolicy
+	case OpPutBucketAcl:
+		return s.putBucketACL
+	case OpPutObjectAcl:
+		return s.putObjectACL
+	case OpGetBucketEncryption:
+		return s.getBucketEncryption
+	case OpPutBucketEncryption:
+		return s.putBucketEncryption
+	case OpDeleteBucketEncryption:
+		return s.deleteBucketEncryption
+	case OpGetBucketCors:
+		return s.getBucketCors
+	case OpPutBucketCors:
+		return s.putBucketCors
+	case OpDeleteBucketCors:
+		return s.deleteBucketCors
+	case OpGetBucketTagging:
+		return s.getBucketTagging
+	case OpPutBucketTagging:
+		return s.putBucketTagging
+	case OpDeleteBucketTagging:
+		return s.deleteBucketTagging
+	case OpGetBucketLogging:
+		return s.getBucketLogging
+	case OpPutBucketLogging:
+		return s.putBucketLogging
+	case OpGetBucketOwnershipControls:
+		return s.getBucketOwnershipControls
+	case OpPutBucketOwnershipControls:
+		return s.putBucketOwnershipControls
+	case OpDeleteBucketOwnershipControls:
+		return s.deleteBucketOwnershipControls
+	case OpGetPublicAccessBlock:
+		return s.getPublicAccessBlock
+	case OpPutPublicAccessBlock:
+		return s.putPublicAccessBlock
+	case OpDeletePublicAccessBlock:
+		return s.deletePublicAccessBlock
+	case OpGetBucketPolicyStatus:
+		return s.getBucketPolicyStatus
 	}
 	return nil
+}
+
+// verifySignature authenticates r with Signature Version 2 (sigv2.go) when
+// it is signed that way, otherwise with Signature Version 4.
+func (s *server) verifySignature(r *http.Request) (core.Principal, *sigv4.Auth, error) {
+	if isSigV2(r) {
+		p, err := s.verifySigV2(r)
+		return p, nil, err
+	}
+	return s.verifySigV4(r)
 }
 
 // verifySigV4 authenticates r and resolves its principal.
