@@ -61,6 +61,22 @@ const (
 	SignatureExpired      // a presigned URL past its expiry
 	InvalidPartNumber     // a partNumber read beyond the object's parts
 	InUse                 // a management entity is still used (policy attached to a group, tenant with a service…)
+	// The S3 breadth families (encryption, ACLs, CORS, POST Object, public
+	// access, logging) and request timeouts.
+	KMSKeyNotFound                // a named KMS key does not exist (or is disabled)
+	InvalidEncryptionAlgorithm    // an SSE header names an unknown algorithm
+	NoSuchEncryptionConfiguration // the bucket has no default encryption
+	NoSuchCORSConfiguration       // the bucket has no CORS configuration
+	CORSForbidden                 // a CORS request that the bucket's rules do not allow
+	NoSuchPublicAccessBlock       // the bucket has no public access block configuration
+	NoSuchOwnershipControls       // the bucket has no ownership controls
+	AccessControlListNotSupported // ACLs are disabled (BucketOwnerEnforced)
+	InvalidPolicyDocument         // a POST Object policy document is invalid or unmet
+	RequestTimeout                // the client stopped sending the body
+	UnresolvableGrantByEmail      // an ACL grant by an e-mail address no user has
+	InvalidTargetBucketForLogging // a logging target bucket that cannot receive logs
+	MissingSecurityHeader         // a required header (e.g. an SSE-C key) is absent
+	InvalidSecurity               // credentials or keys offered over an insecure channel
 	numKinds
 )
 
@@ -83,6 +99,13 @@ var kindNames = [...]string{
 	MalformedPolicy: "MalformedPolicy", ServiceDisabled: "ServiceDisabled", Unauthenticated: "Unauthenticated",
 	ContentSHA256Mismatch: "XAmzContentSHA256Mismatch", SignatureExpired: "SignatureExpired",
 	InvalidPartNumber: "InvalidPartNumber", InUse: "InUse",
+	KMSKeyNotFound: "KMSKeyNotFound", InvalidEncryptionAlgorithm: "InvalidEncryptionAlgorithm",
+	NoSuchEncryptionConfiguration: "NoSuchEncryptionConfiguration", NoSuchCORSConfiguration: "NoSuchCORSConfiguration",
+	CORSForbidden: "CORSForbidden", NoSuchPublicAccessBlock: "NoSuchPublicAccessBlock",
+	NoSuchOwnershipControls: "NoSuchOwnershipControls", AccessControlListNotSupported: "AccessControlListNotSupported",
+	InvalidPolicyDocument: "InvalidPolicyDocument", RequestTimeout: "RequestTimeout",
+	UnresolvableGrantByEmail: "UnresolvableGrantByEmail", InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging",
+	MissingSecurityHeader: "MissingSecurityHeader", InvalidSecurity: "InvalidSecurity",
 }
 
 func (k Kind) String() string {

@@ -71,6 +71,21 @@ var errorTable = map[errs.Kind]s3Error{
 	errs.NotFound:      {"NoSuchEntity", http.StatusNotFound, "The requested entity does not exist."},
 	errs.AlreadyExists: {"EntityAlreadyExists", http.StatusConflict, "The requested entity already exists."},
 	errs.InUse:         {"OperationAborted", http.StatusConflict, "The requested entity is in use."},
+
+	errs.KMSKeyNotFound:                {"KMS.NotFoundException", http.StatusBadRequest, "Invalid keyId"},
+	errs.InvalidEncryptionAlgorithm:    {"InvalidEncryptionAlgorithmError", http.StatusBadRequest, "The encryption request you specified is not valid. The valid value is AES256."},
+	errs.NoSuchEncryptionConfiguration: {"ServerSideEncryptionConfigurationNotFoundError", http.StatusNotFound, "The server side encryption configuration was not found"},
+	errs.NoSuchCORSConfiguration:       {"NoSuchCORSConfiguration", http.StatusNotFound, "The CORS configuration does not exist"},
+	errs.CORSForbidden:                 {"AccessForbidden", http.StatusForbidden, "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."},
+	errs.NoSuchPublicAccessBlock:       {"NoSuchPublicAccessBlockConfiguration", http.StatusNotFound, "The public access block configuration was not found"},
+	errs.NoSuchOwnershipControls:       {"OwnershipControlsNotFoundError", http.StatusNotFound, "The bucket ownership controls were not found"},
+	errs.AccessControlListNotSupported: {"AccessControlListNotSupported", http.StatusBadRequest, "The bucket does not allow ACLs"},
+	errs.InvalidPolicyDocument:         {"InvalidPolicyDocument", http.StatusBadRequest, "The content of the form does not meet the conditions specified in the policy document."},
+	errs.RequestTimeout:                {"RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed."},
+	errs.UnresolvableGrantByEmail:      {"UnresolvableGrantByEmailAddress", http.StatusBadRequest, "The e-mail address you provided does not match any account on record."},
+	errs.InvalidTargetBucketForLogging: {"InvalidTargetBucketForLogging", http.StatusBadRequest, "The target bucket for logging does not exist, is not owned by you, or does not have the appropriate grants for the log-delivery group."},
+	errs.MissingSecurityHeader:         {"MissingSecurityHeader", http.StatusBadRequest, "Your request was missing a required header."},
+	errs.InvalidSecurity:               {"InvalidRequest", http.StatusBadRequest, "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."},
 }
 
 // lookupError maps err to its S3 code and status. The second result is false
