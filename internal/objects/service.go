@@ -22,6 +22,7 @@ import (
 
 	"coffer/internal/blob"
 	"coffer/internal/errs"
+	"coffer/internal/kms"
 	"coffer/internal/kv"
 )
 
@@ -46,6 +47,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Keys seals and opens the data keys of encrypted objects (SSE-S3,
+	// SSE-KMS). Nil: requests for those modes fail with NotImplemented.
+	Keys kms.Service
 }
 
 func (o *Options) withDefaults() Options {
