@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"coffer/internal/errs"
+	"coffer/internal/sigv2"
 )
 
 // s3Error is how one errs.Kind appears in S3: the Code element and the
@@ -110,6 +111,12 @@ type errorBody struct {
 	Resource     string   `xml:"Resource"`
 	RequestID    string   `xml:"RequestId"`
 	HostID       string   `xml:"HostId"`
+
+	// The signature details AWS adds to SignatureDoesNotMatch (sigv2.Mismatch).
+	AWSAccessKeyID    string `xml:"AWSAccessKeyId,omitempty"`
+	StringToSign      string `xml:"StringToSign,omitempty"`
+	SignatureProvided string `xml:"SignatureProvided,omitempty"`
+	StringToSignBytes string `xml:"StringToSignBytes,omitempty"`
 }
 
 // newErrorBody builds the error document for err. Messages of known kinds
@@ -126,6 +133,11 @@ func newErrorBody(err error, op Op, resource, requestID, hostID string) (errorBo
 		if errors.As(err, &ee) && errs.KindOf(err) == errs.InvalidArgument {
 			body.ArgumentName = ee.Field
 		}
+		var sm *sigv2.Mismatch
+		if errors.As(err, &sm) && errs.KindOf(err) == errs.SignatureDoesNotMatch {
+			body.AWSAccessKeyID, body.StringToSign, body.SignatureProvided = sm.AccessKey, sm.StringToSign, sm.SignatureProvided
+			body.StringToSignBytes = spacedHex([]byte(sm.StringToSign))
+		}
 		switch errs.KindOf(err) {
 		case errs.NoSuchBucket, errs.BucketAlreadyExists, errs.BucketAlreadyOwnedByYou, errs.BucketNotEmpty, errs.InvalidBucketName:
 			body.BucketName = op.Bucket
@@ -134,4 +146,18 @@ func newErrorBody(err error, op Op, resource, requestID, hostID string) (errorBo
 		}
 	}
 	return body, e.Status
+}
+
+// spacedHex is AWS's StringToSignBytes: each byte in lower-case hex,
+// separated by spaces.
+func spacedHex(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 3*len(b))
+	for i, c := range b {
+		if i > 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
 }
