@@ -22,6 +22,7 @@ ensure_tools() {
   command -v aws >/dev/null || need+=(awscli)
   python3 -c 'import boto3' 2>/dev/null || need+=(python3-boto3)
   command -v curl >/dev/null || need+=(curl)
+  command -v s3cmd >/dev/null || need+=(s3cmd)
   if [ ${#need[@]} -gt 0 ]; then
     step "installing ${need[*]}"
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

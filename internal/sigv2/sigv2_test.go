@@ -429,3 +429,21 @@ func TestParseDate(t *testing.T) {
 		t.Error("accepted a bare date")
 	}
 }
+
+// botocore signs "/bucket/" for a path-style bucket request sent as "/bucket".
+func TestVerify_bucketTrailingSlash(t *testing.T) {
+	date := "Tue, 27 Mar 2007 19:36:42 +0000"
+	now := func() time.Time { t, _ := ParseDate(date); return t }
+	for _, signed := range []string{"/b/", "/b"} {
+		r := httptest.NewRequest("GET", "/b?list-type=2&prefix=a", nil)
+		r.Header = http.Header{"Date": {date}, "Authorization": {"AWS " + exampleAK + ":" + Sign(exampleSecret, "GET\n\n\n"+date+"\n"+signed)}}
+		if _, err := Verify(r, "", lookupExample, Options{Now: now}); err != nil {
+			t.Fatalf("signed %s: %v", signed, err)
+		}
+	}
+	r := httptest.NewRequest("GET", "/b/k", nil)
+	r.Header = http.Header{"Date": {date}, "Authorization": {"AWS " + exampleAK + ":" + Sign(exampleSecret, "GET\n\n\n"+date+"\n/b/k/")}}
+	if _, err := Verify(r, "", lookupExample, Options{Now: now}); !errors.Is(err, errs.SignatureDoesNotMatch) {
+		t.Fatalf("a key path takes no slash: %v", err)
+	}
+}

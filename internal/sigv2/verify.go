@@ -352,12 +352,20 @@ func candidates(req Request, presigned bool, dates []dateForm) []string {
 			resources = append(resources, o)
 		}
 	}
+	// A path-style bucket request's resource is "/bucket/" (what a
+	// virtual-hosted one gives, and what botocore signs for "/bucket").
+	paths := []string{req.EscapedPath}
+	if p := req.EscapedPath; req.Bucket == "" && len(p) > 1 && strings.LastIndexByte(p, '/') == 0 {
+		paths = []string{p + "/", p}
+	}
 	var out []string
 	for _, d := range dates {
 		amz := CanonicalAmzHeaders(h, d.skipHeader)
-		for _, o := range resources {
-			res := CanonicalResource(req.Bucket, req.EscapedPath, req.Query, o)
-			out = append(out, StringToSign(req.Method, contentMD5, contentType, d.date, amz, res))
+		for _, p := range paths {
+			for _, o := range resources {
+				res := CanonicalResource(req.Bucket, p, req.Query, o)
+				out = append(out, StringToSign(req.Method, contentMD5, contentType, d.date, amz, res))
+			}
 		}
 	}
 	return out
