@@ -77,6 +77,7 @@ const (
 	InvalidTargetBucketForLogging // a logging target bucket that cannot receive logs
 	MissingSecurityHeader         // a required header (e.g. an SSE-C key) is absent
 	InvalidSecurity               // credentials or keys offered over an insecure channel
+	MalformedPOSTRequest          // a POST Object body that is not well-formed multipart/form-data
 	numKinds
 )
 
@@ -106,6 +107,7 @@ var kindNames = [...]string{
 	InvalidPolicyDocument: "InvalidPolicyDocument", RequestTimeout: "RequestTimeout",
 	UnresolvableGrantByEmail: "UnresolvableGrantByEmail", InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging",
 	MissingSecurityHeader: "MissingSecurityHeader", InvalidSecurity: "InvalidSecurity",
+	MalformedPOSTRequest: "MalformedPOSTRequest",
 }
 
 func (k Kind) String() string {
