@@ -23,6 +23,7 @@ ensure_tools() {
   python3 -c 'import boto3' 2>/dev/null || need+=(python3-boto3)
   command -v curl >/dev/null || need+=(curl)
   command -v s3cmd >/dev/null || need+=(s3cmd)
+  python3 -c 'import requests' 2>/dev/null || need+=(python3-requests)
   if [ ${#need[@]} -gt 0 ]; then
     step "installing ${need[*]}"
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
