@@ -286,3 +286,17 @@ func TestPostObject_sigV2FormBuiltByHand(t *testing.T) {
 		t.Fatalf("urlencoded form: %d %s", code, body)
 	}
 }
+
+// A file larger than any buffer, streamed to storage.
+func TestPostObject_largeFile(t *testing.T) {
+	t.Parallel()
+	b := newBucket(t)
+	exp := time.Now().Add(10 * time.Minute).UTC().Format("2006-01-02T15:04:05.000Z")
+	policy := fmt.Sprintf(`{"expiration": %q, "conditions": [{"bucket": %q}, {"key": "big.bin"}, ["content-length-range", 1, 20971520]]}`, exp, b)
+	data := randBytes(12<<20 + 3)
+	code, body, hdr := postForm(t, suite.endpoint+"/"+b, sigV2Form(policy, map[string]string{"key": "big.bin"}), "big.bin", data)
+	if code != 204 || headerValue(hdr, "ETag") != quotedMD5(data) {
+		t.Fatalf("large POST: %d %s\n%s", code, body, hdr)
+	}
+	mustEqualBytes(t, "large object posted", getObject(t, b, "big.bin"), data)
+}
