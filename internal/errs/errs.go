@@ -77,6 +77,7 @@ const (
 	InvalidTargetBucketForLogging // a logging target bucket that cannot receive logs
 	MissingSecurityHeader         // a required header (e.g. an SSE-C key) is absent
 	InvalidSecurity               // credentials or keys offered over an insecure channel
+	BadRequest                    // a request S3 answers 400 BadRequest (a CORS preflight without Origin)
 	numKinds
 )
 
@@ -106,6 +107,7 @@ var kindNames = [...]string{
 	InvalidPolicyDocument: "InvalidPolicyDocument", RequestTimeout: "RequestTimeout",
 	UnresolvableGrantByEmail: "UnresolvableGrantByEmail", InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging",
 	MissingSecurityHeader: "MissingSecurityHeader", InvalidSecurity: "InvalidSecurity",
+	BadRequest: "BadRequest",
 }
 
 func (k Kind) String() string {

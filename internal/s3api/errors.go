@@ -86,6 +86,7 @@ var errorTable = map[errs.Kind]s3Error{
 	errs.InvalidTargetBucketForLogging: {"InvalidTargetBucketForLogging", http.StatusBadRequest, "The target bucket for logging does not exist, is not owned by you, or does not have the appropriate grants for the log-delivery group."},
 	errs.MissingSecurityHeader:         {"MissingSecurityHeader", http.StatusBadRequest, "Your request was missing a required header."},
 	errs.InvalidSecurity:               {"InvalidRequest", http.StatusBadRequest, "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."},
+	errs.BadRequest:                    {"BadRequest", http.StatusBadRequest, "Bad Request"},
 }
 
 // lookupError maps err to its S3 code and status. The second result is false
