@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"coffer/internal/core"
 	"coffer/internal/cors"
 	"coffer/internal/errs"
 	"coffer/internal/objects"
@@ -46,6 +47,12 @@ type bucketGenerations interface {
 type bucketTenants interface {
 	TenantsOfBucket(ctx context.Context, name string) ([]string, error)
 }
+
+// The backends Coffer runs with provide both.
+var (
+	_ bucketGenerations = (*core.S3Backend)(nil)
+	_ bucketTenants     = (*objects.Service)(nil)
+)
 
 // bucketView is what the per-request hooks know about a bucket.
 type bucketView struct {
