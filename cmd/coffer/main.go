@@ -106,6 +106,13 @@ func runServer(args []string) error {
 		}
 		o.Day = time.Duration(secs * float64(time.Second))
 	}
+	if v := os.Getenv("COFFER_TEST_LOG_FLUSH_SECONDS"); v != "" {
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil || secs <= 0 {
+			return fmt.Errorf("COFFER_TEST_LOG_FLUSH_SECONDS: %q is not a positive number", v)
+		}
+		o.AccessLogFlush = time.Duration(secs * float64(time.Second))
+	}
 	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)

@@ -50,6 +50,11 @@ func (b *S3Backend) DeleteBucketPolicy(ctx context.Context, tenant, bucket strin
 	return b.core.DeleteBucketPolicy(ctx, tenant, bucket)
 }
 
+// BucketGeneration is the bucket cache generation: it moves whenever a
+// bucket is created or deleted or its policy or configuration changes, so
+// the S3 adapter can cache bucket configurations under it.
+func (b *S3Backend) BucketGeneration() uint64 { return b.core.bucketGen.Load() }
+
 // PutBucketConfig sets or removes a bucket sub-resource configuration from S3
 // (CORS, tagging, ACL, ownership, public access block, encryption, logging).
 // Some of them decide access, so the bucket cache generation moves.

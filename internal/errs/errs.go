@@ -78,6 +78,7 @@ const (
 	MissingSecurityHeader         // a required header (e.g. an SSE-C key) is absent
 	InvalidSecurity               // credentials or keys offered over an insecure channel
 	MalformedPOSTRequest          // a POST Object body that is not well-formed multipart/form-data
+	BadRequest                    // a request S3 answers 400 BadRequest (a CORS preflight without Origin)
 	numKinds
 )
 
@@ -108,6 +109,7 @@ var kindNames = [...]string{
 	UnresolvableGrantByEmail: "UnresolvableGrantByEmail", InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging",
 	MissingSecurityHeader: "MissingSecurityHeader", InvalidSecurity: "InvalidSecurity",
 	MalformedPOSTRequest: "MalformedPOSTRequest",
+	BadRequest:           "BadRequest",
 }
 
 func (k Kind) String() string {

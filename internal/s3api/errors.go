@@ -88,6 +88,7 @@ var errorTable = map[errs.Kind]s3Error{
 	errs.MissingSecurityHeader:         {"MissingSecurityHeader", http.StatusBadRequest, "Your request was missing a required header."},
 	errs.InvalidSecurity:               {"InvalidRequest", http.StatusBadRequest, "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."},
 	errs.MalformedPOSTRequest:          {"MalformedPOSTRequest", http.StatusBadRequest, "The body of your POST request is not well-formed multipart/form-data."},
+	errs.BadRequest:                    {"BadRequest", http.StatusBadRequest, "Bad Request"},
 }
 
 // lookupError maps err to its S3 code and status. The second result is false

@@ -51,6 +51,12 @@ func (c *cannedBackend) GetObject(context.Context, objects.GetInput) (*objects.G
 	return c.head, c.err
 }
 
+// GetBucket answers the per-request hooks (CORS headers, access logs): a
+// bucket without configurations.
+func (c *cannedBackend) GetBucket(_ context.Context, tenant, name string) (objects.BucketInfo, error) {
+	return objects.BucketInfo{Tenant: tenant, Name: name}, nil
+}
+
 // serveCanned runs one request through a handler with deterministic request ids.
 func serveCanned(t *testing.T, be Backend, req *http.Request) *httptest.ResponseRecorder {
 	t.Helper()

@@ -48,6 +48,10 @@ type Options struct {
 	// MaxObjectSize caps the body of one PutObject or UploadPart. Default 5 GiB
 	// (AWS's single-PUT limit).
 	MaxObjectSize int64
+	// AccessLogInterval is how often buffered server access log records are
+	// delivered to their target buckets (logging.go); they are also
+	// delivered by Close. Default 60 s.
+	AccessLogInterval time.Duration
 
 	// authenticate replaces SigV4 verification in tests of the layers below it.
 	authenticate func(*http.Request) (core.Principal, *sigv4.Auth, error)
@@ -70,6 +74,9 @@ func (o Options) WithDefaults() Options {
 	if o.MaxObjectSize == 0 {
 		o.MaxObjectSize = DefaultMaxObjectSize
 	}
+	if o.AccessLogInterval == 0 {
+		o.AccessLogInterval = DefaultAccessLogInterval
+	}
 	return o
 }
 
@@ -91,16 +98,22 @@ func (o Options) Validate() error {
 	if o.MaxObjectSize < 0 {
 		problems = append(problems, fmt.Errorf("s3api: Options.MaxObjectSize %d is negative", o.MaxObjectSize))
 	}
+	if o.AccessLogInterval < 0 {
+		problems = append(problems, fmt.Errorf("s3api: Options.AccessLogInterval %v is negative", o.AccessLogInterval))
+	}
 	return errors.Join(problems...)
 }
 
-// New returns the S3 HTTP handler.
+// New returns the S3 HTTP handler. It implements io.Closer: Close delivers
+// the buffered server access logs (call it after the HTTP server drained).
 func New(opts Options) (http.Handler, error) {
 	opts = opts.WithDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	s := &server{opts: opts, be: opts.Backend, log: opts.Logger}
+	s.views = newViewCache(opts.Backend, opts.Logger)
+	s.alog = newAccessLogger(s)
 	var seed [16]byte
 	if _, err := rand.Read(seed[:]); err != nil {
 		return nil, fmt.Errorf("s3api: request id seed: %w", err)
@@ -123,6 +136,9 @@ type server struct {
 	idBase   uint64 // random per process: request ids differ across nodes and restarts
 	idSeq    atomic.Uint64
 	hostSeed []byte
+
+	views *viewCache    // bucket CORS and logging configurations (bucketview.go)
+	alog  *accessLogger // server access log buffers and delivery (logging.go)
 }
 
 // requestInfo is what every handler knows about its request.
@@ -133,6 +149,8 @@ type requestInfo struct {
 	Principal core.Principal
 	Auth      *sigv4.Auth
 	Start     time.Time
+	// Served is when the handler returned (access logs' turn-around time).
+	Served time.Time
 	// condCtx caches conditionContext (ListBuckets authorizes per bucket).
 	condCtx map[string]string
 }
@@ -159,6 +177,7 @@ func (s *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Amz-Id-2", ri.HostID)
 
 	resp, err := s.serve(r.Context(), ri, r)
+	ri.Served = time.Now()
 	// CORS headers go on every answer to a request with an Origin, errors
 	// included, per the bucket's CORS configuration (cors.go).
 	s.corsHeaders(r.Context(), w.Header(), r, ri)

@@ -127,6 +127,15 @@ type taggingInXML struct {
 
 // parseTaggingXML parses <Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging>.
 func parseTaggingXML(data []byte) ([]objects.Tag, error) {
+	tags, err := decodeTaggingXML(data)
+	if err != nil {
+		return nil, err
+	}
+	return tags, validateTags(tags)
+}
+
+// decodeTaggingXML decodes a Tagging document without checking its tags.
+func decodeTaggingXML(data []byte) ([]objects.Tag, error) {
 	var t taggingInXML
 	if err := unmarshalXML(data, &t); err != nil {
 		return nil, err
@@ -135,7 +144,7 @@ func parseTaggingXML(data []byte) ([]objects.Tag, error) {
 	for i, x := range t.Tags {
 		tags[i] = objects.Tag{Key: x.Key, Value: x.Value}
 	}
-	return tags, validateTags(tags)
+	return tags, nil
 }
 
 // validateTags applies S3's object tag limits.
@@ -144,6 +153,13 @@ func validateTags(tags []objects.Tag) error {
 	if len(tags) > maxTags {
 		return errs.New(errs.InvalidTag, "Object tags cannot be greater than %d", maxTags)
 	}
+	return validateTagSet(tags)
+}
+
+// validateTagSet applies the limits every S3 tag set shares (objects and
+// buckets): key and value lengths and characters, the reserved aws:
+// prefix, distinct keys.
+func validateTagSet(tags []objects.Tag) error {
 	seen := make(map[string]bool, len(tags))
 	for _, t := range tags {
 		switch {

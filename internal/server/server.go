@@ -64,6 +64,9 @@ type Options struct {
 	Pprof bool
 	// NodeName is this node's name as a Commvault client. Default: the host name.
 	NodeName string
+	// AccessLogFlush is how often S3 server access logs are delivered to
+	// their target buckets. Default 60 s (tests: COFFER_TEST_LOG_FLUSH_SECONDS).
+	AccessLogFlush time.Duration
 	// Day is the length of one plan-retention day. Default 24 h (tests:
 	// COFFER_TEST_DAY_SECONDS).
 	Day time.Duration
@@ -230,7 +233,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 	backend := s.core.S3Backend()
 	s3h, err := s3api.New(s3api.Options{Backend: backend, BucketPolicies: backend, Credentials: s.core,
-		Authorizer: s.core.EndpointAuthorizer(s.nodeName()), Domain: o.Domain, Region: o.Region, Logger: o.Logger})
+		Authorizer: s.core.EndpointAuthorizer(s.nodeName()), Domain: o.Domain, Region: o.Region, Logger: o.Logger,
+		AccessLogInterval: o.AccessLogFlush})
 	if err != nil {
 		return nil, err
 	}
@@ -331,6 +335,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.ShutdownTimeout)
 	defer cancel()
 	err := errors.Join(s.s3.Shutdown(ctx), s.admin.Shutdown(ctx))
+	if c, ok := s.s3.Handler.(io.Closer); ok { // delivers buffered access logs
+		err = errors.Join(err, c.Close())
+	}
 	return errors.Join(err, s.closeStorage())
 }
 
