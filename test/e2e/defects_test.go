@@ -1,0 +1,221 @@
+package e2e
+
+// Defects seen with unmodified clients (issue 7, item 1). Each test names
+// the client that showed the defect.
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// defectParts is a two-part object: a minimum-size part and a short last one.
+func defectParts() [][]byte { return [][]byte{randBytes(5 << 20), randBytes(1234)} }
+
+// checkDefaultMultipartChecksums checks what AWS reports for an upload
+// created without a checksum algorithm whose parts carried the SDK's default
+// CRC32: the object's checksum is S3's default, CRC64NVME FULL_OBJECT.
+func checkDefaultMultipartChecksums(t *testing.T, c *s3.Client, b, key string, parts [][]byte) {
+	t.Helper()
+	whole := bytes.Join(parts, nil)
+	want := b64crc64nvme(whole)
+	head, err := c.HeadObject(ctxT(t), &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil {
+		t.Fatalf("HeadObject: %v", err)
+	}
+	if got := aws.ToString(head.ChecksumCRC64NVME); got != want || head.ChecksumType != types.ChecksumTypeFullObject {
+		t.Fatalf("HeadObject ChecksumMode=ENABLED: CRC64NVME %q type %q, want %q FULL_OBJECT", got, head.ChecksumType, want)
+	}
+	if head.ChecksumCRC32 != nil {
+		t.Fatalf("HeadObject reports a CRC32 %q for an object whose checksum is CRC64NVME", aws.ToString(head.ChecksumCRC32))
+	}
+	// The SDK validates the full-object CRC64NVME of the body it reads.
+	data, get := getBytes(t, c, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+	mustEqualBytes(t, "GetObject", data, whole)
+	if got := aws.ToString(get.ChecksumCRC64NVME); got != want {
+		t.Fatalf("GetObject ChecksumMode=ENABLED CRC64NVME: got %q, want %q", got, want)
+	}
+	attrs, err := c.GetObjectAttributes(ctxT(t), &s3.GetObjectAttributesInput{Bucket: aws.String(b), Key: aws.String(key),
+		ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesChecksum, types.ObjectAttributesObjectParts, types.ObjectAttributesObjectSize}})
+	if err != nil {
+		t.Fatalf("GetObjectAttributes: %v", err)
+	}
+	if attrs.Checksum == nil || aws.ToString(attrs.Checksum.ChecksumCRC64NVME) != want || attrs.Checksum.ChecksumType != types.ChecksumTypeFullObject {
+		t.Fatalf("GetObjectAttributes Checksum: %+v, want CRC64NVME %q FULL_OBJECT", attrs.Checksum, want)
+	}
+	if attrs.ObjectParts == nil || len(attrs.ObjectParts.Parts) != len(parts) {
+		t.Fatalf("GetObjectAttributes ObjectParts: %+v", attrs.ObjectParts)
+	}
+	for i, p := range attrs.ObjectParts.Parts {
+		if got := aws.ToString(p.ChecksumCRC64NVME); got != b64crc64nvme(parts[i]) {
+			t.Fatalf("GetObjectAttributes part %d CRC64NVME: got %q, want %q", i+1, got, b64crc64nvme(parts[i]))
+		}
+	}
+}
+
+// aws-sdk-go-v2 with default settings (RequestChecksumCalculation
+// WhenSupported): CreateMultipartUpload without ChecksumAlgorithm, UploadPart
+// adds its default CRC32, CompleteMultipartUpload lists the part checksums
+// it got back (as the SDK's transfer manager does).
+func TestMultipartUpload_noAlgorithm_sdkDefaultPartCRC32_awsSDKGoV2(t *testing.T) {
+	t.Parallel()
+	c := s3c(t)
+	b := newBucket(t)
+	parts := defectParts()
+	cr, err := c.CreateMultipartUpload(ctxT(t), &s3.CreateMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("sdk")})
+	if err != nil {
+		t.Fatalf("CreateMultipartUpload: %v", err)
+	}
+	var done []types.CompletedPart
+	for i, p := range parts {
+		up, err := c.UploadPart(ctxT(t), &s3.UploadPartInput{Bucket: aws.String(b), Key: aws.String("sdk"), UploadId: cr.UploadId,
+			PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(p)})
+		if err != nil {
+			t.Fatalf("UploadPart %d with the SDK's default checksum: %v", i+1, err)
+		}
+		if got := aws.ToString(up.ChecksumCRC32); got != b64crc32(p) {
+			t.Fatalf("UploadPart %d x-amz-checksum-crc32: got %q, want %q (the SDK's default part checksum, echoed)", i+1, got, b64crc32(p))
+		}
+		done = append(done, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: up.ETag, ChecksumCRC32: up.ChecksumCRC32})
+	}
+	lp, err := c.ListParts(ctxT(t), &s3.ListPartsInput{Bucket: aws.String(b), Key: aws.String("sdk"), UploadId: cr.UploadId})
+	if err != nil || len(lp.Parts) != 2 || aws.ToString(lp.Parts[0].ChecksumCRC32) != b64crc32(parts[0]) {
+		t.Fatalf("ListParts: %v %+v", err, lp)
+	}
+	out, err := c.CompleteMultipartUpload(ctxT(t), &s3.CompleteMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("sdk"),
+		UploadId: cr.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
+	if err != nil {
+		t.Fatalf("CompleteMultipartUpload: %v", err)
+	}
+	if got, want := aws.ToString(out.ETag), multipartETag(parts); got != want {
+		t.Fatalf("CompleteMultipartUpload ETag: got %s, want %s", got, want)
+	}
+	if got, want := aws.ToString(out.ChecksumCRC64NVME), b64crc64nvme(bytes.Join(parts, nil)); got != want || out.ChecksumType != types.ChecksumTypeFullObject {
+		t.Fatalf("CompleteMultipartUpload: CRC64NVME %q type %q, want %q FULL_OBJECT", got, out.ChecksumType, want)
+	}
+	checkDefaultMultipartChecksums(t, c, b, "sdk", parts)
+}
+
+// The aws CLI with default settings: s3api create-multipart-upload (no
+// --checksum-algorithm), upload-part (botocore adds CRC32), then
+// complete-multipart-upload with a parts file of PartNumber and ETag.
+func TestMultipartUpload_noAlgorithm_sdkDefaultPartCRC32_awsCLI(t *testing.T) {
+	t.Parallel()
+	b := newBucket(t)
+	parts := defectParts()
+	dir := t.TempDir()
+	var cr struct{ UploadId string }
+	if err := json.Unmarshal([]byte(awsCLI(t, "s3api", "create-multipart-upload", "--bucket", b, "--key", "cli")), &cr); err != nil || cr.UploadId == "" {
+		t.Fatalf("create-multipart-upload output: %v %+v", err, cr)
+	}
+	type partJSON struct {
+		PartNumber int
+		ETag       string
+	}
+	var done []partJSON
+	for i, p := range parts {
+		f := filepath.Join(dir, "part"+strconv.Itoa(i+1))
+		if err := os.WriteFile(f, p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var up struct{ ETag, ChecksumCRC32 string }
+		out := awsCLI(t, "s3api", "upload-part", "--bucket", b, "--key", "cli", "--upload-id", cr.UploadId,
+			"--part-number", strconv.Itoa(i+1), "--body", f)
+		if err := json.Unmarshal([]byte(out), &up); err != nil {
+			t.Fatalf("upload-part output %q: %v", out, err)
+		}
+		if up.ChecksumCRC32 != b64crc32(p) {
+			t.Fatalf("upload-part %d ChecksumCRC32: got %q, want %q (botocore's default part checksum, echoed)", i+1, up.ChecksumCRC32, b64crc32(p))
+		}
+		done = append(done, partJSON{i + 1, up.ETag})
+	}
+	mp, _ := json.Marshal(map[string]any{"Parts": done})
+	mpFile := filepath.Join(dir, "mp.json")
+	if err := os.WriteFile(mpFile, mp, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var comp struct{ ETag, ChecksumCRC64NVME, ChecksumType string }
+	out := awsCLI(t, "s3api", "complete-multipart-upload", "--bucket", b, "--key", "cli", "--upload-id", cr.UploadId,
+		"--multipart-upload", "file://"+mpFile)
+	if err := json.Unmarshal([]byte(out), &comp); err != nil {
+		t.Fatalf("complete-multipart-upload output %q: %v", out, err)
+	}
+	if want := b64crc64nvme(bytes.Join(parts, nil)); comp.ETag != multipartETag(parts) || comp.ChecksumCRC64NVME != want || comp.ChecksumType != "FULL_OBJECT" {
+		t.Fatalf("complete-multipart-upload: %+v, want ETag %s CRC64NVME %s FULL_OBJECT", comp, multipartETag(parts), want)
+	}
+	var head struct{ ChecksumCRC64NVME, ChecksumType string }
+	out = awsCLI(t, "s3api", "head-object", "--bucket", b, "--key", "cli", "--checksum-mode", "ENABLED")
+	if err := json.Unmarshal([]byte(out), &head); err != nil || head.ChecksumCRC64NVME != comp.ChecksumCRC64NVME || head.ChecksumType != "FULL_OBJECT" {
+		t.Fatalf("head-object --checksum-mode ENABLED: %v %s", err, out)
+	}
+	checkDefaultMultipartChecksums(t, s3c(t), b, "cli", parts)
+}
+
+// boto3's low-level client with default settings (botocore >= 1.36):
+// create_multipart_upload, upload_part, complete_multipart_upload.
+func TestMultipartUpload_noAlgorithm_sdkDefaultPartCRC32_boto3(t *testing.T) {
+	t.Parallel()
+	b := newBucket(t)
+	parts := defectParts()
+	dir := t.TempDir()
+	var files []string
+	for i, p := range parts {
+		f := filepath.Join(dir, "part"+strconv.Itoa(i+1))
+		if err := os.WriteFile(f, p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	out := runPython(t, "testdata/defects_multipart_boto3.py", append([]string{b, "boto"}, files...)...)
+	type sums struct {
+		ETag              string
+		ChecksumCRC32     string
+		ChecksumCRC64NVME string
+		ChecksumType      string
+		ContentLength     int64
+	}
+	var res struct {
+		UploadPart []sums `json:"upload_part"`
+		ListParts  []sums `json:"list_parts"`
+		Complete   sums   `json:"complete"`
+		Head       sums   `json:"head"`
+		Get        sums   `json:"get"`
+		GetLen     int    `json:"get_len"`
+		Attributes struct {
+			Checksum sums
+			Parts    []sums
+		} `json:"attributes"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("boto3 output %q: %v", out, err)
+	}
+	for i, p := range parts {
+		if res.UploadPart[i].ChecksumCRC32 != b64crc32(p) || res.ListParts[i].ChecksumCRC32 != b64crc32(p) {
+			t.Fatalf("part %d CRC32: upload_part %q list_parts %q, want %q", i+1, res.UploadPart[i].ChecksumCRC32, res.ListParts[i].ChecksumCRC32, b64crc32(p))
+		}
+		if res.Attributes.Parts[i].ChecksumCRC64NVME != b64crc64nvme(p) {
+			t.Fatalf("get_object_attributes part %d: %+v, want CRC64NVME %s", i+1, res.Attributes.Parts[i], b64crc64nvme(p))
+		}
+	}
+	want := sums{ETag: multipartETag(parts), ChecksumCRC64NVME: b64crc64nvme(bytes.Join(parts, nil)), ChecksumType: "FULL_OBJECT"}
+	if res.Complete != want {
+		t.Fatalf("complete_multipart_upload: %+v, want %+v", res.Complete, want)
+	}
+	if res.Get != want {
+		t.Fatalf("get_object ChecksumMode=ENABLED: %+v, want %+v", res.Get, want)
+	}
+	want.ContentLength = int64(len(bytes.Join(parts, nil)))
+	if res.Head != want || res.GetLen != int(want.ContentLength) {
+		t.Fatalf("head_object ChecksumMode=ENABLED: %+v (get read %d bytes), want %+v", res.Head, res.GetLen, want)
+	}
+	if res.Attributes.Checksum.ChecksumCRC64NVME != want.ChecksumCRC64NVME || res.Attributes.Checksum.ChecksumType != "FULL_OBJECT" {
+		t.Fatalf("get_object_attributes Checksum: %+v", res.Attributes.Checksum)
+	}
+}
