@@ -6,10 +6,13 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -217,5 +220,137 @@ func TestMultipartUpload_noAlgorithm_sdkDefaultPartCRC32_boto3(t *testing.T) {
 	}
 	if res.Attributes.Checksum.ChecksumCRC64NVME != want.ChecksumCRC64NVME || res.Attributes.Checksum.ChecksumType != "FULL_OBJECT" {
 		t.Fatalf("get_object_attributes Checksum: %+v", res.Attributes.Checksum)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Range positions that overflow 64 bits (curl and aws-sdk-go-v2).
+
+const overflow = "18446744073709551616" // 2^64
+
+func TestGetObject_rangeOverflow_awsSDKGoV2(t *testing.T) {
+	t.Parallel()
+	c := s3c(t)
+	b := newBucket(t)
+	body := randBytes(100)
+	putObject(t, b, "r", body)
+	for _, tc := range []struct {
+		rng          string
+		start, end   int
+		contentRange string
+	}{
+		{"bytes=0-" + overflow, 0, 100, "bytes 0-99/100"},
+		{"bytes=40-99999999999999999999999999", 40, 100, "bytes 40-99/100"},
+		{"bytes=-" + overflow, 0, 100, "bytes 0-99/100"},
+	} {
+		data, out := getBytes(t, c, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("r"), Range: aws.String(tc.rng)})
+		mustEqualBytes(t, "GetObject Range "+tc.rng, data, body[tc.start:tc.end])
+		if got := aws.ToString(out.ContentRange); got != tc.contentRange {
+			t.Fatalf("GetObject Range %s: Content-Range %q, want %q", tc.rng, got, tc.contentRange)
+		}
+	}
+	for _, rng := range []string{"bytes=" + overflow + "-", "bytes=" + overflow + "-" + overflow + "0"} {
+		_, err := c.GetObject(ctxT(t), &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("r"), Range: aws.String(rng)})
+		wantErr(t, "GetObject Range "+rng, err, "InvalidRange", 416)
+	}
+}
+
+func TestGetObject_rangeOverflow_curl(t *testing.T) {
+	t.Parallel()
+	b := newBucket(t)
+	body := randBytes(100)
+	putObject(t, b, "r", body)
+	req, err := s3.NewPresignClient(s3c(t)).PresignGetObject(ctxT(t), &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("r")})
+	if err != nil {
+		t.Fatalf("PresignGetObject: %v", err)
+	}
+	code, got := curl(t, "-H", "Range: bytes=10-"+overflow, req.URL)
+	if code != 206 || !bytes.Equal(got, body[10:]) {
+		t.Fatalf("curl Range bytes=10-2^64: %d, %d bytes; want 206 with bytes 10-99", code, len(got))
+	}
+	code, got = curl(t, "-H", "Range: bytes="+overflow+"-", req.URL)
+	if code != 416 || !bytes.Contains(got, []byte("<Code>InvalidRange</Code>")) {
+		t.Fatalf("curl Range bytes=2^64-: %d %s; want 416 InvalidRange", code, got)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// DeleteObjects authorizes before it looks the bucket up (aws-sdk-go-v2 and
+// the aws CLI, as a user made through the ONTAP API).
+
+func TestDeleteObjects_noRights_sameAnswerForMissingBucket(t *testing.T) {
+	t.Parallel()
+	c := ontapAPI(t)
+	svm := c.mkSVM(t)
+	bucket := "do-" + randHex(10)
+	c.mkBucket(t, svm.UUID, bucket, nil)
+	ak, sk := c.mkUser(t, svm.UUID, "nobody")
+	root := s3As(t, svm.RootAK, svm.RootSK)
+	if err := put(t, root, bucket, "k", []byte("x")); err != nil {
+		t.Fatalf("root PutObject: %v", err)
+	}
+	u := s3As(t, ak, sk)
+	missing := "do-missing-" + randHex(8)
+	del := &types.Delete{Objects: []types.ObjectIdentifier{{Key: aws.String("k")}}}
+	for _, b := range []string{bucket, missing} {
+		_, err := u.DeleteObjects(ctxT(t), &s3.DeleteObjectsInput{Bucket: aws.String(b), Delete: del})
+		wantErr(t, "DeleteObjects without rights on "+b, err, "AccessDenied", 403)
+		_, errOut, err := awsCLIAs(t, ak, sk, "s3api", "delete-objects", "--bucket", b, "--delete", `{"Objects":[{"Key":"k"}]}`)
+		if err == nil || !strings.Contains(errOut, "AccessDenied") {
+			t.Fatalf("aws s3api delete-objects without rights on %s: %v\n%s", b, err, errOut)
+		}
+	}
+	if data, err := get(t, root, bucket, "k"); err != nil || string(data) != "x" {
+		t.Fatalf("the object survived: %q %v", data, err)
+	}
+	// The root user still learns that a bucket is missing.
+	_, err := root.DeleteObjects(ctxT(t), &s3.DeleteObjectsInput{Bucket: aws.String(missing), Delete: del})
+	wantErr(t, "root DeleteObjects on a missing bucket", err, "NoSuchBucket", 404)
+}
+
+// ---------------------------------------------------------------------------
+// Content-MD5 that is empty or malformed: InvalidDigest on every operation
+// with a body (raw SigV4-signed requests).
+
+func TestContentMD5_emptyOrMalformed_InvalidDigest_raw(t *testing.T) {
+	t.Parallel()
+	requireTarget(t)
+	c := s3c(t)
+	b := newBucket(t)
+	cr, err := c.CreateMultipartUpload(ctxT(t), &s3.CreateMultipartUploadInput{Bucket: aws.String(b), Key: aws.String("mp")})
+	if err != nil {
+		t.Fatalf("CreateMultipartUpload: %v", err)
+	}
+	base := suite.endpoint + "/" + b
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + b + `/*"}]}`
+	reqs := []struct{ name, method, url, body string }{
+		{"PutObject", "PUT", base + "/obj", "hello"},
+		{"UploadPart", "PUT", base + "/mp?partNumber=1&uploadId=" + aws.ToString(cr.UploadId), "part"},
+		{"DeleteObjects", "POST", base + "?delete", `<Delete><Object><Key>obj</Key></Object></Delete>`},
+		{"PutBucketPolicy", "PUT", base + "?policy", policy},
+		{"PutObjectTagging", "PUT", base + "/obj?tagging", `<Tagging><TagSet></TagSet></Tagging>`},
+	}
+	for _, md5 := range []string{"", "not base64", "XrY7u+Ae7tCTyyK7j1rN", "98O8HYCOBHMq32eZZczDTKeuNEE="} {
+		for _, rq := range reqs {
+			req, err := http.NewRequest(rq.method, rq.url, strings.NewReader(rq.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-MD5", md5)
+			rawSigned(t, req, sha256hex([]byte(rq.body)), suite.accessKey, suite.secretKey, time.Now().UTC())
+			res := doRaw(t, req)
+			if res.status != 400 || res.code() != "InvalidDigest" {
+				t.Fatalf("%s with Content-MD5 %q: %d %s, want 400 InvalidDigest", rq.name, md5, res.status, res.body)
+			}
+		}
+	}
+	_, err = c.HeadObject(ctxT(t), &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String("obj")})
+	wantErr(t, "HeadObject after refused PUTs", err, "", 404)
+	// A correct Content-MD5 still works.
+	req, _ := http.NewRequest("PUT", base+"/obj", strings.NewReader("hello"))
+	req.Header.Set("Content-MD5", b64md5([]byte("hello")))
+	rawSigned(t, req, sha256hex([]byte("hello")), suite.accessKey, suite.secretKey, time.Now().UTC())
+	if res := doRaw(t, req); res.status != 200 {
+		t.Fatalf("PutObject with a correct Content-MD5: %d %s", res.status, res.body)
 	}
 }
