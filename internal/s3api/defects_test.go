@@ -1,10 +1,15 @@
 package s3api
 
 import (
+	"errors"
+	"io"
 	"math"
+	"net/http"
 	"testing"
+	"time"
 
 	"coffer/internal/core"
+	"coffer/internal/errs"
 	"coffer/internal/objects"
 )
 
@@ -82,4 +87,99 @@ func TestContentMD5_emptyOrMalformed_InvalidDigest(t *testing.T) {
 		}
 	}
 	h.want(h.do("GET", "/bkt/obj", ""), 404) // nothing was stored
+}
+
+type fakeDeadline struct{ set []time.Time }
+
+func (f *fakeDeadline) SetReadDeadline(t time.Time) error { f.set = append(f.set, t); return nil }
+
+// chunkReader returns its chunks one per Read, advancing the fake clock
+// by the chunk's delay first; a nil chunk is a read timeout.
+type chunkReader struct {
+	clock  *time.Time
+	chunks []string
+	delays []time.Duration
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.chunks) == 0 {
+		return 0, io.EOF
+	}
+	*c.clock = c.clock.Add(c.delays[0])
+	s := c.chunks[0]
+	c.chunks, c.delays = c.chunks[1:], c.delays[1:]
+	if s == "\x00timeout" {
+		return 0, timeoutErr{}
+	}
+	return copy(p, s), nil
+}
+
+func (c *chunkReader) Close() error { return nil }
+
+func TestRateReader(t *testing.T) {
+	sec := time.Second
+	for _, tc := range []struct {
+		name    string
+		chunks  []string
+		delays  []time.Duration
+		minRate int64
+		timeout bool
+	}{
+		{"steady", []string{"aaaa", "bbbb", "cccc"}, []time.Duration{sec, 4 * sec, 4 * sec}, 0, false},
+		{"stall: the connection deadline fires", []string{"aaaa", "\x00timeout"}, []time.Duration{sec, 10 * sec}, 0, true},
+		{"trickle below the floor", []string{"a", "b", "c", "d"}, []time.Duration{4 * sec, 4 * sec, 4 * sec, 4 * sec}, 2, true},
+		{"trickle at the floor", []string{"aaaaaaaa", "bbbbbbbb", "cccccccc"}, []time.Duration{4 * sec, 4 * sec, 4 * sec}, 2, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := time.Unix(1000, 0)
+			now := func() time.Time { return clock }
+			fd := &fakeDeadline{}
+			rr := newRateReader(&chunkReader{clock: &clock, chunks: tc.chunks, delays: tc.delays}, fd, 5*sec, tc.minRate, now)
+			_, err := io.ReadAll(rr)
+			if tc.timeout != errors.Is(err, errs.RequestTimeout) {
+				t.Fatalf("err = %v, want RequestTimeout: %v", err, tc.timeout)
+			}
+			if len(fd.set) == 0 || fd.set[0].IsZero() {
+				t.Fatalf("no deadline set before the first read: %v", fd.set)
+			}
+			if !tc.timeout && !fd.set[len(fd.set)-1].IsZero() {
+				t.Fatalf("deadline not cleared at EOF: %v", fd.set)
+			}
+			if tc.timeout {
+				if _, err2 := rr.Read(make([]byte, 1)); !errors.Is(err2, errs.RequestTimeout) {
+					t.Fatalf("error not sticky: %v", err2)
+				}
+			}
+		})
+	}
+}
+
+// A real client that sends half its body and stalls gets RequestTimeout
+// within the window, and nothing is stored.
+func TestPutObject_stalledBody_RequestTimeout(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.BodyTimeout = 300 * time.Millisecond })
+	h.want(h.do("PUT", "/bkt", ""), 200)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequest("PUT", h.srv.URL+"/bkt/slow", pr)
+	req.ContentLength = 1000
+	go pw.Write(make([]byte, 500))
+	start := time.Now()
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("PUT: %v", err)
+	}
+	if e := errorDoc(t, h.want(resp, 400)); e.Code != "RequestTimeout" {
+		t.Fatalf("stalled PUT: %+v, want RequestTimeout", e)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("stalled PUT answered after %v, want within about the 300 ms window", d)
+	}
+	h.want(h.do("GET", "/bkt/slow", ""), 404)
 }

@@ -4,8 +4,12 @@ package e2e
 // the client that showed the defect.
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -353,4 +357,189 @@ func TestContentMD5_emptyOrMalformed_InvalidDigest_raw(t *testing.T) {
 	if res := doRaw(t, req); res.status != 200 {
 		t.Fatalf("PutObject with a correct Content-MD5: %d %s", res.status, res.body)
 	}
+}
+
+// ---------------------------------------------------------------------------
+// Slow and idle clients (raw TCP): the connection limits of both listeners.
+
+// rawConn opens a TCP connection to addr (host:port) with a generous overall
+// deadline, so a server that never answers fails the test instead of hanging.
+func rawConn(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	return c
+}
+
+// signedHead is the request line and header block of a SigV4-signed request
+// with an UNSIGNED-PAYLOAD body of size bytes, for writing by hand.
+func signedHead(t *testing.T, method, endpoint, path string, size int) []byte {
+	t.Helper()
+	req, err := http.NewRequest(method, endpoint+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = int64(size)
+	req.Header.Set("Content-Length", strconv.Itoa(size))
+	rawSigned(t, req, "UNSIGNED-PAYLOAD", cofferRootAccessKey, cofferRootSecretKey, time.Now().UTC())
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, req.URL.Host)
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+		}
+	}
+	b.WriteString("\r\n")
+	return b.Bytes()
+}
+
+// tempFiles lists the blob store's temp files under a server's data dir.
+func tempFiles(t *testing.T, srv *cofferServer) []string {
+	t.Helper()
+	var out []string
+	_ = filepath.WalkDir(srv.dataDir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".tmp") {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
+}
+
+// waitClosed reads from c until the server closes it and returns how long
+// that took (failing after limit) and what was read.
+func waitClosed(t *testing.T, c net.Conn, limit time.Duration) (time.Duration, []byte) {
+	t.Helper()
+	start := time.Now()
+	_ = c.SetReadDeadline(start.Add(limit))
+	data, err := io.ReadAll(c)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("connection still open after %v (read %q)", limit, data)
+	}
+	return time.Since(start), data
+}
+
+func TestConnectionLimits_slowAndIdleClients_rawTCP(t *testing.T) {
+	srv := startPrivateCoffer(t,
+		"COFFER_BODY_TIMEOUT=2s", "COFFER_IDLE_TIMEOUT=2s", "COFFER_READ_HEADER_TIMEOUT=2s",
+		"COFFER_MAX_HEADER_BYTES=4096", "COFFER_ADMIN_READ_TIMEOUT=3s")
+	c := newClient(t, srv.Endpoint(), cofferRootAccessKey, cofferRootSecretKey)
+	b := "limits-" + randHex(6)
+	if _, err := c.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+		t.Fatalf("CreateBucket: %v", err)
+	}
+
+	t.Run("PutObject body stalls after half: RequestTimeout, no temp file", func(t *testing.T) {
+		const size = 1 << 20
+		conn := rawConn(t, srv.s3Addr)
+		if _, err := conn.Write(signedHead(t, "PUT", srv.Endpoint(), "/"+b+"/stalled", size)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Write(randBytes(size / 2)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+		if len(tempFiles(t, srv)) == 0 {
+			t.Fatalf("premise: no temp file while the upload is in progress")
+		}
+		took, resp := waitClosed(t, conn, 10*time.Second)
+		if !bytes.HasPrefix(resp, []byte("HTTP/1.1 400")) || !bytes.Contains(resp, []byte("<Code>RequestTimeout</Code>")) {
+			t.Fatalf("stalled PUT answered %q, want 400 RequestTimeout", resp)
+		}
+		if took > 6*time.Second {
+			t.Fatalf("stalled PUT held for %v, want about the 2 s body timeout", took)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for len(tempFiles(t, srv)) > 0 && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if left := tempFiles(t, srv); len(left) > 0 {
+			t.Fatalf("temp files left after the timed-out upload: %v", left)
+		}
+		_, err := c.HeadObject(ctxT(t), &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String("stalled")})
+		wantErr(t, "HeadObject of the timed-out upload", err, "", 404)
+	})
+
+	t.Run("PutObject body trickles a byte a second: RequestTimeout", func(t *testing.T) {
+		conn := rawConn(t, srv.s3Addr)
+		if _, err := conn.Write(signedHead(t, "PUT", srv.Endpoint(), "/"+b+"/trickle", 100)); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		go func() {
+			for i := 0; i < 100; i++ {
+				if _, err := conn.Write([]byte{'x'}); err != nil {
+					return
+				}
+				time.Sleep(time.Second)
+			}
+		}()
+		_, resp := waitClosed(t, conn, 15*time.Second)
+		if !bytes.Contains(resp, []byte("<Code>RequestTimeout</Code>")) {
+			t.Fatalf("trickling PUT answered %q, want RequestTimeout", resp)
+		}
+		if took := time.Since(start); took > 8*time.Second {
+			t.Fatalf("trickling PUT held for %v", took)
+		}
+	})
+
+	t.Run("a normal upload still works", func(t *testing.T) {
+		body := randBytes(3 << 20)
+		if _, err := c.PutObject(ctxT(t), &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("ok"), Body: bytes.NewReader(body)}); err != nil {
+			t.Fatalf("PutObject: %v", err)
+		}
+	})
+
+	for _, l := range []struct{ name, addr string }{{"s3", srv.s3Addr}, {"admin", srv.adminAddr}} {
+		t.Run(l.name+" closes an idle keep-alive connection", func(t *testing.T) {
+			conn := rawConn(t, l.addr)
+			fmt.Fprintf(conn, "GET /health/ready HTTP/1.1\r\nHost: %s\r\n\r\n", l.addr)
+			rd := bufio.NewReader(conn)
+			resp, err := http.ReadResponse(rd, nil)
+			if err != nil {
+				t.Fatalf("first request: %v", err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			start := time.Now()
+			_ = conn.SetReadDeadline(start.Add(10 * time.Second))
+			if _, err := rd.ReadByte(); err != io.EOF {
+				t.Fatalf("idle connection: read %v, want EOF (closed by the server)", err)
+			}
+			if took := time.Since(start); took < time.Second || took > 6*time.Second {
+				t.Fatalf("idle connection closed after %v, want about the 2 s idle timeout", took)
+			}
+		})
+		t.Run(l.name+" refuses an oversized header block with 431", func(t *testing.T) {
+			conn := rawConn(t, l.addr)
+			fmt.Fprintf(conn, "GET /health/ready HTTP/1.1\r\nHost: %s\r\nX-Big: %s\r\n\r\n", l.addr, strings.Repeat("a", 32<<10))
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("oversized header: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+				t.Fatalf("oversized header: status %d, want 431", resp.StatusCode)
+			}
+		})
+		t.Run(l.name+" closes a connection whose headers stall", func(t *testing.T) {
+			conn := rawConn(t, l.addr)
+			fmt.Fprintf(conn, "GET /health/ready HTTP/1.1\r\nHost: %s\r\nX-Slow: ", l.addr)
+			if took, _ := waitClosed(t, conn, 10*time.Second); took > 6*time.Second {
+				t.Fatalf("stalled headers held for %v, want about the 2 s header timeout", took)
+			}
+		})
+	}
+
+	t.Run("admin: a request body that never arrives is cut off", func(t *testing.T) {
+		conn := rawConn(t, srv.adminAddr)
+		fmt.Fprintf(conn, "POST /api/svm/svms HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{", srv.adminAddr)
+		if took, _ := waitClosed(t, conn, 15*time.Second); took > 8*time.Second {
+			t.Fatalf("stalled admin body held for %v, want about the 3 s admin read timeout", took)
+		}
+	})
 }
