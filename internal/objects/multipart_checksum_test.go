@@ -30,8 +30,8 @@ func TestMultipart_implicitAlgorithm_acceptsSDKDefaultPartChecksums(t *testing.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	parts := [][]byte{bytes.Repeat([]byte("a"), 7), []byte("bcdxyz"), []byte("efgh")}
-	algs := []checksum.Algorithm{checksum.CRC32, checksum.None, checksum.CRC32C}
+	parts := [][]byte{bytes.Repeat([]byte("a"), 7), []byte("bcdxyz"), []byte("efghij"), []byte("klmnop"), []byte("qr")}
+	algs := []checksum.Algorithm{checksum.CRC32, checksum.None, checksum.CRC32C, checksum.CRC64NVME, checksum.SHA256}
 	var done []CompletedPart
 	for i, p := range parts {
 		b := body(t, p)
@@ -57,8 +57,17 @@ func TestMultipart_implicitAlgorithm_acceptsSDKDefaultPartChecksums(t *testing.T
 		}
 		done = append(done, cp)
 	}
+	// A part whose checksum does not match its data is refused all the same.
+	wrong, err := checksum.NewReader(bytes.NewReader([]byte("zz")), checksum.Expect{Algorithm: checksum.CRC32, Value: checksum.Sum(checksum.CRC32, []byte("other"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.UploadPart(ctx, UploadPartInput{Tenant: tenant, Bucket: "mpu", Key: "k", UploadID: up.UploadID,
+		PartNumber: 9, Body: wrong, Size: 2}); !errors.Is(err, errs.BadDigest) {
+		t.Fatalf("wrong CRC32 part: %v, want BadDigest", err)
+	}
 	lp, err := e.s.ListParts(ctx, ListPartsInput{Tenant: tenant, Bucket: "mpu", Key: "k", UploadID: up.UploadID})
-	if err != nil || len(lp.Parts) != 3 || lp.Parts[0].Checksum.Algorithm != checksum.CRC32 {
+	if err != nil || len(lp.Parts) != len(parts) || lp.Parts[0].Checksum.Algorithm != checksum.CRC32 || lp.Parts[4].Checksum.Algorithm != checksum.SHA256 {
 		t.Fatalf("ListParts: %+v %v", lp, err)
 	}
 	// A wrong part checksum is still refused.
