@@ -295,15 +295,22 @@ func (b *rateReader) Close() error {
 	return b.r.Close()
 }
 
-// limitBodyRate puts r's body under the minimum body rate; a request
-// without a body is left alone.
-func (s *server) limitBodyRate(rw http.ResponseWriter, r *http.Request) {
+// limitBodyRate puts r's body under the minimum body rate while the
+// handler runs; a request without a body is left alone. The returned func
+// puts the original body back before the response is written: net/http
+// looks at its concrete type then to decide whether to drain what the
+// handler left unread or close the connection (and not to send a late
+// "100 Continue"). A deadline left by an unfinished body stays, so that
+// draining a stalled client is bounded too.
+func (s *server) limitBodyRate(rw http.ResponseWriter, r *http.Request) (restore func()) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return
+		return func() {}
 	}
 	var conn deadlineSetter = http.NewResponseController(rw)
 	if err := conn.SetReadDeadline(time.Time{}); err != nil {
 		conn = nil // the connection cannot take deadlines: the rate check alone applies
 	}
-	r.Body = newRateReader(r.Body, conn, s.opts.BodyTimeout, s.opts.MinBodyRate, time.Now)
+	orig := r.Body
+	r.Body = newRateReader(orig, conn, s.opts.BodyTimeout, s.opts.MinBodyRate, time.Now)
+	return func() { r.Body = orig }
 }

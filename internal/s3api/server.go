@@ -182,9 +182,10 @@ func (s *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	ri.ID, ri.HostID = s.newRequestID()
 	w.Header().Set("X-Amz-Request-Id", ri.ID)
 	w.Header().Set("X-Amz-Id-2", ri.HostID)
-	s.limitBodyRate(rw, r)
+	restoreBody := s.limitBodyRate(rw, r)
 
 	resp, err := s.serve(r.Context(), ri, r)
+	restoreBody()
 	// CORS headers go on every answer to a request with an Origin, errors
 	// included, per the bucket's CORS configuration (cors.go).
 	s.corsHeaders(r.Context(), w.Header(), r, ri)

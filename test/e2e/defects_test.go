@@ -333,6 +333,9 @@ func TestContentMD5_emptyOrMalformed_InvalidDigest_raw(t *testing.T) {
 		{"DeleteObjects", "POST", base + "?delete", `<Delete><Object><Key>obj</Key></Object></Delete>`},
 		{"PutBucketPolicy", "PUT", base + "?policy", policy},
 		{"PutObjectTagging", "PUT", base + "/obj?tagging", `<Tagging><TagSet></TagSet></Tagging>`},
+		{"PutBucketVersioning", "PUT", base + "?versioning", `<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>`},
+		{"CompleteMultipartUpload", "POST", base + "/mp?uploadId=" + aws.ToString(cr.UploadId),
+			`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"x"</ETag></Part></CompleteMultipartUpload>`},
 	}
 	for _, md5 := range []string{"", "not base64", "XrY7u+Ae7tCTyyK7j1rN", "98O8HYCOBHMq32eZZczDTKeuNEE="} {
 		for _, rq := range reqs {
@@ -484,6 +487,27 @@ func TestConnectionLimits_slowAndIdleClients_rawTCP(t *testing.T) {
 		}
 		if took := time.Since(start); took > 8*time.Second {
 			t.Fatalf("trickling PUT held for %v", took)
+		}
+	})
+
+	t.Run("a refused PUT with Expect: 100-continue is answered at once, without its body", func(t *testing.T) {
+		conn := rawConn(t, srv.s3Addr)
+		req, _ := http.NewRequest("PUT", srv.Endpoint()+"/"+b+"/refused", nil)
+		req.ContentLength = 10 << 20
+		rawSigned(t, req, "UNSIGNED-PAYLOAD", "NOSUCHACCESSKEY00000", cofferRootSecretKey, time.Now().UTC())
+		fmt.Fprintf(conn, "PUT /%s/refused HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nExpect: 100-continue\r\n", b, srv.s3Addr, 10<<20)
+		for _, k := range []string{"Authorization", "X-Amz-Date", "X-Amz-Content-Sha256"} {
+			fmt.Fprintf(conn, "%s: %s\r\n", k, req.Header.Get(k))
+		}
+		fmt.Fprint(conn, "\r\n")
+		start := time.Now()
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("refused PUT: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 403 || time.Since(start) > time.Second {
+			t.Fatalf("refused PUT: status %d after %v, want 403 at once (no 100 Continue, no waiting for the body)", resp.StatusCode, time.Since(start))
 		}
 	})
 
