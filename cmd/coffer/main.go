@@ -64,9 +64,39 @@ func env(name, def string) string {
 	return def
 }
 
+// envLimits reads optional environment variables for flag defaults; an
+// unset one is zero (the server's own default) and a malformed one is
+// recorded in bad, reported once the flags are parsed.
+type envLimits struct{ bad []error }
+
+func (e *envLimits) duration(name string) time.Duration {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		e.bad = append(e.bad, fmt.Errorf("%s: %q is not a duration such as 30s", name, v))
+	}
+	return d
+}
+
+func (e *envLimits) integer(name string) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		e.bad = append(e.bad, fmt.Errorf("%s: %q is not an integer", name, v))
+	}
+	return n
+}
+
 func runServer(args []string) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	var o server.Options
+	var lim envLimits
 	fs.StringVar(&o.DataDir, "data-dir", env("COFFER_DATA_DIR", "./coffer-data"), "data directory (env COFFER_DATA_DIR)")
 	fs.StringVar(&o.S3Addr, "s3-addr", env("COFFER_S3_ADDR", "127.0.0.1:9000"), "S3 listen address (env COFFER_S3_ADDR)")
 	fs.StringVar(&o.AdminAddr, "admin-addr", env("COFFER_ADMIN_ADDR", "127.0.0.1:9001"), "management listen address (env COFFER_ADMIN_ADDR)")
@@ -79,10 +109,20 @@ func runServer(args []string) error {
 	fs.StringVar(&o.NodeName, "node-name", env("COFFER_NODE_NAME", ""), "this node's name as a Commvault client (env COFFER_NODE_NAME; default the host name)")
 	logLevel := fs.String("log-level", env("COFFER_LOG_LEVEL", "info"), "debug, info, warn or error (env COFFER_LOG_LEVEL)")
 	inline := fs.String("inline-max", env("COFFER_INLINE_MAX", "65536"), "largest object in bytes kept inline in metadata (env COFFER_INLINE_MAX)")
+	fs.DurationVar(&o.ReadHeaderTimeout, "read-header-timeout", lim.duration("COFFER_READ_HEADER_TIMEOUT"), "time to read a request's headers, both listeners (env COFFER_READ_HEADER_TIMEOUT; default 30s)")
+	fs.DurationVar(&o.IdleTimeout, "idle-timeout", lim.duration("COFFER_IDLE_TIMEOUT"), "idle keep-alive connections are closed after this, both listeners (env COFFER_IDLE_TIMEOUT; default 2m)")
+	fs.IntVar(&o.MaxHeaderBytes, "max-header-bytes", lim.integer("COFFER_MAX_HEADER_BYTES"), "largest request header block, both listeners; larger answers 431 (env COFFER_MAX_HEADER_BYTES; default 65536)")
+	fs.DurationVar(&o.BodyTimeout, "body-timeout", lim.duration("COFFER_BODY_TIMEOUT"), "an S3 request body that stalls this long, or is slower than --min-body-rate over this window, fails with RequestTimeout (env COFFER_BODY_TIMEOUT; default 30s)")
+	fs.Int64Var(&o.MinBodyRate, "min-body-rate", int64(lim.integer("COFFER_MIN_BODY_RATE")), "slowest S3 request body in bytes per second; negative only requires progress (env COFFER_MIN_BODY_RATE; default 128)")
+	fs.DurationVar(&o.AdminReadTimeout, "admin-read-timeout", lim.duration("COFFER_ADMIN_READ_TIMEOUT"), "time to read a whole management request (env COFFER_ADMIN_READ_TIMEOUT; default 1m)")
+	fs.DurationVar(&o.AdminWriteTimeout, "admin-write-timeout", lim.duration("COFFER_ADMIN_WRITE_TIMEOUT"), "time to write a management response (env COFFER_ADMIN_WRITE_TIMEOUT; default 2m)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
+		return err
+	}
+	if err := errors.Join(lim.bad...); err != nil {
 		return err
 	}
 	var level slog.Level

@@ -57,18 +57,18 @@ func FromHeaders(h http.Header) (Expect, error) {
 		}
 	}
 
-	// Content-MD5. S3 strips control characters and blanks; empty is absent.
+	// Content-MD5. S3 strips control characters and blanks around the
+	// value; present but empty is as invalid as malformed (InvalidDigest),
+	// not absent.
 	if len(md5s) > 1 {
 		return Expect{}, errInvalidContentMD5()
 	}
 	if len(md5s) == 1 {
 		v := strings.TrimFunc(md5s[0], func(r rune) bool { return r <= ' ' })
-		if v != "" {
-			if _, ok := decodeContentMD5(v); !ok {
-				return Expect{}, errInvalidContentMD5()
-			}
-			e.ContentMD5 = v
+		if _, ok := decodeContentMD5(v); !ok {
+			return Expect{}, errInvalidContentMD5()
 		}
+		e.ContentMD5 = v
 	}
 
 	// x-amz-checksum-<alg> headers.

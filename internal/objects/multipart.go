@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"strings"
 
@@ -60,13 +62,15 @@ func getUpload(tx kv.Reader, bid uint64, key, uploadID string) (*uploadRecord, e
 }
 
 // CreateMultipartUpload starts an upload. Without a checksum algorithm the
-// upload uses CRC64NVME FULL_OBJECT, as AWS does.
+// upload uses CRC64NVME FULL_OBJECT, as AWS does, and its parts may carry a
+// checksum of any algorithm (see UploadPart).
 func (s *Service) CreateMultipartUpload(ctx context.Context, in CreateUploadInput) (UploadInfo, error) {
 	if err := validateKey(in.Key); err != nil {
 		return UploadInfo{}, err
 	}
 	alg, typ := in.ChecksumAlgorithm, in.ChecksumType
-	if alg == checksum.None {
+	implicit := alg == checksum.None
+	if implicit {
 		if typ != checksum.TypeNone {
 			return UploadInfo{}, errs.Field(errs.InvalidRequest, "x-amz-checksum-type",
 				"The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
@@ -88,7 +92,7 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in CreateUploadInpu
 		seq := s.nextSeq(0)
 		id := newUploadID(seq)
 		rec := uploadRecord{Schema: 1, Initiated: s.opts.Now().UTC(), Meta: in.Meta, Tags: in.Tags,
-			Algorithm: alg, Type: typ, Owner: in.Owner}
+			Algorithm: alg, Type: typ, Implicit: implicit, Owner: in.Owner}
 		info = rec.info(in.Bucket, in.Key, id)
 		return tx.Set(uploadKey(b.ID, in.Key, id), marshal(&rec))
 	})
@@ -103,10 +107,10 @@ func (s *Service) checkPartNumber(n int) error {
 	return nil
 }
 
-// uploadAlgorithm reads an upload's checksum algorithm (and checks it exists).
-func (s *Service) uploadAlgorithm(ctx context.Context, tenant, bucket, key, uploadID string) (checksum.Algorithm, error) {
-	var alg checksum.Algorithm
-	err := s.view(ctx, "UploadPart", func(tx kv.Reader) error {
+// uploadAlgorithm reads an upload's checksum algorithm and whether the client
+// left it to S3's default (and checks the upload exists).
+func (s *Service) uploadAlgorithm(ctx context.Context, tenant, bucket, key, uploadID string) (alg checksum.Algorithm, implicit bool, err error) {
+	err = s.view(ctx, "UploadPart", func(tx kv.Reader) error {
 		b, err := getBucket(tx, tenant, bucket)
 		if err != nil {
 			return err
@@ -115,10 +119,71 @@ func (s *Service) uploadAlgorithm(ctx context.Context, tenant, bucket, key, uplo
 		if err != nil {
 			return err
 		}
-		alg = u.Algorithm
+		alg, implicit = u.Algorithm, u.Implicit
 		return nil
 	})
-	return alg, err
+	return alg, implicit, err
+}
+
+// partSums decides a part's checksums: the one UploadPart reports (and
+// ListParts lists) and, when that one is not in the upload's algorithm, the
+// upload-algorithm checksum the object's checksum is combined from.
+//
+// A part checksum of another algorithm than the upload's is refused
+// ("Checksum Type mismatch"), except on an upload created without an
+// algorithm: AWS accepts the SDKs' default part checksum there (CRC32 from
+// boto3 1.36+, the aws CLI and aws-sdk-go-v2), verifies it, echoes it, and
+// still gives the object its default CRC64NVME FULL_OBJECT checksum.
+type partSums struct {
+	upload  checksum.Algorithm
+	extra   hash.Hash // the upload's algorithm, computed alongside the body's
+	useBody bool      // the body's own checksum is the part's reported one
+}
+
+func newPartSums(body *checksum.Reader, alg checksum.Algorithm, implicit bool) (partSums, error) {
+	got := body.Checksum().Algorithm
+	ps := partSums{upload: alg}
+	switch {
+	case alg == checksum.None:
+		ps.useBody = true
+	case body.Requested() && got == alg:
+		ps.useBody = true
+	case body.Requested() && !implicit:
+		return partSums{}, errs.New(errs.InvalidRequest,
+			"Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum Type: %s",
+			strings.ToLower(string(alg)), strings.ToLower(string(got)))
+	case body.Requested(): // implicit upload, another algorithm
+		ps.useBody, ps.extra = true, checksum.New(alg)
+	case got == alg: // nothing requested: the body computes the default, CRC64NVME
+		ps.useBody = true
+	default: // nothing requested, the upload's algorithm is not the default
+		ps.extra = checksum.New(alg)
+	}
+	return ps, nil
+}
+
+// wrap tees body into the extra hash, if any.
+func (ps *partSums) wrap(body io.Reader) io.Reader {
+	if ps.extra == nil {
+		return body
+	}
+	return io.TeeReader(body, ps.extra)
+}
+
+// results are (reported, combine) after the body's EOF; combine is zero
+// when reported is already in the upload's algorithm.
+func (ps *partSums) results(body *checksum.Reader) (reported, combine checksum.Value) {
+	var extra checksum.Value
+	if ps.extra != nil {
+		extra = checksum.Value{Algorithm: ps.upload, Base64: base64.StdEncoding.EncodeToString(ps.extra.Sum(nil))}
+	}
+	switch {
+	case !ps.useBody:
+		return extra, checksum.Value{}
+	case ps.extra != nil:
+		return body.Checksum(), extra
+	}
+	return body.Checksum(), checksum.Value{}
 }
 
 // UploadPart stores one part from a body.
@@ -126,34 +191,22 @@ func (s *Service) UploadPart(ctx context.Context, in UploadPartInput) (PartInfo,
 	if err := s.checkPartNumber(in.PartNumber); err != nil {
 		return PartInfo{}, err
 	}
-	alg, err := s.uploadAlgorithm(ctx, in.Tenant, in.Bucket, in.Key, in.UploadID)
+	alg, implicit, err := s.uploadAlgorithm(ctx, in.Tenant, in.Bucket, in.Key, in.UploadID)
 	if err != nil {
 		return PartInfo{}, err
 	}
-	if in.Body.Requested() && in.Body.Checksum().Algorithm != alg && in.Body.Checksum().Algorithm != checksum.None {
-		return PartInfo{}, errs.New(errs.InvalidRequest,
-			"Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum Type: %s",
-			strings.ToLower(string(alg)), strings.ToLower(string(in.Body.Checksum().Algorithm)))
-	}
-	var body io.Reader = in.Body
-	var extra *checksum.Reader
-	if alg != checksum.None && !in.Body.Requested() && alg != checksum.CRC64NVME {
-		// The client sent no part checksum and the default the body computes
-		// is not the upload's algorithm: compute the upload's one alongside.
-		extra = checksum.NewComputer(in.Body, alg)
-		body = extra
-	}
-	p, err := s.ingestBlob(body, in.Size)
+	sums, err := newPartSums(in.Body, alg, implicit)
 	if err != nil {
 		return PartInfo{}, err
 	}
-	cs := in.Body.Checksum()
-	if extra != nil {
-		cs = extra.Checksum()
+	p, err := s.ingestBlob(sums.wrap(in.Body), in.Size)
+	if err != nil {
+		return PartInfo{}, err
 	}
+	cs, combine := sums.results(in.Body)
 	part := PartInfo{Number: in.PartNumber, Size: p.size, ETag: hexMD5(in.Body.MD5()),
 		LastModified: s.opts.Now().UTC(), Checksum: cs}
-	if err := s.storePart(ctx, in.Tenant, in.Bucket, in.Key, in.UploadID, part, p.blob); err != nil {
+	if err := s.storePart(ctx, in.Tenant, in.Bucket, in.Key, in.UploadID, part, combine, p.blob); err != nil {
 		s.discard(err, p.blob)
 		return PartInfo{}, err
 	}
@@ -188,7 +241,7 @@ func (s *Service) ingestBlob(body io.Reader, size int64) (payload, error) {
 	return s.ingest(body, size)
 }
 
-func (s *Service) storePart(ctx context.Context, tenant, bucket, key, uploadID string, part PartInfo, blobID string) error {
+func (s *Service) storePart(ctx context.Context, tenant, bucket, key, uploadID string, part PartInfo, combine checksum.Value, blobID string) error {
 	var garbage bool
 	err := s.update(ctx, "UploadPart", func(tx kv.Txn) error {
 		garbage = false
@@ -222,7 +275,7 @@ func (s *Service) storePart(ctx context.Context, tenant, bucket, key, uploadID s
 		if err := tx.Set(refKey(blobID), nil); err != nil {
 			return err
 		}
-		return tx.Set(pk, marshal(&partRecord{Schema: 1, PartInfo: part, Blob: blobID}))
+		return tx.Set(pk, marshal(&partRecord{Schema: 1, PartInfo: part, Combine: combine, Blob: blobID}))
 	})
 	if garbage {
 		s.kickGC()
@@ -235,7 +288,7 @@ func (s *Service) UploadPartCopy(ctx context.Context, in UploadPartCopyInput) (P
 	if err := s.checkPartNumber(in.PartNumber); err != nil {
 		return PartInfo{}, "", err
 	}
-	alg, err := s.uploadAlgorithm(ctx, in.Tenant, in.Bucket, in.Key, in.UploadID)
+	alg, _, err := s.uploadAlgorithm(ctx, in.Tenant, in.Bucket, in.Key, in.UploadID)
 	if err != nil {
 		return PartInfo{}, "", err
 	}
@@ -251,7 +304,7 @@ func (s *Service) UploadPartCopy(ctx context.Context, in UploadPartCopyInput) (P
 	}
 	part := PartInfo{Number: in.PartNumber, Size: p.size, ETag: hexMD5(r.MD5()),
 		LastModified: s.opts.Now().UTC(), Checksum: r.Checksum()}
-	if err := s.storePart(ctx, in.Tenant, in.Bucket, in.Key, in.UploadID, part, p.blob); err != nil {
+	if err := s.storePart(ctx, in.Tenant, in.Bucket, in.Key, in.UploadID, part, checksum.Value{}, p.blob); err != nil {
 		s.discard(err, p.blob)
 		return PartInfo{}, "", err
 	}
@@ -321,9 +374,14 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in CompleteInput)
 				return usageRecord{}, errs.Field(errs.InvalidPart, "Part",
 					"One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")
 			}
-			if cp.Checksum != "" && cp.Checksum != sp.Checksum.Base64 {
+			if cp.Checksum != "" && cp.Checksum != sp.Checksum.Base64 && cp.Checksum != sp.Combine.Base64 {
 				return usageRecord{}, errs.Field(errs.InvalidPart, "Part",
 					"The checksum of part %d does not match the checksum it was uploaded with.", cp.Number)
+			}
+			// The object's parts carry the object's algorithm.
+			info := sp.PartInfo
+			if !sp.Combine.IsZero() {
+				info.Checksum = sp.Combine
 			}
 			raw, err := hex.DecodeString(sp.ETag)
 			if err != nil {
@@ -331,11 +389,11 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in CompleteInput)
 			}
 			md5s = append(md5s, raw...)
 			used[cp.Number] = true
-			rec.Parts = append(rec.Parts, sp.PartInfo)
+			rec.Parts = append(rec.Parts, info)
 			rec.Blobs = append(rec.Blobs, blobRef{ID: sp.Blob, Size: sp.Size})
 			rec.Size += sp.Size
-			sums = append(sums, checksum.PartSum{Base64: sp.Checksum.Base64, Size: sp.Size})
-			values = append(values, sp.Checksum.Base64)
+			sums = append(sums, checksum.PartSum{Base64: info.Checksum.Base64, Size: sp.Size})
+			values = append(values, info.Checksum.Base64)
 		}
 		// Sizes are checked once every part is known to exist, as S3 reports
 		// InvalidPart before EntityTooSmall.

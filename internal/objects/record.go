@@ -225,14 +225,22 @@ type uploadRecord struct {
 	Tags      []Tag              `json:"t,omitempty"`
 	Algorithm checksum.Algorithm `json:"a,omitempty"`
 	Type      checksum.Type      `json:"ct,omitempty"`
+	// Implicit marks an upload created without x-amz-checksum-algorithm:
+	// Algorithm is S3's default (CRC64NVME FULL_OBJECT) and its parts may
+	// carry a checksum of any algorithm (the SDKs' default CRC32).
+	Implicit bool `json:"im,omitempty"`
 }
 
 // partRecord is an uploaded part; its data is one blob or inline.
 type partRecord struct {
 	Schema int `json:"_v"`
 	PartInfo
-	Blob   string `json:"b,omitempty"`
-	Inline []byte `json:"d,omitempty"`
+	// Combine is the part's checksum in its upload's algorithm when the
+	// client sent one of another algorithm (PartInfo.Checksum, echoed and
+	// listed): the object's checksum is combined from it.
+	Combine checksum.Value `json:"uc,omitzero"`
+	Blob    string         `json:"b,omitempty"`
+	Inline  []byte         `json:"d,omitempty"`
 }
 
 // usageRecord is a bucket's usage (folded 'Q' or a 'D' delta).

@@ -3,8 +3,11 @@ package s3api
 import (
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"coffer/internal/checksum"
 	"coffer/internal/errs"
@@ -209,4 +212,105 @@ func typedBodyErr(err error) error {
 		return err
 	}
 	return errs.Wrap(errs.IncompleteBody, err, "The request body could not be read completely")
+}
+
+// Request bodies must keep arriving: a client that sends nothing for
+// Options.BodyTimeout, or less than Options.MinBodyRate bytes per second
+// over a window of that length, gets 400 RequestTimeout (as AWS answers a
+// stalled upload) and its connection closed, so it cannot hold a temp file
+// and a descriptor for long. A whole-request read timeout would instead cut
+// off legitimate multi-gigabyte uploads.
+
+// deadlineSetter is the part of http.ResponseController the body uses.
+type deadlineSetter interface{ SetReadDeadline(time.Time) error }
+
+// rateReader enforces the minimum body rate on one request body. Before
+// each Read it moves the connection's read deadline to one window ahead,
+// so a Read that gets nothing for a whole window fails; after each Read it
+// checks, once a window has passed, that the window brought enough bytes.
+// At EOF it clears the deadline: net/http keeps reading the connection in
+// the background to notice a client hanging up, and a deadline firing there
+// would cancel a handler still committing the upload.
+type rateReader struct {
+	r       io.ReadCloser
+	conn    deadlineSetter
+	window  time.Duration
+	minRate int64 // bytes per second; 0 only requires progress
+	now     func() time.Time
+
+	start time.Time // of the current window
+	got   int64     // bytes in the current window
+	err   error     // sticky
+}
+
+func newRateReader(r io.ReadCloser, conn deadlineSetter, window time.Duration, minRate int64, now func() time.Time) *rateReader {
+	return &rateReader{r: r, conn: conn, window: window, minRate: minRate, now: now, start: now()}
+}
+
+func errRequestTimeout() error {
+	return errs.New(errs.RequestTimeout, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
+}
+
+func (b *rateReader) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.conn != nil {
+		_ = b.conn.SetReadDeadline(b.now().Add(b.window))
+	}
+	n, err := b.r.Read(p)
+	b.got += int64(n)
+	if err == io.EOF {
+		b.clear()
+		return n, err
+	}
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
+			b.err = errRequestTimeout()
+			return n, b.err
+		}
+		return n, err
+	}
+	if now := b.now(); now.Sub(b.start) >= b.window {
+		need := b.minRate * int64(now.Sub(b.start)/time.Second)
+		if b.got < max(need, 1) {
+			b.err = errRequestTimeout()
+			return n, b.err
+		}
+		b.start, b.got = now, 0
+	}
+	return n, nil
+}
+
+func (b *rateReader) clear() {
+	if b.conn != nil {
+		_ = b.conn.SetReadDeadline(time.Time{})
+		b.conn = nil
+	}
+}
+
+func (b *rateReader) Close() error {
+	b.clear()
+	return b.r.Close()
+}
+
+// limitBodyRate puts r's body under the minimum body rate while the
+// handler runs; a request without a body is left alone. The returned func
+// puts the original body back before the response is written: net/http
+// looks at its concrete type then to decide whether to drain what the
+// handler left unread or close the connection (and not to send a late
+// "100 Continue"). A deadline left by an unfinished body stays, so that
+// draining a stalled client is bounded too.
+func (s *server) limitBodyRate(rw http.ResponseWriter, r *http.Request) (restore func()) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return func() {}
+	}
+	var conn deadlineSetter = http.NewResponseController(rw)
+	if err := conn.SetReadDeadline(time.Time{}); err != nil {
+		conn = nil // the connection cannot take deadlines: the rate check alone applies
+	}
+	orig := r.Body
+	r.Body = newRateReader(orig, conn, s.opts.BodyTimeout, s.opts.MinBodyRate, time.Now)
+	return func() { r.Body = orig }
 }

@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -156,6 +157,10 @@ func parseDigits(s string) (int64, bool) {
 // parseRange parses a Range header. S3 serves one range; a header with
 // several ranges, or a malformed one, is ignored and the whole object
 // served, as AWS does. Unsatisfiable ranges are the object layer's to judge.
+// A position too large for 64 bits is past the end of any object, so it
+// saturates rather than making the header malformed: a start answers 416
+// InvalidRange, an end is clamped to the object's size, a suffix covers the
+// whole object (as AWS does).
 func parseRange(v string) *objects.ByteRange {
 	spec, ok := strings.CutPrefix(strings.TrimSpace(v), "bytes=")
 	if !ok || strings.Contains(spec, ",") {
@@ -167,24 +172,47 @@ func parseRange(v string) *objects.ByteRange {
 	}
 	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
 	if a == "" {
-		n, ok := parseDigits(b)
+		n, ok := parseRangePos(b)
 		if !ok || n == 0 {
 			return nil
 		}
 		return &objects.ByteRange{Suffix: n}
 	}
-	start, ok := parseDigits(a)
+	start, ok := parseRangePos(a)
 	if !ok {
 		return nil
 	}
 	if b == "" {
 		return &objects.ByteRange{Start: start, End: -1}
 	}
-	end, ok := parseDigits(b)
+	end, ok := parseRangePos(b)
 	if !ok || end < start {
 		return nil
 	}
 	return &objects.ByteRange{Start: start, End: end}
+}
+
+// parseRangePos parses a Range position: decimal digits only, saturating at
+// math.MaxInt64.
+func parseRangePos(s string) (int64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n > (math.MaxInt64-int64(c-'0'))/10 {
+			n = math.MaxInt64 // keep checking the remaining characters are digits
+			continue
+		}
+		if n != math.MaxInt64 {
+			n = n*10 + int64(c-'0')
+		}
+	}
+	return n, true
 }
 
 // parseCopyRange parses x-amz-copy-source-range, which must be "bytes=first-last".

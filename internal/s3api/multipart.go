@@ -79,7 +79,7 @@ func (s *server) completeMultipartUpload(ctx context.Context, ri *requestInfo, r
 	if err != nil {
 		return nil, err
 	}
-	data, err := s.readXML(ri, r, maxCompleteBody, checksum.Expect{ContentMD5: r.Header.Get("Content-Md5")})
+	data, err := s.readXML(ri, r, maxCompleteBody, checksum.Expect{ContentMD5: full.ContentMD5})
 	if err != nil {
 		return nil, err
 	}

@@ -190,17 +190,30 @@ func (s *server) deleteObjects(ctx context.Context, ri *requestInfo, r *http.Req
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.be.GetBucket(ctx, ri.Tenant(), ri.Op.Bucket); err != nil {
-		return nil, err
-	}
-	res := deleteResultXML{}
-	for _, o := range req.Objects {
+	// Authorize before looking the bucket up, as every other operation does,
+	// so that a principal without rights cannot tell a missing bucket from
+	// an existing one: one that may delete none of the keys is refused as a
+	// whole (403 AccessDenied); otherwise each denied key is an <Error>.
+	denied := make([]error, len(req.Objects))
+	allowed := false
+	for i, o := range req.Objects {
 		action := "s3:DeleteObject"
 		if o.VersionID != "" {
 			action = "s3:DeleteObjectVersion"
 		}
+		denied[i] = s.authorize(ctx, ri, r, action, ri.Op.Bucket, o.Key)
+		allowed = allowed || denied[i] == nil
+	}
+	if !allowed && len(denied) > 0 {
+		return nil, denied[0]
+	}
+	if _, err := s.be.GetBucket(ctx, ri.Tenant(), ri.Op.Bucket); err != nil {
+		return nil, err
+	}
+	res := deleteResultXML{}
+	for i, o := range req.Objects {
 		var out objects.DeleteOutput
-		err := s.authorize(ctx, ri, r, action, ri.Op.Bucket, o.Key)
+		err := denied[i]
 		if err == nil {
 			out, err = s.be.DeleteObject(ctx, objects.DeleteInput{
 				Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: o.Key,

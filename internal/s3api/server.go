@@ -52,6 +52,15 @@ type Options struct {
 	// delivered to their target buckets (logging.go); they are also
 	// delivered by Close. Default 60 s.
 	AccessLogInterval time.Duration
+	// BodyTimeout is the window of the minimum body rate: a request body
+	// that delivers no byte for this long, or less than MinBodyRate bytes
+	// per second over a window this long, fails with 400 RequestTimeout and
+	// its connection is closed. Default 30 s (DefaultBodyTimeout).
+	BodyTimeout time.Duration
+	// MinBodyRate is the slowest a request body may arrive, in bytes per
+	// second, measured over BodyTimeout. Default 128 (DefaultMinBodyRate);
+	// negative disables the floor (then only a stalled body times out).
+	MinBodyRate int64
 
 	// authenticate replaces SigV4 verification in tests of the layers below it.
 	authenticate func(*http.Request) (core.Principal, *sigv4.Auth, error)
@@ -59,6 +68,13 @@ type Options struct {
 
 // DefaultMaxObjectSize is AWS's limit for one PUT: 5 GiB.
 const DefaultMaxObjectSize = 5 << 30
+
+// Defaults of the minimum body rate: at least 128 bytes a second, measured
+// over 30 s (AWS answers RequestTimeout after about 20 s without data).
+const (
+	DefaultBodyTimeout = 30 * time.Second
+	DefaultMinBodyRate = 128
+)
 
 // WithDefaults returns o with every unset field given its default.
 func (o Options) WithDefaults() Options {
@@ -76,6 +92,12 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.AccessLogInterval == 0 {
 		o.AccessLogInterval = DefaultAccessLogInterval
+	}
+	if o.BodyTimeout == 0 {
+		o.BodyTimeout = DefaultBodyTimeout
+	}
+	if o.MinBodyRate == 0 {
+		o.MinBodyRate = DefaultMinBodyRate
 	}
 	return o
 }
@@ -100,6 +122,9 @@ func (o Options) Validate() error {
 	}
 	if o.AccessLogInterval < 0 {
 		problems = append(problems, fmt.Errorf("s3api: Options.AccessLogInterval %v is negative", o.AccessLogInterval))
+	}
+	if o.BodyTimeout < 0 {
+		problems = append(problems, fmt.Errorf("s3api: Options.BodyTimeout %v is negative", o.BodyTimeout))
 	}
 	return errors.Join(problems...)
 }
@@ -175,9 +200,11 @@ func (s *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	ri.ID, ri.HostID = s.newRequestID()
 	w.Header().Set("X-Amz-Request-Id", ri.ID)
 	w.Header().Set("X-Amz-Id-2", ri.HostID)
+	restoreBody := s.limitBodyRate(rw, r)
 
 	resp, err := s.serve(r.Context(), ri, r)
 	ri.Served = time.Now()
+	restoreBody()
 	// CORS headers go on every answer to a request with an Origin, errors
 	// included, per the bucket's CORS configuration (cors.go).
 	s.corsHeaders(r.Context(), w.Header(), r, ri)

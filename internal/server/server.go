@@ -60,6 +60,28 @@ type Options struct {
 	InlineMax int64
 	// ShutdownTimeout bounds the graceful drain. Default 30 s.
 	ShutdownTimeout time.Duration
+
+	// Connection limits, on both listeners unless named otherwise. A zero
+	// value takes the default; see docs/configuration.md.
+
+	// ReadHeaderTimeout bounds reading a request's header block. Default 30 s.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection idle this long. Default 120 s.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes caps a request's header block; larger answers 431.
+	// Default 64 KiB (AWS allows 8 KiB of PUT headers); at least 4 KiB.
+	MaxHeaderBytes int
+	// BodyTimeout and MinBodyRate are the S3 listener's minimum body rate
+	// (s3api.Options): a body that sends no byte for BodyTimeout, or less
+	// than MinBodyRate bytes a second over that window, fails with
+	// RequestTimeout. Defaults 30 s and 128 B/s; a negative MinBodyRate
+	// only requires progress.
+	BodyTimeout time.Duration
+	MinBodyRate int64
+	// AdminReadTimeout and AdminWriteTimeout bound a whole management
+	// request (its JSON body) and its response. Defaults 60 s and 120 s
+	// (the profiler's 30-s CPU profile fits).
+	AdminReadTimeout, AdminWriteTimeout time.Duration
 	// Pprof serves Go's profiler under /debug/pprof/ on the admin listener.
 	Pprof bool
 	// NodeName is this node's name as a Commvault client. Default: the host name.
@@ -101,6 +123,27 @@ func (o Options) withDefaults() Options {
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 30 * time.Second
 	}
+	if o.ReadHeaderTimeout == 0 {
+		o.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.MaxHeaderBytes == 0 {
+		o.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if o.BodyTimeout == 0 {
+		o.BodyTimeout = s3api.DefaultBodyTimeout
+	}
+	if o.MinBodyRate == 0 {
+		o.MinBodyRate = s3api.DefaultMinBodyRate
+	}
+	if o.AdminReadTimeout == 0 {
+		o.AdminReadTimeout = DefaultAdminReadTimeout
+	}
+	if o.AdminWriteTimeout == 0 {
+		o.AdminWriteTimeout = DefaultAdminWriteTimeout
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
@@ -109,6 +152,15 @@ func (o Options) withDefaults() Options {
 	}
 	return o
 }
+
+// Defaults of the connection limits (Options).
+const (
+	DefaultReadHeaderTimeout = 30 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultAdminReadTimeout  = 60 * time.Second
+	DefaultAdminWriteTimeout = 120 * time.Second
+)
 
 // Validate reports every problem with the options at once.
 func (o Options) Validate() error {
@@ -141,6 +193,15 @@ func (o Options) Validate() error {
 	}
 	if o.InlineMax < -1 || o.InlineMax > 1<<20 {
 		problems = append(problems, errors.New("inline max must be within -1..1 MiB"))
+	}
+	for name, d := range map[string]time.Duration{"--read-header-timeout": o.ReadHeaderTimeout, "--idle-timeout": o.IdleTimeout,
+		"--body-timeout": o.BodyTimeout, "--admin-read-timeout": o.AdminReadTimeout, "--admin-write-timeout": o.AdminWriteTimeout} {
+		if d < 0 {
+			problems = append(problems, fmt.Errorf("%s %v must not be negative", name, d))
+		}
+	}
+	if o.MaxHeaderBytes != 0 && (o.MaxHeaderBytes < 4<<10 || o.MaxHeaderBytes > 16<<20) {
+		problems = append(problems, fmt.Errorf("--max-header-bytes %d must be within 4 KiB..16 MiB", o.MaxHeaderBytes))
 	}
 	return errors.Join(problems...)
 }
@@ -234,12 +295,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	backend := s.core.S3Backend()
 	s3h, err := s3api.New(s3api.Options{Backend: backend, BucketPolicies: backend, Credentials: s.core,
 		Authorizer: s.core.EndpointAuthorizer(s.nodeName()), Domain: o.Domain, Region: o.Region, Logger: o.Logger,
-		AccessLogInterval: o.AccessLogFlush})
+		AccessLogInterval: o.AccessLogFlush,
+		BodyTimeout:       o.BodyTimeout, MinBodyRate: o.MinBodyRate})
 	if err != nil {
 		return nil, err
 	}
-	s.s3 = &http.Server{Handler: s3h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
-		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
+	// No whole-request read or write timeout on S3: a 5 GiB upload or
+	// download may take long; the minimum body rate bounds a stalled one.
+	s.s3 = &http.Server{Handler: s3h, ReadHeaderTimeout: o.ReadHeaderTimeout, IdleTimeout: o.IdleTimeout,
+		MaxHeaderBytes: o.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
 	// Listen before the Commvault node registers, so it advertises the
 	// address actually bound (a port of 0 picks one).
 	if s.s3ln, err = s.listen(o.S3Addr); err != nil {
@@ -260,8 +324,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		s.adminln.Close()
 		return nil, err
 	}
-	s.admin = &http.Server{Handler: s.cv.Wrap(s.adminHandler()), ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
+	s.admin = &http.Server{Handler: s.cv.Wrap(s.adminHandler()), ReadHeaderTimeout: o.ReadHeaderTimeout,
+		ReadTimeout: o.AdminReadTimeout, WriteTimeout: o.AdminWriteTimeout, IdleTimeout: o.IdleTimeout,
+		MaxHeaderBytes: o.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
 	go s.serve(s.s3, s.s3ln, "s3")
 	go s.serve(s.admin, s.adminln, "admin")
 	s.ready.Store(true)

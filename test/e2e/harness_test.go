@@ -186,6 +186,7 @@ type cofferServer struct {
 	logPath   string
 	cmd       *exec.Cmd
 	exited    chan struct{}
+	env       []string // extra environment (NAME=value) for the server process
 }
 
 func freePort() (string, error) {
@@ -198,7 +199,7 @@ func freePort() (string, error) {
 	return addr, nil
 }
 
-func startCofferServer(dataDir string) (*cofferServer, error) {
+func startCofferServer(dataDir string, env ...string) (*cofferServer, error) {
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -211,7 +212,7 @@ func startCofferServer(dataDir string) (*cofferServer, error) {
 		return nil, err
 	}
 	s := &cofferServer{dataDir: dataDir, s3Addr: s3Addr, adminAddr: adminAddr,
-		logPath: dataDir + ".log"}
+		logPath: dataDir + ".log", env: env}
 	if err := s.start(); err != nil {
 		return nil, err
 	}
@@ -235,6 +236,7 @@ func (s *cofferServer) start() error {
 		"COFFER_ROOT_SECRET_KEY="+cofferRootSecretKey,
 		"COFFER_ADMIN_USER="+cofferAdminUser,
 		"COFFER_ADMIN_PASSWORD="+cofferAdminPassword)
+	cmd.Env = append(cmd.Env, s.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -326,14 +328,15 @@ func (s *cofferServer) Restart() error {
 }
 
 // startPrivateCoffer starts a server the calling test owns (crash tests kill
-// it, so it must not be the shared one). Skips in peer mode.
-func startPrivateCoffer(t *testing.T) *cofferServer {
+// it, so it must not be the shared one), with env (NAME=value) added to its
+// environment. Skips in peer mode.
+func startPrivateCoffer(t *testing.T, env ...string) *cofferServer {
 	t.Helper()
 	requireTarget(t)
 	if suite.peer {
 		t.Skip("needs a Coffer server controlled by the harness (peer mode)")
 	}
-	srv, err := startCofferServer(filepath.Join(t.TempDir(), "data"))
+	srv, err := startCofferServer(filepath.Join(t.TempDir(), "data"), env...)
 	if err != nil {
 		t.Fatalf("start private coffer server: %v", err)
 	}
