@@ -53,6 +53,10 @@ type versionRecord struct {
 	Parts    []PartInfo     `json:"p,omitempty"`
 	Blobs    []blobRef      `json:"b,omitempty"`
 	Owner    string         `json:"o,omitempty"`
+	// ACL is the version's access control list, encoded by its owner (the
+	// S3 adapter, package acl); nil is the default: the owner has
+	// FULL_CONTROL.
+	ACL []byte `json:"acl,omitempty"`
 	// inline holds the data of a small object (flagInline).
 	inline []byte
 }
@@ -225,6 +229,8 @@ type uploadRecord struct {
 	Tags      []Tag              `json:"t,omitempty"`
 	Algorithm checksum.Algorithm `json:"a,omitempty"`
 	Type      checksum.Type      `json:"ct,omitempty"`
+	// ACL is given to the completed object (versionRecord.ACL).
+	ACL []byte `json:"acl,omitempty"`
 }
 
 // partRecord is an uploaded part; its data is one blob or inline.
