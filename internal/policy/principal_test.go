@@ -86,7 +86,7 @@ func TestIsPublic(t *testing.T) {
 		{"deny anyone", []string{stmt("Deny", `"*"`, "")}, false},
 		{"named user", []string{stmt("Allow", `{"AWS":"arn:aws:iam::1:user/alice"}`, "")}, false},
 		{"account", []string{stmt("Allow", `{"AWS":"111122223333"}`, "")}, false},
-		{"canonical user", []string{stmt("Allow", `{"CanonicalUser":"` + canonAlice + `"}`, "")}, false},
+		{"canonical user", []string{stmt("Allow", `{"CanonicalUser":"`+canonAlice+`"}`, "")}, false},
 		{"no principal (tenant users)", []string{`{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}`}, false},
 		{"narrow CIDR", []string{stmt("Allow", `"*"`, `{"IpAddress":{"aws:SourceIp":["10.0.0.0/8","192.168.1.1"]}}`)}, false},
 		{"wide CIDR", []string{stmt("Allow", `"*"`, `{"IpAddress":{"aws:SourceIp":"0.0.0.0/1"}}`)}, true},
