@@ -77,6 +77,8 @@ const (
 	InvalidTargetBucketForLogging // a logging target bucket that cannot receive logs
 	MissingSecurityHeader         // a required header (e.g. an SSE-C key) is absent
 	InvalidSecurity               // credentials or keys offered over an insecure channel
+	MalformedACL                  // an ACL document or grant header that is not valid
+	InvalidBucketACLWithOwnership // CreateBucket with an ACL where ownership is BucketOwnerEnforced
 	numKinds
 )
 
@@ -104,7 +106,8 @@ var kindNames = [...]string{
 	CORSForbidden: "CORSForbidden", NoSuchPublicAccessBlock: "NoSuchPublicAccessBlock",
 	NoSuchOwnershipControls: "NoSuchOwnershipControls", AccessControlListNotSupported: "AccessControlListNotSupported",
 	InvalidPolicyDocument: "InvalidPolicyDocument", RequestTimeout: "RequestTimeout",
-	UnresolvableGrantByEmail: "UnresolvableGrantByEmail", InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging",
+	UnresolvableGrantByEmail: "UnresolvableGrantByEmail", MalformedACL: "MalformedACL",
+	InvalidBucketACLWithOwnership: "InvalidBucketACLWithOwnership", InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging",
 	MissingSecurityHeader: "MissingSecurityHeader", InvalidSecurity: "InvalidSecurity",
 }
 
