@@ -204,4 +204,3 @@ func (s *Service) tenantAuthz(ctx context.Context, tenant string) (*tenantAuthz,
 	s.authzMu.Unlock()
 	return ta, nil
 }
-

@@ -148,7 +148,7 @@ type Service struct {
 	creds  map[string]credEntry
 
 	authzMu sync.Mutex
-	authz   map[string]*tenantAuthz   // by tenant uuid
+	authz   map[string]*tenantAuthz     // by tenant uuid
 	bpols   map[bucketRef]*bucketAccess // bucket policies, ACLs, ownership, public access blocks
 	// bnames caches BucketTenants at bnamesGen (a bucketGen).
 	bnames    map[string][]string

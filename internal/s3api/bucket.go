@@ -100,9 +100,9 @@ func (s *server) createBucket(ctx context.Context, ri *requestInfo, r *http.Requ
 	_, err = s.be.CreateBucket(ctx, objects.CreateBucketInput{
 		Configs: cfgs,
 		Tenant:  ri.Tenant(),
-		Name:   ri.Op.Bucket,
-		Owner:  ri.Principal.UserID,
-		Region: s.opts.Region,
+		Name:    ri.Op.Bucket,
+		Owner:   ri.Principal.UserID,
+		Region:  s.opts.Region,
 	})
 	if err != nil {
 		return nil, err
