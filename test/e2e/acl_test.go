@@ -397,7 +397,9 @@ func TestACL_ownershipBucketOwnerPreferred_cli(t *testing.T) {
 	}
 	run("s3api", "put-bucket-ownership-controls", "--bucket", b, "--ownership-controls", "Rules=[{ObjectOwnership=BucketOwnerPreferred}]")
 	var oc struct {
-		OwnershipControls struct{ Rules []struct{ ObjectOwnership string } }
+		OwnershipControls struct {
+			Rules []struct{ ObjectOwnership string }
+		}
 	}
 	if err := json.Unmarshal([]byte(run("s3api", "get-bucket-ownership-controls", "--bucket", b)), &oc); err != nil ||
 		len(oc.OwnershipControls.Rules) != 1 || oc.OwnershipControls.Rules[0].ObjectOwnership != "BucketOwnerPreferred" {
