@@ -16,6 +16,7 @@ import (
 type bucketAccess struct {
 	gen    uint64
 	exists bool
+	owner  string // the bucket owner's user uuid
 	doc    *policy.Document // nil: no policy
 	// publicPolicy: doc is public (policy.Document.IsPublic).
 	publicPolicy bool
@@ -57,7 +58,7 @@ func (s *Service) bucketAccess(ctx context.Context, tenant, bucket string) (*buc
 }
 
 func bucketAccessFrom(info objects.BucketInfo) (*bucketAccess, error) {
-	e := &bucketAccess{exists: true}
+	e := &bucketAccess{exists: true, owner: info.Owner}
 	if len(info.Policy) > 0 {
 		b, err := bucketFromInfo(info)
 		if err != nil {
@@ -142,6 +143,17 @@ func (s *Service) UserByCanonicalID(ctx context.Context, tenant, id string) (use
 	}
 	userID, ok = ta.canon[id]
 	return userID, ta.names[userID], ok, nil
+}
+
+// EnforcedOwner reports whether a bucket's ownership is BucketOwnerEnforced
+// and, if so, its owner's user uuid: the owner of every object in it. It
+// reads the cached bucket access data.
+func (s *Service) EnforcedOwner(ctx context.Context, tenant, bucket string) (owner string, enforced bool, err error) {
+	ba, err := s.bucketAccess(ctx, tenant, bucket)
+	if err != nil || !ba.exists {
+		return "", false, err
+	}
+	return ba.owner, !ba.ownership.ACLsEnabled(), nil
 }
 
 // BucketTenants returns the tenants that have a bucket named name: bucket

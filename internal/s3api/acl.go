@@ -27,6 +27,9 @@ type Directory interface {
 	UserByCanonicalID(ctx context.Context, tenant, id string) (userID, name string, ok bool, err error)
 	// BucketTenants returns the tenants with a bucket named name.
 	BucketTenants(ctx context.Context, name string) ([]string, error)
+	// EnforcedOwner reports whether the bucket is BucketOwnerEnforced and
+	// then its owner's user id, the owner of all its objects.
+	EnforcedOwner(ctx context.Context, tenant, bucket string) (owner string, enforced bool, err error)
 }
 
 // owners renders S3 owners for one request, each user looked up once. The
@@ -38,6 +41,8 @@ type owners struct {
 	tenant string
 	byID   map[string]ownerXML
 	byCan  map[string]string
+	// objectOwner, when set, owns every object (BucketOwnerEnforced).
+	objectOwner *string
 }
 
 func (s *server) owners(ctx context.Context, ri *requestInfo) *owners {
@@ -61,6 +66,31 @@ func (o *owners) of(userID string) ownerXML {
 }
 
 func (o *owners) ptr(userID string) *ownerXML { x := o.of(userID); return &x }
+
+// objectOwners renders the owners of a listing's objects: in a
+// BucketOwnerEnforced bucket, the bucket owner owns them all, as
+// GetObjectAcl shows.
+func (s *server) objectOwners(ctx context.Context, ri *requestInfo) (*owners, error) {
+	ow := s.owners(ctx, ri)
+	if d := s.opts.Directory; d != nil {
+		owner, enforced, err := d.EnforcedOwner(ctx, ri.Tenant(), ri.Op.Bucket)
+		if err != nil {
+			return nil, err
+		}
+		if enforced {
+			ow.objectOwner = &owner
+		}
+	}
+	return ow, nil
+}
+
+// object is the owner of an object whose stored owner is userID.
+func (o *owners) object(userID string) *ownerXML {
+	if o.objectOwner != nil {
+		userID = *o.objectOwner
+	}
+	return o.ptr(userID)
+}
 
 // canonical is the display name of the user with canonical id id ("" when
 // unknown).

@@ -86,7 +86,7 @@ func (e listEncoder) object(o objects.ObjectInfo, ow *owners) objectXML {
 		x.ChecksumType = checksumType(o.Checksum)
 	}
 	if ow != nil {
-		x.Owner = ow.ptr(o.Owner)
+		x.Owner = ow.object(o.Owner)
 	}
 	return x
 }
@@ -128,7 +128,10 @@ func (s *server) listObjectsV1(ctx context.Context, ri *requestInfo, r *http.Req
 	if out.IsTruncated && in.Delimiter != "" {
 		res.NextMarker = enc.enc(out.NextAfter)
 	}
-	ow := s.owners(ctx, ri)
+	ow, err := s.objectOwners(ctx, ri)
+	if err != nil {
+		return nil, err
+	}
 	for _, o := range out.Objects {
 		res.Contents = append(res.Contents, enc.object(o, ow))
 	}
@@ -151,7 +154,10 @@ func (s *server) listObjectsV2(ctx context.Context, ri *requestInfo, r *http.Req
 	}
 	var ow *owners
 	if q.Get("fetch-owner") == "true" {
-		ow = s.owners(ctx, ri)
+		var err error
+		if ow, err = s.objectOwners(ctx, ri); err != nil {
+			return nil, err
+		}
 	}
 	out, err := s.be.ListObjects(ctx, in)
 	if err != nil {
@@ -217,7 +223,10 @@ func (s *server) listObjectVersions(ctx context.Context, ri *requestInfo, r *htt
 		res.NextKeyMarker = enc.enc(out.NextKeyMarker)
 		res.NextVersionIDMarker = out.NextVersionIDMarker
 	}
-	ow := s.owners(ctx, ri)
+	ow, err := s.objectOwners(ctx, ri)
+	if err != nil {
+		return nil, err
+	}
 	for _, v := range out.Versions {
 		res.Entries = append(res.Entries, enc.version(v, ow))
 	}
@@ -230,7 +239,7 @@ func (e listEncoder) version(v objects.ObjectInfo, ow *owners) versionEntryXML {
 		VersionID:    v.VersionID,
 		IsLatest:     v.IsLatest,
 		LastModified: isoTime(v.LastModified),
-		Owner:        ow.ptr(v.Owner),
+		Owner:        ow.object(v.Owner),
 	}
 	if x.VersionID == "" {
 		x.VersionID = objects.NullVersionID

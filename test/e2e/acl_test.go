@@ -264,6 +264,44 @@ func TestACL_grantsByCanonicalID(t *testing.T) {
 	_, err = e.root.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: aws.String(b), AccessControlPolicy: &types.AccessControlPolicy{
 		Owner: &types.Owner{ID: aws.String(e.rootID)}, Grants: many}})
 	wantErr(t, "101 grants", err, "MalformedACLError", 400)
+
+	// Disabling ACLs gives every object to the bucket owner, in listings
+	// and ACLs alike.
+	if _, err := e.root.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: aws.String(b), ACL: types.BucketCannedACLPrivate}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.root.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String(b),
+		OwnershipControls: &types.OwnershipControls{Rules: []types.OwnershipControlsRule{{ObjectOwnership: types.ObjectOwnershipBucketOwnerEnforced}}}}); err != nil {
+		t.Fatalf("BucketOwnerEnforced over a private ACL: %v", err)
+	}
+	if _, err := e.root.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String(b),
+		OwnershipControls: &types.OwnershipControls{Rules: []types.OwnershipControlsRule{{ObjectOwnership: types.ObjectOwnershipObjectWriter}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.root.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(b)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := get(t, e.bob, b, "doc"); err != nil {
+		t.Fatalf("bob reads by his READ grant once the Deny is gone: %v", err)
+	}
+	if _, err := e.root.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String(b),
+		OwnershipControls: &types.OwnershipControls{Rules: []types.OwnershipControlsRule{{ObjectOwnership: types.ObjectOwnershipBucketOwnerEnforced}}}}); err != nil {
+		t.Fatal(err)
+	}
+	lo, err = e.root.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b), FetchOwner: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range lo.Contents {
+		if aws.ToString(o.Owner.ID) != e.rootID {
+			t.Fatalf("owner of %s with BucketOwnerEnforced: %s", aws.ToString(o.Key), aws.ToString(o.Owner.ID))
+		}
+	}
+	if owner, _ := grantsOf(t, e.root, b, "bobs"); owner != e.rootID {
+		t.Fatalf("GetObjectAcl owner with BucketOwnerEnforced: %s", owner)
+	}
+	_, err = get(t, e.bob, b, "doc")
+	wantErr(t, "bob reads by his READ grant with ACLs disabled", err, "AccessDenied", 403)
 }
 
 func anonGet(t *testing.T, url string) int {
