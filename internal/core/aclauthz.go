@@ -16,7 +16,7 @@ import (
 type bucketAccess struct {
 	gen    uint64
 	exists bool
-	owner  string // the bucket owner's user uuid
+	owner  string           // the bucket owner's user uuid
 	doc    *policy.Document // nil: no policy
 	// publicPolicy: doc is public (policy.Document.IsPublic).
 	publicPolicy bool
