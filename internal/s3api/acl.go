@@ -379,7 +379,7 @@ func (s *server) putObjectACL(ctx context.Context, ri *requestInfo, r *http.Requ
 	if err != nil {
 		return nil, err
 	}
-	oa, cur, err := s.objectACLState(ctx, ri, st)
+	_, cur, err := s.objectACLState(ctx, ri, st)
 	if err != nil {
 		return deleteMarkerResponse(err), err
 	}
@@ -394,16 +394,12 @@ func (s *server) putObjectACL(ctx context.Context, ri *requestInfo, r *http.Requ
 	if err != nil {
 		return nil, err
 	}
-	resp := &response{}
 	if store {
-		vid, err := s.be.PutObjectACL(ctx, ri.Tenant(), ri.Op.Bucket, ri.Op.Key, oa.VersionID, a.Encode(), "")
-		if err != nil {
+		if _, err := s.be.PutObjectACL(ctx, ri.Tenant(), ri.Op.Bucket, ri.Op.Key, ri.Op.VersionID, a.Encode(), ""); err != nil {
 			return deleteMarkerResponse(err), err
 		}
-		oa.VersionID = vid
 	}
-	s.setACLVersionHeader(resp, st, oa.VersionID)
-	return resp, nil
+	return &response{}, nil
 }
 
 func (s *server) getObjectACL(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
@@ -411,19 +407,11 @@ func (s *server) getObjectACL(ctx context.Context, ri *requestInfo, r *http.Requ
 	if err != nil {
 		return nil, err
 	}
-	oa, a, err := s.objectACLState(ctx, ri, st)
+	_, a, err := s.objectACLState(ctx, ri, st)
 	if err != nil {
 		return deleteMarkerResponse(err), err
 	}
-	resp := &response{XML: s.renderACL(s.owners(ctx, ri), a)}
-	s.setACLVersionHeader(resp, st, oa.VersionID)
-	return resp, nil
-}
-
-func (s *server) setACLVersionHeader(resp *response, st bucketACLState, vid string) {
-	if st.info.Versioning != objects.VersioningUnset && vid != "" {
-		resp.setHeader("X-Amz-Version-Id", vid)
-	}
+	return &response{XML: s.renderACL(s.owners(ctx, ri), a)}, nil
 }
 
 // renderACL is the AccessControlPolicy of a.

@@ -489,3 +489,38 @@ func TestACL_boto3(t *testing.T) {
 	}
 	destroyBucket(t.Logf, s3c(t), b)
 }
+
+// Object ACLs belong to one version: a grant on an older version lets bob
+// read that version only.
+func TestACL_perVersion(t *testing.T) {
+	t.Parallel()
+	e := newACLEnv(t)
+	ctx := ctxT(t)
+	b := e.bucket(t, types.ObjectOwnershipObjectWriter)
+	if _, err := e.root.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(b),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	var vids []string
+	for _, body := range []string{"one", "two"} {
+		out, err := e.root.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("k"), Body: strings.NewReader(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vids = append(vids, aws.ToString(out.VersionId))
+	}
+	if _, err := e.root.PutObjectAcl(ctx, &s3.PutObjectAclInput{Bucket: aws.String(b), Key: aws.String("k"), VersionId: aws.String(vids[0]),
+		GrantRead: aws.String("id=" + e.bobID)}); err != nil {
+		t.Fatalf("PutObjectAcl on the first version: %v", err)
+	}
+	data, _ := getBytes(t, e.bob, &s3.GetObjectInput{Bucket: aws.String(b), Key: aws.String("k"), VersionId: aws.String(vids[0])})
+	if string(data) != "one" {
+		t.Fatalf("bob reads the granted version: %q", data)
+	}
+	_, err := get(t, e.bob, b, "k")
+	wantErr(t, "bob reads the latest version", err, "AccessDenied", 403)
+	out, err := e.root.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: aws.String(b), Key: aws.String("k"), VersionId: aws.String(vids[1])})
+	if err != nil || len(out.Grants) != 1 {
+		t.Fatalf("latest version's ACL: %+v %v", out, err)
+	}
+}
