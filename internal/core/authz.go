@@ -4,9 +4,9 @@ import (
 	"context"
 	"net/netip"
 
+	"coffer/internal/acl"
 	"coffer/internal/errs"
 	"coffer/internal/kv"
-	"coffer/internal/objects"
 	"coffer/internal/policy"
 )
 
@@ -20,14 +20,14 @@ type tenantAuthz struct {
 	// policies (those of its groups).
 	groups map[string][]string
 	docs   map[string][]policy.Document
+	// names maps user uuids to names, canon canonical ids to user uuids
+	// (ACL owners and grantees).
+	names map[string]string
+	canon map[string]string
+	root  string // the root user's uuid
 }
 
 type bucketRef struct{ tenant, name string }
-
-type bucketEntry struct {
-	gen uint64
-	doc *policy.Document // nil: no policy (or no bucket)
-}
 
 // Authorize decides an S3 request (Authorizer):
 //
@@ -40,9 +40,17 @@ type bucketEntry struct {
 //  2. The tenant's root user may do anything in its tenant.
 //  3. Any other user is evaluated against the identity policies of its
 //     groups and the bucket's policy (package policy): an explicit Deny
-//     wins, then an Allow; otherwise the request is denied (AccessDenied),
-//     except s3:ListAllMyBuckets, which every user may call unless denied:
-//     the listing then shows only the buckets it may s3:ListBucket.
+//     wins, then an Allow; then, when the bucket's ownership setting
+//     enables ACLs (not BucketOwnerEnforced), the bucket's or the object
+//     version's ACL (aclauthz.go); otherwise the request is denied
+//     (AccessDenied), except s3:ListAllMyBuckets, which every user may call
+//     unless denied: the listing then shows only the buckets it may
+//     s3:ListBucket.
+//  4. An anonymous principal has no identity policies: only a bucket
+//     policy statement for "*" or a public ACL grant allows it anything,
+//     within the bucket's Block Public Access settings
+//     (RestrictPublicBuckets ignores a public policy's allows,
+//     IgnorePublicAcls the public grants). It never lists buckets.
 //
 // Buckets are looked up in the principal's tenant only, so a bucket of
 // another tenant is never consulted: it is as absent as a bucket that does
@@ -57,29 +65,52 @@ func (s *Service) Authorize(ctx context.Context, r Request) error {
 	if !ta.active {
 		return fail(errs.ServiceDisabled, ReasonServiceDisabled, "", "The S3 service of this tenant is disabled.")
 	}
-	if p.Root {
+	if p.Root && !p.Anonymous {
 		return nil
 	}
 	req := policy.Request{Tenant: p.Tenant, User: p.UserName, Groups: ta.groups[p.UserName], Action: r.Action,
-		Bucket: r.Bucket, Key: r.Key, Now: s.now(), Context: r.Context}
+		Bucket: r.Bucket, Key: r.Key, Now: s.now(), Context: r.Context, CanonicalID: p.CanonicalID()}
 	if a, err := netip.ParseAddr(r.SourceIP); err == nil {
 		req.SourceIP = a.Unmap()
 	}
-	docs := ta.docs[p.UserName]
+	var docs []policy.Document
+	if !p.Anonymous {
+		docs = ta.docs[p.UserName]
+	} else {
+		req.User, req.Groups = "", nil
+	}
+	var ba *bucketAccess
 	if r.Bucket != "" {
-		bp, err := s.bucketPolicy(ctx, p.Tenant, r.Bucket)
-		if err != nil {
+		if ba, err = s.bucketAccess(ctx, p.Tenant, r.Bucket); err != nil {
 			return err
 		}
-		if bp != nil {
-			docs = append(docs[:len(docs):len(docs)], *bp)
+		if bp := ba.doc; bp != nil {
+			if p.Anonymous && ba.pab.RestrictPublicBuckets && ba.publicPolicy {
+				// RestrictPublicBuckets: a public policy serves only the
+				// tenant's users; its denials still apply to everyone.
+				if policy.Evaluate(req, *bp) == policy.Deny {
+					return errs.New(errs.AccessDenied, "Access Denied")
+				}
+			} else {
+				docs = append(docs[:len(docs):len(docs)], *bp)
+			}
 		}
 	}
 	switch policy.Evaluate(req, docs...) {
 	case policy.Allow:
 		return nil
-	case policy.NoMatch:
-		if r.Action == "s3:ListAllMyBuckets" {
+	case policy.Deny:
+		return errs.New(errs.AccessDenied, "Access Denied")
+	}
+	if r.Action == "s3:ListAllMyBuckets" && !p.Anonymous {
+		return nil
+	}
+	if ba != nil && ba.exists && ba.ownership.ACLsEnabled() {
+		ok, err := s.aclAllows(ctx, r, ba)
+		if err != nil {
+			return err
+		}
+		if ok {
 			return nil
 		}
 	}
@@ -95,7 +126,8 @@ func (s *Service) tenantAuthz(ctx context.Context, tenant string) (*tenantAuthz,
 	if ta != nil && ta.gen == gen {
 		return ta, nil
 	}
-	ta = &tenantAuthz{gen: gen, groups: map[string][]string{}, docs: map[string][]policy.Document{}}
+	ta = &tenantAuthz{gen: gen, groups: map[string][]string{}, docs: map[string][]policy.Document{},
+		names: map[string]string{}, canon: map[string]string{}}
 	err := s.view(ctx, "read authorization", func(tx kv.Reader) error {
 		t, err := getTenant(tx, tenant)
 		if errs.KindOf(err) == errs.NotFound {
@@ -108,6 +140,20 @@ func (s *Service) tenantAuthz(ctx context.Context, tenant string) (*tenantAuthz,
 			return err
 		}
 		ta.active = t.IsData() && t.State == TenantRunning && ok && svc.Enabled
+		if err := scan(tx, key('u', tenant, ""), func(_, raw []byte) error {
+			var u User
+			if err := jsonUnmarshal(raw, &u); err != nil {
+				return err
+			}
+			ta.names[u.UUID] = u.Name
+			if u.Root {
+				ta.root = u.UUID
+			}
+			ta.canon[acl.CanonicalID(tenant, u.UUID)] = u.UUID
+			return nil
+		}); err != nil {
+			return err
+		}
 		groups, err := tenantGroups(tx, tenant)
 		if err != nil {
 			return err
@@ -157,39 +203,4 @@ func (s *Service) tenantAuthz(ctx context.Context, tenant string) (*tenantAuthz,
 	s.authz[tenant] = ta
 	s.authzMu.Unlock()
 	return ta, nil
-}
-
-// bucketPolicy returns a bucket's compiled policy, nil when it has none or
-// does not exist.
-func (s *Service) bucketPolicy(ctx context.Context, tenant, bucket string) (*policy.Document, error) {
-	gen := s.bucketGen.Load()
-	ref := bucketRef{tenant, bucket}
-	s.authzMu.Lock()
-	e, ok := s.bpols[ref]
-	s.authzMu.Unlock()
-	if ok && e.gen == gen {
-		return e.doc, nil
-	}
-	info, err := s.obj.GetBucket(ctx, tenant, bucket)
-	switch {
-	case errs.KindOf(err) == errs.NoSuchBucket:
-		info, err = objects.BucketInfo{}, nil
-	case err != nil:
-		return nil, err
-	}
-	var doc *policy.Document
-	if len(info.Policy) > 0 {
-		b, err := bucketFromInfo(info)
-		if err != nil {
-			return nil, err
-		}
-		doc = b.Policy
-	}
-	s.authzMu.Lock()
-	if len(s.bpols) > 100_000 {
-		clear(s.bpols)
-	}
-	s.bpols[ref] = bucketEntry{gen: gen, doc: doc}
-	s.authzMu.Unlock()
-	return doc, nil
 }

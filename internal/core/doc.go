@@ -72,9 +72,12 @@
 //
 // Two generation counters, bumped after every committed change through the
 // core: identGen (tenants, services, users, keys, groups, policies) and
-// bucketGen (bucket create/delete and bucket policies). The credential cache
-// and the per-tenant authorization snapshot are valid only for the identGen
-// they were built at; cached bucket policies only for their bucketGen. A
+// bucketGen (bucket create/delete, bucket policies and bucket
+// configurations). The credential cache and the per-tenant authorization
+// snapshot (with the user names and canonical ids S3 shows) are valid only
+// for the identGen they were built at; cached bucket access data (policy,
+// ACL, ownership, public access block) and the bucket-name-to-tenants
+// answers of anonymous requests only for their bucketGen. A
 // change is therefore visible to the very next request, without a TTL. The
 // generation is read before the store, so a cache entry built from a state
 // older than a commit is never kept past the bump that follows the commit.

@@ -1,6 +1,10 @@
 package core
 
-import "context"
+import (
+	"context"
+
+	"coffer/internal/acl"
+)
 
 // Principal is an authenticated S3 caller.
 type Principal struct {
@@ -9,6 +13,19 @@ type Principal struct {
 	UserName  string
 	AccessKey string
 	Root      bool // the tenant's root user: full access in its tenant
+	// Anonymous marks an unsigned request, resolved to the tenant of the
+	// bucket it names; UserID, UserName and AccessKey are empty. Only a
+	// bucket's public policy or public ACL can allow it anything.
+	Anonymous bool
+}
+
+// CanonicalID is the principal's S3 canonical id (acl.CanonicalID), "" when
+// anonymous.
+func (p Principal) CanonicalID() string {
+	if p.Anonymous {
+		return ""
+	}
+	return acl.CanonicalID(p.Tenant, p.UserID)
 }
 
 // Credential is what the S3 authenticator needs for one access key.

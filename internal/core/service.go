@@ -148,8 +148,11 @@ type Service struct {
 	creds  map[string]credEntry
 
 	authzMu sync.Mutex
-	authz   map[string]*tenantAuthz   // by tenant uuid
-	bpols   map[bucketRef]bucketEntry // bucket policies
+	authz   map[string]*tenantAuthz     // by tenant uuid
+	bpols   map[bucketRef]*bucketAccess // bucket policies, ACLs, ownership, public access blocks
+	// bnames caches BucketTenants at bnamesGen (a bucketGen).
+	bnames    map[string][]string
+	bnamesGen uint64
 
 	adminMu    sync.Mutex
 	adminCache map[string]adminEntry
@@ -169,7 +172,7 @@ func New(opts Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{opts: o, kv: o.KV, obj: o.Objects, log: o.Logger, now: o.Now,
-		creds: map[string]credEntry{}, authz: map[string]*tenantAuthz{}, bpols: map[bucketRef]bucketEntry{},
+		creds: map[string]credEntry{}, authz: map[string]*tenantAuthz{}, bpols: map[bucketRef]*bucketAccess{},
 		adminCache: map[string]adminEntry{}, adminKey: randomBytes(32)}
 	ctx := context.Background()
 	if err := s.initCluster(ctx); err != nil {

@@ -79,6 +79,8 @@ const (
 	InvalidSecurity               // credentials or keys offered over an insecure channel
 	MalformedPOSTRequest          // a POST Object body that is not well-formed multipart/form-data
 	BadRequest                    // a request S3 answers 400 BadRequest (a CORS preflight without Origin)
+	MalformedACL                  // an ACL document or grant header that is not valid
+	InvalidBucketACLWithOwnership // CreateBucket with an ACL where ownership is BucketOwnerEnforced
 	numKinds
 )
 
@@ -106,7 +108,8 @@ var kindNames = [...]string{
 	CORSForbidden: "CORSForbidden", NoSuchPublicAccessBlock: "NoSuchPublicAccessBlock",
 	NoSuchOwnershipControls: "NoSuchOwnershipControls", AccessControlListNotSupported: "AccessControlListNotSupported",
 	InvalidPolicyDocument: "InvalidPolicyDocument", RequestTimeout: "RequestTimeout",
-	UnresolvableGrantByEmail: "UnresolvableGrantByEmail", InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging",
+	UnresolvableGrantByEmail: "UnresolvableGrantByEmail", MalformedACL: "MalformedACL",
+	InvalidBucketACLWithOwnership: "InvalidBucketACLWithOwnership", InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging",
 	MissingSecurityHeader: "MissingSecurityHeader", InvalidSecurity: "InvalidSecurity",
 	MalformedPOSTRequest: "MalformedPOSTRequest",
 	BadRequest:           "BadRequest",

@@ -104,6 +104,7 @@ func (s *Service) CreateBucket(ctx context.Context, in CreateBucketInput) (Bucke
 		rec = bucketRecord{Schema: 1, ID: id, UUID: newUUID(), Name: in.Name, Tenant: in.Tenant,
 			Created: s.opts.Now().UTC(), Owner: in.Owner, Versioning: in.Versioning,
 			Region: in.Region, QuotaBytes: in.QuotaBytes, Comment: in.Comment}
+		rec.Configs = cloneConfigs(in.Configs)
 		if len(in.Policy) > 0 {
 			rec.Policy = append(json.RawMessage(nil), in.Policy...)
 		}

@@ -119,6 +119,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (CopyOutput, err
 	}
 	rec := &versionRecord{Size: p.size, ETag: hexMD5(r.MD5()), Meta: src.rec.Meta, Tags: src.rec.Tags,
 		Checksum: r.Checksum(), inline: p.inline}
+	rec.ACL = in.ACL
 	if in.ReplaceMeta {
 		rec.Meta = in.Meta
 	}

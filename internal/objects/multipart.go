@@ -93,6 +93,7 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in CreateUploadInpu
 		id := newUploadID(seq)
 		rec := uploadRecord{Schema: 1, Initiated: s.opts.Now().UTC(), Meta: in.Meta, Tags: in.Tags,
 			Algorithm: alg, Type: typ, Implicit: implicit, Owner: in.Owner}
+		rec.ACL = in.ACL
 		info = rec.info(in.Bucket, in.Key, id)
 		return tx.Set(uploadKey(b.ID, in.Key, id), marshal(&rec))
 	})
@@ -406,6 +407,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in CompleteInput)
 		sum := md5.Sum(md5s)
 		rec.ETag = fmt.Sprintf("%s-%d", hex.EncodeToString(sum[:]), len(in.Parts))
 		rec.Meta, rec.Tags, rec.Owner = u.Meta, u.Tags, u.Owner
+		rec.ACL = u.ACL
 		rec.Checksum = checksum.Value{}
 		if u.Algorithm != checksum.None {
 			var cv checksum.Value

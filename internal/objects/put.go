@@ -181,6 +181,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error
 	}
 	rec := &versionRecord{Size: p.size, ETag: hexMD5(in.Body.MD5()), Meta: in.Meta, Tags: in.Tags,
 		Checksum: in.Body.Checksum(), inline: p.inline}
+	rec.ACL = in.ACL
 	if p.blob != "" {
 		rec.Blobs = []blobRef{{ID: p.blob, Size: p.size}}
 	}

@@ -53,6 +53,10 @@ type versionRecord struct {
 	Parts    []PartInfo     `json:"p,omitempty"`
 	Blobs    []blobRef      `json:"b,omitempty"`
 	Owner    string         `json:"o,omitempty"`
+	// ACL is the version's access control list, encoded by its owner (the
+	// S3 adapter, package acl); nil is the default: the owner has
+	// FULL_CONTROL.
+	ACL []byte `json:"acl,omitempty"`
 	// inline holds the data of a small object (flagInline).
 	inline []byte
 }
@@ -229,6 +233,8 @@ type uploadRecord struct {
 	// Algorithm is S3's default (CRC64NVME FULL_OBJECT) and its parts may
 	// carry a checksum of any algorithm (the SDKs' default CRC32).
 	Implicit bool `json:"im,omitempty"`
+	// ACL is given to the completed object (versionRecord.ACL).
+	ACL []byte `json:"acl,omitempty"`
 }
 
 // partRecord is an uploaded part; its data is one blob or inline.

@@ -57,6 +57,9 @@ type CreateBucketInput struct {
 	// Policy is the bucket policy (canonical AWS JSON), nil for none. The
 	// object layer does not interpret it.
 	Policy []byte
+	// Configs are sub-resource configurations the bucket starts with (see
+	// PutBucketConfig), e.g. its ACL and ownership from CreateBucket.
+	Configs map[string][]byte
 }
 
 // BucketUpdate changes a bucket's settings in one transaction; nil fields
@@ -173,6 +176,9 @@ type PutInput struct {
 	Cond Conditions
 	// Owner is the id of the user writing the object.
 	Owner string
+	// ACL is the new version's encoded ACL (versionRecord.ACL), nil for
+	// the default.
+	ACL []byte
 }
 
 // GetInput selects an object version and what of it to read.
@@ -227,6 +233,8 @@ type CopyInput struct {
 	Cond              Conditions
 	// Owner is the id of the user writing the copy.
 	Owner string
+	// ACL is the copy's encoded ACL; a copy never inherits the source's.
+	ACL []byte
 }
 
 // CopyOutput is the new object and the source version that was read.
@@ -285,6 +293,8 @@ type CreateUploadInput struct {
 	ChecksumType        checksum.Type
 	// Owner is the id of the user starting the upload.
 	Owner string
+	// ACL is the completed object's encoded ACL, nil for the default.
+	ACL []byte
 }
 
 // UploadInfo describes a pending multipart upload.

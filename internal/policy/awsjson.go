@@ -219,6 +219,9 @@ func parseAWSStatement(raw []byte) (Statement, error) {
 	return s, nil
 }
 
+// parseAWSPrincipal accepts every form AWS documents for a resource
+// policy's Principal: "*", {"AWS": "*"}, {"AWS": account or ARN}, lists of
+// them, and {"CanonicalUser": id}.
 func parseAWSPrincipal(raw []byte) ([]string, error) {
 	bad := malformed("Principal", "Invalid principal in policy")
 	switch firstByte(raw) {
@@ -238,7 +241,7 @@ func parseAWSPrincipal(raw []byte) ([]string, error) {
 	}
 	var out []string
 	for _, m := range ms {
-		if m.key != "AWS" {
+		if m.key != "AWS" && m.key != "CanonicalUser" {
 			return nil, bad
 		}
 		ps, ok := stringOrArray(m.val)
@@ -246,7 +249,12 @@ func parseAWSPrincipal(raw []byte) ([]string, error) {
 			return nil, bad
 		}
 		for _, p := range ps {
-			n, ok := fromAWSPrincipal(p)
+			var n string
+			if m.key == "CanonicalUser" {
+				n, ok = fromCanonicalPrincipal(p)
+			} else {
+				n, ok = fromAWSPrincipal(p)
+			}
 			if !ok {
 				return nil, bad
 			}
@@ -259,16 +267,66 @@ func parseAWSPrincipal(raw []byte) ([]string, error) {
 // iamPrefix starts IAM ARNs: arn:aws:iam::<account>:user/<name>.
 const iamPrefix = "arn:aws:iam::"
 
+// canonicalPrefix starts the canonical form of a CanonicalUser principal.
+const canonicalPrefix = "canonical/"
+
+// fromCanonicalPrincipal maps {"CanonicalUser": id} to "canonical/<id>";
+// "*" is anyone, as in AWS.
+func fromCanonicalPrincipal(id string) (string, bool) {
+	if id == "*" {
+		return "*", true
+	}
+	if !isCanonicalID(id) {
+		return "", false
+	}
+	return canonicalPrefix + id, true
+}
+
+func isCanonicalID(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isAccountID reports whether s is a 12-digit AWS account id.
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // fromAWSPrincipal maps an AWS principal to the canonical form: "*";
 // "arn:aws:iam::<any account>:user/[path/]<name>" and "<name>" to "<name>";
 // "arn:aws:iam::<any account>:group/[path/]<g>" and "group/<g>" to
-// "group/<g>"; likewise for "nasgroup/<g>". The account part is ignored: a
-// policy only ever applies within its tenant.
+// "group/<g>"; likewise for "nasgroup/<g>"; an account, as
+// "arn:aws:iam::<account>:root" or a bare 12-digit id, to "root" (the
+// tenant's root user: naming an account delegates to its administrator).
+// The account part is ignored, whatever it says (a 12-digit id or the
+// tenant's name): a policy only ever applies within its tenant.
 func fromAWSPrincipal(p string) (string, bool) {
+	if isAccountID(p) {
+		return "root", true
+	}
 	if rest, ok := strings.CutPrefix(p, iamPrefix); ok {
 		_, res, ok := strings.Cut(rest, ":")
 		if !ok {
 			return "", false
+		}
+		if res == "root" {
+			return "root", true
 		}
 		kind, path, ok := strings.Cut(res, "/")
 		if !ok {
@@ -288,10 +346,11 @@ func fromAWSPrincipal(p string) (string, bool) {
 		}
 	}
 	kind, _ := splitPrincipal(p)
-	return p, kind != ""
+	return p, kind != "" && kind != "canonical"
 }
 
-// toAWSPrincipal is the inverse of fromAWSPrincipal.
+// toAWSPrincipal is the inverse of fromAWSPrincipal (canonical user
+// principals are rendered apart, under "CanonicalUser").
 func toAWSPrincipal(p string) string {
 	switch kind, name := splitPrincipal(p); kind {
 	case "user":
@@ -379,12 +438,26 @@ func marshalAWSStatement(w *jsonWriter, s *Statement) {
 		if len(s.Principals) == 1 && s.Principals[0] == "*" {
 			w.str("*")
 		} else {
-			ps := make([]string, len(s.Principals))
-			for i, p := range s.Principals {
-				ps[i] = toAWSPrincipal(p)
+			var ps, cs []string
+			for _, p := range s.Principals {
+				if id, ok := strings.CutPrefix(p, canonicalPrefix); ok {
+					cs = append(cs, id)
+				} else {
+					ps = append(ps, toAWSPrincipal(p))
+				}
 			}
-			w.raw(`{"AWS":`)
-			w.strs(ps)
+			w.raw("{")
+			if len(ps) > 0 {
+				w.raw(`"AWS":`)
+				w.strs(ps)
+			}
+			if len(cs) > 0 {
+				if len(ps) > 0 {
+					w.raw(",")
+				}
+				w.raw(`"CanonicalUser":`)
+				w.strs(cs)
+			}
 			w.raw("}")
 		}
 	}

@@ -33,6 +33,7 @@ type cprinc struct {
 	users  []string // bare user names
 	groups []string // "group/<g>" as g
 	nas    []string // "nasgroup/<g>" verbatim, matched against Request.Groups
+	canon  []string // "canonical/<id>" as id, matched against Request.CanonicalID
 }
 
 func malformed(field, format string, args ...any) *errs.Error {
@@ -181,6 +182,8 @@ func compilePrincipals(ps []string) (cprinc, error) {
 			p.groups = append(p.groups, name)
 		case "nasgroup":
 			p.nas = append(p.nas, s)
+		case "canonical":
+			p.canon = append(p.canon, name)
 		default:
 			return p, malformed("Principal", "Invalid principal in policy")
 		}
@@ -189,7 +192,8 @@ func compilePrincipals(ps []string) (cprinc, error) {
 }
 
 // splitPrincipal classifies a canonical principal: "*", ("user", name),
-// ("group", name), ("nasgroup", name), or ("", "") when invalid.
+// ("group", name), ("nasgroup", name), ("canonical", id), or ("", "") when
+// invalid.
 func splitPrincipal(s string) (kind, name string) {
 	switch {
 	case s == "*":
@@ -197,6 +201,10 @@ func splitPrincipal(s string) (kind, name string) {
 	case strings.HasPrefix(s, "group/"):
 		if n := s[len("group/"):]; validName(n, 128) {
 			return "group", n
+		}
+	case strings.HasPrefix(s, canonicalPrefix):
+		if n := s[len(canonicalPrefix):]; isCanonicalID(n) {
+			return "canonical", n
 		}
 	case strings.HasPrefix(s, "nasgroup/"):
 		if n := s[len("nasgroup/"):]; n != "" && !strings.ContainsAny(n, "/ \t\r\n*?") {
@@ -232,6 +240,13 @@ func (p *cprinc) match(req *Request) bool {
 	}
 	if p.root && req.Root {
 		return true
+	}
+	if req.CanonicalID != "" {
+		for _, c := range p.canon {
+			if c == req.CanonicalID {
+				return true
+			}
+		}
 	}
 	if req.User != "" {
 		for _, u := range p.users {

@@ -16,7 +16,10 @@
 //     every resource. Resource matching is case-sensitive.
 //   - Principals are "*" (anyone, including anonymous requests), a bare user
 //     name "user1", "group/<name>" (an S3 group of the tenant) or
-//     "nasgroup/<name>" (kept for ONTAP round-trips). A nil Principals list
+//     "nasgroup/<name>" (kept for ONTAP round-trips), or "canonical/<id>" (a
+//     user by canonical id, AWS's {"CanonicalUser": id}); "root" is the
+//     tenant's root user, which is what an account principal
+//     ("arn:aws:iam::ACCOUNT:root" or "ACCOUNT") names. A nil Principals list
 //     means "every authenticated user of the tenant": that is ONTAP's default
 //     for bucket-policy statements without principals, and it is the natural
 //     meaning for identity policies (ONTAP S3 policies attached to groups),
@@ -144,6 +147,9 @@ type Request struct {
 	User string
 	// Groups are the names of the tenant's S3 groups the user belongs to.
 	Groups []string
+	// CanonicalID is the requester's canonical id (package acl), matched by
+	// {"CanonicalUser": id} principals; "" for an anonymous request.
+	CanonicalID string
 	// Root is set when the requester is the tenant's root user. It makes
 	// principal "root" match; it grants nothing by itself.
 	Root bool

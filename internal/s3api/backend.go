@@ -27,6 +27,10 @@ type Backend interface {
 	ListObjectVersions(ctx context.Context, in objects.ListVersionsInput) (objects.ListVersionsOutput, error)
 	PutObjectTagging(ctx context.Context, tenant, bucket, key, versionID string, tags []objects.Tag) (string, error)
 	GetObjectTagging(ctx context.Context, tenant, bucket, key, versionID string) ([]objects.Tag, string, error)
+	// GetObjectACL and PutObjectACL read and replace a version's ACL
+	// (encoded by package acl) and owner.
+	GetObjectACL(ctx context.Context, tenant, bucket, key, versionID string) (objects.ObjectACL, error)
+	PutObjectACL(ctx context.Context, tenant, bucket, key, versionID string, acl []byte, owner string) (string, error)
 
 	CreateMultipartUpload(ctx context.Context, in objects.CreateUploadInput) (objects.UploadInfo, error)
 	UploadPart(ctx context.Context, in objects.UploadPartInput) (objects.PartInfo, error)

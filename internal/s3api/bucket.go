@@ -14,7 +14,7 @@ import (
 )
 
 // Bucket-level handlers: ListBuckets, CreateBucket, HeadBucket,
-// DeleteBucket, GetBucketLocation, Get/PutBucketVersioning, GetBucketAcl.
+// DeleteBucket, GetBucketLocation, Get/PutBucketVersioning (ACLs: acl.go).
 
 // encodeToken and decodeToken make continuation tokens opaque.
 // Continuation tokens are opaque to clients: the resume point and a CRC-32C
@@ -32,10 +32,6 @@ func decodeToken(tok, field string) (string, error) {
 		return "", errs.Field(errs.InvalidArgument, field, "The continuation token provided is incorrect")
 	}
 	return string(b[:len(b)-4]), nil
-}
-
-func principalOwner(ri *requestInfo) ownerXML {
-	return ownerXML{ID: ri.Principal.UserID, DisplayName: ri.Principal.UserName}
 }
 
 // listBuckets shows the tenant's buckets the caller may list (s3:ListBucket
@@ -97,11 +93,16 @@ func (s *server) createBucket(ctx context.Context, ri *requestInfo, r *http.Requ
 	if strings.EqualFold(r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"), "true") {
 		return nil, errs.New(errs.NotImplemented, "Object Lock is not implemented")
 	}
+	cfgs, err := s.createBucketConfigs(ctx, ri, r)
+	if err != nil {
+		return nil, err
+	}
 	_, err = s.be.CreateBucket(ctx, objects.CreateBucketInput{
-		Tenant: ri.Tenant(),
-		Name:   ri.Op.Bucket,
-		Owner:  ri.Principal.UserID,
-		Region: s.opts.Region,
+		Configs: cfgs,
+		Tenant:  ri.Tenant(),
+		Name:    ri.Op.Bucket,
+		Owner:   ri.Principal.UserID,
+		Region:  s.opts.Region,
 	})
 	if err != nil {
 		return nil, err
@@ -165,26 +166,4 @@ func (s *server) putBucketVersioning(ctx context.Context, ri *requestInfo, r *ht
 		return nil, err
 	}
 	return &response{}, nil
-}
-
-// ownerACL is the fixed ACL Coffer reports: the owner has FULL_CONTROL.
-// Coffer authorizes with policies, not ACLs; this exists for clients (rclone)
-// that read an ACL before copying.
-func ownerACL(owner string) accessControlPolicyXML {
-	o := ownerXML{ID: owner, DisplayName: owner}
-	return accessControlPolicyXML{
-		Owner: o,
-		Grants: []grantXML{{
-			Grantee:    granteeXML{XMLNSXSI: "http://www.w3.org/2001/XMLSchema-instance", Type: "CanonicalUser", ID: o.ID, DisplayName: o.DisplayName},
-			Permission: "FULL_CONTROL",
-		}},
-	}
-}
-
-func (s *server) getBucketACL(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
-	b, err := s.be.GetBucket(ctx, ri.Tenant(), ri.Op.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	return &response{XML: ownerACL(b.Owner)}, nil
 }

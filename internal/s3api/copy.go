@@ -50,6 +50,9 @@ func (s *server) copyObject(ctx context.Context, ri *requestInfo, r *http.Reques
 		Tenant:  ri.Tenant(), Bucket: op.Bucket, Key: op.Key, Owner: ri.Principal.UserID,
 	}
 	var err error
+	if in.ACL, in.Owner, err = s.objectACLForWrite(ctx, ri, op.Bucket, h.Get); err != nil {
+		return nil, err
+	}
 	if in.Cond, err = writeConditions(h); err != nil {
 		return nil, err
 	}

@@ -10,7 +10,9 @@
 //     prefix (/S3/bucket/key) are accepted.
 //  2. Authentication: SigV4 (header or presigned) via package sigv4; the
 //     access key resolves to a core.Principal through Options.Credentials.
-//     Anonymous requests are refused (AccessDenied).
+//     An unsigned request runs as an anonymous principal of the one tenant
+//     that has a bucket of the name it addresses (acl.go); authorization
+//     then allows it only what a public bucket policy or ACL grants.
 //  3. Authorization: Options.Authorizer answers core.Request{Principal,
 //     Action, Bucket, Key, SourceIP, Context} (Context: condition keys such
 //     as s3:prefix, aws:SecureTransport). Buckets are looked up in the

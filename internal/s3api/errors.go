@@ -84,6 +84,8 @@ var errorTable = map[errs.Kind]s3Error{
 	errs.InvalidPolicyDocument:         {"InvalidPolicyDocument", http.StatusBadRequest, "The content of the form does not meet the conditions specified in the policy document."},
 	errs.RequestTimeout:                {"RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed."},
 	errs.UnresolvableGrantByEmail:      {"UnresolvableGrantByEmailAddress", http.StatusBadRequest, "The e-mail address you provided does not match any account on record."},
+	errs.MalformedACL:                  {"MalformedACLError", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema"},
+	errs.InvalidBucketACLWithOwnership: {"InvalidBucketAclWithObjectOwnership", http.StatusBadRequest, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"},
 	errs.InvalidTargetBucketForLogging: {"InvalidTargetBucketForLogging", http.StatusBadRequest, "The target bucket for logging does not exist, is not owned by you, or does not have the appropriate grants for the log-delivery group."},
 	errs.MissingSecurityHeader:         {"MissingSecurityHeader", http.StatusBadRequest, "Your request was missing a required header."},
 	errs.InvalidSecurity:               {"InvalidRequest", http.StatusBadRequest, "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."},

@@ -379,7 +379,7 @@ func TestBucketOperations(t *testing.T) {
 	}
 	h.authz.deny = func(r core.Request) bool { return r.Action == "s3:ListBucket" && r.Bucket == "bkt2" }
 	body := h.want(h.do("GET", "/", ""), 200)
-	if !strings.Contains(body, "<Name>bkt</Name>") || strings.Contains(body, "bkt2") || !strings.Contains(body, "<ID>u-alice</ID>") {
+	if !strings.Contains(body, "<Name>bkt</Name>") || strings.Contains(body, "bkt2") || !strings.Contains(body, "<DisplayName>alice</DisplayName>") || strings.Contains(body, "<ID>u-alice</ID>") {
 		t.Fatalf("list buckets:\n%s", body)
 	}
 	h.authz.deny = nil

@@ -72,7 +72,8 @@ func storageClass(m objects.Metadata) string {
 	return "STANDARD"
 }
 
-func (e listEncoder) object(o objects.ObjectInfo, withOwner bool) objectXML {
+// object renders o; ow nil leaves the owner out (fetch-owner not set).
+func (e listEncoder) object(o objects.ObjectInfo, ow *owners) objectXML {
 	x := objectXML{
 		Key:          e.enc(o.Key),
 		LastModified: isoTime(o.LastModified),
@@ -84,8 +85,8 @@ func (e listEncoder) object(o objects.ObjectInfo, withOwner bool) objectXML {
 		x.ChecksumAlgorithm = string(o.Checksum.Algorithm)
 		x.ChecksumType = checksumType(o.Checksum)
 	}
-	if withOwner {
-		x.Owner = &ownerXML{ID: o.Owner, DisplayName: o.Owner}
+	if ow != nil {
+		x.Owner = ow.object(o.Owner)
 	}
 	return x
 }
@@ -127,8 +128,12 @@ func (s *server) listObjectsV1(ctx context.Context, ri *requestInfo, r *http.Req
 	if out.IsTruncated && in.Delimiter != "" {
 		res.NextMarker = enc.enc(out.NextAfter)
 	}
+	ow, err := s.objectOwners(ctx, ri)
+	if err != nil {
+		return nil, err
+	}
 	for _, o := range out.Objects {
-		res.Contents = append(res.Contents, enc.object(o, true))
+		res.Contents = append(res.Contents, enc.object(o, ow))
 	}
 	return &response{rawXML: res.appendXML(getXMLBuf())}, nil
 }
@@ -147,7 +152,13 @@ func (s *server) listObjectsV2(ctx context.Context, ri *requestInfo, r *http.Req
 			return nil, err
 		}
 	}
-	fetchOwner := q.Get("fetch-owner") == "true"
+	var ow *owners
+	if q.Get("fetch-owner") == "true" {
+		var err error
+		if ow, err = s.objectOwners(ctx, ri); err != nil {
+			return nil, err
+		}
+	}
 	out, err := s.be.ListObjects(ctx, in)
 	if err != nil {
 		return nil, err
@@ -170,7 +181,7 @@ func (s *server) listObjectsV2(ctx context.Context, ri *requestInfo, r *http.Req
 		res.NextContinuationToken = encodeToken(out.NextAfter)
 	}
 	for _, o := range out.Objects {
-		res.Contents = append(res.Contents, enc.object(o, fetchOwner))
+		res.Contents = append(res.Contents, enc.object(o, ow))
 	}
 	return &response{rawXML: res.appendXML(getXMLBuf())}, nil
 }
@@ -212,19 +223,23 @@ func (s *server) listObjectVersions(ctx context.Context, ri *requestInfo, r *htt
 		res.NextKeyMarker = enc.enc(out.NextKeyMarker)
 		res.NextVersionIDMarker = out.NextVersionIDMarker
 	}
+	ow, err := s.objectOwners(ctx, ri)
+	if err != nil {
+		return nil, err
+	}
 	for _, v := range out.Versions {
-		res.Entries = append(res.Entries, enc.version(v))
+		res.Entries = append(res.Entries, enc.version(v, ow))
 	}
 	return &response{rawXML: res.appendXML(getXMLBuf())}, nil
 }
 
-func (e listEncoder) version(v objects.ObjectInfo) versionEntryXML {
+func (e listEncoder) version(v objects.ObjectInfo, ow *owners) versionEntryXML {
 	x := versionEntryXML{
 		Key:          e.enc(v.Key),
 		VersionID:    v.VersionID,
 		IsLatest:     v.IsLatest,
 		LastModified: isoTime(v.LastModified),
-		Owner:        &ownerXML{ID: v.Owner, DisplayName: v.Owner},
+		Owner:        ow.object(v.Owner),
 	}
 	if x.VersionID == "" {
 		x.VersionID = objects.NullVersionID
@@ -277,8 +292,9 @@ func (s *server) listMultipartUploads(ctx context.Context, ri *requestInfo, r *h
 		EncodingType:       enc.typeName(),
 		CommonPrefixes:     enc.prefixes(out.CommonPrefixes),
 	}
+	ow := s.owners(ctx, ri)
 	for _, u := range out.Uploads {
-		o := ownerXML{ID: u.Owner, DisplayName: u.Owner}
+		o := ow.of(u.Owner)
 		res.Uploads = append(res.Uploads, uploadXML{
 			Key:               enc.enc(u.Key),
 			UploadID:          u.UploadID,

@@ -18,6 +18,9 @@ func (s *server) createMultipartUpload(ctx context.Context, ri *requestInfo, r *
 	h := r.Header
 	in := objects.CreateUploadInput{Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: ri.Op.Key, Owner: ri.Principal.UserID}
 	var err error
+	if in.ACL, in.Owner, err = s.objectACLForWrite(ctx, ri, ri.Op.Bucket, h.Get); err != nil {
+		return nil, err
+	}
 	if in.Meta, err = metadataFromHeaders(h); err != nil {
 		return nil, err
 	}
@@ -142,7 +145,7 @@ func (s *server) listParts(ctx context.Context, ri *requestInfo, r *http.Request
 	if err != nil {
 		return nil, err
 	}
-	owner := ownerXML{ID: out.Upload.Owner, DisplayName: out.Upload.Owner}
+	owner := s.owners(ctx, ri).of(out.Upload.Owner)
 	res := listPartsResult{
 		Bucket: op.Bucket, Key: op.Key, UploadID: op.UploadID,
 		PartNumberMarker:     in.PartNumberMarker,

@@ -81,13 +81,17 @@ func (s *server) putObject(ctx context.Context, ri *requestInfo, r *http.Request
 	if err != nil {
 		return nil, err
 	}
+	aclBytes, owner, err := s.objectACLForWrite(ctx, ri, ri.Op.Bucket, r.Header.Get)
+	if err != nil {
+		return nil, err
+	}
 	body, size, err := s.objectBody(ri, r)
 	if err != nil {
 		return nil, err
 	}
 	info, err := s.be.PutObject(ctx, objects.PutInput{
 		Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: ri.Op.Key,
-		Body: body, Size: size, Meta: meta, Tags: tags, Cond: cond, Owner: ri.Principal.UserID,
+		Body: body, Size: size, Meta: meta, Tags: tags, Cond: cond, Owner: owner, ACL: aclBytes,
 	})
 	if err != nil {
 		return nil, err
@@ -257,14 +261,6 @@ func (s *server) headInfo(ctx context.Context, ri *requestInfo) (*objects.GetOut
 		return nil, deleteMarkerResponse(err), err
 	}
 	return out, nil, nil
-}
-
-func (s *server) getObjectACL(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
-	out, resp, err := s.headInfo(ctx, ri)
-	if err != nil {
-		return resp, err
-	}
-	return &response{XML: ownerACL(out.Info.Owner)}, nil
 }
 
 func (s *server) putObjectTagging(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {

@@ -35,7 +35,8 @@ func (s *server) putBucketPolicy(ctx context.Context, ri *requestInfo, r *http.R
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.be.GetBucket(ctx, ri.Tenant(), ri.Op.Bucket); err != nil {
+	b, err := s.be.GetBucket(ctx, ri.Tenant(), ri.Op.Bucket)
+	if err != nil {
 		return nil, err
 	}
 	data, err := s.readXMLBody(ri, r, policy.MaxAWSPolicySize)
@@ -54,6 +55,12 @@ func (s *server) putBucketPolicy(ctx context.Context, ri *requestInfo, r *http.R
 	}
 	if len(doc.Statements) == 0 {
 		return nil, errs.New(errs.MalformedPolicy, "Could not parse the policy: Statement is empty!")
+	}
+	if err := doc.CheckBucket(ri.Op.Bucket); err != nil {
+		return nil, err
+	}
+	if err := checkPublicPolicy(b, doc); err != nil {
+		return nil, err
 	}
 	if err := bp.PutBucketPolicy(ctx, ri.Tenant(), ri.Op.Bucket, doc); err != nil {
 		return nil, err

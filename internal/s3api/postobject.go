@@ -85,13 +85,17 @@ func (s *server) postObject(ctx context.Context, ri *requestInfo, r *http.Reques
 	if err != nil {
 		return nil, err
 	}
+	aclBytes, owner, err := s.objectACLForWrite(ctx, ri, ri.Op.Bucket, h.Get)
+	if err != nil {
+		return nil, err
+	}
 	body, err := checksum.NewReader(&postFileReader{r: form.File, lim: lim, max: s.opts.MaxObjectSize}, expect)
 	if err != nil {
 		return nil, err
 	}
 	info, err := s.be.PutObject(ctx, objects.PutInput{
 		Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: key,
-		Body: body, Size: -1, Meta: meta, Tags: tags, Owner: ri.Principal.UserID,
+		Body: body, Size: -1, Meta: meta, Tags: tags, Owner: owner, ACL: aclBytes,
 	})
 	if err != nil {
 		return nil, err
@@ -210,11 +214,11 @@ func postFormHeaders(form *postpolicy.Form) (http.Header, []objects.Tag, error) 
 			}
 			tags = t
 		case l == "acl":
-			// With ACLs disabled (BucketOwnerEnforced, AWS's default) only
-			// these canned ACLs are accepted, and they change nothing.
-			if f.Value != "private" && f.Value != "bucket-owner-full-control" {
-				return nil, nil, errs.Field(errs.NotImplemented, "acl", "The canned ACL %q is not implemented for POST uploads", f.Value)
-			}
+			// The form's canned ACL is PutObject's x-amz-acl; the grant
+			// fields (x-amz-grant-*) pass through postHeaderFields.
+			h.Set("X-Amz-Acl", f.Value)
+		case strings.HasPrefix(l, "x-amz-grant-"):
+			h.Add(f.Name, f.Value)
 		case strings.HasPrefix(l, "x-amz-server-side-encryption"):
 			return nil, nil, errs.Field(errs.NotImplemented, f.Name, "Server-side encryption fields are not implemented for POST uploads")
 		}

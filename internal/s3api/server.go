@@ -33,6 +33,10 @@ type Options struct {
 	// BucketPolicies stores bucket policies (Get/Put/DeleteBucketPolicy);
 	// nil answers NotImplemented for them.
 	BucketPolicies BucketPolicies
+	// Directory resolves owners' canonical ids and display names, ACL
+	// grantees, and the tenant of an anonymous request's bucket (acl.go);
+	// nil shows user ids as display names and refuses anonymous requests.
+	Directory Directory
 	// Domain, when set, enables virtual-hosted-style requests: a Host of
 	// "bucket.<Domain>" (with any port) addresses that bucket. A bare host
 	// name, no scheme, port or leading dot.

@@ -122,24 +122,6 @@ type versioningConfigurationXML struct {
 	Status  string   `xml:"Status,omitempty"`
 }
 
-type accessControlPolicyXML struct {
-	XMLName xml.Name   `xml:"http://s3.amazonaws.com/doc/2006-03-01/ AccessControlPolicy"`
-	Owner   ownerXML   `xml:"Owner"`
-	Grants  []grantXML `xml:"AccessControlList>Grant"`
-}
-
-type grantXML struct {
-	Grantee    granteeXML `xml:"Grantee"`
-	Permission string     `xml:"Permission"`
-}
-
-type granteeXML struct {
-	XMLNSXSI    string `xml:"xmlns:xsi,attr"`
-	Type        string `xml:"xsi:type,attr"`
-	ID          string `xml:"ID"`
-	DisplayName string `xml:"DisplayName,omitempty"`
-}
-
 type objectXML struct {
 	Key               string    `xml:"Key"`
 	LastModified      string    `xml:"LastModified"`

@@ -294,7 +294,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 	backend := s.core.S3Backend()
 	s3h, err := s3api.New(s3api.Options{Backend: backend, BucketPolicies: backend, Credentials: s.core,
-		Authorizer: s.core.EndpointAuthorizer(s.nodeName()), Domain: o.Domain, Region: o.Region, Logger: o.Logger,
+		Authorizer: s.core.EndpointAuthorizer(s.nodeName()), Directory: s.core, Domain: o.Domain, Region: o.Region, Logger: o.Logger,
 		AccessLogInterval: o.AccessLogFlush,
 		BodyTimeout:       o.BodyTimeout, MinBodyRate: o.MinBodyRate})
 	if err != nil {
