@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // POST Object (browser uploads): forms presigned by boto3 (SigV4 and SigV2)
@@ -299,4 +300,51 @@ func TestPostObject_largeFile(t *testing.T) {
 		t.Fatalf("large POST: %d %s\n%s", code, body, hdr)
 	}
 	mustEqualBytes(t, "large object posted", getObject(t, b, "big.bin"), data)
+}
+
+// The form's acl field is PutObject's x-amz-acl: public-read on a bucket
+// whose ownership allows ACLs grants AllUsers READ on the new object; under
+// BucketOwnerEnforced (the default) the same form is refused, as AWS does.
+func TestPostObject_aclField(t *testing.T) {
+	t.Parallel()
+	requireTarget(t)
+	c := s3c(t)
+	b := newBucket(t)
+	exp := time.Now().Add(10 * time.Minute).UTC().Format("2006-01-02T15:04:05.000Z")
+	policy := fmt.Sprintf(`{"expiration": %q, "conditions": [{"bucket": %q}, {"key": "pub.txt"}, {"acl": "public-read"}]}`, exp, b)
+	fields := map[string]string{"key": "pub.txt", "acl": "public-read"}
+	u := suite.endpoint + "/" + b
+	code, body, _ := postForm(t, u, sigV2Form(policy, fields), "pub.txt", []byte("hello"))
+	if e := parseS3Error(t, body); code != 400 || e.Code != "AccessControlListNotSupported" {
+		t.Fatalf("public-read under BucketOwnerEnforced: %d %s", code, body)
+	}
+	if _, err := c.PutBucketOwnershipControls(ctxT(t), &s3.PutBucketOwnershipControlsInput{Bucket: aws.String(b),
+		OwnershipControls: &types.OwnershipControls{Rules: []types.OwnershipControlsRule{{ObjectOwnership: types.ObjectOwnershipObjectWriter}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeletePublicAccessBlock(ctxT(t), &s3.DeletePublicAccessBlockInput{Bucket: aws.String(b)}); err != nil {
+		t.Fatal(err)
+	}
+	code, body, hdr := postForm(t, u, sigV2Form(policy, fields), "pub.txt", []byte("hello"))
+	if code != 204 {
+		t.Fatalf("public-read form: %d %s\n%s", code, body, hdr)
+	}
+	acl, err := c.GetObjectAcl(ctxT(t), &s3.GetObjectAclInput{Bucket: aws.String(b), Key: aws.String("pub.txt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := false
+	for _, g := range acl.Grants {
+		if g.Grantee != nil && strings.HasSuffix(aws.ToString(g.Grantee.URI), "/global/AllUsers") && g.Permission == types.PermissionRead {
+			public = true
+		}
+	}
+	if !public {
+		t.Fatalf("grants after a public-read form: %+v", acl.Grants)
+	}
+	// And an anonymous GET now reads it.
+	code, got := curl(t, u+"/pub.txt")
+	if code != 200 || string(got) != "hello" {
+		t.Fatalf("anonymous GET of a public-read object: %d %q", code, got)
+	}
 }
