@@ -95,7 +95,11 @@ func parseRef(ref string) (id, alias string, err error) {
 	case ref == DefaultKeyID || uuidForm.MatchString(ref):
 		return ref, "", nil
 	}
-	return "", strings.TrimPrefix(ref, "alias/"), nil
+	alias = strings.TrimPrefix(ref, "alias/")
+	if alias == "" {
+		return "", "", errs.New(errs.KMSKeyNotFound, "empty KMS key alias")
+	}
+	return "", alias, nil
 }
 
 func getKeyTx(tx kv.Reader, id, alias string) (keyRecord, error) {

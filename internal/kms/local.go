@@ -131,8 +131,10 @@ func Open(ctx context.Context, o Options) (*Local, OpenResult, error) {
 		return nil, res, fmt.Errorf("kms: %w", err)
 	}
 	var master []byte
+	source := "the file " + o.MasterKeyFile
 	switch {
 	case o.MasterKey != "":
+		source = "COFFER_KMS_MASTER_KEY"
 		master, err = ParseMasterKey(o.MasterKey)
 	default:
 		master, err = readMasterKeyFile(o.MasterKeyFile)
@@ -190,7 +192,7 @@ func Open(ctx context.Context, o Options) (*Local, OpenResult, error) {
 	})
 	if err != nil {
 		if errors.Is(err, ErrWrongMasterKey) {
-			return nil, res, err
+			return nil, res, fmt.Errorf("%w (the key came from %s)", err, source)
 		}
 		return nil, res, fmt.Errorf("kms: keying the store: %w", err)
 	}

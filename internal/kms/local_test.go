@@ -16,7 +16,7 @@ import (
 	"coffer/internal/kv/pebble"
 )
 
-func openStore(t *testing.T, dir string) *pebble.Store {
+func openStore(t testing.TB, dir string) *pebble.Store {
 	t.Helper()
 	st, err := pebble.Open(pebble.Options{Dir: dir})
 	if err != nil {
@@ -196,7 +196,7 @@ func TestDisabledAndUnknownKeys(t *testing.T) {
 	if got, err := l.Decrypt(ctx, k.ID, dk.Sealed, []byte("x")); err != nil || !bytes.Equal(got, dk.Plaintext) {
 		t.Fatalf("Decrypt after re-enabling: %v", err)
 	}
-	for _, ref := range []string{"00000000-0000-4000-8000-000000000000", "alias/nope", "nope", "arn:aws:kms:r:1:key/", "arn:aws:kms:r:1:thing"} {
+	for _, ref := range []string{"00000000-0000-4000-8000-000000000000", "alias/nope", "nope", "arn:aws:kms:r:1:key/", "arn:aws:kms:r:1:thing", "alias/", "arn:aws:kms:r:1:alias/"} {
 		if _, err := l.GenerateDataKey(ctx, ref, nil); !errors.Is(err, errs.KMSKeyNotFound) {
 			t.Errorf("GenerateDataKey(%q): %v, want KMSKeyNotFound", ref, err)
 		}
