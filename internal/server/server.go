@@ -299,29 +299,27 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// prepareDataDir creates the data directory and its meta/ owner-only
-// (0700): it holds the metadata, object data and, by default, the master
-// key. An existing directory open to group or others is tightened, with a
-// warning; files already in it keep their modes. Files created later are
+// prepareDataDir creates the data directory and its meta/ and data/
+// owner-only (0700): it holds the metadata, object data and, by default, the master
+// key. An existing one open to group or others is tightened, with a
+// warning; what is already inside keeps its modes. Files created later are
 // 0600 (blob, master key) or as Pebble creates them under cmd/coffer's
 // umask of 077.
 func (s *Server) prepareDataDir() error {
-	dir := s.opts.DataDir
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
-	}
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("data dir: %w", err)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("data dir: restricting it to its owner: %w", err)
+	for _, dir := range []string{s.opts.DataDir, filepath.Join(s.opts.DataDir, "meta"), filepath.Join(s.opts.DataDir, "data")} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("data dir: %w", err)
 		}
-		s.log.Warn("restricted the data directory to its owner (0700)", "data_dir", dir, "was", perm.String())
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "meta"), 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(dir, 0o700); err != nil {
+				return fmt.Errorf("data dir: restricting %s to its owner: %w", dir, err)
+			}
+			s.log.Warn("restricted a data directory to its owner (0700)", "dir", dir, "was", perm.String())
+		}
 	}
 	return nil
 }

@@ -296,3 +296,26 @@ func TestKMS_dataDir_ownerOnlyModes_noSecretInClear(t *testing.T) {
 		t.Fatalf("walked only %d files and %d directories", files, dirs)
 	}
 }
+
+func TestKMS_dataDir_openDirectoryRestricted(t *testing.T) {
+	requireTarget(t)
+	if suite.peer {
+		t.Skip("needs the Coffer binary")
+	}
+	dataDir := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(filepath.Join(dataDir, "meta"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dataDir, 0o755)
+	stop, fail := runCoffer(t, dataDir)
+	if stop == nil {
+		t.Fatalf("start: %s", fail)
+	}
+	stop()
+	for _, d := range []string{dataDir, filepath.Join(dataDir, "meta"), filepath.Join(dataDir, "data")} {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v %v, want 0700", d, fi.Mode().Perm(), err)
+		}
+	}
+}
