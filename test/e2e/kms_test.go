@@ -314,8 +314,11 @@ func TestKMS_dataDir_openDirectoryRestricted(t *testing.T) {
 	stop()
 	for _, d := range []string{dataDir, filepath.Join(dataDir, "meta"), filepath.Join(dataDir, "data")} {
 		fi, err := os.Stat(d)
-		if err != nil || fi.Mode().Perm() != 0o700 {
-			t.Errorf("%s: %v %v, want 0700", d, fi.Mode().Perm(), err)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v, want 0700", d, fi.Mode().Perm())
 		}
 	}
 }
