@@ -108,3 +108,45 @@ func (s *Service) sealStoredSecrets(ctx context.Context) (int, error) {
 	}
 	return total, nil
 }
+
+// ResealSecretsTx seals every stored S3 secret again, inside tx: sealed ones
+// are opened with from and sealed with to, clear ones sealed with to. It is
+// the core's half of replacing the master key (kms.RekeyTx is the other),
+// run offline in the same transaction. It returns how many it resealed.
+func ResealSecretsTx(tx kv.Txn, from, to SecretSealer) (int, error) {
+	var recs []AccessKey
+	err := scan(tx, []byte{'k'}, func(k, raw []byte) error {
+		var rec AccessKey
+		if err := jsonUnmarshal(raw, &rec); err != nil {
+			return fmt.Errorf("core: key record %q: %w", k, err)
+		}
+		recs = append(recs, rec)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for i := range recs {
+		rec := &recs[i]
+		sk := rec.Secret
+		if rec.SealedSecret != nil {
+			b, err := from.OpenSecret(rec.AccessKey, rec.SealedSecret)
+			if err != nil {
+				return 0, fmt.Errorf("core: open the secret of %s: %w", rec.AccessKey, err)
+			}
+			sk = string(b)
+		}
+		sealed, err := to.SealSecret(rec.AccessKey, []byte(sk))
+		if err != nil {
+			return 0, err
+		}
+		rec.Secret, rec.SealedSecret = "", sealed
+		if rec.Schema < accessKeySchema {
+			rec.Schema = accessKeySchema
+		}
+		if err := setJSON(tx, key('k', rec.AccessKey), rec); err != nil {
+			return 0, err
+		}
+	}
+	return len(recs), nil
+}

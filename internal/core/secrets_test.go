@@ -231,3 +231,37 @@ func TestSecretsMigratedFromClear(t *testing.T) {
 	}
 	st.close()
 }
+
+func TestResealSecrets(t *testing.T) {
+	st := newSealedStack(t)
+	c := st.core(st.kms)
+	boot, err := c.Bootstrap(ctx, core.BootstrapInput{TenantName: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	newBox, err := kms.NewSecretBox(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := st.kv.Update(ctx, func(tx kv.Txn) error {
+		var err error
+		n, err = core.ResealSecretsTx(tx, st.kms, newBox)
+		return err
+	}); err != nil || n != 1 {
+		t.Fatalf("reseal: %d %v", n, err)
+	}
+	// The new sealer opens it, the old one no longer does.
+	withNew := st.core(newBox)
+	defer withNew.Close()
+	if cred, err := withNew.Credential(ctx, boot.Key.AccessKey); err != nil || cred.Secret != boot.Key.SecretKey {
+		t.Fatalf("credential under the new sealer: %v", err)
+	}
+	withOld := st.core(st.kms)
+	defer withOld.Close()
+	if _, err := withOld.Credential(ctx, boot.Key.AccessKey); err == nil {
+		t.Fatal("the old sealer still opens a resealed secret")
+	}
+	st.close()
+}

@@ -80,7 +80,7 @@ type Local struct {
 	log       *slog.Logger
 	now       func() time.Time
 	wrap      cipher.AEAD // seals named key versions
-	secrets   cipher.AEAD // seals S3 secret keys
+	secrets   *SecretBox  // seals S3 secret keys
 	cacheSize int
 
 	mu    sync.Mutex
@@ -137,12 +137,12 @@ func Open(ctx context.Context, o Options) (*Local, OpenResult, error) {
 		source = "COFFER_KMS_MASTER_KEY"
 		master, err = ParseMasterKey(o.MasterKey)
 	default:
-		master, err = readMasterKeyFile(o.MasterKeyFile)
+		master, err = ReadMasterKeyFile(o.MasterKeyFile)
 		if errors.Is(err, fs.ErrNotExist) {
 			if keyed {
 				return nil, res, fmt.Errorf("kms: master key file %s does not exist, but this data directory's keys were sealed with a master key: restore the file from its backup (or set COFFER_KMS_MASTER_KEY)", o.MasterKeyFile)
 			}
-			master, err = writeMasterKeyFile(o.MasterKeyFile)
+			master, err = WriteMasterKeyFile(o.MasterKeyFile)
 			if err == nil {
 				res.GeneratedKeyFile = o.MasterKeyFile
 				o.Logger.Warn("GENERATED A NEW KMS MASTER KEY: back this file up now and keep it apart from the data directory; without it encrypted objects and S3 secret keys cannot be read",
@@ -157,7 +157,7 @@ func Open(ctx context.Context, o Options) (*Local, OpenResult, error) {
 	if l.wrap, err = newGCM(derive(master, purposeWrap)); err != nil {
 		return nil, res, err
 	}
-	if l.secrets, err = newGCM(derive(master, purposeSecrets)); err != nil {
+	if l.secrets, err = NewSecretBox(master); err != nil {
 		return nil, res, err
 	}
 	check := checkValue(master)

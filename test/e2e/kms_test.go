@@ -322,3 +322,60 @@ func TestKMS_dataDir_openDirectoryRestricted(t *testing.T) {
 		}
 	}
 }
+
+func TestKMS_rekey_masterKeyReplacedOffline(t *testing.T) {
+	requireTarget(t)
+	if suite.peer {
+		t.Skip("needs the Coffer binary")
+	}
+	dataDir := filepath.Join(t.TempDir(), "data")
+	stop, endpoint, fail := runCofferAt(t, dataDir)
+	if stop == nil {
+		t.Fatalf("start: %s", fail)
+	}
+	bucket := bucketName(t)
+	c := newClient(t, endpoint, cofferRootAccessKey, cofferRootSecretKey)
+	if _, err := c.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		stop()
+		t.Fatal(err)
+	}
+	stop()
+
+	newKey := filepath.Join(t.TempDir(), "secrets", "new.key")
+	rekey := func(env ...string) (string, error) {
+		cmd := exec.Command(cofferBin, "kms", "rekey", "--data-dir", dataDir, "--new-master-key-file", newKey)
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	// A wrong current key is refused, and the new key file is not left behind.
+	if out, err := rekey("COFFER_KMS_MASTER_KEY=" + strings.Repeat("cd", 32)); err == nil || !strings.Contains(out, "does not match") {
+		t.Fatalf("rekey with a wrong key: %v %s", err, out)
+	}
+	if _, err := os.Stat(newKey); !os.IsNotExist(err) {
+		t.Fatalf("a failed rekey left %s", newKey)
+	}
+	out, err := rekey()
+	if err != nil || !strings.Contains(out, "resealed 1 S3 secret keys") {
+		t.Fatalf("rekey: %v %s", err, out)
+	}
+	if fi, err := os.Stat(newKey); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("new key file: %v %v", fi, err)
+	}
+	// The old key (still at the default place) is now refused.
+	if stop, fail := runCoffer(t, dataDir); stop != nil {
+		stop()
+		t.Fatal("started with the replaced master key")
+	} else if !strings.Contains(fail, "does not match") {
+		t.Fatalf("old key: %s", fail)
+	}
+	stop, endpoint, fail = runCofferAt(t, dataDir, "COFFER_KMS_MASTER_KEY_FILE="+newKey)
+	if stop == nil {
+		t.Fatalf("start with the new key: %s", fail)
+	}
+	defer stop()
+	c = newClient(t, endpoint, cofferRootAccessKey, cofferRootSecretKey)
+	if _, err := c.HeadBucket(ctxT(t), &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("root key after rekey: %v", err)
+	}
+}
