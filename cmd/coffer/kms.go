@@ -110,4 +110,3 @@ func runRekey(args []string) error {
 		res.Keys, res.Versions, secrets, *newFile, *newFile)
 	return nil
 }
-
