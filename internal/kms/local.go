@@ -35,6 +35,11 @@ type Options struct {
 	// CacheSize bounds how many named keys (with their unwrapped versions)
 	// are kept in memory. Default 1024.
 	CacheSize int
+	// CacheTTL bounds how long a cached key is used before it is read
+	// again, so that a change made by another node sharing the store (a
+	// disable) takes effect within it. Changes made through this node take
+	// effect at once. Default 30 s.
+	CacheTTL time.Duration
 	// Logger is the structured log. Default: slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -57,8 +62,8 @@ func (o Options) Validate() error {
 			problems = append(problems, fmt.Errorf("COFFER_KMS_MASTER_KEY: %w", err))
 		}
 	}
-	if o.CacheSize < 0 {
-		problems = append(problems, errors.New("kms: cache size must not be negative"))
+	if o.CacheSize < 0 || o.CacheTTL < 0 {
+		problems = append(problems, errors.New("kms: cache size and TTL must not be negative"))
 	}
 	return errors.Join(problems...)
 }
@@ -82,6 +87,7 @@ type Local struct {
 	wrap      cipher.AEAD // seals named key versions
 	secrets   *SecretBox  // seals S3 secret keys
 	cacheSize int
+	cacheTTL  time.Duration
 
 	mu    sync.Mutex
 	gen   uint64               // bumped by every local change to a key record
@@ -90,8 +96,9 @@ type Local struct {
 
 // keyEntry is a cached named key: its record and the versions unwrapped so far.
 type keyEntry struct {
-	rec keyRecord
-	raw map[uint32][]byte // version → unwrapped key
+	rec    keyRecord
+	raw    map[uint32][]byte // version → unwrapped key
+	loaded time.Time
 }
 
 var _ Service = (*Local)(nil)
@@ -111,6 +118,9 @@ func Open(ctx context.Context, o Options) (*Local, OpenResult, error) {
 	}
 	if o.CacheSize == 0 {
 		o.CacheSize = 1024
+	}
+	if o.CacheTTL == 0 {
+		o.CacheTTL = 30 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -153,7 +163,7 @@ func Open(ctx context.Context, o Options) (*Local, OpenResult, error) {
 	if err != nil {
 		return nil, res, fmt.Errorf("kms: %w", err)
 	}
-	l := &Local{kv: o.KV, log: o.Logger, now: o.Now, cacheSize: o.CacheSize, cache: map[string]*keyEntry{}}
+	l := &Local{kv: o.KV, log: o.Logger, now: o.Now, cacheSize: o.CacheSize, cacheTTL: o.CacheTTL, cache: map[string]*keyEntry{}}
 	if l.wrap, err = newGCM(derive(master, purposeWrap)); err != nil {
 		return nil, res, err
 	}
@@ -233,7 +243,7 @@ func (l *Local) entry(ctx context.Context, ref string, fresh bool) (*keyEntry, e
 		l.mu.Lock()
 		e := l.cache[id]
 		l.mu.Unlock()
-		if e != nil {
+		if e != nil && l.now().Sub(e.loaded) < l.cacheTTL {
 			return e, usable(e, ref)
 		}
 	}
@@ -249,10 +259,10 @@ func (l *Local) entry(ctx context.Context, ref string, fresh bool) (*keyEntry, e
 	if err != nil {
 		return nil, errs.FromStorage(err, "kms key", kv.ErrConflict)
 	}
-	e := &keyEntry{rec: rec, raw: map[uint32][]byte{}}
+	e := &keyEntry{rec: rec, raw: map[uint32][]byte{}, loaded: l.now()}
 	l.mu.Lock()
 	if l.gen == gen {
-		if old := l.cache[rec.ID]; old != nil && !fresh {
+		if old := l.cache[rec.ID]; old != nil && !fresh && l.now().Sub(old.loaded) < l.cacheTTL {
 			e = old
 		} else {
 			if len(l.cache) >= l.cacheSize {

@@ -11,8 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"coffer/internal/errs"
+	"coffer/internal/kv"
 	"coffer/internal/kv/pebble"
 )
 
@@ -376,3 +378,73 @@ func TestCacheIsBounded(t *testing.T) {
 }
 
 var quiet = slog.New(slog.DiscardHandler)
+
+// Two nodes sharing a store: a disable made through one reaches the other
+// within the cache TTL; a rotation is picked up at once when a data key
+// sealed under the new version is opened.
+func TestTwoNodesShareAStore(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, filepath.Join(dir, "meta"))
+	defer st.Close()
+	ctx := context.Background()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	master := hex.EncodeToString(bytes.Repeat([]byte{9}, 32))
+	a, _, err := Open(ctx, Options{KV: st, MasterKey: master, Logger: quiet, Now: clock, CacheTTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := Open(ctx, Options{KV: st, MasterKey: master, Logger: quiet, Now: clock, CacheTTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := a.CreateKey(ctx, CreateKeyInput{})
+	if _, err := b.GenerateDataKey(ctx, k.ID, nil); err != nil { // b caches version 1
+		t.Fatal(err)
+	}
+	if _, err := a.RotateKey(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	dk, _ := a.GenerateDataKey(ctx, k.ID, nil)
+	if got, err := b.Decrypt(ctx, k.ID, dk.Sealed, nil); err != nil || !bytes.Equal(got, dk.Plaintext) {
+		t.Fatalf("b opens a data key of a version it had not seen: %v", err)
+	}
+	if _, err := a.SetKeyEnabled(ctx, k.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.GenerateDataKey(ctx, k.ID, nil); err != nil {
+		t.Fatalf("within the TTL b still uses its cached key: %v", err)
+	}
+	now = now.Add(time.Minute)
+	if _, err := b.GenerateDataKey(ctx, k.ID, nil); !errors.Is(err, errs.KMSKeyNotFound) {
+		t.Fatalf("after the TTL b still uses a disabled key: %v", err)
+	}
+}
+
+func TestVersionsAreBounded(t *testing.T) {
+	l, _ := newKMS(t)
+	ctx := context.Background()
+	k, _ := l.CreateKey(ctx, CreateKeyInput{})
+	// Give the key MaxKeyVersions-1 versions in one transaction.
+	err := l.kv.Update(ctx, func(tx kv.Txn) error {
+		r, err := getKeyTx(tx, k.ID, "")
+		if err != nil {
+			return err
+		}
+		for v := uint32(2); v < MaxKeyVersions; v++ {
+			r.Versions = append(r.Versions, keyVersion{Version: v, Wrapped: l.wrapVersion(r.ID, v, randomBytes(32))})
+		}
+		r.Current = MaxKeyVersions - 1
+		return putKeyTx(tx, &r)
+	})
+	l.changed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := l.RotateKey(ctx, k.ID); err != nil || info.CurrentVersion != MaxKeyVersions {
+		t.Fatalf("last rotation: %d %v", info.CurrentVersion, err)
+	}
+	if _, err := l.RotateKey(ctx, k.ID); errs.KindOf(err) != errs.InvalidArgument {
+		t.Fatalf("rotation past the bound: %v", err)
+	}
+}
