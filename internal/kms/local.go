@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -148,6 +149,10 @@ func Open(ctx context.Context, o Options) (*Local, OpenResult, error) {
 		master, err = ParseMasterKey(o.MasterKey)
 	default:
 		master, err = ReadMasterKeyFile(o.MasterKeyFile)
+		if fi, serr := os.Stat(o.MasterKeyFile); err == nil && serr == nil && fi.Mode().Perm()&0o077 != 0 {
+			o.Logger.Warn("the KMS master key file is readable by other users than its owner: make it mode 0600",
+				"master_key_file", o.MasterKeyFile, "mode", fi.Mode().Perm().String())
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			if keyed {
 				return nil, res, fmt.Errorf("kms: master key file %s does not exist, but this data directory's keys were sealed with a master key: restore the file from its backup (or set COFFER_KMS_MASTER_KEY)", o.MasterKeyFile)
@@ -194,11 +199,11 @@ func Open(ctx context.Context, o Options) (*Local, OpenResult, error) {
 		default:
 			return err
 		}
-		if _, err := tx.Get(keyRecKey(DefaultKeyID)); errors.Is(err, kv.ErrNotFound) {
+		_, err = tx.Get(keyRecKey(DefaultKeyID))
+		if errors.Is(err, kv.ErrNotFound) {
 			return l.createTx(tx, DefaultKeyID, CreateKeyInput{Description: "built-in key for SSE-S3 and SSE-KMS without a key id"})
-		} else {
-			return err
 		}
+		return err
 	})
 	if err != nil {
 		if errors.Is(err, ErrWrongMasterKey) {
