@@ -20,6 +20,8 @@ import (
 	"coffer/internal/blob"
 	"coffer/internal/commvault"
 	"coffer/internal/core"
+	"coffer/internal/kms"
+	"coffer/internal/kmsapi"
 	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
 	"coffer/internal/ontap"
@@ -54,6 +56,14 @@ type Options struct {
 	// generates one on a fresh data directory (printed once to Out); a
 	// given password is set on the account at every start.
 	AdminUser, AdminPassword string
+	// KMSMasterKeyFile is the file holding the KMS master key (32 bytes as
+	// hex or base64). Default <DataDir>/master.key; created with a new key
+	// on a fresh data directory. Exclusive with KMSMasterKey.
+	KMSMasterKeyFile string
+	// KMSMasterKey is the KMS master key itself in the same text form
+	// (COFFER_KMS_MASTER_KEY), for deployments that inject secrets through
+	// the environment.
+	KMSMasterKey string
 	// Version is the software version the management plane reports.
 	Version string
 	// InlineMax is the largest object stored inside its metadata record. Default 64 KiB.
@@ -191,6 +201,13 @@ func (o Options) Validate() error {
 	if o.DefaultTenant != "" && o.DefaultTenant == o.ClusterName {
 		problems = append(problems, errors.New("the default tenant cannot be named after the cluster (that name is the admin tenant's)"))
 	}
+	if o.KMSMasterKey != "" && o.KMSMasterKeyFile != "" {
+		problems = append(problems, errors.New("--kms-master-key-file and COFFER_KMS_MASTER_KEY cannot be given together"))
+	} else if o.KMSMasterKey != "" {
+		if _, err := kms.ParseMasterKey(o.KMSMasterKey); err != nil {
+			problems = append(problems, fmt.Errorf("COFFER_KMS_MASTER_KEY: %w", err))
+		}
+	}
 	if o.InlineMax < -1 || o.InlineMax > 1<<20 {
 		problems = append(problems, errors.New("inline max must be within -1..1 MiB"))
 	}
@@ -211,6 +228,7 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	kv      *pebble.Store
+	kms     *kms.Local
 	objects *objects.Service
 	core    *core.Service
 	s3      *http.Server
@@ -235,19 +253,33 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			s.closeStorage()
 		}
 	}()
-	if err := os.MkdirAll(o.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+	if err := s.prepareDataDir(); err != nil {
+		return nil, err
 	}
 	var err error
 	s.kv, err = pebble.Open(pebble.Options{Dir: filepath.Join(o.DataDir, "meta"), Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
+	keyFile := o.KMSMasterKeyFile
+	if keyFile == "" && o.KMSMasterKey == "" {
+		keyFile = filepath.Join(o.DataDir, "master.key")
+	}
+	var kmsRes kms.OpenResult
+	s.kms, kmsRes, err = kms.Open(ctx, kms.Options{KV: s.kv, MasterKey: o.KMSMasterKey, MasterKeyFile: keyFile, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	if kmsRes.GeneratedKeyFile != "" {
+		fmt.Fprintf(o.Out, "\nCoffer generated the KMS master key in %s.\n"+
+			"It protects encrypted objects and S3 secret keys: back it up now, and keep the copy\n"+
+			"apart from the data directory (see docs/kms.md). Losing it loses that data.\n\n", kmsRes.GeneratedKeyFile)
+	}
 	blobs, err := blob.Open(blob.Options{Dir: filepath.Join(o.DataDir, "data")})
 	if err != nil {
 		return nil, err
 	}
-	s.objects, err = objects.New(objects.Options{KV: s.kv, Blobs: blobs, InlineMax: o.InlineMax, Logger: o.Logger})
+	s.objects, err = objects.New(objects.Options{KV: s.kv, Blobs: blobs, Keys: s.kms, InlineMax: o.InlineMax, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +290,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.log.Info("startup sweep", "orphans_removed", res.Orphans, "garbage_removed", res.Garbage, "took", time.Since(start).String())
 
-	s.core, err = core.New(core.Options{KV: s.kv, Objects: s.objects, Logger: o.Logger,
+	s.core, err = core.New(core.Options{KV: s.kv, Objects: s.objects, Secrets: s.kms, Logger: o.Logger,
 		ClusterName: o.ClusterName, Version: o.Version})
 	if err != nil {
 		return nil, err
@@ -336,6 +368,31 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
+// prepareDataDir creates the data directory and its meta/ and data/
+// owner-only (0700): it holds the metadata, object data and, by default, the master
+// key. An existing one open to group or others is tightened, with a
+// warning; what is already inside keeps its modes. Files created later are
+// 0600 (blob, master key) or as Pebble creates them under cmd/coffer's
+// umask of 077.
+func (s *Server) prepareDataDir() error {
+	for _, dir := range []string{s.opts.DataDir, filepath.Join(s.opts.DataDir, "meta"), filepath.Join(s.opts.DataDir, "data")} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(dir, 0o700); err != nil {
+				return fmt.Errorf("data dir: restricting %s to its owner: %w", dir, err)
+			}
+			s.log.Warn("restricted a data directory to its owner (0700)", "dir", dir, "was", perm.String())
+		}
+	}
+	return nil
+}
+
 func (s *Server) listen(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -368,6 +425,11 @@ func (s *Server) adminHandler() http.Handler {
 		mux.Handle("/api/", h) // the ONTAP REST dialect
 	} else {
 		s.log.Error("ONTAP API not mounted", "err", err)
+	}
+	if h, err := kmsapi.New(kmsapi.Options{Keys: s.kms, Admins: s.core, Region: s.opts.Region, Logger: s.log}); err == nil {
+		mux.Handle(kmsapi.Prefix, h) // the KMS's named keys; more specific than ONTAP's /api/
+	} else {
+		s.log.Error("KMS API not mounted", "err", err)
 	}
 	if s.opts.Pprof {
 		// Profiling is opt-in: it exposes internals and costs CPU when used.
@@ -405,6 +467,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	return errors.Join(err, s.closeStorage())
 }
+
+// KMS returns the built-in key management service.
+func (s *Server) KMS() *kms.Local { return s.kms }
 
 // Core returns the domain service (for the management adapters and tests).
 func (s *Server) Core() *core.Service { return s.core }
