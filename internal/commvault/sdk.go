@@ -472,7 +472,7 @@ func (h *Handler) roles(rq *request) (response, error) {
 	}
 	role := map[string]any{"id": 1, "name": vaultRoleName, "roleId": 1, "roleName": vaultRoleName,
 		"enabled": true, "isSystemCreated": true, "visibleToAll": true,
-		"description": "Put, get, list and delete the objects of a vault and their versions (the vault's S3 User role).",
+		"description":    "Put, get, list and delete the objects of a vault and their versions (the vault's S3 User role).",
 		"permissionList": perms}
 	return ok(map[string]any{"roles": []any{role},
 		"roleProperties": []any{map[string]any{"role": map[string]any{"roleId": 1, "roleName": vaultRoleName}}}}), nil
