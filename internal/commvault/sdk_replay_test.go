@@ -68,7 +68,7 @@ func TestSDKReplay(t *testing.T) {
 			need: []string{"users.*.userEntity.userName", "users.*.userEntity.userId"}, strs: []string{"users.*.userEntity.userName"}},
 		{from: "security/user.py User._get_user_properties", method: "GET", path: fmt.Sprintf("User/%d?Level=50", f.owner),
 			need: []string{"users.0.userEntity.userName", "users.0.enableUser", "users.0.associatedUserGroups"}},
-		{from: "security/user.py User._get_tfa_status", method: "GET", path: "Security/TwoFactorAuth/Status?username="+f.ownerName,
+		{from: "security/user.py User._get_tfa_status", method: "GET", path: "Security/TwoFactorAuth/Status?username=" + f.ownerName,
 			need: []string{"errorCode", "twoFactorInfo.isTwoFactorAuthenticationEnabled"}},
 		{from: "security/usergroup.py UserGroups._get_user_groups", method: "GET", path: "UserGroup?includeSystemCreated=true&level=10",
 			need: []string{"userGroups.*.userGroupEntity.userGroupName", "userGroups.*.userGroupEntity.userGroupId"},
