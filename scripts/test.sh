@@ -24,6 +24,8 @@ ensure_tools() {
   command -v curl >/dev/null || need+=(curl)
   command -v s3cmd >/dev/null || need+=(s3cmd)
   python3 -c 'import requests' 2>/dev/null || need+=(python3-requests)
+  command -v rclone >/dev/null || need+=(rclone)
+  command -v restic >/dev/null || need+=(restic)
   if [ ${#need[@]} -gt 0 ]; then
     step "installing ${need[*]}"
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

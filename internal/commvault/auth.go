@@ -110,6 +110,12 @@ func (h *Handler) login(rq *request) (response, error) {
 		}
 	} else {
 		out["capability"] = "administrator"
+		// Commvault's administrator is a user: make sure it has one.
+		if u, err := h.core.AdminUser(rq.ctx, tenant.UUID, res.Session.Name); err == nil {
+			out["aliasName"], out["userGUID"] = strconv.Itoa(int(u.ID)), u.UUID
+		} else if tenant.UUID != "" {
+			h.log.Warn("commvault: the administrator has no user", "admin", res.Session.Name, "err", err)
+		}
 	}
 	return ok(out), nil
 }
@@ -122,11 +128,12 @@ func (h *Handler) logout(rq *request) (response, error) {
 	return genericOK("User logged out"), nil
 }
 
-// whoami is GET /v2/WhoAmI: the caller.
+// whoami is GET /v2/WhoAmI: the caller, with its userId (an
+// administrator's too: core.AdminUser).
 func (h *Handler) whoami(rq *request) (response, error) {
-	u := map[string]any{"userName": rq.sess.Name, "administrator": rq.sess.Kind == core.SessionAdmin}
-	if rq.sess.Kind == core.SessionUser {
-		u["userId"] = rq.sess.UserID
+	u, err := h.whoUser(rq)
+	if err != nil {
+		return response{}, err
 	}
 	return ok(map[string]any{"user": u}), nil
 }

@@ -20,20 +20,53 @@ func (h *Handler) nodeJSON(n core.Node) map[string]any {
 	if alive {
 		status = "Ready"
 	}
+	c := clientJSON(n.ID, n.Name, n.Version)
+	props := c["clientProps"].(map[string]any)
+	for k, v := range map[string]any{
+		"isS3Endpoint":    true,
+		"isRunning":       alive,
+		"readinessStatus": status,
+		"s3Endpoint":      n.S3Endpoint,
+		"version":         n.Version,
+		"lastHeartbeat":   epoch(n.Heartbeat),
+		"registeredTime":  epoch(n.Registered),
+		"thisNode":        n.Name == h.opts.NodeName,
+	} {
+		props[k] = v
+	}
+	return c
+}
+
+// clientJSON is a client in GET /Client's shape with what cvpysdk's
+// Clients._get_clients (clientEntity.{clientName, clientId, hostName,
+// displayName}) and Client._get_client_properties read without a default:
+// client.osInfo.{Type, SubType, OsDisplayInfo.{ProcessorType, OSName}},
+// client.cvdPort, client.versionInfo, clientProps.activityControl.
+// {EnableDataRecovery, EnableDataManagement, EnableOnlineContentIndex},
+// clientProps.clientActivityControl.activityControlOptions[] and
+// clientProps.EnableSnapBackups.
+func clientJSON(id int32, name, version string) map[string]any {
+	activities := []map[string]any{}
+	for _, t := range []int{1, 2, 16} { // backup, restore, data aging
+		activities = append(activities, map[string]any{"activityType": t, "enableActivityType": true,
+			"enableAfterADelay": false})
+	}
 	return map[string]any{
 		"client": map[string]any{
-			"clientEntity": map[string]any{"clientId": n.ID, "clientName": n.Name, "hostName": n.Name,
-				"displayName": n.Name, "_type_": 3},
+			"clientEntity": map[string]any{"clientId": id, "clientName": name, "hostName": name,
+				"displayName": name, "_type_": typeClient},
+			"osInfo": map[string]any{"Type": "Unix", "SubType": "Linux", "Version": "",
+				"OsDisplayInfo": map[string]any{"ProcessorType": "x64", "OSName": "Linux (Coffer)"}},
+			"cvdPort":          8400,
+			"versionInfo":      map[string]any{"version": "Coffer " + version},
+			"installDirectory": "/",
 		},
 		"clientProps": map[string]any{
-			"isS3Endpoint":    true,
-			"isRunning":       alive,
-			"readinessStatus": status,
-			"s3Endpoint":      n.S3Endpoint,
-			"version":         n.Version,
-			"lastHeartbeat":   epoch(n.Heartbeat),
-			"registeredTime":  epoch(n.Registered),
-			"thisNode":        n.Name == h.opts.NodeName,
+			"activityControl": map[string]any{"EnableDataRecovery": true, "EnableDataManagement": true,
+				"EnableOnlineContentIndex": false},
+			"clientActivityControl": map[string]any{"activityControlOptions": activities},
+			"EnableSnapBackups":     false,
+			"clusterType":           0,
 		},
 	}
 }
@@ -76,11 +109,10 @@ func (h *Handler) getClient(rq *request) (response, error) {
 		}
 		return response{}, err
 	}
-	return ok(map[string]any{"clientProperties": []any{map[string]any{
-		"client": map[string]any{"clientEntity": map[string]any{"clientId": v.Bucket.ID,
-			"clientName": v.Bucket.Name, "displayName": v.Bucket.Name, "_type_": 3}},
-		"clientProps": map[string]any{"CVS3BucketName": v.Bucket.Name, "isCVS3Store": true},
-	}}}), nil
+	c := clientJSON(v.Bucket.ID, v.Bucket.Name, h.opts.Version)
+	props := c["clientProps"].(map[string]any)
+	props["CVS3BucketName"], props["isCVS3Store"] = v.Bucket.Name, true
+	return ok(map[string]any{"clientProperties": []any{c}}), nil
 }
 
 type addEndpointBody struct {

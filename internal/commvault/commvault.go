@@ -263,7 +263,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeJSON(w, r, resp.status, resp.body)
+	if resp.xml != nil {
+		writeXML(w, r, resp.status, resp.xml)
+	} else {
+		writeJSON(w, r, resp.status, resp.body)
+	}
 	h.log.Debug("commvault request", "method", r.Method, "path", r.URL.Path, "status", resp.status,
 		"took", time.Since(start).String())
 }

@@ -1,7 +1,9 @@
 package commvault
 
 import (
+	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,10 +74,18 @@ func (h *Handler) jobSummary(j core.Job, info core.JobInfo, known bool) map[stri
 	if j.State == core.JobSuccess {
 		s["result"] = j.Result
 	}
+	// cvpysdk (job.py) reads subclient and userName without a default.
+	sub := map[string]any{"clientId": 0, "clientName": "", "appName": "S3 Vault", "backupsetName": "",
+		"subclientName": "", "instanceName": ""}
 	if known && len(info.Clients) > 0 {
-		s["subclient"] = map[string]any{"clientId": info.Clients[0], "clientName": info.ClientName}
+		sub["clientId"], sub["clientName"] = info.Clients[0], info.ClientName
 		s["clientIds"] = info.Clients
+		s["destinationClient"] = map[string]any{"clientId": info.Clients[0], "clientName": info.ClientName}
 	}
+	s["subclient"] = sub
+	s["userName"] = map[string]any{"userName": "system", "userId": 1}
+	s["backupLevelName"] = ""
+	s["currentPhaseName"] = status
 	return s
 }
 
@@ -132,27 +142,38 @@ func parseJobID(s string) (int64, error) {
 	return n, nil
 }
 
+// jobQuery selects and pages jobs (GET /Job's query, POST /Jobs' body).
+type jobQuery struct {
+	clients  []int32
+	types    []string // lower-case operation names
+	statuses []string // lower-case Commvault statuses
+	category string   // "", "all", "active", "finished"
+	lookup   time.Duration
+	limit    int
+	offset   int
+}
+
 // listJobs is GET /Job with the filters clientId, jobFilter (job types,
 // comma-separated), jobCategory (Active | Finished | All, default All),
 // completedJobLookupTime (seconds), and limit/offset paging; newest first.
 func (h *Handler) listJobs(rq *request) (response, error) {
-	var client int32
+	var q jobQuery
 	if v := queryGet(rq.r, "clientId"); v != "" && v != "0" {
-		var err error
-		if client, err = parseID(v, "clientId"); err != nil {
+		client, err := parseID(v, "clientId")
+		if err != nil {
 			return response{}, err
 		}
+		q.clients = []int32{client}
 	}
-	var types []string
 	if v := queryGet(rq.r, "jobFilter"); v != "" && !strings.EqualFold(v, "All") {
 		for _, t := range strings.Split(v, ",") {
 			if t = strings.TrimSpace(t); t != "" {
-				types = append(types, strings.ToLower(t))
+				q.types = append(q.types, strings.ToLower(t))
 			}
 		}
 	}
-	category := strings.ToLower(queryGet(rq.r, "jobCategory"))
-	switch category {
+	q.category = strings.ToLower(queryGet(rq.r, "jobCategory"))
+	switch q.category {
 	case "", "all", "active", "finished":
 	default:
 		return response{}, errBadInput("jobCategory", "jobCategory must be Active, Finished or All.")
@@ -161,14 +182,88 @@ func (h *Handler) listJobs(rq *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	limit, err := rq.queryInt("limit", 0)
-	if err != nil {
+	q.lookup = time.Duration(lookup) * time.Second
+	if q.limit, err = rq.queryInt("limit", 0); err != nil {
 		return response{}, err
 	}
-	offset, err := rq.queryInt("offset", 0)
-	if err != nil {
+	if q.offset, err = rq.queryInt("offset", 0); err != nil {
 		return response{}, err
 	}
+	return h.queryJobs(rq, q)
+}
+
+type postJobsBody struct {
+	Category     *int `json:"category"`
+	PagingConfig *struct {
+		Offset *int `json:"offset"`
+		Limit  *int `json:"limit"`
+	} `json:"pagingConfig"`
+	JobFilter *struct {
+		CompletedJobLookupTime *int64 `json:"completedJobLookupTime"`
+		ClientList             []struct {
+			ClientID *int64 `json:"clientId"`
+		} `json:"clientList"`
+		JobTypeList []any    `json:"jobTypeList"`
+		StatusList  []string `json:"statusList"`
+	} `json:"jobFilter"`
+}
+
+// postJobs is POST /Jobs (cvpysdk job.py JobController all_jobs /
+// active_jobs / finished_jobs; Commvault's MCP server get_failed_jobs):
+// {category: 0 ALL | 1 ACTIVE | 2 FINISHED, pagingConfig: {offset, limit},
+// jobFilter: {completedJobLookupTime (seconds), clientList: [{clientId}],
+// jobTypeList (names; numeric types match nothing Coffer runs),
+// statusList}} → the shape of GET /Job. The SDK reads jobs[].jobSummary.
+// {isVisible, jobId, status, percentComplete}.
+func (h *Handler) postJobs(rq *request) (response, error) {
+	var in postJobsBody
+	if err := rq.decode(&in, true); err != nil {
+		return response{}, err
+	}
+	var q jobQuery
+	switch deref(in.Category) {
+	case 0:
+	case 1:
+		q.category = "active"
+	case 2:
+		q.category = "finished"
+	default:
+		return response{}, errBadInput("category", "category must be 0 (all), 1 (active) or 2 (finished).")
+	}
+	if p := in.PagingConfig; p != nil {
+		q.offset, q.limit = max(deref(p.Offset), 0), max(deref(p.Limit), 0)
+	}
+	if f := in.JobFilter; f != nil {
+		if v := deref(f.CompletedJobLookupTime); v > 0 {
+			q.lookup = time.Duration(v) * time.Second
+		}
+		for _, c := range f.ClientList {
+			id, err := ref32(c.ClientID, "jobFilter.clientList.clientId")
+			if err != nil {
+				return response{}, err
+			}
+			if id != 0 {
+				q.clients = append(q.clients, id)
+			}
+		}
+		for _, t := range f.JobTypeList {
+			switch v := t.(type) {
+			case string:
+				q.types = append(q.types, strings.ToLower(v))
+			default:
+				q.types = append(q.types, "\x00") // a numeric Commvault type: none of Coffer's jobs
+			}
+		}
+		for _, st := range f.StatusList {
+			q.statuses = append(q.statuses, strings.ToLower(st))
+		}
+	}
+	return h.queryJobs(rq, q)
+}
+
+// queryJobs answers {totalRecordsWithoutPaging, jobs: [{jobSummary}]},
+// newest first.
+func (h *Handler) queryJobs(rq *request, q jobQuery) (response, error) {
 	t, err := h.tenant(rq)
 	if err != nil {
 		return response{}, err
@@ -182,21 +277,22 @@ func (h *Handler) listJobs(rq *request) (response, error) {
 	var list []map[string]any
 	for _, j := range jobs {
 		if !visible(j, t) ||
-			category == "active" && j.Terminal() || category == "finished" && !j.Terminal() ||
-			lookup > 0 && j.Terminal() && now.Sub(j.End) > time.Duration(lookup)*time.Second ||
-			len(types) > 0 && !slices.Contains(types, strings.ToLower(j.Operation)) {
+			q.category == "active" && j.Terminal() || q.category == "finished" && !j.Terminal() ||
+			q.lookup > 0 && j.Terminal() && now.Sub(j.End) > q.lookup ||
+			len(q.types) > 0 && !slices.Contains(q.types, strings.ToLower(j.Operation)) ||
+			len(q.statuses) > 0 && !slices.Contains(q.statuses, strings.ToLower(jobStatus(j))) {
 			continue
 		}
 		e, info, err := h.jobEntry(rq, j)
 		if err != nil {
 			return response{}, err
 		}
-		if client != 0 && !slices.Contains(info.Clients, client) {
+		if len(q.clients) > 0 && !slices.ContainsFunc(q.clients, func(c int32) bool { return slices.Contains(info.Clients, c) }) {
 			continue
 		}
 		list = append(list, e)
 	}
-	from, to := page(len(list), offset, limit)
+	from, to := page(len(list), q.offset, q.limit)
 	return ok(map[string]any{"totalRecordsWithoutPaging": len(list), "jobs": nonNil(list[from:to])}), nil
 }
 
@@ -269,4 +365,145 @@ func (h *Handler) killJob(rq *request) (response, error) {
 		return response{}, err
 	}
 	return genericOK("Kill request sent to job " + itoa64(id) + "."), nil
+}
+
+// jobAction is POST /Job/{jobId}/Action/Pause|Suspend|Resume|Resubmit
+// (cvpysdk job.py pause/resume/resubmit): Coffer's jobs cannot be
+// suspended, resumed or resubmitted (400 INVALID_OPERATION_TYPE); kill is
+// killJob.
+func jobAction(op string) endpoint {
+	return func(h *Handler, rq *request) (response, error) {
+		id, err := parseJobID(rq.params[0])
+		if err != nil {
+			return response{}, err
+		}
+		if _, err := h.visibleJob(rq, id); err != nil {
+			return response{}, err
+		}
+		return response{}, &apiError{Status: http.StatusBadRequest, Code: codeInvalidOperationType,
+			Message: "Coffer's jobs cannot be " + pastTense(op) + "; they can only be killed."}
+	}
+}
+
+func pastTense(op string) string {
+	switch op {
+	case "suspend":
+		return "suspended"
+	case "resume":
+		return "resumed"
+	}
+	return "resubmitted"
+}
+
+// visibleJob returns a job of the default company (404 otherwise).
+func (h *Handler) visibleJob(rq *request, id int64) (core.Job, error) {
+	t, err := h.tenant(rq)
+	if err != nil {
+		return core.Job{}, err
+	}
+	j, err := h.core.GetJobByID(rq.ctx, id)
+	if err == nil && !visible(j, t) {
+		err = errs.New(errs.NotFound, "")
+	}
+	if errs.KindOf(err) == errs.NotFound {
+		return core.Job{}, errs.Field(errs.NotFound, "jobId", "Job %d does not exist.", id)
+	}
+	return j, err
+}
+
+type multiJobBody struct {
+	Message  any `json:"message"`
+	JobOpReq *struct {
+		OperationType any `json:"operationType"`
+		Jobs          []struct {
+			JobID *int64 `json:"jobId"`
+		} `json:"jobs"`
+	} `json:"jobOpReq"`
+	OperationDescription string `json:"operationDescription"`
+}
+
+// multiJobOperation is POST /Jobs/MultiJobOperation (Commvault's MCP
+// server suspend_job; cvpysdk's _modify_all_jobs sends the same request
+// through qoperation): {message: 1 (the jobs listed) | "ALL_JOBS",
+// jobOpReq: {operationType: JOB_SUSPEND (0) | JOB_RESUME (1) | JOB_KILL
+// (2), jobs: [{jobId}]}} → {errorCode, errorMessage, jobs: [{jobId,
+// errorCode, errorMessage}]}: kill works on Coffer's killable jobs;
+// suspend and resume fail for each job (Coffer cannot pause a job).
+func (h *Handler) multiJobOperation(rq *request) (response, error) {
+	var in multiJobBody
+	if err := rq.decode(&in, false); err != nil {
+		return response{}, err
+	}
+	if in.JobOpReq == nil {
+		return response{}, errBadInput("jobOpReq", "jobOpReq is required.")
+	}
+	op := ""
+	switch v := in.JobOpReq.OperationType.(type) {
+	case float64:
+		op = map[float64]string{0: "suspend", 1: "resume", 2: "kill"}[v]
+	case string:
+		op = map[string]string{"job_suspend": "suspend", "job_resume": "resume", "job_kill": "kill",
+			"suspend": "suspend", "resume": "resume", "kill": "kill"}[strings.ToLower(v)]
+	}
+	if op == "" {
+		return response{}, errBadInput("jobOpReq.operationType", "operationType must be JOB_SUSPEND, JOB_RESUME or JOB_KILL.")
+	}
+	var ids []int64
+	if m, isStr := in.Message.(string); isStr && strings.EqualFold(m, "ALL_JOBS") {
+		t, err := h.tenant(rq)
+		if err != nil {
+			return response{}, err
+		}
+		jobs, err := h.core.ListJobs(rq.ctx, core.JobFilter{})
+		if err != nil {
+			return response{}, err
+		}
+		for _, j := range jobs {
+			if visible(j, t) && !j.Terminal() {
+				ids = append(ids, j.ID)
+			}
+		}
+	} else {
+		for i, j := range in.JobOpReq.Jobs {
+			if j.JobID == nil || *j.JobID <= 0 {
+				return response{}, errBadInput("jobOpReq.jobs.jobId", "jobOpReq.jobs[%d].jobId is required.", i)
+			}
+			ids = append(ids, *j.JobID)
+		}
+		if len(ids) == 0 {
+			return response{}, errBadInput("jobOpReq.jobs", "jobOpReq.jobs must list at least one job.")
+		}
+	}
+	results := []map[string]any{}
+	failed := 0
+	for _, id := range ids {
+		r := map[string]any{"jobId": id, "errorCode": 0, "errorMessage": ""}
+		_, err := h.visibleJob(rq, id)
+		switch {
+		case err != nil:
+		case op == "kill":
+			err = h.core.KillJob(rq.ctx, id)
+		default:
+			err = errs.New(errs.NotImplemented, "Coffer's jobs cannot be %s.", pastTense(op))
+		}
+		if err != nil {
+			e, mapped := toAPIError(err)
+			if !mapped {
+				return response{}, err
+			}
+			r["errorCode"], r["errorMessage"] = int(e.Code), e.Message
+			failed++
+		}
+		results = append(results, r)
+	}
+	out := map[string]any{"errorCode": 0, "errorMessage": "", "jobs": results}
+	if failed > 0 {
+		out["errorCode"], out["errorMessage"] = int(codeInvalidOperationType),
+			strconv.Itoa(failed)+" of "+strconv.Itoa(len(ids))+" jobs could not be "+pastTense(op)+"."
+		if op == "kill" {
+			out["errorMessage"] = strconv.Itoa(failed) + " of " + strconv.Itoa(len(ids)) + " jobs could not be killed."
+		}
+	}
+	out["error"] = map[string]any{"errorCode": out["errorCode"], "errorMessage": out["errorMessage"]}
+	return ok(out), nil
 }

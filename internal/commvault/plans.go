@@ -152,19 +152,39 @@ func (h *Handler) planSummary(rq *request) (response, error) {
 }
 
 // v2PlanJSON is a plan in the older /V2/Plan shape: plans[].plan.planId and
-// planName (what Commvault's MCP server reads), with the storage copy type
-// and retention.
+// planName (what Commvault's MCP server and cvpysdk's Plans._get_plans
+// read), and what cvpysdk's Plan._get_plan_properties reads without a
+// default: summary.plan.planName, storage.copy[].{StoragePolicyCopy.
+// copyName, useGlobalPolicy.storagePolicyName, retentionRules.
+// retainBackupDataForDays, isDefault, isSnapCopy}, operationWindow.ruleId
+// and fullOperationWindow.ruleId (0: none).
 func v2PlanJSON(p core.Plan) map[string]any {
+	pool := p.StoragePool
+	if pool == "" {
+		pool = defaultPool
+	}
+	ref := map[string]any{"planId": p.ID, "planName": p.Name, "_type_": 158,
+		"entityInfo": map[string]any{"companyName": "", "companyId": 0}}
 	return map[string]any{
-		"plan":    map[string]any{"planId": p.ID, "planName": p.Name, "_type_": 158},
-		"subtype": 33554437, // Commvault's code for "Server" plans
+		"plan":    ref,
+		"subtype": planSubtypeServer,
 		"type":    2,
+		"summary": map[string]any{"plan": ref, "type": 2, "subtype": planSubtypeServer, "slaInMinutes": 1440,
+			"rpoInMinutes": 1440, "numCopies": 1, "planStatusFlag": 0, "description": "",
+			"restrictions": 1, "numAssocEntities": 0},
 		"storage": map[string]any{"copy": []any{map[string]any{
-			"copyName": "Primary", "isDefault": true, "storagePoolType": planPoolType,
-			"retentionRules": map[string]any{"retainBackupDataForDays": p.RetentionDays},
+			"copyName": "Primary", "isDefault": 1, "isSnapCopy": 0, "storagePoolType": planPoolType,
+			"StoragePolicyCopy": map[string]any{"copyName": "Primary", "copyId": p.ID},
+			"useGlobalPolicy":   map[string]any{"storagePolicyName": pool, "storagePolicyId": 1},
+			"retentionRules":    map[string]any{"retainBackupDataForDays": p.RetentionDays},
 		}}},
+		"operationWindow":     map[string]any{"ruleId": 0},
+		"fullOperationWindow": map[string]any{"ruleId": 0},
 	}
 }
+
+// planSubtypeServer is Commvault's code for "Server" plans.
+const planSubtypeServer = 33554437
 
 // v2Plans is GET /V2/Plan[?subType=Server]: every plan is a server plan, so
 // another subType lists none. Other filters (fq, fl) are ignored.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"io"
 	"math"
@@ -34,6 +35,9 @@ type request struct {
 type response struct {
 	status int
 	body   any
+	// xml, when set, is rendered as XML instead of body (older APIs asked
+	// with Accept: application/xml).
+	xml any
 }
 
 func ok(body any) response { return response{status: http.StatusOK, body: body} }
@@ -41,6 +45,21 @@ func ok(body any) response { return response{status: http.StatusOK, body: body} 
 // genericOK is Commvault's GenericResp for a success.
 func genericOK(msg string) response {
 	return ok(map[string]any{"errorCode": 0, "errorMessage": msg})
+}
+
+func writeXML(w http.ResponseWriter, r *http.Request, status int, body any) {
+	b, err := xml.Marshal(body)
+	if err != nil {
+		writeJSON(w, r, http.StatusInternalServerError, map[string]any{"errorMessage": msgInternal, "errorCode": "INTERNAL_SERVER_PROBLEM"})
+		return
+	}
+	b = append([]byte(xml.Header), b...)
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(b)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, r *http.Request, status int, body any) {

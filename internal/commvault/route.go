@@ -33,9 +33,43 @@ type endpoint func(h *Handler, rq *request) (response, error)
 
 // routes is the API.
 var routes = compile([]route{
+	{method: "GET", pattern: "", fn: (*Handler).probe, public: true},
 	{method: "POST", pattern: "login", fn: (*Handler).login, public: true, legacy: true},
 	{method: "POST", pattern: "logout", fn: (*Handler).logout, legacy: true},
+	{method: "POST", pattern: "renewlogintoken", fn: (*Handler).renewLoginToken, public: true, legacy: true},
 	{method: "GET", pattern: "v2/whoami", fn: (*Handler).whoami},
+	{method: "POST", pattern: "whoami", fn: (*Handler).whoamiPost, legacy: true},
+	{method: "GET", pattern: "commserv", fn: (*Handler).commServ, legacy: true},
+
+	{method: "POST", pattern: "v4/accesstoken", fn: (*Handler).createToken},
+	{method: "GET", pattern: "v4/accesstoken", fn: (*Handler).listTokens},
+	{method: "PUT", pattern: "v4/accesstoken/{id}", fn: (*Handler).editToken},
+	{method: "DELETE", pattern: "v4/accesstoken/{id}", fn: (*Handler).revokeToken},
+	{method: "POST", pattern: "v4/accesstoken/renew", fn: (*Handler).renewToken, public: true},
+
+	{method: "GET", pattern: "user", fn: (*Handler).legacyUsers, admin: true, legacy: true},
+	{method: "POST", pattern: "user", fn: (*Handler).legacyCreateUser, admin: true, legacy: true},
+	{method: "GET", pattern: "user/{id}", fn: (*Handler).legacyGetUser, legacy: true},
+	{method: "POST", pattern: "user/{id}", fn: (*Handler).legacyUpdateUser, legacy: true},
+	{method: "DELETE", pattern: "user/{id}", fn: (*Handler).legacyDeleteUser, admin: true, legacy: true},
+	{method: "PUT", pattern: "user/{id}/enable", fn: setUserEnabled(true), admin: true},
+	{method: "PUT", pattern: "user/{id}/disable", fn: setUserEnabled(false), admin: true},
+	{method: "GET", pattern: "security/twofactorauth/status", fn: (*Handler).tfaStatus, legacy: true},
+	{method: "GET", pattern: "usergroup", fn: (*Handler).legacyGroups, admin: true, legacy: true},
+	{method: "GET", pattern: "usergroup/{id}", fn: (*Handler).legacyGetGroup, admin: true, legacy: true},
+	{method: "GET", pattern: "v4/role", fn: (*Handler).roles, admin: true},
+	{method: "GET", pattern: "role", fn: (*Handler).roles, admin: true, legacy: true},
+	{method: "GET", pattern: "getid", fn: (*Handler).getID, admin: true, legacy: true},
+	{method: "GET", pattern: "vsaclientandclientgrouplist", fn: (*Handler).vsaAccessNodes, admin: true, legacy: true},
+	{method: "GET", pattern: "storagepool", fn: (*Handler).listPools, admin: true, legacy: true},
+	{method: "GET", pattern: "storagepool/{id}", fn: (*Handler).getPool, admin: true, legacy: true},
+	{method: "GET", pattern: "v2/plan/{id}/associatedentities", fn: (*Handler).planEntities, admin: true, legacy: true},
+	{method: "POST", pattern: "jobs", fn: (*Handler).postJobs, admin: true, legacy: true},
+	{method: "POST", pattern: "jobs/multijoboperation", fn: (*Handler).multiJobOperation, admin: true, legacy: true},
+	{method: "POST", pattern: "job/{id}/action/pause", fn: jobAction("suspend"), admin: true, legacy: true},
+	{method: "POST", pattern: "job/{id}/action/suspend", fn: jobAction("suspend"), admin: true, legacy: true},
+	{method: "POST", pattern: "job/{id}/action/resume", fn: jobAction("resume"), admin: true, legacy: true},
+	{method: "POST", pattern: "job/{id}/action/resubmit", fn: jobAction("resubmit"), admin: true, legacy: true},
 
 	{method: "GET", pattern: "v4/user/s3accesskey", fn: (*Handler).getOwnKey},
 	{method: "PUT", pattern: "v4/user/s3accesskey", fn: (*Handler).rotateOwnKey},
@@ -107,11 +141,12 @@ func apiPath(p string) (string, bool) {
 // MethodNotAllowed (listing the allowed methods). The route is never nil.
 func match(method, path string) (*route, []string, error) {
 	rest, ok := apiPath(path)
-	if !ok || rest == "" {
+	if !ok {
 		return noRoute, nil, errNotFound("There is no API at " + path + ".")
 	}
-	segs := strings.Split(rest, "/")
-	orig := strings.Split(strings.Trim(path, "/"), "/")
+	// Empty segments are dropped: Commvault's SDK sends "api//V4/...".
+	segs := nonEmpty(strings.Split(rest, "/"))
+	orig := nonEmpty(strings.Split(strings.Trim(path, "/"), "/"))
 	orig = orig[len(orig)-len(segs):] // the same segments, original case
 	// The most specific routes win: those with the fewest "{id}" segments
 	// (so DELETE /V4/User/S3AccessKey is not a user id).
@@ -182,4 +217,19 @@ func (h *Handler) Wrap(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// nonEmpty drops empty strings; a path without segments is [""] (the API
+// root, cvpysdk's probe).
+func nonEmpty(ss []string) []string {
+	out := ss[:0:0]
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{""}
+	}
+	return out
 }

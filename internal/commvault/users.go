@@ -47,7 +47,7 @@ func (h *Handler) userJSON(rq *request, t core.Tenant, u core.User, groups []cor
 	}
 	out := map[string]any{
 		"id": u.ID, "userId": u.ID, "name": u.Name, "GUID": u.UUID, "email": p.Email, "fullName": p.FullName,
-		"userPrincipalName": u.Name, "enabled": u.Enabled(h.now()), "description": u.Comment,
+		"userPrincipalName": u.Name, "enabled": !u.Disabled, "hasUsableKey": u.Enabled(h.now()), "description": u.Comment,
 		"company":              idName(t.ID, t.Name),
 		"associatedUserGroups": nonNil(ug),
 		"authenticationMethod": "LOCAL",
@@ -224,11 +224,7 @@ func (h *Handler) keyUser(rq *request, self bool) (core.User, error) {
 		return core.User{}, err
 	}
 	if self {
-		if rq.sess.Kind != core.SessionUser {
-			return core.User{}, errBadInput("userId",
-				"An administrator has no S3 access key: use /V4/User/{userId}/S3AccessKey.")
-		}
-		return h.tenantUser(rq, t, rq.sess.UserID)
+		return h.selfUser(rq)
 	}
 	id, err := rq.id(0, "userId")
 	if err != nil {
@@ -482,4 +478,18 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// selfUser is the user the caller is: a user session's user, or, for an
+// administrator, the user that stands for its account (core.AdminUser,
+// created at its first need).
+func (h *Handler) selfUser(rq *request) (core.User, error) {
+	t, err := h.tenant(rq)
+	if err != nil {
+		return core.User{}, err
+	}
+	if rq.sess.Kind == core.SessionAdmin {
+		return h.core.AdminUser(rq.ctx, t.UUID, rq.sess.Name)
+	}
+	return h.tenantUser(rq, t, rq.sess.UserID)
 }

@@ -72,7 +72,11 @@ func (s *Service) Credential(ctx context.Context, ak string) (Credential, error)
 	var found bool
 	err := s.view(ctx, "read access key", func(tx kv.Reader) error {
 		var err error
-		found, err = getJSON(tx, key('k', ak), &k)
+		if found, err = getJSON(tx, key('k', ak), &k); err != nil || !found {
+			return err
+		}
+		disabled, err := userDisabled(tx, k.Tenant, k.UserName) // SetUserEnabled
+		found = !disabled
 		return err
 	})
 	if err != nil {

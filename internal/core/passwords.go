@@ -199,7 +199,7 @@ func (s *Service) verifyUserPassword(ctx context.Context, tenant, name, password
 		s.hashPassword(password, s.adminKey[:16], s.opts.PasswordIterations)
 		return User{}, bad
 	}
-	if !hmac.Equal(s.hashPassword(password, rec.Salt, rec.Iterations), rec.Hash) {
+	if !hmac.Equal(s.hashPassword(password, rec.Salt, rec.Iterations), rec.Hash) || u.Disabled {
 		return User{}, bad
 	}
 	return u, nil

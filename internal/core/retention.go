@@ -223,6 +223,12 @@ func (s *Service) VaultUpkeep(ctx context.Context) error {
 	if err := s.pruneJobMeta(ctx); err != nil {
 		return err
 	}
+	if err := s.pruneAccessTokens(ctx); err != nil {
+		return err
+	}
+	if err := s.UpgradeVaultRoles(ctx); err != nil {
+		return err
+	}
 	recs, err := s.vaultRecords(ctx, "")
 	if err != nil {
 		return err

@@ -35,9 +35,13 @@ type Session struct {
 	UserID int32  `json:"user_id,omitempty"`
 	Tenant string `json:"tenant,omitempty"`
 	// Idle is how long the session may go unused.
-	Idle     time.Duration `json:"idle"`
-	Created  time.Time     `json:"created"`
-	LastUsed time.Time     `json:"last_used"`
+	Idle time.Duration `json:"idle"`
+	// Expires, when set, ends the session at that time whatever its use
+	// (an access token, accesstokens.go); TokenID is that token's id.
+	Expires  time.Time `json:"expires,omitzero"`
+	TokenID  int64     `json:"token_id,omitempty"`
+	Created  time.Time `json:"created"`
+	LastUsed time.Time `json:"last_used"`
 }
 
 type sessionRecord struct {
@@ -68,7 +72,12 @@ func sessionInvalid() error {
 }
 
 // expired reports whether a session is past its idle limit at now.
-func (r sessionRecord) expired(now time.Time) bool { return now.Sub(r.LastUsed) >= r.Idle }
+func (r sessionRecord) expired(now time.Time) bool {
+	if !r.Expires.IsZero() {
+		return !now.Before(r.Expires)
+	}
+	return now.Sub(r.LastUsed) >= r.Idle
+}
 
 // createSession stores a new session and returns its token (64 hex
 // characters).

@@ -47,8 +47,11 @@ type User struct {
 	// key_time_to_live).
 	KeyTimeToLive time.Duration `json:"key_ttl,omitempty"`
 	// Keys are the user's access keys, by slot.
-	Keys    []KeyInfo `json:"keys,omitempty"`
-	Created time.Time `json:"created"`
+	Keys []KeyInfo `json:"keys,omitempty"`
+	// Disabled users' keys do not work and they cannot log in
+	// (SetUserEnabled; Commvault's user enable/disable).
+	Disabled bool      `json:"disabled,omitempty"`
+	Created  time.Time `json:"created"`
 }
 
 // Enabled reports whether the user has a usable key at now (ONTAP: a user
@@ -479,6 +482,11 @@ func (s *Service) DeleteUser(ctx context.Context, tenant, name string) error {
 		}
 		if u.Root {
 			return fail(errs.InvalidArgument, ReasonRootUser, "name", "The root user cannot be deleted.")
+		}
+		if a, err := adminOfUser(tx, u); err != nil {
+			return err
+		} else if a != "" {
+			return fail(errs.InUse, ReasonAdminUser, "name", "User %q is administrator %q: it cannot be deleted.", u.Name, a)
 		}
 		groups, err := tenantGroups(tx, tenant)
 		if err != nil {

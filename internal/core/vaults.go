@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"coffer/internal/errs"
@@ -29,13 +30,35 @@ import (
 // refuses its requests (CheckEndpoint). A vault without endpoints is served
 // by every node.
 
-// VaultRoleActions are the S3 actions of the S3 User role: put, get, list
-// and delete objects, with the multipart steps that putting and listing
-// large objects need.
+// VaultRoleActions are the S3 actions of the S3 User role: what a backup
+// product does on its own vault. Commvault documents S3_putObject,
+// S3_getObject, S3_listBucket and S3_deleteObject; the tools that back up
+// to a vault (Commvault itself, rclone, restic, the aws CLI, Veeam-style
+// products) also need the versions of objects (Coffer's vaults are
+// versioned: rclone reads each object back by versionId after writing
+// it), every multipart step, object tags, the bucket checks they run
+// before writing (HeadBucket is s3:ListBucket, GetBucketLocation,
+// GetBucketVersioning, GetBucketObjectLockConfiguration), CreateBucket as
+// an existence check (it answers BucketAlreadyOwnedByYou: the statement's
+// resource is the vault, which exists), and the Object Lock retention and
+// legal-hold calls, named here for when Object Lock exists. Nothing that
+// changes the vault's settings (versioning, policy, lifecycle, lock
+// configuration) and nothing outside the vault: the statements' resources
+// are the vault and its objects.
 var VaultRoleActions = []string{
 	"s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject",
+	"s3:GetObjectVersion", "s3:DeleteObjectVersion", "s3:ListBucketVersions",
 	"s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:ListBucketMultipartUploads",
+	"s3:GetObjectTagging", "s3:PutObjectTagging", "s3:DeleteObjectTagging",
+	"s3:GetObjectVersionTagging", "s3:PutObjectVersionTagging", "s3:DeleteObjectVersionTagging",
+	"s3:GetObjectAttributes", "s3:GetObjectVersionAttributes",
+	"s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:GetBucketObjectLockConfiguration",
+	"s3:CreateBucket",
+	"s3:GetObjectRetention", "s3:PutObjectRetention", "s3:GetObjectLegalHold", "s3:PutObjectLegalHold",
 }
+
+// vaultRoleSid starts the Sid of every statement of the S3 User role.
+const vaultRoleSid = "CommvaultS3UserRole"
 
 // MaxVaultPrincipals bounds the owners and groups of one vault (10
 // statements of 10 principals, the bucket-policy limits).
@@ -249,7 +272,7 @@ func vaultPolicy(bucket string, users, groups []string) policy.Document {
 	for i := 0; i < len(principals); i += maxPolicyItems {
 		chunk := principals[i:min(i+maxPolicyItems, len(principals))]
 		doc.Statements = append(doc.Statements, policy.Statement{
-			Sid:        fmt.Sprintf("CommvaultS3UserRole%d", i/maxPolicyItems+1),
+			Sid:        fmt.Sprintf("%s%d", vaultRoleSid, i/maxPolicyItems+1),
 			Effect:     policy.EffectAllow,
 			Principals: chunk,
 			Actions:    append([]string{}, VaultRoleActions...),
@@ -541,4 +564,45 @@ func (s *Service) ListVaults(ctx context.Context, tenant string) ([]Vault, error
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Bucket.Name < out[j].Bucket.Name })
 	return out, nil
+}
+
+// UpgradeVaultRoles brings the S3 User role statements of every vault's
+// policy (those with a Sid starting "CommvaultS3UserRole") to the current
+// VaultRoleActions, so vaults created by an older version gain the actions
+// added since. Other statements are left as they are. Upkeep runs it.
+func (s *Service) UpgradeVaultRoles(ctx context.Context) error {
+	recs, err := s.vaultRecords(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		info, err := s.obj.GetBucket(ctx, r.Tenant, r.Bucket)
+		if errs.KindOf(err) == errs.NoSuchBucket {
+			continue
+		} else if err != nil {
+			return err
+		}
+		b, err := bucketFromInfo(info)
+		if err != nil {
+			return err
+		}
+		if b.UUID != r.BucketUUID || b.Policy == nil {
+			continue
+		}
+		doc := policy.Document{Version: b.Policy.Version, ID: b.Policy.ID}
+		changed := false
+		for _, st := range b.Policy.Statements {
+			if strings.HasPrefix(st.Sid, vaultRoleSid) && st.Effect == policy.EffectAllow && !slices.Equal(st.Actions, VaultRoleActions) {
+				st.Actions = append([]string{}, VaultRoleActions...)
+				changed = true
+			}
+			doc.Statements = append(doc.Statements, st)
+		}
+		if changed {
+			if _, err := s.UpdateBucket(ctx, r.Tenant, r.Bucket, BucketPatch{Policy: &doc}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

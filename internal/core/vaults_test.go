@@ -296,9 +296,20 @@ func TestCreateVault_roleAndKeys(t *testing.T) {
 	allowed := func(user string, groups []string, action, key string) bool {
 		return policy.Evaluate(policy.Request{User: user, Groups: groups, Action: action, Bucket: "vault-1", Key: key}, *doc) == policy.Allow
 	}
-	if !allowed("owner", nil, "s3:PutObject", "k") || !allowed("member", []string{"ops"}, "s3:ListBucket", "") ||
-		allowed("member", nil, "s3:GetObject", "k") || allowed("owner", nil, "s3:GetObjectVersion", "k") ||
-		allowed("owner", nil, "s3:PutBucketPolicy", "") {
+	// What a backup tool does on its vault, and nothing that changes the
+	// vault's settings or reaches outside it.
+	for _, a := range []struct{ action, key string }{{"s3:PutObject", "k"}, {"s3:GetObjectVersion", "k"},
+		{"s3:DeleteObjectVersion", "k"}, {"s3:ListBucketVersions", ""}, {"s3:GetBucketLocation", ""},
+		{"s3:GetBucketVersioning", ""}, {"s3:CreateBucket", ""}, {"s3:PutObjectTagging", "k"},
+		{"s3:AbortMultipartUpload", "k"}, {"s3:ListBucketMultipartUploads", ""}, {"s3:PutObjectRetention", "k"}} {
+		if !allowed("owner", nil, a.action, a.key) || !allowed("member", []string{"ops"}, a.action, a.key) {
+			t.Errorf("the role does not grant %s", a.action)
+		}
+	}
+	if allowed("member", nil, "s3:GetObject", "k") || allowed("owner", nil, "s3:PutBucketPolicy", "") ||
+		allowed("owner", nil, "s3:PutBucketVersioning", "") || allowed("owner", nil, "s3:DeleteBucket", "") ||
+		allowed("owner", nil, "s3:PutBucketObjectLockConfiguration", "") || allowed("owner", nil, "s3:BypassGovernanceRetention", "k") ||
+		policy.Evaluate(policy.Request{User: "owner", Action: "s3:GetObject", Bucket: "other", Key: "k"}, *doc) == policy.Allow {
 		t.Fatal("the role grants the wrong things")
 	}
 	// Errors, in order.

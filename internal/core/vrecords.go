@@ -10,6 +10,9 @@ import (
 // profiles live in kv under the one namespace 'v', each kind under its own
 // second byte (so they never meet the core's other one-byte namespaces):
 //
+//	'v' 'A' tenant 0x00 adminName      adminUserRecord (the user a management account is, adminusers.go)
+//	'v' 'R' sha256(refreshToken)       access token id (accesstokens.go)
+//	'v' 'T' tokenID(8)                 accessTokenRecord (name, owner, lifetime, token hashes)
 //	'v' 'a' "aging"                    agingRecord (the last data-aging run, a lease)
 //	'v' 'b' tenant 0x00 bucketName     vaultRecord (plan, owners, groups, endpoints)
 //	'v' 'j' jobID(8)                   jobMeta (clients a job concerns, kill request)
