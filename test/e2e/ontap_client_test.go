@@ -25,7 +25,7 @@ import (
 
 // ontapClient calls the ONTAP REST API of the server under test.
 type ontapClient struct {
-	base       string // http://host:port of the admin listener
+	base       string // https://host:port of the admin listener
 	user, pass string
 	hc         *http.Client
 }
@@ -40,7 +40,7 @@ func ontapAPI(t testing.TB) *ontapClient {
 		t.Skip("the ONTAP REST tests need a Coffer server started by the harness (peer mode)")
 	}
 	return &ontapClient{base: sharedSrv.AdminEndpoint(), user: cofferAdminUser, pass: cofferAdminPassword,
-		hc: &http.Client{Timeout: 2 * time.Minute}}
+		hc: sharedSrv.AdminClient(2 * time.Minute)}
 }
 
 // ontapReply is a decoded ONTAP response.
