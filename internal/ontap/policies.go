@@ -82,7 +82,6 @@ func parsePolicyPatch(raw []byte) (core.PolicyPatch, error) {
 	return p, nil
 }
 
-//
 // A statement's index is not retrieved by GET (ONTAP 9.16's model: "It is
 // not retrieved in the GET method") unless fields= names statements.index:
 // Ansible's na_ontap_s3_policies compares the statements it sends with the
