@@ -82,7 +82,8 @@ func parsePolicyPatch(raw []byte) (core.PolicyPatch, error) {
 	return p, nil
 }
 
-// A statement's index is not retrieved by GET (ONTAP 9.16's model: "It is
+// policyRecord renders a policy. A statement's index is not retrieved by
+// GET (ONTAP 9.16's model: "It is
 // not retrieved in the GET method") unless fields= names statements.index:
 // Ansible's na_ontap_s3_policies compares the statements it sends with the
 // ones it reads, and an extra key would make every run a change.
