@@ -83,10 +83,10 @@ func parsePolicyPatch(raw []byte) (core.PolicyPatch, error) {
 }
 
 // policyRecord renders a policy. A statement's index is not retrieved by
-// GET (ONTAP 9.16's model: "It is
-// not retrieved in the GET method") unless fields= names statements.index:
-// Ansible's na_ontap_s3_policies compares the statements it sends with the
-// ones it reads, and an extra key would make every run a change.
+// GET (ONTAP 9.16's model: "It is not retrieved in the GET method") unless
+// fields= names statements.index: Ansible's na_ontap_s3_policies compares
+// the statements it sends with the ones it reads, and an extra key would
+// make every run a change.
 func policyRecord(t core.Tenant, p core.Policy, q collection.Query) map[string]any {
 	withIndex := false
 	for _, f := range q.Fields {
