@@ -230,7 +230,14 @@ func (s *cofferServer) Endpoint() string { return "http://" + s.s3Addr }
 // AdminClient (or adminHTTPClient, curlAdmin, adminRawConn).
 
 // AdminEndpoint is the management listener's base URL (ONTAP REST under /api).
-func (s *cofferServer) AdminEndpoint() string { return adminURL(s.adminAddr) }
+func (s *cofferServer) AdminEndpoint() string {
+	for _, kv := range s.env {
+		if kv == "COFFER_ADMIN_INSECURE_HTTP=1" {
+			return "http://" + s.adminAddr
+		}
+	}
+	return adminURL(s.adminAddr)
+}
 
 // adminURL is the base URL of a management listener at addr (host:port).
 func adminURL(addr string) string { return "https://" + addr }
