@@ -264,6 +264,14 @@ func (s *cofferServer) AdminClient(timeout time.Duration) *http.Client {
 		TLSClientConfig: &tls.Config{RootCAs: pool}, MaxIdleConnsPerHost: 16}}
 }
 
+// AdminCAEnv is the environment (NAME=value) that makes external tools
+// trust exactly this server's management certificate: Python's requests
+// (cvpysdk, Ansible's netapp.ontap), curl and OpenSSL-based clients.
+func (s *cofferServer) AdminCAEnv() []string {
+	f := s.AdminCertFile()
+	return []string{"REQUESTS_CA_BUNDLE=" + f, "CURL_CA_BUNDLE=" + f, "SSL_CERT_FILE=" + f}
+}
+
 // adminTransport skips certificate verification: the test servers' certificates are self-signed.
 var adminTransport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, MaxIdleConnsPerHost: 16}
 

@@ -212,7 +212,7 @@ func TestONTAP_AnsibleReal_createModifyDelete(t *testing.T) {
 	}
 	pinned["ontap_validate_certs"] = true
 	pinned["ontap_hostname"] = "localhost"
-	mustBeIdempotent(t, "create.yml", pinned, "REQUESTS_CA_BUNDLE="+sharedSrv.AdminCertFile())
+	mustBeIdempotent(t, "create.yml", pinned, sharedSrv.AdminCAEnv()...)
 
 	// What the playbook made, through the API and S3.
 	l := c.do(t, "GET", "/api/svm/svms?name="+svm+"&fields=comment,language,snapshot_policy,max_volumes", nil).must(t, 200)
