@@ -5,8 +5,9 @@
 #   FUZZTIME=30s scripts/test.sh
 #   SKIP_E2E=1 scripts/test.sh # unit tests only
 #
-# It installs what the tests need when it is missing (the aws CLI and boto3
-# come from Debian's packages when pip can't reach them).
+# It installs what the tests need when it is missing (the aws CLI, boto3,
+# s3cmd and Ansible with its netapp.ontap collection come from Debian's
+# packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-5s}
@@ -26,6 +27,9 @@ ensure_tools() {
   python3 -c 'import requests' 2>/dev/null || need+=(python3-requests)
   command -v rclone >/dev/null || need+=(rclone)
   command -v restic >/dev/null || need+=(restic)
+  # Ansible with the netapp.ontap collection (bundled by Debian's package;
+  # its REST modules need only requests) for test/e2e/ontap_ansible_real_test.go.
+  { command -v ansible-playbook >/dev/null && ansible-galaxy collection list netapp.ontap 2>/dev/null | grep -q netapp.ontap; } || need+=(ansible)
   if [ ${#need[@]} -gt 0 ]; then
     step "installing ${need[*]}"
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -71,7 +75,7 @@ for pkg in $(go list ./...); do
 done
 
 if [ -z "${SKIP_E2E:-}" ]; then
-  step "end-to-end (built binary, aws-sdk-go-v2, aws CLI, boto3, curl)"
+  step "end-to-end (built binary, aws-sdk-go-v2, aws CLI, boto3, curl, ansible)"
   go test -count=1 -timeout 12m ./test/e2e/...
 fi
 echo

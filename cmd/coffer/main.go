@@ -51,7 +51,7 @@ func usage() {
 	fmt.Fprint(os.Stderr, `Usage: coffer <command> [flags]
 
 Commands:
-  server    run a Coffer node (S3 on --s3-addr, management on --admin-addr)
+  server    run a Coffer node (S3 on --s3-addr, management over HTTPS on --admin-addr)
   kms rekey replace the KMS master key of a stopped node (see docs/kms.md)
   version   print the version
 
@@ -109,6 +109,8 @@ func runServer(args []string) error {
 	fs.StringVar(&o.AdminAddr, "admin-addr", env("COFFER_ADMIN_ADDR", "127.0.0.1:9001"), "management listen address (env COFFER_ADMIN_ADDR)")
 	fs.StringVar(&o.TLSCert, "tls-cert", env("COFFER_TLS_CERT", ""), "TLS certificate file: serve HTTPS (env COFFER_TLS_CERT)")
 	fs.StringVar(&o.TLSKey, "tls-key", env("COFFER_TLS_KEY", ""), "TLS key file (env COFFER_TLS_KEY)")
+	fs.BoolVar(&o.AdminInsecureHTTP, "admin-insecure-http", env("COFFER_ADMIN_INSECURE_HTTP", "") == "1",
+		"serve plain HTTP on the management listener instead of HTTPS with a self-signed certificate (env COFFER_ADMIN_INSECURE_HTTP=1)")
 	fs.StringVar(&o.Domain, "domain", env("COFFER_DOMAIN", ""), "domain for virtual-hosted-style requests, bucket.DOMAIN (env COFFER_DOMAIN)")
 	fs.StringVar(&o.Region, "region", env("COFFER_REGION", "us-east-1"), "S3 region (env COFFER_REGION)")
 	fs.StringVar(&o.ClusterName, "cluster-name", env("COFFER_CLUSTER_NAME", "coffer"), "cluster name, fixed at the first start (env COFFER_CLUSTER_NAME)")

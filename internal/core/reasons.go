@@ -40,6 +40,7 @@ const (
 	ReasonTenantInUse       Reason = "tenant.in_use"        // InUse             - (has an S3 service or buckets)
 	ReasonNotDataTenant     Reason = "tenant.not_data"      // InvalidArgument   92405817 users, 92405884 service, 92405858 buckets/groups/policies
 	ReasonTenantStateBad    Reason = "tenant.state_invalid" // InvalidArgument   2
+	ReasonTenantSettingBad  Reason = "tenant.bad_setting"   // InvalidArgument   2 (language, snapshot policy, max volumes, ipspace, aggregates)
 
 	// S3 services.
 	ReasonNoS3Service       Reason = "s3service.missing"      // NotFound          92405773

@@ -3,8 +3,11 @@ package core
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"coffer/internal/errs"
@@ -51,7 +54,8 @@ const (
 // Commvault company. Its UUID is the namespace every bucket of its users is
 // looked up in (Principal.Tenant).
 type Tenant struct {
-	// Schema is the record's schema version (2; 1 lacked every field after Name).
+	// Schema is the record's schema version (3; 2 lacked Language and the
+	// fields after it, 1 every field after Name).
 	Schema int `json:"_v"`
 	// UUID identifies the tenant: ONTAP svm.uuid.
 	UUID string `json:"id"`
@@ -66,19 +70,115 @@ type Tenant struct {
 	// Subtype is ONTAP's svm.subtype.
 	Subtype TenantSubtype `json:"subtype,omitempty"`
 	// Comment is free text, 0..255 characters.
-	Comment string    `json:"comment,omitempty"`
-	Created time.Time `json:"created"`
+	Comment string `json:"comment,omitempty"`
+	// Language is ONTAP's svm.language, lower case with "_" (c.utf_8 by
+	// default); Coffer stores object names as UTF-8 whatever it says.
+	Language string `json:"lang,omitempty"`
+	// SnapshotPolicy is ONTAP's svm.snapshot_policy.name: one of the
+	// built-in policies (SnapshotPolicies); Coffer takes no snapshots.
+	SnapshotPolicy string `json:"snap,omitempty"`
+	// MaxVolumes is ONTAP's svm.max_volumes: "unlimited" or a decimal count.
+	MaxVolumes string `json:"maxvol,omitempty"`
+	// IPspace is ONTAP's svm.ipspace.name: always "Default" (Coffer has one).
+	IPspace string `json:"ipspace,omitempty"`
+	// Aggregates are ONTAP's svm.aggregates names: always empty, as
+	// Coffer has no aggregates (its data directory holds every bucket).
+	Aggregates []string  `json:"aggrs,omitempty"`
+	Created    time.Time `json:"created"`
 }
 
 // IsData reports whether S3 services, users and buckets may live here.
 func (t Tenant) IsData() bool { return t.Type == TenantData }
 
-const tenantSchema = 2
+// Tenant settings' defaults (ONTAP's for a new SVM).
+const (
+	DefaultLanguage       = "c.utf_8"
+	DefaultSnapshotPolicy = "default"
+	DefaultIPspace        = "Default"
+	UnlimitedVolumes      = "unlimited"
+)
+
+// SnapshotPolicies are the snapshot policies an SVM may name: ONTAP's
+// built-in ones.
+var SnapshotPolicies = []string{"default", "default-1weekly", "none"}
+
+// languages are ONTAP's SVM languages (na_ontap_svm's list; most also
+// take a ".utf_8" suffix).
+var languages = map[string]bool{"c": true, "ar": true, "cs": true, "da": true, "de": true, "en": true,
+	"en_us": true, "es": true, "fi": true, "fr": true, "he": true, "hr": true, "hu": true, "it": true,
+	"ja": true, "ja_v1": true, "ja_jp.pck": true, "ja_jp.932": true, "ja_jp.pck_v2": true, "ko": true,
+	"no": true, "nl": true, "pl": true, "pt": true, "ro": true, "ru": true, "sk": true, "sl": true,
+	"sv": true, "tr": true, "zh": true, "zh.gbk": true, "zh_tw": true, "zh_tw.big5": true, "utf8mb4": true}
+
+// NormalizeLanguage returns a language in ONTAP's stored form (lower case,
+// "-" as "_": C.UTF-8 is c.utf_8), or an error when ONTAP has no such
+// language.
+func NormalizeLanguage(lang string) (string, error) {
+	l := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(lang)), "-", "_")
+	base := strings.TrimSuffix(l, ".utf_8")
+	if !languages[base] || (l != base && base == "utf8mb4") {
+		return "", fail(errs.InvalidArgument, ReasonTenantSettingBad, "language", "%q is not a supported SVM language", lang)
+	}
+	return l, nil
+}
+
+func validateSnapshotPolicy(p string) error {
+	for _, x := range SnapshotPolicies {
+		if p == x {
+			return nil
+		}
+	}
+	return fail(errs.InvalidArgument, ReasonTenantSettingBad, "snapshot_policy",
+		"snapshot policy %q does not exist; the policies are %s", p, strings.Join(SnapshotPolicies, ", "))
+}
+
+// normalizeMaxVolumes accepts "unlimited" or a count 0..2147483647.
+func normalizeMaxVolumes(v string) (string, error) {
+	if strings.EqualFold(v, UnlimitedVolumes) {
+		return UnlimitedVolumes, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || n < 0 {
+		return "", fail(errs.InvalidArgument, ReasonTenantSettingBad, "max_volumes",
+			"max_volumes must be \"unlimited\" or a non-negative integer, not %q", v)
+	}
+	return strconv.FormatInt(n, 10), nil
+}
+
+func validateIPspace(name string) error {
+	if name != DefaultIPspace {
+		return fail(errs.InvalidArgument, ReasonTenantSettingBad, "ipspace.name",
+			"IPspace %q does not exist; Coffer has only the %q IPspace", name, DefaultIPspace)
+	}
+	return nil
+}
+
+func validateAggregates(names []string) error {
+	if len(names) > 0 {
+		return fail(errs.InvalidArgument, ReasonTenantSettingBad, "aggregates",
+			"aggregate %q does not exist; Coffer has no aggregates (its data directory holds every bucket)", names[0])
+	}
+	return nil
+}
+
+const tenantSchema = 3
 
 // migrateTenant brings a decoded record to the current schema.
 func migrateTenant(t *Tenant) {
-	if t.Schema < 2 {
+	if t.Schema < tenantSchema {
 		t.Schema = tenantSchema
+	}
+	if t.Language == "" {
+		t.Language = DefaultLanguage
+	}
+	if t.SnapshotPolicy == "" {
+		t.SnapshotPolicy = DefaultSnapshotPolicy
+	}
+	if t.MaxVolumes == "" {
+		t.MaxVolumes = UnlimitedVolumes
+	}
+	if t.IPspace == "" {
+		t.IPspace = DefaultIPspace
 	}
 	if t.Type == "" {
 		t.Type = TenantData
@@ -100,13 +200,22 @@ type CreateTenantInput struct {
 	// Subtype defaults to "default"; State defaults to "running".
 	Subtype TenantSubtype
 	State   TenantState
+	// Language, SnapshotPolicy, MaxVolumes and IPspace default to ONTAP's
+	// defaults (c.utf_8, default, unlimited, Default); Aggregates must be
+	// empty.
+	Language, SnapshotPolicy, MaxVolumes, IPspace string
+	Aggregates                                    []string
 }
 
 // TenantPatch changes a tenant (PATCH /api/svm/svms/{uuid}); nil fields stay.
 type TenantPatch struct {
-	Name    *string
-	Comment *string
-	State   *TenantState
+	Name           *string
+	Comment        *string
+	State          *TenantState
+	Language       *string
+	SnapshotPolicy *string
+	MaxVolumes     *string
+	Aggregates     *[]string
 }
 
 func validateTenantName(name string) error {
@@ -197,29 +306,41 @@ func putTenant(tx kv.Txn, t *Tenant) error {
 
 // createTenant inserts a tenant record and its indexes.
 func (s *Service) createTenant(tx kv.Txn, name, comment string, typ TenantType, sub TenantSubtype, st TenantState) (Tenant, error) {
-	var other string
-	if ok, err := getJSON(tx, key('n', name), &other); err != nil {
+	return s.insertTenant(tx, Tenant{Name: name, Comment: comment, Type: typ, State: st, Subtype: sub})
+}
+
+// insertTenant inserts t (its UUID, ID and Created are assigned) and its
+// indexes.
+func (s *Service) insertTenant(tx kv.Txn, t Tenant) (Tenant, error) {
+	if err := tenantNameFree(tx, t.Name); err != nil {
 		return Tenant{}, err
-	} else if ok {
-		return Tenant{}, fail(errs.AlreadyExists, ReasonTenantExists, "name", "an SVM named %q already exists", name)
 	}
 	id, err := nextID32(tx, "tenant")
 	if err != nil {
 		return Tenant{}, err
 	}
-	t := Tenant{UUID: newUUID(), ID: id, Name: name, Type: typ, State: st, Subtype: sub,
-		Comment: comment, Created: s.now().UTC()}
+	t.UUID, t.ID, t.Created = newUUID(), id, s.now().UTC()
+	migrateTenant(&t)
 	return t, putTenant(tx, &t)
 }
 
-// CreateTenant creates a data tenant (ONTAP POST /api/svm/svms; a Commvault
-// company).
-func (s *Service) CreateTenant(ctx context.Context, in CreateTenantInput) (Tenant, error) {
+func tenantNameFree(tx kv.Reader, name string) error {
+	var other string
+	if ok, err := getJSON(tx, key('n', name), &other); err != nil {
+		return err
+	} else if ok {
+		return fail(errs.AlreadyExists, ReasonTenantExists, "name", "an SVM named %q already exists", name)
+	}
+	return nil
+}
+
+// checkCreateTenant validates in and fills its defaults.
+func checkCreateTenant(in *CreateTenantInput) error {
 	if err := validateTenantName(in.Name); err != nil {
-		return Tenant{}, err
+		return err
 	}
 	if err := checkComment(in.Comment, 255); err != nil {
-		return Tenant{}, err
+		return err
 	}
 	if in.Subtype == "" {
 		in.Subtype = SubtypeDefault
@@ -227,16 +348,60 @@ func (s *Service) CreateTenant(ctx context.Context, in CreateTenantInput) (Tenan
 	if in.State == "" {
 		in.State = TenantRunning
 	}
-	if err := validateSubtype(in.Subtype); err != nil {
-		return Tenant{}, err
+	if in.Language == "" {
+		in.Language = DefaultLanguage
 	}
-	if err := validateTenantState(in.State); err != nil {
-		return Tenant{}, err
+	if in.SnapshotPolicy == "" {
+		in.SnapshotPolicy = DefaultSnapshotPolicy
+	}
+	if in.MaxVolumes == "" {
+		in.MaxVolumes = UnlimitedVolumes
+	}
+	if in.IPspace == "" {
+		in.IPspace = DefaultIPspace
+	}
+	var err error
+	if in.Language, err = NormalizeLanguage(in.Language); err != nil {
+		return err
+	}
+	if in.MaxVolumes, err = normalizeMaxVolumes(in.MaxVolumes); err != nil {
+		return err
+	}
+	return errors.Join(validateSubtype(in.Subtype), validateTenantState(in.State),
+		validateSnapshotPolicy(in.SnapshotPolicy), validateIPspace(in.IPspace), validateAggregates(in.Aggregates))
+}
+
+// CheckCreateTenant reports, without creating anything, the error
+// CreateTenant would return for in when nothing changes meanwhile (the
+// ONTAP adapter answers it before starting the creation job).
+func (s *Service) CheckCreateTenant(ctx context.Context, in CreateTenantInput) error {
+	if err := checkCreateTenant(&in); err != nil {
+		return firstError(err)
+	}
+	return s.view(ctx, "check tenant name", func(tx kv.Reader) error { return tenantNameFree(tx, in.Name) })
+}
+
+// firstError returns the first error joined in err (a rule reports one
+// error, as ONTAP does).
+func firstError(err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok && len(j.Unwrap()) > 0 {
+		return j.Unwrap()[0]
+	}
+	return err
+}
+
+// CreateTenant creates a data tenant (ONTAP POST /api/svm/svms; a Commvault
+// company).
+func (s *Service) CreateTenant(ctx context.Context, in CreateTenantInput) (Tenant, error) {
+	if err := checkCreateTenant(&in); err != nil {
+		return Tenant{}, firstError(err)
 	}
 	var t Tenant
 	err := s.update(ctx, "create tenant", func(tx kv.Txn) error {
 		var err error
-		t, err = s.createTenant(tx, in.Name, in.Comment, TenantData, in.Subtype, in.State)
+		t, err = s.insertTenant(tx, Tenant{Name: in.Name, Comment: in.Comment, Type: TenantData,
+			State: in.State, Subtype: in.Subtype, Language: in.Language, SnapshotPolicy: in.SnapshotPolicy,
+			MaxVolumes: in.MaxVolumes, IPspace: in.IPspace})
 		return err
 	})
 	if err != nil {
@@ -315,23 +480,71 @@ func (s *Service) ListTenants(ctx context.Context) ([]Tenant, error) {
 	return out, err
 }
 
-// UpdateTenant changes a data tenant's name, comment or state. Stopping a
-// tenant makes its users' S3 requests fail with AccessDenied.
-func (s *Service) UpdateTenant(ctx context.Context, uuid string, p TenantPatch) (Tenant, error) {
+// checkTenantPatch validates p, normalizing its values.
+func checkTenantPatch(p *TenantPatch) error {
 	if p.Name != nil {
 		if err := validateTenantName(*p.Name); err != nil {
-			return Tenant{}, err
+			return err
 		}
 	}
 	if p.Comment != nil {
 		if err := checkComment(*p.Comment, 255); err != nil {
-			return Tenant{}, err
+			return err
 		}
 	}
 	if p.State != nil {
 		if err := validateTenantState(*p.State); err != nil {
-			return Tenant{}, err
+			return err
 		}
+	}
+	if p.Language != nil {
+		l, err := NormalizeLanguage(*p.Language)
+		if err != nil {
+			return err
+		}
+		p.Language = &l
+	}
+	if p.SnapshotPolicy != nil {
+		if err := validateSnapshotPolicy(*p.SnapshotPolicy); err != nil {
+			return err
+		}
+	}
+	if p.MaxVolumes != nil {
+		m, err := normalizeMaxVolumes(*p.MaxVolumes)
+		if err != nil {
+			return err
+		}
+		p.MaxVolumes = &m
+	}
+	if p.Aggregates != nil {
+		return validateAggregates(*p.Aggregates)
+	}
+	return nil
+}
+
+// CheckUpdateTenant reports the error UpdateTenant would return for p on
+// the tenant uuid when nothing changes meanwhile.
+func (s *Service) CheckUpdateTenant(ctx context.Context, uuid string, p TenantPatch) error {
+	if err := checkTenantPatch(&p); err != nil {
+		return err
+	}
+	return s.view(ctx, "check tenant update", func(tx kv.Reader) error {
+		t, err := dataTenant(tx, uuid)
+		if err != nil {
+			return err
+		}
+		if p.Name != nil && *p.Name != t.Name {
+			return tenantNameFree(tx, *p.Name)
+		}
+		return nil
+	})
+}
+
+// UpdateTenant changes a data tenant's name, comment, state or settings.
+// Stopping a tenant makes its users' S3 requests fail with AccessDenied.
+func (s *Service) UpdateTenant(ctx context.Context, uuid string, p TenantPatch) (Tenant, error) {
+	if err := checkTenantPatch(&p); err != nil {
+		return Tenant{}, err
 	}
 	var t Tenant
 	err := s.update(ctx, "update tenant", func(tx kv.Txn) error {
@@ -357,6 +570,18 @@ func (s *Service) UpdateTenant(ctx context.Context, uuid string, p TenantPatch) 
 		if p.State != nil {
 			t.State = *p.State
 		}
+		if p.Language != nil {
+			t.Language = *p.Language
+		}
+		if p.SnapshotPolicy != nil {
+			t.SnapshotPolicy = *p.SnapshotPolicy
+		}
+		if p.MaxVolumes != nil {
+			t.MaxVolumes = *p.MaxVolumes
+		}
+		if p.Aggregates != nil {
+			t.Aggregates = nil // always empty (validateAggregates)
+		}
 		return putTenant(tx, &t)
 	})
 	if err != nil {
@@ -366,9 +591,21 @@ func (s *Service) UpdateTenant(ctx context.Context, uuid string, p TenantPatch) 
 	return t, nil
 }
 
-// DeleteTenant deletes a data tenant that has no S3 service and no bucket
-// (InUse, ReasonTenantInUse otherwise).
-func (s *Service) DeleteTenant(ctx context.Context, uuid string) error {
+// tenantDeletable returns the data tenant uuid when it has no S3 service.
+func tenantDeletable(tx kv.Reader, uuid string) (Tenant, error) {
+	t, err := dataTenant(tx, uuid)
+	if err != nil {
+		return t, err
+	}
+	if ok, err := getJSON(tx, key('s', uuid), &S3Service{}); err != nil {
+		return t, err
+	} else if ok {
+		return t, fail(errs.InUse, ReasonTenantInUse, "svm.uuid", "delete the SVM's S3 service first")
+	}
+	return t, nil
+}
+
+func (s *Service) tenantHasBuckets(ctx context.Context, uuid string) error {
 	buckets, err := s.obj.ListBuckets(ctx, objectsListAll(uuid, 1))
 	if err != nil {
 		return err
@@ -376,15 +613,31 @@ func (s *Service) DeleteTenant(ctx context.Context, uuid string) error {
 	if len(buckets.Buckets) > 0 {
 		return fail(errs.InUse, ReasonTenantInUse, "svm.uuid", "the SVM still has buckets")
 	}
-	err = s.update(ctx, "delete tenant", func(tx kv.Txn) error {
-		t, err := dataTenant(tx, uuid)
+	return nil
+}
+
+// CheckDeleteTenant reports the error DeleteTenant would return when
+// nothing changes meanwhile.
+func (s *Service) CheckDeleteTenant(ctx context.Context, uuid string) error {
+	if err := s.tenantHasBuckets(ctx, uuid); err != nil {
+		return err
+	}
+	return s.view(ctx, "check tenant delete", func(tx kv.Reader) error {
+		_, err := tenantDeletable(tx, uuid)
+		return err
+	})
+}
+
+// DeleteTenant deletes a data tenant that has no S3 service and no bucket
+// (InUse, ReasonTenantInUse otherwise).
+func (s *Service) DeleteTenant(ctx context.Context, uuid string) error {
+	if err := s.tenantHasBuckets(ctx, uuid); err != nil {
+		return err
+	}
+	err := s.update(ctx, "delete tenant", func(tx kv.Txn) error {
+		t, err := tenantDeletable(tx, uuid)
 		if err != nil {
 			return err
-		}
-		if ok, err := getJSON(tx, key('s', uuid), &S3Service{}); err != nil {
-			return err
-		} else if ok {
-			return fail(errs.InUse, ReasonTenantInUse, "svm.uuid", "delete the SVM's S3 service first")
 		}
 		// Users, keys, groups and policies go with the tenant.
 		if err := s.deleteTenantIdentities(tx, uuid); err != nil {

@@ -137,6 +137,9 @@ const (
 	opDeleteBucket   = "DeleteBucket"
 	opServiceBuckets = "CreateS3ServiceBuckets"
 	opDeleteService  = "DeleteS3Service"
+	opCreateSVM      = "CreateSVM"
+	opModifySVM      = "ModifySVM"
+	opDeleteSVM      = "DeleteSVM"
 )
 
 var jobRoutes = map[string]route{
@@ -145,6 +148,9 @@ var jobRoutes = map[string]route{
 	opDeleteBucket:   {Res: resSvmBucket, Method: http.MethodDelete},
 	opServiceBuckets: {Res: resSvmBuckets, Method: http.MethodPost},
 	opDeleteService:  {Res: resService, Method: http.MethodDelete},
+	opCreateSVM:      {Res: resSVMs, Method: http.MethodPost},
+	opModifySVM:      {Res: resSVM, Method: http.MethodPatch},
+	opDeleteSVM:      {Res: resSVM, Method: http.MethodDelete},
 }
 
 // jobRun is one job an endpoint starts.

@@ -145,7 +145,7 @@ func (r reply) errCode() string {
 // mkSVM creates an SVM with an S3 server and returns its uuid.
 func (e *testEnv) mkSVM(name string) string {
 	e.t.Helper()
-	r := e.do("POST", "/api/svm/svms", `{"name":"`+name+`"}`).must(e.t, 201)
+	r := e.do("POST", "/api/svm/svms?return_timeout=30", `{"name":"`+name+`"}`).must(e.t, 201)
 	loc := r.Header.Get("Location")
 	uuid := loc[strings.LastIndex(loc, "/")+1:]
 	e.do("POST", "/api/protocols/s3/services", `{"svm":{"uuid":"`+uuid+`"},"name":"`+name+`.example.com"}`).must(e.t, 201)

@@ -161,6 +161,7 @@ var reasonTable = map[core.Reason]entry{
 	core.ReasonTenantInUse:       {http.StatusConflict, codeInUse, "", ""},
 	core.ReasonNotDataTenant:     {http.StatusBadRequest, codeNotDataSVM, "", "svm.uuid"},
 	core.ReasonTenantStateBad:    {http.StatusBadRequest, codeInvalidField, "", "state"},
+	core.ReasonTenantSettingBad:  {http.StatusBadRequest, codeInvalidField, "", ""},
 
 	core.ReasonNoS3Service:       {http.StatusConflict, codeNoS3Server, msgNoS3Server, "svm.uuid"},
 	core.ReasonS3ServiceExists:   {http.StatusConflict, codeDuplicate, "", "svm.uuid"},

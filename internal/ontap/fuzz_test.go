@@ -96,6 +96,11 @@ func FuzzONTAP_ParseServiceBody(f *testing.F) {
 
 func FuzzONTAP_ParseGroupPolicySVMBodies(f *testing.F) {
 	bodySeeds(f)
+	for _, s := range []string{`{"name":"vs1","language":"C.UTF-8","snapshot_policy":"none","ipspace":"Default","max_volumes":"100"}`,
+		`{"name":"vs1","snapshot_policy":{"name":"default"},"ipspace":{"uuid":"x"},"max_volumes":7,"aggregates":[{"name":"a1"}]}`,
+		`{"name":"vs1","aggregates":["a1"],"max_volumes":true}`, `{"snapshot_policy":{"name":{"x":1}}}`} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_, err := parseGroupPost(body)
 		checkParseErr(t, err, route{Res: resGroups, Method: "POST"})
@@ -105,9 +110,15 @@ func FuzzONTAP_ParseGroupPolicySVMBodies(f *testing.F) {
 		checkParseErr(t, err, route{Res: resPolicies, Method: "POST"})
 		_, err = parsePolicyPatch(body)
 		checkParseErr(t, err, route{Res: resPolicy, Method: "PATCH"})
-		_, err = parseSVMBody(body, true)
+		b, err := parseSVMBody(body, true)
+		if err == nil {
+			_, err = b.createInput()
+		}
 		checkParseErr(t, err, route{Res: resSVMs, Method: "POST"})
-		_, err = parseSVMBody(body, false)
+		b, err = parseSVMBody(body, false)
+		if err == nil {
+			_, err = b.patch()
+		}
 		checkParseErr(t, err, route{Res: resSVM, Method: "PATCH"})
 	})
 }

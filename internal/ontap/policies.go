@@ -82,11 +82,22 @@ func parsePolicyPatch(raw []byte) (core.PolicyPatch, error) {
 	return p, nil
 }
 
-func policyRecord(t core.Tenant, p core.Policy) map[string]any {
+// policyRecord renders a policy. A statement's index is not retrieved by
+// GET (ONTAP 9.16's model: "It is not retrieved in the GET method") unless
+// fields= names statements.index: Ansible's na_ontap_s3_policies compares
+// the statements it sends with the ones it reads, and an extra key would
+// make every run a change.
+func policyRecord(t core.Tenant, p core.Policy, q collection.Query) map[string]any {
+	withIndex := false
+	for _, f := range q.Fields {
+		withIndex = withIndex || f == "statements.index"
+	}
 	stmts := []any{}
 	for i, s := range policy.ToONTAP(p.Document) {
 		s.Principals, s.Conditions = nil, nil
-		s.Index = &i
+		if withIndex {
+			s.Index = &i
+		}
 		stmts = append(stmts, generic(s))
 	}
 	return map[string]any{
@@ -114,7 +125,7 @@ func (h *handler) policies(rq *request) (response, error) {
 		if err != nil {
 			return response{}, err
 		}
-		return h.createdRecord(q, policyRecord(t, p), policyHref(t.UUID, p.Name)), nil
+		return h.createdRecord(q, policyRecord(t, p, q), policyHref(t.UUID, p.Name)), nil
 	}
 	if err := q.Check(policyKnown); err != nil {
 		return response{}, err
@@ -125,7 +136,7 @@ func (h *handler) policies(rq *request) (response, error) {
 	}
 	recs := make([]map[string]any, 0, len(list))
 	for _, p := range list {
-		recs = append(recs, policyRecord(t, p))
+		recs = append(recs, policyRecord(t, p, q))
 	}
 	return ok(collection.Apply(recs, q, serviceHref(t.UUID)+"/policies")), nil
 }
@@ -148,7 +159,7 @@ func (h *handler) policy(rq *request) (response, error) {
 		if err != nil {
 			return response{}, err
 		}
-		return ok(q.Single(policyRecord(t, p))), nil
+		return ok(q.Single(policyRecord(t, p, q))), nil
 	case http.MethodPatch:
 		if _, err := parseRecordQuery(rq, policySchema); err != nil {
 			return response{}, err

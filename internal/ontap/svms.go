@@ -1,7 +1,11 @@
 package ontap
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
+	"net/url"
 
 	"coffer/internal/core"
 	"coffer/internal/errs"
@@ -41,21 +45,82 @@ type svmS3Body struct {
 	} `json:"certificate"`
 }
 
+// namedRef is a reference by name, sent as {"name": ...} or, as Ansible's
+// na_ontap_svm sends ipspace and snapshot_policy, as a bare string.
+type namedRef struct {
+	Name string
+	UUID string
+}
+
+func (r *namedRef) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		r.Name = s
+		return nil
+	}
+	var o struct {
+		Name string `json:"name"`
+		UUID string `json:"uuid"`
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return errors.New("expected a name or an object with a name")
+	}
+	r.Name, r.UUID = o.Name, o.UUID
+	return nil
+}
+
+// name returns the referenced name; a reference by uuid alone is refused
+// (Coffer's IPspace, snapshot policies and aggregates have no uuids).
+func (r *namedRef) name(field string) (string, error) {
+	if r.Name == "" {
+		return "", badRequest(codeInvalidField, field+".name", `Field "`+field+`" needs a name.`)
+	}
+	return r.Name, nil
+}
+
+// countOrWord is a JSON number or string (max_volumes: 100, "100" or
+// "unlimited").
+type countOrWord string
+
+func (c *countOrWord) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*c = countOrWord(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return errors.New(`max_volumes must be "unlimited" or an integer`)
+	}
+	*c = countOrWord(n.String())
+	return nil
+}
+
 // svmBody is an SVM POST or PATCH body.
 type svmBody struct {
-	Name    *string    `json:"name"`
-	Comment *string    `json:"comment"`
-	State   *string    `json:"state"`
-	Subtype *string    `json:"subtype"`
-	S3      *svmS3Body `json:"s3"`
+	Name           *string      `json:"name"`
+	Comment        *string      `json:"comment"`
+	State          *string      `json:"state"`
+	Subtype        *string      `json:"subtype"`
+	Language       *string      `json:"language"`
+	SnapshotPolicy *namedRef    `json:"snapshot_policy"`
+	IPspace        *namedRef    `json:"ipspace"`
+	MaxVolumes     *countOrWord `json:"max_volumes"`
+	Aggregates     *[]namedRef  `json:"aggregates"`
+	S3             *svmS3Body   `json:"s3"`
 }
 
 var svmS3Fields = []string{"s3.enabled", "s3.name", "s3.is_http_enabled", "s3.is_https_enabled",
 	"s3.port", "s3.secure_port", "s3.certificate.name", "s3.certificate.uuid"}
 
+// svmSettingFields are the settings both POST and PATCH take.
+var svmSettingFields = []string{"name", "comment", "state", "language", "snapshot_policy", "snapshot_policy.name",
+	"snapshot_policy.uuid", "max_volumes", "aggregates.name", "aggregates.uuid"}
+
 var (
-	svmPostFields  = collection.NewFieldSet(append([]string{"name", "comment", "subtype", "state"}, svmS3Fields...)...)
-	svmPatchFields = collection.NewFieldSet(append([]string{"name", "comment", "state"}, svmS3Fields...)...)
+	svmPostFields = collection.NewFieldSet(append(append([]string{"subtype", "ipspace", "ipspace.name", "ipspace.uuid"},
+		svmSettingFields...), svmS3Fields...)...)
+	svmPatchFields = collection.NewFieldSet(append(svmSettingFields, svmS3Fields...)...)
 )
 
 // parseSVMBody decodes an SVM POST (post=true) or PATCH body.
@@ -72,6 +137,89 @@ func parseSVMBody(raw []byte, post bool) (svmBody, error) {
 		return svmBody{}, badRequest(codeInvalidField, "name", `Missing required field "name".`)
 	}
 	return b, nil
+}
+
+// createInput is the core's input for an SVM POST.
+func (b svmBody) createInput() (core.CreateTenantInput, error) {
+	in := core.CreateTenantInput{Name: *b.Name}
+	if b.Comment != nil {
+		in.Comment = *b.Comment
+	}
+	if b.Subtype != nil {
+		in.Subtype = core.TenantSubtype(*b.Subtype)
+	}
+	if b.State != nil {
+		in.State = core.TenantState(*b.State)
+	}
+	if b.Language != nil {
+		in.Language = *b.Language
+	}
+	if b.MaxVolumes != nil {
+		in.MaxVolumes = string(*b.MaxVolumes)
+	}
+	var err error
+	if b.SnapshotPolicy != nil {
+		if in.SnapshotPolicy, err = b.SnapshotPolicy.name("snapshot_policy"); err != nil {
+			return in, err
+		}
+	}
+	if b.IPspace != nil {
+		if in.IPspace, err = b.IPspace.name("ipspace"); err != nil {
+			return in, err
+		}
+	}
+	if b.Aggregates != nil {
+		if in.Aggregates, err = refNames(*b.Aggregates, "aggregates"); err != nil {
+			return in, err
+		}
+	}
+	return in, nil
+}
+
+// patch is the core's patch for an SVM PATCH.
+func (b svmBody) patch() (core.TenantPatch, error) {
+	p := core.TenantPatch{Name: b.Name, Comment: b.Comment, Language: b.Language}
+	if b.State != nil {
+		st := core.TenantState(*b.State)
+		p.State = &st
+	}
+	if b.MaxVolumes != nil {
+		m := string(*b.MaxVolumes)
+		p.MaxVolumes = &m
+	}
+	if b.SnapshotPolicy != nil {
+		n, err := b.SnapshotPolicy.name("snapshot_policy")
+		if err != nil {
+			return p, err
+		}
+		p.SnapshotPolicy = &n
+	}
+	if b.Aggregates != nil {
+		n, err := refNames(*b.Aggregates, "aggregates")
+		if err != nil {
+			return p, err
+		}
+		p.Aggregates = &n
+	}
+	return p, nil
+}
+
+// changesTenant reports whether p changes the tenant record.
+func changesTenant(p core.TenantPatch) bool {
+	return p.Name != nil || p.Comment != nil || p.State != nil || p.Language != nil ||
+		p.SnapshotPolicy != nil || p.MaxVolumes != nil || p.Aggregates != nil
+}
+
+func refNames(refs []namedRef, field string) ([]string, error) {
+	out := make([]string, 0, len(refs))
+	for i := range refs {
+		n, err := refs[i].name(field)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func (b *svmS3Body) createInput(tenant string) core.CreateS3ServiceInput {
@@ -112,11 +260,19 @@ func svmRecord(t core.Tenant, svc *core.S3Service) map[string]any {
 			s3["certificate"] = certRecord(svc.Certificate)
 		}
 	}
+	aggrs := make([]any, 0, len(t.Aggregates))
+	for _, a := range t.Aggregates {
+		aggrs = append(aggrs, map[string]any{"name": a})
+	}
 	rec := map[string]any{
 		"uuid": t.UUID, "name": t.Name, "state": string(t.State), "subtype": string(t.Subtype),
-		"comment": t.Comment, "ipspace": map[string]any{"name": "Default"}, "s3": s3,
+		"comment": t.Comment, "language": t.Language, "ipspace": map[string]any{"name": t.IPspace},
+		"snapshot_policy": map[string]any{"name": t.SnapshotPolicy}, "max_volumes": t.MaxVolumes,
+		"aggregates": aggrs, "aggregates_delegated": false, "s3": s3,
 		"_links": links(svmHref(t.UUID)),
 	}
+	// Coffer serves no file or block protocol: every one is neither
+	// allowed nor enabled (ONTAP omits them for a stopped SVM).
 	for _, p := range []string{"nfs", "cifs", "fcp", "iscsi", "nvme", "ndmp"} {
 		rec[p] = map[string]any{"enabled": false, "allowed": false}
 	}
@@ -190,6 +346,10 @@ func (h *handler) svms(rq *request) (response, error) {
 	return ok(collection.Apply(recs, q, svmsPath)), nil
 }
 
+// createSVM starts the creation job (ONTAP: POST /api/svm/svms is a job):
+// 202 with the job link, or with return_timeout the final answer (201 and
+// Location once the SVM exists). What the core can tell before the job
+// (the name's rules and uniqueness, the settings) is answered at once.
 func (h *handler) createSVM(rq *request) (response, error) {
 	q, err := parseQuery(rq, svmSchema)
 	if err != nil {
@@ -199,33 +359,52 @@ func (h *handler) createSVM(rq *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	in := core.CreateTenantInput{Name: *b.Name}
-	if b.Comment != nil {
-		in.Comment = *b.Comment
-	}
-	if b.Subtype != nil {
-		in.Subtype = core.TenantSubtype(*b.Subtype)
-	}
-	if b.State != nil {
-		in.State = core.TenantState(*b.State)
-	}
-	t, err := h.core.CreateTenant(rq.ctx, in)
+	in, err := b.createInput()
 	if err != nil {
 		return response{}, err
 	}
-	var svc *core.S3Service
-	if b.S3 != nil && (b.S3.Enabled == nil || *b.S3.Enabled || b.S3.Name != nil) {
-		out, err := h.core.CreateS3Service(rq.ctx, b.S3.createInput(t.UUID))
-		if err != nil {
-			// The SVM and its server are created together or not at all.
-			if derr := h.core.DeleteTenant(rq.ctx, t.UUID); derr != nil {
-				h.log.Error("ontap: rolling back SVM creation", "svm", t.UUID, "err", derr)
-			}
-			return response{}, err
-		}
-		svc = &out.Service
+	if err := h.core.CheckCreateTenant(rq.ctx, in); err != nil {
+		return response{}, err
 	}
-	return h.createdRecord(q, svmRecord(t, svc), svmHref(t.UUID)), nil
+	withS3 := b.S3 != nil && (b.S3.Enabled == nil || *b.S3.Enabled || b.S3.Name != nil)
+	return h.runJob(rq, q, jobRun{
+		Operation: opCreateSVM, Status: http.StatusCreated,
+		Work: func(ctx context.Context, _ core.JobProgress) (string, error) {
+			t, err := h.core.CreateTenant(ctx, in)
+			if err != nil {
+				return "", err
+			}
+			if withS3 {
+				if _, err := h.core.CreateS3Service(ctx, b.S3.createInput(t.UUID)); err != nil {
+					// The SVM and its server are created together or not at all.
+					if derr := h.core.DeleteTenant(ctx, t.UUID); derr != nil {
+						h.log.Error("ontap: rolling back SVM creation", "svm", t.UUID, "err", derr)
+					}
+					return "", err
+				}
+			}
+			return t.UUID, nil
+		},
+		Body: func(j core.Job) any {
+			body := map[string]any{"job": jobLink(j.UUID)}
+			if q.ReturnRecordsOr(false) {
+				rec := map[string]any{"name": in.Name}
+				if j.Result != "" {
+					rec["uuid"] = j.Result
+					rec["_links"] = links(svmHref(j.Result))
+				}
+				body["num_records"] = 1
+				body["records"] = []any{rec}
+			}
+			return body
+		},
+		Location: func(j core.Job) string {
+			if j.State == core.JobSuccess && j.Result != "" {
+				return svmHref(j.Result)
+			}
+			return svmsPath + "?name=" + url.QueryEscape(in.Name)
+		},
+	})
 }
 
 // createdRecord answers a synchronous POST: 201, Location, and with
@@ -257,48 +436,69 @@ func (h *handler) svm(rq *request) (response, error) {
 		}
 		return ok(q.Single(svmRecord(t, svc))), nil
 	case http.MethodPatch:
-		if _, err := parseQuery(rq, svmSchema); err != nil {
-			return response{}, err
-		}
-		b, err := parseSVMBody(rq.body(), false)
+		return h.modifySVM(rq, t)
+	default: // DELETE
+		q, err := parseQuery(rq, svmSchema)
 		if err != nil {
 			return response{}, err
 		}
-		p := core.TenantPatch{Name: b.Name, Comment: b.Comment}
-		if b.State != nil {
-			st := core.TenantState(*b.State)
-			p.State = &st
-		}
-		if p.Name != nil || p.Comment != nil || p.State != nil {
-			if _, err := h.core.UpdateTenant(rq.ctx, t.UUID, p); err != nil {
-				return response{}, err
-			}
-		}
-		if b.S3 != nil {
-			svc, err := h.serviceOf(rq, t.UUID)
-			if err != nil {
-				return response{}, err
-			}
-			if svc == nil {
-				if b.S3.Enabled == nil || *b.S3.Enabled {
-					if _, err := h.core.CreateS3Service(rq.ctx, b.S3.createInput(t.UUID)); err != nil {
-						return response{}, err
-					}
-				}
-			} else if _, err := h.core.UpdateS3Service(rq.ctx, t.UUID, b.S3.patch()); err != nil {
-				return response{}, err
-			}
-		}
-		return ok(nil), nil
-	default: // DELETE
-		if _, err := parseQuery(rq, svmSchema); err != nil {
+		if err := h.core.CheckDeleteTenant(rq.ctx, t.UUID); err != nil {
 			return response{}, err
 		}
-		if err := h.core.DeleteTenant(rq.ctx, t.UUID); err != nil {
-			return response{}, err
-		}
-		return ok(nil), nil
+		return h.runJob(rq, q, jobRun{
+			Tenant: t.UUID, Operation: opDeleteSVM, Status: http.StatusOK,
+			Work: func(ctx context.Context, _ core.JobProgress) (string, error) {
+				return "", h.core.DeleteTenant(ctx, t.UUID)
+			},
+			Body: func(j core.Job) any { return map[string]any{"job": jobLink(j.UUID)} },
+		})
 	}
+}
+
+// modifySVM starts the modification job (PATCH /api/svm/svms/{uuid}).
+func (h *handler) modifySVM(rq *request, t core.Tenant) (response, error) {
+	q, err := parseQuery(rq, svmSchema)
+	if err != nil {
+		return response{}, err
+	}
+	b, err := parseSVMBody(rq.body(), false)
+	if err != nil {
+		return response{}, err
+	}
+	p, err := b.patch()
+	if err != nil {
+		return response{}, err
+	}
+	if changesTenant(p) {
+		if err := h.core.CheckUpdateTenant(rq.ctx, t.UUID, p); err != nil {
+			return response{}, err
+		}
+	}
+	return h.runJob(rq, q, jobRun{
+		Tenant: t.UUID, Operation: opModifySVM, Status: http.StatusOK,
+		Work: func(ctx context.Context, _ core.JobProgress) (string, error) {
+			if changesTenant(p) {
+				if _, err := h.core.UpdateTenant(ctx, t.UUID, p); err != nil {
+					return "", err
+				}
+			}
+			if b.S3 == nil {
+				return "", nil
+			}
+			_, err := h.core.GetS3Service(ctx, t.UUID)
+			switch {
+			case err == nil:
+				_, err = h.core.UpdateS3Service(ctx, t.UUID, b.S3.patch())
+			case errs.KindOf(err) == errs.NotFound && core.ReasonOf(err) == core.ReasonNoS3Service:
+				err = nil
+				if b.S3.Enabled == nil || *b.S3.Enabled {
+					_, err = h.core.CreateS3Service(ctx, b.S3.createInput(t.UUID))
+				}
+			}
+			return "", err
+		},
+		Body: func(j core.Job) any { return map[string]any{"job": jobLink(j.UUID)} },
+	})
 }
 
 // str returns v as a string ("" unless it is one).

@@ -38,7 +38,13 @@ type Options struct {
 	// AdminAddr is the management listener's address. Default 127.0.0.1:9001.
 	AdminAddr string
 	// TLSCert and TLSKey, when both set, serve HTTPS on both listeners.
+	// Without them the S3 listener serves plain HTTP and the management
+	// listener HTTPS with a self-signed certificate generated at the first
+	// start and kept in DataDir/tls (see tls.go).
 	TLSCert, TLSKey string
+	// AdminInsecureHTTP serves plain HTTP on the management listener
+	// instead of the self-signed certificate (ignored with TLSCert).
+	AdminInsecureHTTP bool
 	// Domain enables virtual-hosted-style requests (bucket.Domain).
 	Domain string
 	// Region is the region S3 reports and expects in signatures. Default us-east-1.
@@ -236,7 +242,10 @@ type Server struct {
 	cv      *commvault.Handler
 	s3ln    net.Listener
 	adminln net.Listener
-	ready   atomic.Bool
+	// adminTLS is the management listener's certificate; nil when it
+	// serves plain HTTP.
+	adminTLS *adminCert
+	ready    atomic.Bool
 }
 
 // Start opens storage, sweeps what a crash left, bootstraps the default
@@ -336,15 +345,32 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	// download may take long; the minimum body rate bounds a stalled one.
 	s.s3 = &http.Server{Handler: s3h, ReadHeaderTimeout: o.ReadHeaderTimeout, IdleTimeout: o.IdleTimeout,
 		MaxHeaderBytes: o.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
+	var s3TLS *adminCert
+	switch {
+	case o.TLSCert != "":
+		c, err := loadCertFiles(o.TLSCert, o.TLSKey)
+		if err != nil {
+			return nil, err
+		}
+		s3TLS, s.adminTLS = &c, &c
+	case !o.AdminInsecureHTTP:
+		host, _, _ := net.SplitHostPort(o.AdminAddr)
+		c, err := loadOrCreateSelfSigned(o.DataDir, []string{host, s.nodeName()}, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("management certificate: %w", err)
+		}
+		s.adminTLS = &c
+	}
 	// Listen before the Commvault node registers, so it advertises the
 	// address actually bound (a port of 0 picks one).
-	if s.s3ln, err = s.listen(o.S3Addr); err != nil {
+	if s.s3ln, err = listen(o.S3Addr, s3TLS); err != nil {
 		return nil, err
 	}
-	if s.adminln, err = s.listen(o.AdminAddr); err != nil {
+	if s.adminln, err = listen(o.AdminAddr, s.adminTLS); err != nil {
 		s.s3ln.Close()
 		return nil, err
 	}
+	s.announceAdminTLS()
 	scheme := "http"
 	if o.TLSCert != "" {
 		scheme = "https"
@@ -363,7 +389,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	go s.serve(s.admin, s.adminln, "admin")
 	s.ready.Store(true)
 	s.log.Info("coffer started", "s3", s.s3ln.Addr().String(), "admin", s.adminln.Addr().String(),
-		"data_dir", o.DataDir, "tls", o.TLSCert != "")
+		"data_dir", o.DataDir, "tls", o.TLSCert != "", "admin_https", s.adminTLS != nil)
 	ok = true
 	return s, nil
 }
@@ -393,20 +419,46 @@ func (s *Server) prepareDataDir() error {
 	return nil
 }
 
-func (s *Server) listen(addr string) (net.Listener, error) {
+// listen binds addr, serving TLS with cert when it is not nil.
+func listen(addr string, cert *adminCert) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	if s.opts.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(s.opts.TLSCert, s.opts.TLSKey)
-		if err != nil {
-			ln.Close()
-			return nil, fmt.Errorf("tls: %w", err)
-		}
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	if cert != nil {
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert.cert}, MinVersion: tls.VersionTLS12})
 	}
 	return ln, nil
+}
+
+// announceAdminTLS prints and logs how the management listener serves, with
+// the certificate's fingerprint for clients to check or pin.
+func (s *Server) announceAdminTLS() {
+	addr := s.adminln.Addr().String()
+	if s.adminTLS == nil {
+		s.log.Warn("the management listener serves plain HTTP (--admin-insecure-http): passwords cross the network in clear", "admin", addr)
+		fmt.Fprintf(s.opts.Out, "Management API: http://%s (plain HTTP, --admin-insecure-http)\n", addr)
+		return
+	}
+	kind := "given by --tls-cert"
+	if s.opts.TLSCert == "" {
+		kind = "self-signed"
+		if s.adminTLS.generated {
+			kind = "self-signed, generated now"
+		}
+	}
+	s.log.Info("management listener serves HTTPS", "admin", addr, "certificate", s.adminTLS.certPath,
+		"certificate_kind", kind, "sha256_fingerprint", s.adminTLS.fingerprint)
+	fmt.Fprintf(s.opts.Out, "Management API: https://%s (certificate %s, %s)\n  SHA-256 fingerprint: %s\n",
+		addr, s.adminTLS.certPath, kind, s.adminTLS.fingerprint)
+}
+
+// AdminScheme is "https" when the management listener serves TLS, else "http".
+func (s *Server) AdminScheme() string {
+	if s.adminTLS == nil {
+		return "http"
+	}
+	return "https"
 }
 
 func (s *Server) serve(h *http.Server, ln net.Listener, name string) {

@@ -29,7 +29,7 @@ import (
 
 // cvClient calls the Commvault API of a server under test.
 type cvClient struct {
-	base  string // http://host:port of the admin listener
+	base  string // https://host:port of the admin listener
 	token string // "QSDK ..." as Login answered it
 	hc    *http.Client
 }
@@ -47,7 +47,7 @@ func cvAPI(t testing.TB) *cvClient {
 
 func cvLogin(t testing.TB, base, user, password string) *cvClient {
 	t.Helper()
-	c := &cvClient{base: base, hc: &http.Client{Timeout: 2 * time.Minute}}
+	c := &cvClient{base: base, hc: adminHTTPClient(2 * time.Minute)}
 	r := c.do(t, "POST", "/Login", map[string]any{"username": user, "password": base64.StdEncoding.EncodeToString([]byte(password))})
 	r.must(t, 200)
 	c.token = r.str("token")
@@ -339,7 +339,7 @@ func startCofferWithEnv(t *testing.T, extraEnv ...string) *cofferServer {
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get("http://" + adminAddr + "/health/ready")
+		resp, err := adminHTTPClient(2 * time.Second).Get(adminURL(adminAddr) + "/health/ready")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {

@@ -518,7 +518,11 @@ func TestConnectionLimits_slowAndIdleClients_rawTCP(t *testing.T) {
 		}
 	})
 
-	for _, l := range []struct{ name, addr string }{{"s3", srv.s3Addr}, {"admin", srv.adminAddr}} {
+	for _, l := range []struct {
+		name, addr string
+		dial       func(t testing.TB, addr string) net.Conn
+	}{{"s3", srv.s3Addr, func(t testing.TB, a string) net.Conn { return rawConn(t.(*testing.T), a) }}, {"admin", srv.adminAddr, adminRawConn}} {
+		rawConn := func(t *testing.T, addr string) net.Conn { return l.dial(t, addr) }
 		t.Run(l.name+" closes an idle keep-alive connection", func(t *testing.T) {
 			conn := rawConn(t, l.addr)
 			fmt.Fprintf(conn, "GET /health/ready HTTP/1.1\r\nHost: %s\r\n\r\n", l.addr)
@@ -560,7 +564,7 @@ func TestConnectionLimits_slowAndIdleClients_rawTCP(t *testing.T) {
 	}
 
 	t.Run("admin: a request body that never arrives is cut off", func(t *testing.T) {
-		conn := rawConn(t, srv.adminAddr)
+		conn := adminRawConn(t, srv.adminAddr)
 		fmt.Fprintf(conn, "POST /api/svm/svms HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{", srv.adminAddr)
 		if took, _ := waitClosed(t, conn, 15*time.Second); took > 8*time.Second {
 			t.Fatalf("stalled admin body held for %v, want about the 3 s admin read timeout", took)

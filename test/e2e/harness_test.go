@@ -18,6 +18,8 @@ import (
 	"context"
 	"crypto/md5"
 	crand "crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -221,8 +223,84 @@ func startCofferServer(dataDir string, env ...string) (*cofferServer, error) {
 
 func (s *cofferServer) Endpoint() string { return "http://" + s.s3Addr }
 
+// The management listener serves HTTPS (a self-signed certificate the
+// server generates in its data directory) unless started with
+// --admin-insecure-http. These helpers are the one place that knows it:
+// every test reaches the admin listener through AdminEndpoint and an
+// AdminClient (or adminHTTPClient, curlAdmin, adminRawConn).
+
 // AdminEndpoint is the management listener's base URL (ONTAP REST under /api).
-func (s *cofferServer) AdminEndpoint() string { return "http://" + s.adminAddr }
+func (s *cofferServer) AdminEndpoint() string {
+	for _, kv := range s.env {
+		if kv == "COFFER_ADMIN_INSECURE_HTTP=1" {
+			return "http://" + s.adminAddr
+		}
+	}
+	return adminURL(s.adminAddr)
+}
+
+// adminURL is the base URL of a management listener at addr (host:port).
+func adminURL(addr string) string { return "https://" + addr }
+
+// AdminCertFile is the self-signed certificate the server generated (its
+// clients pin it: curl --cacert FILE).
+func (s *cofferServer) AdminCertFile() string { return filepath.Join(s.dataDir, "tls", "admin.crt") }
+
+// AdminClient returns an HTTP client for this server's management listener
+// that trusts exactly its generated certificate (and checks the name), so
+// a test also proves the certificate covers 127.0.0.1. Before the
+// certificate exists (startup), or for a server whose data directory is
+// unknown, it falls back to adminHTTPClient.
+func (s *cofferServer) AdminClient(timeout time.Duration) *http.Client {
+	pem, err := os.ReadFile(s.AdminCertFile())
+	if err != nil {
+		return adminHTTPClient(timeout)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return adminHTTPClient(timeout)
+	}
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool}, MaxIdleConnsPerHost: 16}}
+}
+
+// AdminCAEnv is the environment (NAME=value) that makes external tools
+// trust exactly this server's management certificate: Python's requests
+// (cvpysdk, Ansible's netapp.ontap), curl and OpenSSL-based clients.
+func (s *cofferServer) AdminCAEnv() []string {
+	f := s.AdminCertFile()
+	return []string{"REQUESTS_CA_BUNDLE=" + f, "CURL_CA_BUNDLE=" + f, "SSL_CERT_FILE=" + f}
+}
+
+// adminTransport skips certificate verification: the test servers' certificates are self-signed.
+var adminTransport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, MaxIdleConnsPerHost: 16}
+
+// adminHTTPClient returns a client for any management listener started by
+// the tests (self-signed certificates, not verified; curl -k).
+func adminHTTPClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: adminTransport}
+}
+
+// curlAdmin runs curl against a management listener: curl's -k, as the
+// docs show for a self-signed certificate.
+func curlAdmin(t testing.TB, args ...string) (int, []byte) {
+	t.Helper()
+	return curl(t, append([]string{"-k"}, args...)...)
+}
+
+// adminRawConn opens a TLS connection to a management listener (handshake
+// done) for tests that write HTTP by hand, with a 30-s overall deadline.
+func adminRawConn(t testing.TB, addr string) net.Conn {
+	t.Helper()
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	c, err := tls.DialWithDialer(d, "tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatalf("TLS dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	return c
+}
 
 func (s *cofferServer) start() error {
 	logf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -247,9 +325,9 @@ func (s *cofferServer) start() error {
 	go func() { cmd.Wait(); logf.Close(); close(exited) }()
 	s.cmd, s.exited = cmd, exited
 
-	ready := "http://" + s.adminAddr + "/health/ready"
+	ready := s.AdminEndpoint() + "/health/ready"
 	deadline := time.Now().Add(30 * time.Second)
-	hc := &http.Client{Timeout: 2 * time.Second}
+	hc := adminHTTPClient(2 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:

@@ -25,7 +25,7 @@ import (
 
 // ontapClient calls the ONTAP REST API of the server under test.
 type ontapClient struct {
-	base       string // http://host:port of the admin listener
+	base       string // https://host:port of the admin listener
 	user, pass string
 	hc         *http.Client
 }
@@ -40,7 +40,7 @@ func ontapAPI(t testing.TB) *ontapClient {
 		t.Skip("the ONTAP REST tests need a Coffer server started by the harness (peer mode)")
 	}
 	return &ontapClient{base: sharedSrv.AdminEndpoint(), user: cofferAdminUser, pass: cofferAdminPassword,
-		hc: &http.Client{Timeout: 2 * time.Minute}}
+		hc: sharedSrv.AdminClient(2 * time.Minute)}
 }
 
 // ontapReply is a decoded ONTAP response.
@@ -216,7 +216,7 @@ type ontapSVM struct {
 func (c *ontapClient) mkSVM(t testing.TB) ontapSVM {
 	t.Helper()
 	s := ontapSVM{Name: ontapName(t, "svm")}
-	r := c.do(t, "POST", "/api/svm/svms", map[string]any{"name": s.Name, "comment": "e2e"}).must(t, 201)
+	r := c.do(t, "POST", "/api/svm/svms?return_timeout=30", map[string]any{"name": s.Name, "comment": "e2e"}).must(t, 201)
 	loc := r.Header.Get("Location")
 	s.UUID = loc[strings.LastIndex(loc, "/")+1:]
 	if s.UUID == "" {
@@ -252,7 +252,7 @@ func (c *ontapClient) destroySVM(t testing.TB, s ontapSVM) {
 	if r.Status != 200 && r.Status != 404 && r.Status != 409 {
 		t.Logf("cleanup: delete S3 server of %s: HTTP %d %s", s.Name, r.Status, r.Raw)
 	}
-	if r = c.do(t, "DELETE", "/api/svm/svms/"+s.UUID, nil); r.Status != 200 && r.Status != 404 {
+	if r = c.do(t, "DELETE", "/api/svm/svms/"+s.UUID+"?return_timeout=30", nil); r.Status != 200 && r.Status != 404 {
 		t.Logf("cleanup: delete SVM %s: HTTP %d %s", s.Name, r.Status, r.Raw)
 	}
 }

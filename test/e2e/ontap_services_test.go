@@ -14,7 +14,7 @@ import (
 func (c *ontapClient) mkBareSVM(t testing.TB) (uuid, name string) {
 	t.Helper()
 	name = ontapName(t, "svm")
-	loc := c.do(t, "POST", "/api/svm/svms", map[string]any{"name": name}).must(t, 201).Header.Get("Location")
+	loc := c.do(t, "POST", "/api/svm/svms?return_timeout=30", map[string]any{"name": name}).must(t, 201).Header.Get("Location")
 	uuid = loc[strings.LastIndex(loc, "/")+1:]
 	t.Cleanup(func() { c.destroySVM(t, ontapSVM{UUID: uuid, Name: name}) })
 	return uuid, name

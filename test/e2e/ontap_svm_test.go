@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The cluster, authentication, routing, management accounts and SVMs.
@@ -91,7 +92,7 @@ func TestONTAP_SVM_crud(t *testing.T) {
 	t.Parallel()
 	c := ontapAPI(t)
 	name := ontapName(t, "vs")
-	r := c.do(t, "POST", "/api/svm/svms?return_records=true", map[string]any{"name": name, "comment": "first"}).must(t, 201)
+	r := c.do(t, "POST", "/api/svm/svms?return_records=true&return_timeout=30", map[string]any{"name": name, "comment": "first"}).must(t, 201)
 	uuid := r.str("records.0.uuid")
 	if uuid == "" || r.Header.Get("Location") != "/api/svm/svms/"+uuid || r.str("records.0.name") != name {
 		t.Fatalf("SVM POST: %v %s", r.Header, r.Raw)
@@ -114,7 +115,7 @@ func TestONTAP_SVM_crud(t *testing.T) {
 
 	// PATCH: rename, comment, state, and s3.enabled creates the S3 server.
 	newName := name + "-renamed"
-	c.do(t, "PATCH", "/api/svm/svms/"+uuid, map[string]any{"name": newName, "comment": "second",
+	c.do(t, "PATCH", "/api/svm/svms/"+uuid+"?return_timeout=30", map[string]any{"name": newName, "comment": "second",
 		"s3": map[string]any{"enabled": true, "name": "s3.example.com"}}).must(t, 200)
 	g = c.do(t, "GET", "/api/svm/svms/"+uuid+"?fields=name,comment,s3", nil).must(t, 200)
 	if g.str("name") != newName || g.str("comment") != "second" || g.get("s3.enabled") != true || g.str("s3.name") != "s3.example.com" {
@@ -127,7 +128,7 @@ func TestONTAP_SVM_crud(t *testing.T) {
 	// DELETE is refused while the S3 server exists.
 	c.do(t, "DELETE", "/api/svm/svms/"+uuid, nil).mustError(t, 409, "8", "")
 	c.do(t, "DELETE", "/api/protocols/s3/services/"+uuid+"?return_timeout=30", nil).must(t, 200)
-	c.do(t, "DELETE", "/api/svm/svms/"+uuid, nil).must(t, 200)
+	c.do(t, "DELETE", "/api/svm/svms/"+uuid+"?return_timeout=30", nil).must(t, 200)
 	c.do(t, "GET", "/api/svm/svms/"+uuid, nil).mustError(t, 404, "4", "")
 	c.do(t, "PATCH", "/api/svm/svms/"+uuid, `{"comment":"x"}`).mustError(t, 404, "4", "")
 }
@@ -136,7 +137,7 @@ func TestONTAP_SVM_postWithS3(t *testing.T) {
 	t.Parallel()
 	c := ontapAPI(t)
 	name := ontapName(t, "vs")
-	r := c.do(t, "POST", "/api/svm/svms", map[string]any{"name": name, "s3.enabled": true, "s3.name": "obj.example.com"}).must(t, 201)
+	r := c.do(t, "POST", "/api/svm/svms?return_timeout=30", map[string]any{"name": name, "s3.enabled": true, "s3.name": "obj.example.com"}).must(t, 201)
 	loc := r.Header.Get("Location")
 	uuid := loc[strings.LastIndex(loc, "/")+1:]
 	t.Cleanup(func() {
@@ -149,8 +150,96 @@ func TestONTAP_SVM_postWithS3(t *testing.T) {
 	}
 	// A failing S3 server leaves no SVM behind.
 	bad := ontapName(t, "vs")
-	c.do(t, "POST", "/api/svm/svms", map[string]any{"name": bad, "s3": map[string]any{"name": "x"}}).mustError(t, 400, "92405790", "name")
+	c.do(t, "POST", "/api/svm/svms?return_timeout=30", map[string]any{"name": bad, "s3": map[string]any{"name": "x"}}).mustError(t, 400, "92405790", "name")
 	if l := c.do(t, "GET", "/api/svm/svms?name="+bad, nil).must(t, 200); l.num("num_records") != 0 {
 		t.Fatalf("SVM kept after a failed S3 server: %s", l.Raw)
 	}
+}
+
+// waitONTAPJob polls a job link until the job ends and returns its record.
+func waitONTAPJob(t *testing.T, c *ontapClient, href string) ontapReply {
+	t.Helper()
+	path := href
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		j := c.do(t, "GET", path, nil).must(t, 200)
+		if st := j.str("state"); st == "success" || st == "failure" {
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s still %s after 30 s: %s", path, j.str("state"), j.Raw)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// SVM POST, PATCH and DELETE are jobs, as in ONTAP: 202 and a job link
+// without return_timeout, the final status with it; the record carries
+// every field na_ontap_svm reads.
+func TestONTAP_SVM_jobsAndSettings(t *testing.T) {
+	t.Parallel()
+	c := ontapAPI(t)
+	name := ontapName(t, "vsj")
+	r := c.do(t, "POST", "/api/svm/svms", map[string]any{"name": name, "comment": "async",
+		"language": "C.UTF-8", "snapshot_policy": "none", "ipspace": "Default", "max_volumes": "100"}).must(t, 202)
+	href := r.str("job._links.self.href")
+	if !strings.HasPrefix(href, "/api/cluster/jobs/") || r.str("job.uuid") == "" {
+		t.Fatalf("SVM POST without return_timeout: %s", r.Raw)
+	}
+	if j := waitONTAPJob(t, c, href); j.str("state") != "success" || !strings.Contains(j.str("description"), "POST /api/svm/svms") {
+		t.Fatalf("create job: %s", j.Raw)
+	}
+	l := c.do(t, "GET", "/api/svm/svms?name="+name+"&fields=subtype,aggregates,language,snapshot_policy,ipspace,comment,nfs,cifs,fcp,iscsi,nvme,state,max_volumes,ndmp", nil).must(t, 200)
+	uuid := l.str("records.0.uuid")
+	if l.num("num_records") != 1 || uuid == "" {
+		t.Fatalf("lookup: %s", l.Raw)
+	}
+	t.Cleanup(func() { c.do(t, "DELETE", "/api/svm/svms/"+uuid+"?return_timeout=30", nil) })
+	aggrs, isList := l.get("records.0.aggregates").([]any)
+	if !isList || len(aggrs) != 0 || l.str("records.0.language") != "c.utf_8" || l.str("records.0.snapshot_policy.name") != "none" ||
+		l.str("records.0.ipspace.name") != "Default" || l.str("records.0.max_volumes") != "100" ||
+		l.str("records.0.subtype") != "default" || l.str("records.0.state") != "running" || l.get("records.0.ndmp.allowed") != false {
+		t.Fatalf("SVM record lacks what na_ontap_svm reads: %s", l.Raw)
+	}
+	// Defaults of a plain create.
+	other := ontapName(t, "vsd")
+	r = c.do(t, "POST", "/api/svm/svms?return_timeout=30", map[string]any{"name": other}).must(t, 201)
+	loc := r.Header.Get("Location")
+	ouuid := loc[strings.LastIndex(loc, "/")+1:]
+	t.Cleanup(func() { c.do(t, "DELETE", "/api/svm/svms/"+ouuid+"?return_timeout=30", nil) })
+	g := c.do(t, "GET", loc+"?fields=language,snapshot_policy,max_volumes,ipspace", nil).must(t, 200)
+	if g.str("language") != "c.utf_8" || g.str("snapshot_policy.name") != "default" || g.str("max_volumes") != "unlimited" {
+		t.Fatalf("defaults: %s", g.Raw)
+	}
+
+	// Refused at once, before any job: bad settings, unknown IPspace or aggregate.
+	c.do(t, "POST", "/api/svm/svms", map[string]any{"name": name + "x", "language": "klingon"}).mustError(t, 400, "2", "language")
+	c.do(t, "POST", "/api/svm/svms", map[string]any{"name": name + "x", "snapshot_policy": map[string]any{"name": "hourly-forever"}}).mustError(t, 400, "2", "snapshot_policy")
+	c.do(t, "POST", "/api/svm/svms", map[string]any{"name": name + "x", "ipspace": map[string]any{"name": "other"}}).mustError(t, 400, "2", "ipspace.name")
+	c.do(t, "POST", "/api/svm/svms", map[string]any{"name": name + "x", "aggregates": []any{map[string]any{"name": "aggr1"}}}).mustError(t, 400, "2", "aggregates")
+	c.do(t, "POST", "/api/svm/svms", map[string]any{"name": name + "x", "max_volumes": "many"}).mustError(t, 400, "2", "max_volumes")
+	c.do(t, "PATCH", "/api/svm/svms/"+uuid, map[string]any{"name": other}).mustError(t, 409, "1", "name")
+	c.do(t, "PATCH", "/api/svm/svms/"+uuid, map[string]any{"ipspace": "Default"}).mustError(t, 400, "262179", "ipspace")
+
+	// PATCH as a job; max_volumes as a number.
+	r = c.do(t, "PATCH", "/api/svm/svms/"+uuid, map[string]any{"comment": "changed", "language": "en_US.UTF-8",
+		"snapshot_policy": map[string]any{"name": "default"}, "max_volumes": 7}).must(t, 202)
+	if j := waitONTAPJob(t, c, r.str("job._links.self.href")); j.str("state") != "success" {
+		t.Fatalf("modify job: %s", j.Raw)
+	}
+	g = c.do(t, "GET", "/api/svm/svms/"+uuid+"?fields=comment,language,snapshot_policy,max_volumes", nil).must(t, 200)
+	if g.str("comment") != "changed" || g.str("language") != "en_us.utf_8" || g.str("snapshot_policy.name") != "default" || g.str("max_volumes") != "7" {
+		t.Fatalf("after PATCH: %s", g.Raw)
+	}
+	// A rename through return_timeout answers 200 once done.
+	c.do(t, "PATCH", "/api/svm/svms/"+uuid+"?return_timeout=30", map[string]any{"name": name + "-r"}).must(t, 200)
+	if g = c.do(t, "GET", "/api/svm/svms/"+uuid+"?fields=name", nil).must(t, 200); g.str("name") != name+"-r" {
+		t.Fatalf("rename: %s", g.Raw)
+	}
+	// DELETE as a job.
+	r = c.do(t, "DELETE", "/api/svm/svms/"+uuid, nil).must(t, 202)
+	if j := waitONTAPJob(t, c, r.str("job._links.self.href")); j.str("state") != "success" {
+		t.Fatalf("delete job: %s", j.Raw)
+	}
+	c.do(t, "GET", "/api/svm/svms/"+uuid, nil).mustError(t, 404, "4", "")
 }

@@ -132,7 +132,7 @@ func TestONTAP_UserPost_errors(t *testing.T) {
 
 	// 92405773: a data SVM without an S3 server.
 	name := ontapName(t, "bare")
-	loc := c.do(t, "POST", "/api/svm/svms", map[string]any{"name": name}).must(t, 201).Header.Get("Location")
+	loc := c.do(t, "POST", "/api/svm/svms?return_timeout=30", map[string]any{"name": name}).must(t, 201).Header.Get("Location")
 	bare := loc[strings.LastIndex(loc, "/")+1:]
 	t.Cleanup(func() { c.do(t, "DELETE", "/api/svm/svms/"+bare, nil) })
 	r := c.do(t, "POST", usersPath(bare), seedUserRequest).mustError(t, 409, "92405773", "svm.uuid")

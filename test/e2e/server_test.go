@@ -96,7 +96,7 @@ func TestServer_generatedRootKeys_printedOnce(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	env := []string{"COFFER_ROOT_ACCESS_KEY=", "COFFER_ROOT_SECRET_KEY="}
 	p := runServer(t, dir, env)
-	p.waitReady(t, http.DefaultClient, "http")
+	p.waitReady(t, adminHTTPClient(5*time.Second), "https")
 	ak := regexp.MustCompile(`AWS_ACCESS_KEY_ID=([A-Z0-9]{20})\n`).FindStringSubmatch(p.out.String())
 	sk := regexp.MustCompile(`AWS_SECRET_ACCESS_KEY=([A-Za-z0-9+/]{40})\n`).FindStringSubmatch(p.out.String())
 	if ak == nil || sk == nil {
@@ -109,7 +109,7 @@ func TestServer_generatedRootKeys_printedOnce(t *testing.T) {
 	p.stop(t)
 
 	p2 := runServer(t, dir, env)
-	p2.waitReady(t, http.DefaultClient, "http")
+	p2.waitReady(t, adminHTTPClient(5*time.Second), "https")
 	if strings.Contains(p2.out.String(), "AWS_SECRET_ACCESS_KEY") {
 		t.Fatalf("root keys printed again on restart:\n%s", p2.out.String())
 	}
