@@ -108,7 +108,7 @@ func apiPath(p string) (string, bool) {
 func match(method, path string) (*route, []string, error) {
 	rest, ok := apiPath(path)
 	if !ok || rest == "" {
-		return noRoute, nil, errNotFound("There is no API at " + path + ".")
+		return noRoute, nil, errNotFound("There is no API at " + errs.Excerpt(path) + ".")
 	}
 	segs := strings.Split(rest, "/")
 	orig := strings.Split(strings.Trim(path, "/"), "/")
@@ -135,7 +135,7 @@ func match(method, path string) (*route, []string, error) {
 		allow = append(allow, r.method)
 	}
 	if len(allow) == 0 {
-		return noRoute, nil, errNotFound("There is no API at " + path + ".")
+		return noRoute, nil, errNotFound("There is no API at " + errs.Excerpt(path) + ".")
 	}
 	sort.Strings(allow)
 	e := &apiError{Status: http.StatusMethodNotAllowed, Code: codeInvalidOperationType,

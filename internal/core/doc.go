@@ -50,7 +50,7 @@
 //	'c' "cluster"                   clusterRecord (name, uuid, admin tenant)
 //	'g' id(4, big-endian)           Group (global by its int id)
 //	'h' tenant 0x00 groupName       group id (name index; lists a tenant's groups)
-//	'i' counterName                 uint64 counter of int ids ("tenant", "user", "group", "job")
+//	'i' counterName                 uint64 counter of int ids ("tenant", "user", "group", "job", "audit")
 //	'j' jobUUID                     Job
 //	'q' jobID(8, big-endian)        job uuid (int id index)
 //	'k' accessKey                   AccessKey (with its secret: SigV4 needs it)
@@ -61,6 +61,7 @@
 //	's' tenant                      S3Service
 //	't' tenant                      Tenant
 //	'u' tenant 0x00 userName        User (with its keys, without secrets)
+//	'x' index(8, big-endian)        AuditRecord (append-only audit log of management changes, audit.go)
 //	'v' sub …                       Commvault-facing records: plans, nodes, vaults, sessions,
 //	                                login lockouts, user profiles (see vrecords.go)
 //

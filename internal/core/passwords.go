@@ -176,13 +176,19 @@ func (s *Service) GetUserProfile(ctx context.Context, userID int32) (UserProfile
 }
 
 // verifyUserPassword checks a user's management password. A user without
-// a password, or a wrong one, fails with ReasonBadCredentials.
+// a password, or a wrong one, fails with ReasonBadCredentials, after the
+// same slow hash as a wrong password (under the password-check semaphore).
 func (s *Service) verifyUserPassword(ctx context.Context, tenant, name, password string) (User, error) {
 	bad := fail(errs.Unauthenticated, ReasonBadCredentials, "", "invalid user name or password")
+	dummy := func() (User, error) {
+		if _, err := s.checkHash(ctx, password, s.adminKey[:16], s.opts.PasswordIterations); err != nil {
+			return User{}, err
+		}
+		return User{}, bad
+	}
 	u, err := s.GetUser(ctx, tenant, name)
 	if errs.KindOf(err) == errs.NotFound {
-		s.hashPassword(password, s.adminKey[:16], s.opts.PasswordIterations) // same time as a wrong password
-		return User{}, bad
+		return dummy()
 	} else if err != nil {
 		return User{}, err
 	}
@@ -196,10 +202,13 @@ func (s *Service) verifyUserPassword(ctx context.Context, tenant, name, password
 		return User{}, err
 	}
 	if !found || len(rec.Hash) == 0 {
-		s.hashPassword(password, s.adminKey[:16], s.opts.PasswordIterations)
-		return User{}, bad
+		return dummy()
 	}
-	if !hmac.Equal(s.hashPassword(password, rec.Salt, rec.Iterations), rec.Hash) {
+	h, err := s.checkHash(ctx, password, rec.Salt, rec.Iterations)
+	if err != nil {
+		return User{}, err
+	}
+	if !hmac.Equal(h, rec.Hash) {
 		return User{}, bad
 	}
 	return u, nil

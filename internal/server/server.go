@@ -23,6 +23,7 @@ import (
 	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
 	"coffer/internal/ontap"
+	"coffer/internal/reqlog"
 	"coffer/internal/s3api"
 )
 
@@ -324,7 +325,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		s.adminln.Close()
 		return nil, err
 	}
-	s.admin = &http.Server{Handler: s.cv.Wrap(s.adminHandler()), ReadHeaderTimeout: o.ReadHeaderTimeout,
+	s.admin = &http.Server{Handler: reqlog.Middleware(o.Logger, s.cv.Wrap(s.adminHandler())), ReadHeaderTimeout: o.ReadHeaderTimeout,
 		ReadTimeout: o.AdminReadTimeout, WriteTimeout: o.AdminWriteTimeout, IdleTimeout: o.IdleTimeout,
 		MaxHeaderBytes: o.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
 	go s.serve(s.s3, s.s3ln, "s3")
@@ -364,7 +365,7 @@ func (s *Server) AdminAddr() string { return s.adminln.Addr().String() }
 
 func (s *Server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
-	if h, err := ontap.New(ontap.Options{Core: s.core, Logger: s.log}); err == nil {
+	if h, err := ontap.New(ontap.Options{Core: s.core, Logger: s.log, NodeName: s.nodeName()}); err == nil {
 		mux.Handle("/api/", h) // the ONTAP REST dialect
 	} else {
 		s.log.Error("ONTAP API not mounted", "err", err)
