@@ -56,8 +56,8 @@ func (h *Handler) authenticate(rq *request) (core.Session, error) {
 	}
 	rq.token = requestToken(rq.r)
 	sess, err := h.core.ResumeSession(rq.ctx, rq.token)
-	if core.ReasonOf(err) == core.ReasonSessionInvalid {
-		h.core.FailedToken(addr)
+	if rq.token != "" && core.ReasonOf(err) == core.ReasonSessionInvalid {
+		h.core.FailedToken(addr) // a guess; a request without a token is not
 	}
 	if err != nil {
 		return core.Session{}, err
