@@ -33,7 +33,7 @@ func TestAudit_appendListPrune(t *testing.T) {
 		_, err := e.s.AppendAudit(vtCtx, AuditRecord{Application: "ontap", User: "admin", Location: "10.0.0.1",
 			Input:  fmt.Sprintf(`POST /api/x%d : {"secret_key":"leak"}`, i), // callers redact input; AppendAudit bounds it
 			Before: json.RawMessage(`{"name":"old","password":"pw"}`), After: json.RawMessage(`{"name":"new","secret_key":"sk"}`),
-			State:  "success", Scope: "cluster", Status: 201})
+			State: "success", Scope: "cluster", Status: 201})
 		if err != nil {
 			t.Fatal(err)
 		}
