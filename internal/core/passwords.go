@@ -134,13 +134,14 @@ func (s *Service) SetUserProfile(ctx context.Context, userID int32, p ProfileInp
 	if err := p.validate(); err != nil {
 		return UserProfile{}, err
 	}
-	if _, err := s.GetUserByID(ctx, userID); err != nil {
+	u, err := s.GetUserByID(ctx, userID)
+	if err != nil {
 		return UserProfile{}, err
 	}
 	var fresh profileRecord
 	s.applyProfile(&fresh, p) // hash outside the transaction
 	var rec profileRecord
-	err := s.update(ctx, "set profile", func(tx kv.Txn) error {
+	err = s.update(ctx, "set profile", func(tx kv.Txn) error {
 		rec = profileRecord{}
 		if _, err := getJSON(tx, vkey32('w', userID), &rec); err != nil {
 			return err
@@ -159,6 +160,9 @@ func (s *Service) SetUserProfile(ctx context.Context, userID int32, p ProfileInp
 	})
 	if err != nil {
 		return UserProfile{}, err
+	}
+	if p.Password != nil { // a new password unlocks the name
+		s.guard.forget(u.Name)
 	}
 	return rec.profile(), nil
 }

@@ -83,6 +83,12 @@ type Options struct {
 	// request (its JSON body) and its response. Defaults 60 s and 120 s
 	// (the profiler's 30-s CPU profile fits).
 	AdminReadTimeout, AdminWriteTimeout time.Duration
+	// The lockout policy of management logins (core.Options, where the
+	// defaults are documented): failures per account and client address,
+	// their window, the lock's duration, failures per address over all
+	// accounts. Zero takes the core's default.
+	LoginMaxFailures, LoginMaxAddressFailures int
+	LoginFailureWindow, LoginLockout          time.Duration
 	// Pprof serves Go's profiler under /debug/pprof/ on the admin listener.
 	Pprof bool
 	// NodeName is this node's name as a Commvault client. Default: the host name.
@@ -260,7 +266,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	s.log.Info("startup sweep", "orphans_removed", res.Orphans, "garbage_removed", res.Garbage, "took", time.Since(start).String())
 
 	s.core, err = core.New(core.Options{KV: s.kv, Objects: s.objects, Logger: o.Logger,
-		ClusterName: o.ClusterName, Version: o.Version})
+		ClusterName: o.ClusterName, Version: o.Version,
+		LoginMaxFailures: o.LoginMaxFailures, LoginMaxAddressFailures: o.LoginMaxAddressFailures,
+		LoginFailureWindow: o.LoginFailureWindow, LoginLockout: o.LoginLockout})
 	if err != nil {
 		return nil, err
 	}
