@@ -327,3 +327,35 @@ func TestRequestLog_bothListeners(t *testing.T) {
 		t.Errorf("S3 line without tenant: %v", m)
 	}
 }
+
+// Error bodies of both dialects quote at most a bounded excerpt of the
+// request: long names, unknown fields and paths are cut.
+func TestErrors_boundedExcerpt(t *testing.T) {
+	t.Parallel()
+	on := ontapAPI(t)
+	cv := cvAPI(t)
+	long := strings.Repeat("x", 5000)
+	check := func(what string, status int, raw string) {
+		t.Helper()
+		if len(raw) > 1500 || strings.Contains(raw, strings.Repeat("x", 200)) {
+			t.Fatalf("%s: HTTP %d, %d-byte body echoes the input: %.300s", what, status, len(raw), raw)
+		}
+		if status < 400 {
+			t.Fatalf("%s: HTTP %d, want an error: %.300s", what, status, raw)
+		}
+	}
+	r := on.do(t, "POST", "/api/svm/svms", map[string]any{"name": long})
+	check("ONTAP long SVM name", r.Status, r.Raw)
+	r = on.do(t, "POST", "/api/svm/svms", map[string]any{"name": "ok-name", long: 1})
+	check("ONTAP unknown field", r.Status, r.Raw)
+	r = on.do(t, "GET", "/api/svm/svms?"+long+"=1", nil)
+	check("ONTAP unknown query parameter", r.Status, r.Raw)
+	r = on.do(t, "GET", "/api/svm/svms?name="+long+"&max_records="+long, nil)
+	check("ONTAP invalid max_records", r.Status, r.Raw)
+	c := cv.do(t, "GET", "/V4/"+long, nil)
+	check("Commvault unknown path", c.Status, c.Raw)
+	c = cv.do(t, "POST", "/V4/user", map[string]any{"users": []any{map[string]any{"name": long, "email": long + "@example.com"}}})
+	check("Commvault long user name", c.Status, c.Raw)
+	c = cv.do(t, "GET", "/Job/"+long, nil)
+	check("Commvault invalid job id", c.Status, c.Raw)
+}
