@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"coffer/internal/reqlog"
 	"coffer/internal/server"
 )
 
@@ -157,7 +158,11 @@ func runServer(args []string) error {
 		}
 		o.AccessLogFlush = time.Duration(secs * float64(time.Second))
 	}
-	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// Log lines (one per request at info) are written from a goroutine
+	// every 100 ms, off the requests' path.
+	logw := reqlog.NewAsyncWriter(os.Stderr, 100*time.Millisecond)
+	defer logw.Close()
+	o.Logger = slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: level}))
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()

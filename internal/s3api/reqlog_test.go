@@ -3,14 +3,17 @@ package s3api
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"coffer/internal/core"
+	"coffer/internal/reqlog"
 	"coffer/internal/sigv4"
 )
 
@@ -77,19 +80,27 @@ func TestRequestLog_s3Line(t *testing.T) {
 
 // The request log's cost on the hot path: GetObject of a small object
 // with the line off (level warn: what a debug line cost before) and on
-// (info, JSON to /dev/null through a real file descriptor).
+// (info, JSON to /dev/null through a real file descriptor: a write(2) per
+// request; and through reqlog.AsyncWriter, as cmd/coffer does).
 func BenchmarkServeHTTP_requestLog(b *testing.B) {
 	for _, c := range []struct {
 		name  string
 		level slog.Level
-	}{{"off", slog.LevelWarn}, {"info", slog.LevelInfo}} {
+		async bool
+	}{{"off", slog.LevelWarn, false}, {"info", slog.LevelInfo, false}, {"info-async", slog.LevelInfo, true}} {
 		b.Run(c.name, func(b *testing.B) {
 			f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer f.Close()
-			h := newLoggedHandler(b, slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: c.level})))
+			var w io.Writer = f
+			if c.async { // as cmd/coffer writes its log
+				aw := reqlog.NewAsyncWriter(f, 100*time.Millisecond)
+				defer aw.Close()
+				w = aw
+			}
+			h := newLoggedHandler(b, slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: c.level})))
 			req := httptest.NewRequest("GET", "/bkt/dir/key", nil)
 			b.ReportAllocs()
 			for b.Loop() {

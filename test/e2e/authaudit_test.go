@@ -292,11 +292,16 @@ func TestRequestLog_bothListeners(t *testing.T) {
 	if s3ID == "" || ontapID == "" || cvID == "" {
 		t.Fatalf("request ids: s3 %q ontap %q commvault %q", s3ID, ontapID, cvID)
 	}
-	time.Sleep(100 * time.Millisecond)
+	// The server writes its log every 100 ms.
 	byID := map[string]map[string]any{}
-	for _, m := range logLines(t, srv) {
-		if id, _ := m["request_id"].(string); id != "" {
-			byID[id] = m
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, m := range logLines(t, srv) {
+			if id, _ := m["request_id"].(string); id != "" {
+				byID[id] = m
+			}
+		}
+		if byID[s3ID] != nil && byID[ontapID] != nil && byID[cvID] != nil {
+			break
 		}
 	}
 	want := map[string]map[string]any{
