@@ -191,6 +191,9 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
+			if rec.operation == "" && rec.dialect != "ontap" && rec.dialect != "commvault" {
+				rec.operation = r.Method + " " + excerpt(r.URL.Path) // health, pprof
+			}
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("request_id", rec.id), slog.String("listener", "admin"),
 				slog.String("dialect", rec.dialect), slog.String("op", rec.operation),
