@@ -97,6 +97,11 @@ func newLoginGuard(p LoginPolicy) *loginGuard {
 func (g *loginGuard) locked(name, addr string, now time.Time) (LockState, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	return g.lockedMu(name, addr, now)
+}
+
+// lockedMu is locked with g.mu held.
+func (g *loginGuard) lockedMu(name, addr string, now time.Time) (LockState, bool) {
 	if st := g.addrs[addr]; st != nil {
 		st.current(now, g.policy.FailureWindow)
 		if !st.until.IsZero() {
@@ -124,11 +129,11 @@ func (g *loginGuard) pairFailures(name, addr string) int {
 // state returned is the one after this failure (its lock, if this attempt
 // reached a limit).
 func (g *loginGuard) begin(name, addr string, now time.Time) (LockState, bool) {
-	if ls, locked := g.locked(name, addr, now); locked {
-		return ls, true
-	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if ls, locked := g.lockedMu(name, addr, now); locked { // checked and counted at once
+		return ls, true
+	}
 	ps := guardEntry(g.pairs, pairKey{name, addr}, now, g.policy.FailureWindow)
 	as := guardEntry(g.addrs, addr, now, g.policy.FailureWindow)
 	ls := g.fail(ps, g.policy.MaxFailures, now)
