@@ -11,26 +11,26 @@ import (
 type resource int
 
 const (
-	resNone          resource = iota
-	resCluster                // /api/cluster
-	resJobs                   // /api/cluster/jobs
-	resJob                    // /api/cluster/jobs/{uuid}
-	resSVMs                   // /api/svm/svms
-	resSVM                    // /api/svm/svms/{uuid}
-	resServices               // /api/protocols/s3/services
-	resService                // /api/protocols/s3/services/{svm.uuid}
-	resUsers                  // /api/protocols/s3/services/{svm.uuid}/users
-	resUser                   // /api/protocols/s3/services/{svm.uuid}/users/{name}
-	resSvmBuckets             // /api/protocols/s3/services/{svm.uuid}/buckets
-	resSvmBucket              // /api/protocols/s3/services/{svm.uuid}/buckets/{uuid}
-	resGroups                 // /api/protocols/s3/services/{svm.uuid}/groups
-	resGroup                  // /api/protocols/s3/services/{svm.uuid}/groups/{id}
-	resPolicies               // /api/protocols/s3/services/{svm.uuid}/policies
-	resPolicy                 // /api/protocols/s3/services/{svm.uuid}/policies/{name}
-	resBuckets                // /api/protocols/s3/buckets
-	resBucket                 // /api/protocols/s3/buckets/{svm.uuid}/{uuid}
-	resAccounts               // /api/security/accounts
-	resAuditMessages          // /api/security/audit/messages
+	resNone       resource = iota
+	resCluster             // /api/cluster
+	resJobs                // /api/cluster/jobs
+	resJob                 // /api/cluster/jobs/{uuid}
+	resSVMs                // /api/svm/svms
+	resSVM                 // /api/svm/svms/{uuid}
+	resServices            // /api/protocols/s3/services
+	resService             // /api/protocols/s3/services/{svm.uuid}
+	resUsers               // /api/protocols/s3/services/{svm.uuid}/users
+	resUser                // /api/protocols/s3/services/{svm.uuid}/users/{name}
+	resSvmBuckets          // /api/protocols/s3/services/{svm.uuid}/buckets
+	resSvmBucket           // /api/protocols/s3/services/{svm.uuid}/buckets/{uuid}
+	resGroups              // /api/protocols/s3/services/{svm.uuid}/groups
+	resGroup               // /api/protocols/s3/services/{svm.uuid}/groups/{id}
+	resPolicies            // /api/protocols/s3/services/{svm.uuid}/policies
+	resPolicy              // /api/protocols/s3/services/{svm.uuid}/policies/{name}
+	resBuckets             // /api/protocols/s3/buckets
+	resBucket              // /api/protocols/s3/buckets/{svm.uuid}/{uuid}
+	resAccounts            // /api/security/accounts
+	resAudit               // /api/security/audit/messages
 )
 
 var resourceNames = [...]string{
@@ -39,7 +39,7 @@ var resourceNames = [...]string{
 	resUsers: "users", resUser: "user", resSvmBuckets: "svm-buckets", resSvmBucket: "svm-bucket",
 	resGroups: "groups", resGroup: "group", resPolicies: "policies", resPolicy: "policy",
 	resBuckets: "buckets", resBucket: "bucket", resAccounts: "accounts",
-	resAuditMessages: "audit-messages",
+	resAudit: "audit-messages",
 }
 
 func (r resource) String() string {
@@ -52,25 +52,25 @@ func (r resource) String() string {
 // methods lists the HTTP methods each resource serves (HEAD is served
 // wherever GET is, OPTIONS everywhere).
 var methods = map[resource][]string{
-	resCluster:       {http.MethodGet},
-	resJobs:          {http.MethodGet},
-	resJob:           {http.MethodGet},
-	resSVMs:          {http.MethodGet, http.MethodPost},
-	resSVM:           {http.MethodGet, http.MethodPatch, http.MethodDelete},
-	resServices:      {http.MethodGet, http.MethodPost},
-	resService:       {http.MethodGet, http.MethodPatch, http.MethodDelete},
-	resUsers:         {http.MethodGet, http.MethodPost},
-	resUser:          {http.MethodGet, http.MethodPatch, http.MethodDelete},
-	resSvmBuckets:    {http.MethodGet, http.MethodPost},
-	resSvmBucket:     {http.MethodGet, http.MethodPatch, http.MethodDelete},
-	resGroups:        {http.MethodGet, http.MethodPost},
-	resGroup:         {http.MethodGet, http.MethodPatch, http.MethodDelete},
-	resPolicies:      {http.MethodGet, http.MethodPost},
-	resPolicy:        {http.MethodGet, http.MethodPatch, http.MethodDelete},
-	resBuckets:       {http.MethodGet, http.MethodPost},
-	resBucket:        {http.MethodGet, http.MethodPatch, http.MethodDelete},
-	resAccounts:      {http.MethodGet},
-	resAuditMessages: {http.MethodGet},
+	resCluster:    {http.MethodGet},
+	resJobs:       {http.MethodGet},
+	resJob:        {http.MethodGet},
+	resSVMs:       {http.MethodGet, http.MethodPost},
+	resSVM:        {http.MethodGet, http.MethodPatch, http.MethodDelete},
+	resServices:   {http.MethodGet, http.MethodPost},
+	resService:    {http.MethodGet, http.MethodPatch, http.MethodDelete},
+	resUsers:      {http.MethodGet, http.MethodPost},
+	resUser:       {http.MethodGet, http.MethodPatch, http.MethodDelete},
+	resSvmBuckets: {http.MethodGet, http.MethodPost},
+	resSvmBucket:  {http.MethodGet, http.MethodPatch, http.MethodDelete},
+	resGroups:     {http.MethodGet, http.MethodPost},
+	resGroup:      {http.MethodGet, http.MethodPatch, http.MethodDelete},
+	resPolicies:   {http.MethodGet, http.MethodPost},
+	resPolicy:     {http.MethodGet, http.MethodPatch, http.MethodDelete},
+	resBuckets:    {http.MethodGet, http.MethodPost},
+	resBucket:     {http.MethodGet, http.MethodPatch, http.MethodDelete},
+	resAccounts:   {http.MethodGet},
+	resAudit:      {http.MethodGet},
 }
 
 // route is a parsed request line: which resource, which method, and the
@@ -159,7 +159,7 @@ func parseRoute(method, escapedPath string) (route, error) {
 	case match(segs, "security", "accounts"):
 		rt.Res = resAccounts
 	case match(segs, "security", "audit", "messages"):
-		rt.Res = resAuditMessages
+		rt.Res = resAudit
 	default:
 		return route{}, &errRoute{status: http.StatusNotFound}
 	}
