@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"coffer/internal/reqlog"
 	"coffer/internal/server"
 )
 
@@ -127,6 +128,10 @@ func runServer(args []string) error {
 	fs.Int64Var(&o.MinBodyRate, "min-body-rate", int64(lim.integer("COFFER_MIN_BODY_RATE")), "slowest S3 request body in bytes per second; negative only requires progress (env COFFER_MIN_BODY_RATE; default 128)")
 	fs.DurationVar(&o.AdminReadTimeout, "admin-read-timeout", lim.duration("COFFER_ADMIN_READ_TIMEOUT"), "time to read a whole management request (env COFFER_ADMIN_READ_TIMEOUT; default 1m)")
 	fs.DurationVar(&o.AdminWriteTimeout, "admin-write-timeout", lim.duration("COFFER_ADMIN_WRITE_TIMEOUT"), "time to write a management response (env COFFER_ADMIN_WRITE_TIMEOUT; default 2m)")
+	fs.IntVar(&o.LoginMaxFailures, "login-max-failures", lim.integer("COFFER_LOGIN_MAX_FAILURES"), "failed management logins of one account from one address that lock it from there (env COFFER_LOGIN_MAX_FAILURES; default 5)")
+	fs.DurationVar(&o.LoginFailureWindow, "login-failure-window", lim.duration("COFFER_LOGIN_FAILURE_WINDOW"), "how long failed logins count (env COFFER_LOGIN_FAILURE_WINDOW; default 15m)")
+	fs.DurationVar(&o.LoginLockout, "login-lockout", lim.duration("COFFER_LOGIN_LOCKOUT"), "how long a lock lasts (env COFFER_LOGIN_LOCKOUT; default 5m)")
+	fs.IntVar(&o.LoginMaxAddressFailures, "login-max-address-failures", lim.integer("COFFER_LOGIN_MAX_ADDRESS_FAILURES"), "failed logins and bad tokens from one address, over all accounts, that block the address (env COFFER_LOGIN_MAX_ADDRESS_FAILURES; default 50)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -166,7 +171,11 @@ func runServer(args []string) error {
 		}
 		o.AccessLogFlush = time.Duration(secs * float64(time.Second))
 	}
-	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// Log lines (one per request at info) are written from a goroutine
+	// every 100 ms, off the requests' path.
+	logw := reqlog.NewAsyncWriter(os.Stderr, 100*time.Millisecond)
+	defer logw.Close()
+	o.Logger = slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: level}))
 
 	restrictUmask()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)

@@ -1,13 +1,25 @@
 package commvault
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"coffer/internal/core"
 	"coffer/internal/errs"
+	"coffer/internal/reqlog"
 )
+
+// lockedError is the 401 of a request refused by the lockout policy, in
+// the shape of a failed Login (isAccountLocked, remainingLockTime), with
+// Retry-After.
+func lockedError(ls core.LockState, format string) error {
+	secs := int(ls.Remaining.Seconds() + 0.999)
+	return &apiError{Status: http.StatusUnauthorized, Code: codeInvalidUser, Message: fmt.Sprintf(format, secs),
+		retryAfter: secs, extra: map[string]any{"isAccountLocked": true, "remainingLockTime": secs,
+			"loginAttempts": ls.Failures}}
+}
 
 // Sessions: POST /Login answers a token "QSDK <64 hex>"; later requests
 // send it in the Authtoken header (with or without the "QSDK " prefix) or
@@ -34,10 +46,19 @@ func requestToken(r *http.Request) string {
 }
 
 // authenticate resumes the session of the request's token. A user
-// session whose user was deleted ends.
+// session whose user was deleted ends. Under the core's lockout policy, a
+// blocked client address is refused before the token is looked up, and an
+// unknown or expired token counts against its address.
 func (h *Handler) authenticate(rq *request) (core.Session, error) {
+	addr := reqlog.ClientAddr(rq.r)
+	if ls, blocked := h.core.AddressBlocked(addr); blocked {
+		return core.Session{}, lockedError(ls, "Too many failed logins from this address; try again in %d seconds.")
+	}
 	rq.token = requestToken(rq.r)
 	sess, err := h.core.ResumeSession(rq.ctx, rq.token)
+	if rq.token != "" && core.ReasonOf(err) == core.ReasonSessionInvalid {
+		h.core.FailedToken(addr) // a guess; a request without a token is not
+	}
 	if err != nil {
 		return core.Session{}, err
 	}
@@ -83,18 +104,23 @@ func (h *Handler) login(rq *request) (response, error) {
 		return response{}, err // without the company, administrators may still log in
 	}
 	res, err := h.core.Login(rq.ctx, core.LoginInput{Tenant: tenant.UUID, Name: name, Password: pw,
-		MaxFailures: h.opts.MaxLoginFailures, LockFor: h.opts.LockoutDuration, Idle: h.opts.SessionIdle})
+		Addr: reqlog.ClientAddr(rq.r), Idle: h.opts.SessionIdle})
 	if err != nil {
-		if errs.KindOf(err) != errs.Unauthenticated {
+		if errs.KindOf(err) != errs.Unauthenticated || core.ReasonOf(err) == core.ReasonLoginBusy {
 			return response{}, err
 		}
 		msg := "Invalid Username or Password."
 		if res.Locked {
 			msg = errs.Message(err)
 		}
-		return response{}, &apiError{Status: http.StatusUnauthorized, Code: codeInvalidUser, Message: msg,
-			extra: map[string]any{"isAccountLocked": res.Locked, "remainingLockTime": int(res.LockRemaining.Seconds() + 0.999),
+		secs := int(res.LockRemaining.Seconds() + 0.999)
+		e := &apiError{Status: http.StatusUnauthorized, Code: codeInvalidUser, Message: msg,
+			extra: map[string]any{"isAccountLocked": res.Locked, "remainingLockTime": secs,
 				"loginAttempts": res.Failures}}
+		if res.Locked {
+			e.retryAfter = secs
+		}
+		return response{}, e
 	}
 	out := map[string]any{
 		"token": tokenPrefix + res.Token, "userName": res.Session.Name, "isAccountLocked": false,

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"coffer/internal/core"
 )
 
 func TestLogin_tokenForms(t *testing.T) {
@@ -35,8 +37,8 @@ func TestLogin_tokenForms(t *testing.T) {
 }
 
 func TestLogin_failuresAndLockout(t *testing.T) {
-	e := newTestEnvWith(t, envOpts{tweak: func(o *Options) {
-		o.MaxLoginFailures, o.LockoutDuration = 3, 500*time.Millisecond
+	e := newTestEnvWith(t, envOpts{coreTweak: func(o *core.Options) {
+		o.LoginMaxFailures, o.LoginLockout = 3, 500*time.Millisecond
 	}})
 	n := e.api()
 	login := func(pw string) reply {

@@ -31,11 +31,13 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
 	"coffer/internal/core"
 	"coffer/internal/errs"
+	"coffer/internal/reqlog"
 )
 
 // Options configures the Commvault adapter.
@@ -63,10 +65,6 @@ type Options struct {
 	// SessionIdle ends a session unused for that long. Default 30 min
 	// (Commvault's token lifetime).
 	SessionIdle time.Duration
-	// MaxLoginFailures consecutive failed logins of one name lock it for
-	// LockoutDuration. Defaults 5 and 5 min.
-	MaxLoginFailures int
-	LockoutDuration  time.Duration
 	// Day is the length of one retention day of a plan. Default 24 h.
 	// Tests shorten it (cmd/coffer: COFFER_TEST_DAY_SECONDS).
 	Day time.Duration
@@ -84,8 +82,6 @@ type Options struct {
 const (
 	DefaultTenant       = "default"
 	DefaultHeartbeat    = 10 * time.Second
-	DefaultLockout      = 5 * time.Minute
-	DefaultMaxFailures  = 5
 	DefaultDay          = 24 * time.Hour
 	DefaultMaxBodyBytes = 1 << 20
 )
@@ -107,12 +103,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SessionIdle == 0 {
 		o.SessionIdle = core.DefaultSessionIdle
-	}
-	if o.MaxLoginFailures == 0 {
-		o.MaxLoginFailures = DefaultMaxFailures
-	}
-	if o.LockoutDuration == 0 {
-		o.LockoutDuration = DefaultLockout
 	}
 	if o.Day == 0 {
 		o.Day = DefaultDay
@@ -138,8 +128,8 @@ func (o Options) Validate() error {
 	if o.NodeName == "" {
 		problems = append(problems, errors.New("commvault: Options.NodeName is required (no host name)"))
 	}
-	if o.Heartbeat < 0 || o.SessionIdle < 0 || o.LockoutDuration < 0 || o.Day < 0 || o.AgingInterval < 0 ||
-		o.UpkeepInterval < 0 || o.MaxLoginFailures < 0 || o.MaxBodyBytes < 0 {
+	if o.Heartbeat < 0 || o.SessionIdle < 0 || o.Day < 0 || o.AgingInterval < 0 ||
+		o.UpkeepInterval < 0 || o.MaxBodyBytes < 0 {
 		problems = append(problems, errors.New("commvault: durations and limits in Options must not be negative"))
 	}
 	if o.Heartbeat > 0 && o.Heartbeat < 100*time.Millisecond {
@@ -245,17 +235,30 @@ func (h *Handler) background() {
 
 // ServeHTTP routes, authenticates, runs and renders one call.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+	rec := reqlog.From(r.Context())
 	rq := &request{r: r, ctx: r.Context(), h: h}
 	resp, err := h.serve(rq)
+	if rq.rt != nil && rq.rt != noRoute {
+		rec.SetOperation(rq.rt.method + " " + rq.rt.pattern)
+	}
+	rec.SetPrincipal(rq.sess.Name)
+	if rq.sess.Tenant != "" {
+		rec.SetTenant(rq.sess.Tenant)
+	}
 	if err != nil {
 		e, mapped := toAPIError(err)
 		if !mapped {
-			h.log.Error("commvault: internal error", "method", r.Method, "path", r.URL.Path, "user", rq.sess.Name, "err", err)
+			h.log.Error("commvault: internal error", "method", r.Method, "path", errs.Excerpt(r.URL.Path),
+				"user", rq.sess.Name, "request_id", rec.ID(), "err", err)
 		}
 		if len(e.allow) > 0 {
 			w.Header().Set("Allow", e.allow)
 		}
+		if e.retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+		}
+		rec.SetErrorCode(e.Code.String())
+		e.Message = errs.BoundMessage(e.Message)
 		resp = response{status: e.Status, body: errorBody(e, rq.rt.legacy)}
 		if e.extra != nil {
 			for k, v := range e.extra {
@@ -268,8 +271,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		writeJSON(w, r, resp.status, resp.body)
 	}
-	h.log.Debug("commvault request", "method", r.Method, "path", r.URL.Path, "status", resp.status,
-		"took", time.Since(start).String())
 }
 
 func (h *Handler) serve(rq *request) (response, error) {
@@ -293,5 +294,5 @@ func (h *Handler) serve(rq *request) (response, error) {
 	if err := rq.readBody(h.opts.MaxBodyBytes); err != nil {
 		return response{}, err
 	}
-	return rt.fn(h, rq)
+	return h.run(rq)
 }

@@ -60,6 +60,7 @@ type testNode struct {
 type envOpts struct {
 	jobWorkers int
 	tweak      func(*Options)
+	coreTweak  func(*core.Options)
 }
 
 func newTestEnv(t testing.TB, nodeNames ...string) *testEnv {
@@ -84,8 +85,12 @@ func newTestEnvWith(t testing.TB, eo envOpts, nodeNames ...string) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := core.New(core.Options{KV: kv, Objects: obj, PasswordIterations: 1000, ClusterName: "cluster1",
-		JobWorkers: eo.jobWorkers})
+	co := core.Options{KV: kv, Objects: obj, PasswordIterations: 1000, ClusterName: "cluster1",
+		JobWorkers: eo.jobWorkers}
+	if eo.coreTweak != nil {
+		eo.coreTweak(&co)
+	}
+	c, err := core.New(co)
 	if err != nil {
 		t.Fatal(err)
 	}

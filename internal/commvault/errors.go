@@ -62,6 +62,8 @@ type apiError struct {
 	allow string
 	// extra fields of the body (a failed login's lock state).
 	extra map[string]any
+	// retryAfter, when set, is sent as Retry-After (seconds).
+	retryAfter int
 }
 
 func (e *apiError) Error() string { return "commvault " + e.Code.String() + ": " + e.Message }
@@ -103,6 +105,7 @@ var reasonTable = map[core.Reason]entry{
 	core.ReasonVaultRefInvalid:  {http.StatusBadRequest, codeInvalidEntityID},
 	core.ReasonBadCredentials:   {http.StatusUnauthorized, codeInvalidUser},
 	core.ReasonAccountLocked:    {http.StatusUnauthorized, codeInvalidUser},
+	core.ReasonLoginBusy:        {http.StatusServiceUnavailable, codeConnectionProblem},
 	core.ReasonSessionInvalid:   {http.StatusUnauthorized, codeInvalidUser},
 	core.ReasonNoS3Service:      {http.StatusInternalServerError, codeInternalServerProblem},
 	core.ReasonTenantNotFound:   {http.StatusInternalServerError, codeInternalServerProblem},
@@ -129,7 +132,11 @@ func toAPIError(err error) (apiError, bool) {
 	if msg == "" {
 		msg = http.StatusText(e.Status)
 	}
-	return apiError{Status: e.Status, Code: e.Code, Message: msg}, true
+	out := apiError{Status: e.Status, Code: e.Code, Message: msg}
+	if core.ReasonOf(err) == core.ReasonLoginBusy {
+		out.retryAfter = 5
+	}
+	return out, true
 }
 
 // errorBody renders an error: errorCode as an int, or as the enum's name

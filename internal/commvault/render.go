@@ -111,7 +111,7 @@ func decodeJSON(b []byte, v any) error {
 			if te.Field == "" {
 				return errBadInput("body", "The request body must be a JSON object.")
 			}
-			return errBadInput(te.Field, "%s must be %s.", te.Field, jsonKind(te.Type))
+			return errBadInput(te.Field, "%s must be %s.", errs.Excerpt(te.Field), jsonKind(te.Type))
 		}
 		return errBadInput("body", "The request body is not valid JSON.")
 	}

@@ -142,7 +142,7 @@ func apiPath(p string) (string, bool) {
 func match(method, path string) (*route, []string, error) {
 	rest, ok := apiPath(path)
 	if !ok {
-		return noRoute, nil, errNotFound("There is no API at " + path + ".")
+		return noRoute, nil, errNotFound("There is no API at " + errs.Excerpt(path) + ".")
 	}
 	// Empty segments are dropped: Commvault's SDK sends "api//V4/...".
 	segs := nonEmpty(strings.Split(rest, "/"))
@@ -170,7 +170,7 @@ func match(method, path string) (*route, []string, error) {
 		allow = append(allow, r.method)
 	}
 	if len(allow) == 0 {
-		return noRoute, nil, errNotFound("There is no API at " + path + ".")
+		return noRoute, nil, errNotFound("There is no API at " + errs.Excerpt(path) + ".")
 	}
 	sort.Strings(allow)
 	e := &apiError{Status: http.StatusMethodNotAllowed, Code: codeInvalidOperationType,

@@ -92,6 +92,7 @@ func validatePassword(pw string) error {
 }
 
 func (s *Service) hashPassword(pw string, salt []byte, iter int) []byte {
+	s.hashes.Add(1)
 	h, err := pbkdf2.Key(sha256.New, pw, salt, iter, 32)
 	if err != nil { // only for invalid parameters, which we never pass
 		panic(err)
@@ -114,6 +115,7 @@ func (s *Service) forgetAdmin(name string) {
 	s.adminGen++
 	delete(s.adminCache, name)
 	s.adminMu.Unlock()
+	s.guard.forget(name)
 }
 
 // BootstrapAdmin makes sure the cluster administrator exists at startup
@@ -262,25 +264,50 @@ func (s *Service) ListAdmins(ctx context.Context) ([]Admin, error) {
 	return out, err
 }
 
-// VerifyAdmin checks a management login (HTTP Basic). A wrong name or
-// password fails with Unauthenticated (ReasonBadCredentials), the same way
-// for both. A success is remembered for Options.AdminCacheTTL as an HMAC of
-// the password under a per-process key, so repeated REST calls cost one
-// HMAC instead of a slow hash; a password change or deletion forgets it.
+// VerifyAdmin checks a management password without the lockout policy
+// (adapters authenticate requests with AuthenticateAdmin or Login, which
+// apply it). A wrong name or password fails with Unauthenticated
+// (ReasonBadCredentials), the same way for both. A success is remembered
+// for Options.AdminCacheTTL as an HMAC of the password under a per-process
+// key, so repeated REST calls cost one HMAC instead of a slow hash; a
+// password change or deletion forgets it. Slow hashes run under the
+// password-check semaphore.
 func (s *Service) VerifyAdmin(ctx context.Context, name, password string) (Admin, error) {
+	if a, ok := s.cachedAdmin(name, password, s.now()); ok {
+		return a, nil
+	}
+	return s.verifyAdmin(ctx, name, password, true)
+}
+
+// adminMAC is the cache's keyed hash of a name and password.
+func (s *Service) adminMAC(name, password string) []byte {
 	mac := hmac.New(sha256.New, s.adminKey)
 	mac.Write([]byte(name))
 	mac.Write([]byte{0})
 	mac.Write([]byte(password))
-	sum := mac.Sum(nil)
-	now := s.now()
+	return mac.Sum(nil)
+}
+
+// cachedAdmin answers from the cache of recent successful verifications.
+func (s *Service) cachedAdmin(name, password string, now time.Time) (Admin, bool) {
 	s.adminMu.Lock()
 	e, ok := s.adminCache[name]
+	s.adminMu.Unlock()
+	if ok && now.Before(e.until) && subtle.ConstantTimeCompare(e.mac, s.adminMAC(name, password)) == 1 {
+		return e.admin, true
+	}
+	return Admin{}, false
+}
+
+// verifyAdmin checks the password against the stored hash and caches a
+// success. For an unknown name it hashes anyway (the same time as a wrong
+// password) when dummy is set; it fails with ReasonAdminNotFound when not
+// (Login then tries the users).
+func (s *Service) verifyAdmin(ctx context.Context, name, password string, dummy bool) (Admin, error) {
+	now := s.now()
+	s.adminMu.Lock()
 	gen := s.adminGen
 	s.adminMu.Unlock()
-	if ok && now.Before(e.until) && subtle.ConstantTimeCompare(e.mac, sum) == 1 {
-		return e.admin, nil
-	}
 	bad := fail(errs.Unauthenticated, ReasonBadCredentials, "", "invalid user name or password")
 	var rec adminRecord
 	var found bool
@@ -292,11 +319,20 @@ func (s *Service) VerifyAdmin(ctx context.Context, name, password string) (Admin
 	if err != nil {
 		return Admin{}, err
 	}
-	if !found { // spend the same time as a wrong password
-		s.hashPassword(password, s.adminKey[:16], s.opts.PasswordIterations)
+	if !found {
+		if !dummy {
+			return Admin{}, fail(errs.Unauthenticated, ReasonAdminNotFound, "", "invalid user name or password")
+		}
+		if _, err := s.checkHash(ctx, password, s.adminKey[:16], s.opts.PasswordIterations); err != nil {
+			return Admin{}, err
+		}
 		return Admin{}, bad
 	}
-	if !hmac.Equal(s.hashPassword(password, rec.Salt, rec.Iterations), rec.Hash) {
+	h, err := s.checkHash(ctx, password, rec.Salt, rec.Iterations)
+	if err != nil {
+		return Admin{}, err
+	}
+	if !hmac.Equal(h, rec.Hash) {
 		return Admin{}, bad
 	}
 	a := rec.admin()
@@ -305,7 +341,7 @@ func (s *Service) VerifyAdmin(ctx context.Context, name, password string) (Admin
 		if len(s.adminCache) > 1000 {
 			clear(s.adminCache)
 		}
-		s.adminCache[name] = adminEntry{mac: sum, until: now.Add(s.opts.AdminCacheTTL), admin: a}
+		s.adminCache[name] = adminEntry{mac: s.adminMAC(name, password), until: now.Add(s.opts.AdminCacheTTL), admin: a}
 	}
 	s.adminMu.Unlock()
 	return a, nil

@@ -50,7 +50,7 @@
 //	'c' "cluster"                   clusterRecord (name, uuid, admin tenant)
 //	'g' id(4, big-endian)           Group (global by its int id)
 //	'h' tenant 0x00 groupName       group id (name index; lists a tenant's groups)
-//	'i' counterName                 uint64 counter of int ids ("tenant", "user", "group", "job")
+//	'i' counterName                 uint64 counter of int ids ("tenant", "user", "group", "job", "audit")
 //	'j' jobUUID                     Job
 //	'q' jobID(8, big-endian)        job uuid (int id index)
 //	'k' accessKey                   AccessKey (with its secret, sealed by Options.Secrets: SigV4 needs it)
@@ -62,11 +62,21 @@
 //	't' tenant                      Tenant
 //	'u' tenant 0x00 userName        User (with its keys, without secrets)
 //	'v' sub …                       Commvault-facing records: plans, nodes, vaults, sessions,
-//	                                login lockouts, user profiles (see vrecords.go)
+//	                                user profiles (see vrecords.go)
+//	'x' index(8, big-endian)        AuditRecord (append-only audit log of management changes, audit.go)
 //
 // Bucket records (comment, size, versioning, policy) are the object layer's
 // ('B', with uuid and id indexes); the core changes them only through
 // objects.Service.
+//
+// # Management logins and the audit log
+//
+// Every management password check (ONTAP Basic authentication:
+// AuthenticateAdmin; Commvault: Login) runs under one lockout policy, per
+// account and client address plus a per-address limit, with a cheap
+// refusal while locked and a semaphore around the slow hashes
+// (loginguard.go). Every management change is recorded by the dialect in
+// the append-only audit log, secrets redacted (audit.go).
 //
 // # Caches
 //

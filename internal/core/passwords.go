@@ -134,13 +134,14 @@ func (s *Service) SetUserProfile(ctx context.Context, userID int32, p ProfileInp
 	if err := p.validate(); err != nil {
 		return UserProfile{}, err
 	}
-	if _, err := s.GetUserByID(ctx, userID); err != nil {
+	u, err := s.GetUserByID(ctx, userID)
+	if err != nil {
 		return UserProfile{}, err
 	}
 	var fresh profileRecord
 	s.applyProfile(&fresh, p) // hash outside the transaction
 	var rec profileRecord
-	err := s.update(ctx, "set profile", func(tx kv.Txn) error {
+	err = s.update(ctx, "set profile", func(tx kv.Txn) error {
 		rec = profileRecord{}
 		if _, err := getJSON(tx, vkey32('w', userID), &rec); err != nil {
 			return err
@@ -160,6 +161,9 @@ func (s *Service) SetUserProfile(ctx context.Context, userID int32, p ProfileInp
 	if err != nil {
 		return UserProfile{}, err
 	}
+	if p.Password != nil { // a new password unlocks the name
+		s.guard.forget(u.Name)
+	}
 	return rec.profile(), nil
 }
 
@@ -176,13 +180,19 @@ func (s *Service) GetUserProfile(ctx context.Context, userID int32) (UserProfile
 }
 
 // verifyUserPassword checks a user's management password. A user without
-// a password, or a wrong one, fails with ReasonBadCredentials.
+// a password, or a wrong one, fails with ReasonBadCredentials, after the
+// same slow hash as a wrong password (under the password-check semaphore).
 func (s *Service) verifyUserPassword(ctx context.Context, tenant, name, password string) (User, error) {
 	bad := fail(errs.Unauthenticated, ReasonBadCredentials, "", "invalid user name or password")
+	dummy := func() (User, error) {
+		if _, err := s.checkHash(ctx, password, s.adminKey[:16], s.opts.PasswordIterations); err != nil {
+			return User{}, err
+		}
+		return User{}, bad
+	}
 	u, err := s.GetUser(ctx, tenant, name)
 	if errs.KindOf(err) == errs.NotFound {
-		s.hashPassword(password, s.adminKey[:16], s.opts.PasswordIterations) // same time as a wrong password
-		return User{}, bad
+		return dummy()
 	} else if err != nil {
 		return User{}, err
 	}
@@ -196,10 +206,13 @@ func (s *Service) verifyUserPassword(ctx context.Context, tenant, name, password
 		return User{}, err
 	}
 	if !found || len(rec.Hash) == 0 {
-		s.hashPassword(password, s.adminKey[:16], s.opts.PasswordIterations)
-		return User{}, bad
+		return dummy()
 	}
-	if !hmac.Equal(s.hashPassword(password, rec.Salt, rec.Iterations), rec.Hash) || u.Disabled {
+	h, err := s.checkHash(ctx, password, rec.Salt, rec.Iterations)
+	if err != nil {
+		return User{}, err
+	}
+	if !hmac.Equal(h, rec.Hash) || u.Disabled {
 		return User{}, bad
 	}
 	return u, nil

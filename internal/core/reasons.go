@@ -122,7 +122,7 @@ const (
 // fail builds a rule violation: kind, reason, the offending field and a
 // human message.
 func fail(k errs.Kind, r Reason, field, format string, args ...any) error {
-	return &errs.Error{Kind: k, Field: field, Msg: fmt.Sprintf(format, args...), Err: r}
+	return &errs.Error{Kind: k, Field: field, Msg: fmt.Sprintf(format, errs.ExcerptQuoted(format, args)...), Err: r}
 }
 
 // notImplemented is returned by operations whose bodies are still to come.

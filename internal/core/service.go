@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,29 @@ type Options struct {
 	// in clear, which only tests should do; with a sealer, New seals every
 	// secret still in clear (a data directory from before sealing).
 	Secrets SecretSealer
+
+	// The lockout policy of every management password check (ONTAP HTTP
+	// Basic, Commvault Login; see loginguard.go). LoginMaxFailures failures
+	// of one account from one client address within LoginFailureWindow lock
+	// that account from that address for LoginLockout; LoginMaxAddressFailures
+	// failures from one address, over all accounts and bad tokens, within
+	// the window block the address for LoginLockout. Defaults 5, 15 min,
+	// 5 min and 50.
+	LoginMaxFailures        int
+	LoginFailureWindow      time.Duration
+	LoginLockout            time.Duration
+	LoginMaxAddressFailures int
+	// PasswordChecks bounds the slow password hashes (PBKDF2) verified at
+	// once; further attempts wait up to PasswordCheckWait, then fail
+	// (ReasonLoginBusy). Defaults: half the CPUs (at least 1) and 10 s.
+	PasswordChecks    int
+	PasswordCheckWait time.Duration
+
+	// AuditMaxRecords and AuditRetention bound the audit log (audit.go):
+	// older records are pruned as new ones arrive. Defaults 100,000 records
+	// and 90 days.
+	AuditMaxRecords int
+	AuditRetention  time.Duration
 }
 
 // Defaults of Options.
@@ -68,6 +92,12 @@ const (
 	// created without one (ONTAP's 800 GB-style default, in GiB).
 	DefaultBucketSize   = 800 << 30
 	DefaultJobRetention = 300 * time.Second
+
+	DefaultLoginMaxFailures        = 5
+	DefaultLoginFailureWindow      = 15 * time.Minute
+	DefaultLoginLockout            = 5 * time.Minute
+	DefaultLoginMaxAddressFailures = 50
+	DefaultPasswordCheckWait       = 10 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -104,6 +134,30 @@ func (o Options) withDefaults() Options {
 	if o.JobWorkers == 0 {
 		o.JobWorkers = 4
 	}
+	if o.LoginMaxFailures == 0 {
+		o.LoginMaxFailures = DefaultLoginMaxFailures
+	}
+	if o.LoginFailureWindow == 0 {
+		o.LoginFailureWindow = DefaultLoginFailureWindow
+	}
+	if o.LoginLockout == 0 {
+		o.LoginLockout = DefaultLoginLockout
+	}
+	if o.LoginMaxAddressFailures == 0 {
+		o.LoginMaxAddressFailures = DefaultLoginMaxAddressFailures
+	}
+	if o.PasswordChecks == 0 {
+		o.PasswordChecks = max(1, runtime.NumCPU()/2)
+	}
+	if o.PasswordCheckWait == 0 {
+		o.PasswordCheckWait = DefaultPasswordCheckWait
+	}
+	if o.AuditMaxRecords == 0 {
+		o.AuditMaxRecords = DefaultAuditMaxRecords
+	}
+	if o.AuditRetention == 0 {
+		o.AuditRetention = DefaultAuditRetention
+	}
 	return o
 }
 
@@ -127,6 +181,10 @@ func (o Options) Validate() error {
 	}
 	if o.MinBucketSize < 0 || o.MaxBucketSize < 0 || o.MaxBucketSize != 0 && o.MinBucketSize > o.MaxBucketSize {
 		problems = append(problems, errors.New("core: Options.MinBucketSize/MaxBucketSize must satisfy 0 <= min <= max"))
+	}
+	if o.LoginMaxFailures < 0 || o.LoginFailureWindow < 0 || o.LoginLockout < 0 || o.LoginMaxAddressFailures < 0 ||
+		o.PasswordChecks < 0 || o.PasswordCheckWait < 0 || o.AuditMaxRecords < 0 || o.AuditRetention < 0 {
+		problems = append(problems, errors.New("core: the Login*, PasswordCheck* and Audit* options must not be negative"))
 	}
 	if o.JobRetention < 0 || o.JobWorkers < 0 || o.AdminCacheTTL < 0 {
 		problems = append(problems, errors.New("core: Options.JobRetention, JobWorkers and AdminCacheTTL must not be negative"))
@@ -164,6 +222,10 @@ type Service struct {
 	adminGen   uint64 // bumped by every account change (under adminMu)
 
 	jobs *jobRunner
+
+	guard  *loginGuard
+	checks chan struct{} // the password-check semaphore
+	hashes atomic.Int64  // slow hashes computed (tests count them)
 }
 
 // New opens the core: it creates the cluster record and the admin tenant
@@ -177,7 +239,10 @@ func New(opts Options) (*Service, error) {
 	}
 	s := &Service{opts: o, kv: o.KV, obj: o.Objects, log: o.Logger, now: o.Now,
 		creds: map[string]credEntry{}, authz: map[string]*tenantAuthz{}, bpols: map[bucketRef]*bucketAccess{},
-		adminCache: map[string]adminEntry{}, adminKey: randomBytes(32)}
+		adminCache: map[string]adminEntry{}, adminKey: randomBytes(32),
+		guard: newLoginGuard(LoginPolicy{MaxFailures: o.LoginMaxFailures, FailureWindow: o.LoginFailureWindow,
+			Lockout: o.LoginLockout, MaxAddressFailures: o.LoginMaxAddressFailures}),
+		checks: make(chan struct{}, o.PasswordChecks)}
 	ctx := context.Background()
 	if err := s.initCluster(ctx); err != nil {
 		return nil, err

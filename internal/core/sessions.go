@@ -181,10 +181,9 @@ type LoginInput struct {
 	Tenant string
 	// Name and Password are the credentials, the password in clear.
 	Name, Password string
-	// MaxFailures consecutive failures lock the name for LockFor. Defaults
-	// 5 and 5 minutes.
-	MaxFailures int
-	LockFor     time.Duration
+	// Addr is the client's address (IP, without port) the lockout policy
+	// counts failures by; "" when unknown.
+	Addr string
 	// Idle is the session's idle limit (DefaultSessionIdle when 0).
 	Idle time.Duration
 }
@@ -199,10 +198,14 @@ type LoginResult struct {
 	// failure).
 	Locked        bool
 	LockRemaining time.Duration
-	// Failures is the number of consecutive failures so far (on failure).
+	// Failures is the number of recent failures of the name from this
+	// address so far (on failure).
 	Failures int
 }
 
+// loginRecord is a failed-login count of earlier versions, kept in kv;
+// the lockout state is now the login guard's (loginguard.go) and
+// pruneLogins removes the old records.
 type loginRecord struct {
 	Schema   int       `json:"_v"`
 	Failures int       `json:"failures"`
@@ -211,62 +214,37 @@ type loginRecord struct {
 	Last time.Time `json:"last"`
 }
 
-// Login checks credentials and opens a session: administrators first
-// (VerifyAdmin), then the tenant's users with a password. A wrong name or
-// password fails with ReasonBadCredentials; after MaxFailures consecutive
-// failures of one name, every attempt fails with ReasonAccountLocked for
-// LockFor (the right password included), and the result says for how long.
+// Login checks credentials and opens a session: an administrator of that
+// name, else the tenant's user with a password; one slow hash at most. A
+// wrong name or password fails with ReasonBadCredentials; the lockout
+// policy (loginguard.go) counts failures per name and client address, and
+// a locked attempt fails with ReasonAccountLocked (the right password
+// included) without hashing, the result saying for how long.
 func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error) {
 	if in.Name == "" {
 		return LoginResult{}, fail(errs.InvalidArgument, ReasonLoginRequired, "username", "The user name is required.")
 	}
-	if in.MaxFailures <= 0 {
-		in.MaxFailures = 5
+	locked := func(ls LockState) (LoginResult, error) {
+		return LoginResult{Locked: true, LockRemaining: ls.Remaining, Failures: ls.Failures}, lockedError(ls)
 	}
-	if in.LockFor <= 0 {
-		in.LockFor = 5 * time.Minute
+	now := s.now()
+	if ls, isLocked := s.guard.locked(in.Name, in.Addr, now); isLocked {
+		return locked(ls)
 	}
-	lk := vkey('l', in.Name)
-	locked := func(lr loginRecord, now time.Time) (LoginResult, error) {
-		return LoginResult{Locked: true, LockRemaining: lr.Until.Sub(now), Failures: lr.Failures},
-			fail(errs.Unauthenticated, ReasonAccountLocked, "username",
-				"The account is locked after too many failed logins; try again in %d seconds.", int(lr.Until.Sub(now).Seconds()+0.999))
-	}
-	// The attempt is counted as a failure before the (slow) password check,
-	// in the transaction that checks the lock, so concurrent attempts cannot
-	// get more than MaxFailures guesses; a success clears the count.
-	now := s.now().UTC()
-	var lr loginRecord
-	wasLocked := false
-	if err := s.update(ctx, "count login attempt", func(tx kv.Txn) error {
-		lr, wasLocked = loginRecord{}, false
-		if _, err := getJSON(tx, lk, &lr); err != nil {
-			return err
-		}
-		if now.Before(lr.Until) {
-			wasLocked = true
-			return nil
-		}
-		if !lr.Until.IsZero() { // an old lock ran out: start over
-			lr.Failures, lr.Until = 0, time.Time{}
-		}
-		lr.Schema = 1
-		lr.Failures++
-		lr.Last = now
-		if lr.Failures >= in.MaxFailures {
-			lr.Until = now.Add(in.LockFor)
-		}
-		return setJSON(tx, lk, &lr)
-	}); err != nil {
-		return LoginResult{}, err
-	}
-	if wasLocked {
-		return locked(lr, now)
+	// The attempt is counted as a failure before the (slow) password
+	// check, so concurrent attempts cannot get more guesses than the
+	// policy allows; a success uncounts it.
+	ls, isLocked := s.guard.begin(in.Name, in.Addr, now)
+	if isLocked {
+		return locked(ls)
 	}
 	sess := Session{Kind: SessionAdmin, Name: in.Name, Idle: in.Idle}
 	var res LoginResult
-	_, err := s.VerifyAdmin(ctx, in.Name, in.Password)
-	if ReasonOf(err) == ReasonBadCredentials {
+	var err error
+	if _, hit := s.cachedAdmin(in.Name, in.Password, now); !hit {
+		_, err = s.verifyAdmin(ctx, in.Name, in.Password, false)
+	}
+	if ReasonOf(err) == ReasonAdminNotFound {
 		var u User
 		u, err = s.verifyUserPassword(ctx, in.Tenant, in.Name, in.Password)
 		sess = Session{Kind: SessionUser, Name: u.Name, UserID: u.ID, Tenant: u.Tenant, Idle: in.Idle}
@@ -274,16 +252,15 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 	}
 	switch {
 	case ReasonOf(err) == ReasonBadCredentials:
-		if now.Before(lr.Until) { // this failure locked the name
-			return locked(lr, now)
+		if ls.Locked { // this failure locked the name
+			return locked(ls)
 		}
-		return LoginResult{Failures: lr.Failures}, err
-	case err != nil:
+		return LoginResult{Failures: ls.Failures}, err
+	case err != nil: // storage, or too busy: not the caller's failure
+		s.guard.succeed(in.Name, in.Addr)
 		return LoginResult{}, err
 	}
-	if err := s.update(ctx, "reset login", func(tx kv.Txn) error { return tx.Delete(lk) }); err != nil {
-		return LoginResult{}, err
-	}
+	s.guard.succeed(in.Name, in.Addr)
 	res.Token, res.Session, err = s.createSession(ctx, sess)
 	if err != nil {
 		return LoginResult{}, err

@@ -210,7 +210,8 @@ func TestLoginAndSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := LoginInput{Tenant: e.tenant, MaxFailures: 2, LockFor: time.Minute, Idle: 10 * time.Minute}
+	e.s.guard.policy.MaxFailures, e.s.guard.policy.Lockout = 2, time.Minute
+	in := LoginInput{Tenant: e.tenant, Idle: 10 * time.Minute}
 	login := func(name, pw string) (LoginResult, error) {
 		in.Name, in.Password = name, pw
 		return e.s.Login(vtCtx, in)

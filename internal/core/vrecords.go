@@ -16,7 +16,7 @@ import (
 //	'v' 'a' "aging"                    agingRecord (the last data-aging run, a lease)
 //	'v' 'b' tenant 0x00 bucketName     vaultRecord (plan, owners, groups, endpoints)
 //	'v' 'j' jobID(8)                   jobMeta (clients a job concerns, kill request)
-//	'v' 'l' loginName                  loginRecord (failed logins, lock)
+//	'v' 'l' loginName                  loginRecord (failed logins of earlier versions; pruned)
 //	'v' 'n' nodeID(4)                  Node
 //	'v' 'N' nodeName                   node id (name index)
 //	'v' 'p' planID(4)                  Plan

@@ -8,6 +8,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kind names a class of failure, independent of any wire protocol.
@@ -161,12 +162,12 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // New returns an *Error of kind k with a formatted message.
 func New(k Kind, format string, args ...any) *Error {
-	return &Error{Kind: k, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Kind: k, Msg: fmt.Sprintf(format, ExcerptQuoted(format, args)...)}
 }
 
 // Field returns an *Error of kind k that names the offending input.
 func Field(k Kind, field, format string, args ...any) *Error {
-	return &Error{Kind: k, Field: field, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Kind: k, Field: Excerpt(field), Msg: fmt.Sprintf(format, ExcerptQuoted(format, args)...)}
 }
 
 // Wrap attaches kind k to a cause.
@@ -213,4 +214,72 @@ func Message(err error) string {
 		return e.Msg
 	}
 	return ""
+}
+
+// MaxExcerpt is the most bytes of a client's input an error message
+// quotes: names, values and JSON fragments are cut to it by Excerpt, so an
+// error body never echoes more than a bounded excerpt of the request.
+const MaxExcerpt = 128
+
+// Excerpt returns s cut to MaxExcerpt bytes (at a UTF-8 boundary), with
+// "..." marking a cut.
+func Excerpt(s string) string {
+	if len(s) <= MaxExcerpt {
+		return s
+	}
+	i := MaxExcerpt
+	for i > 0 && s[i]&0xC0 == 0x80 { // do not split a UTF-8 sequence
+		i--
+	}
+	return s[:i] + "..."
+}
+
+// maxMessage bounds a whole error message (BoundMessage).
+const maxMessage = 1024
+
+// BoundMessage cuts a rendered error message to 1 KiB: the last guard of
+// each dialect's error writer, after Excerpt bounded the quoted input.
+func BoundMessage(s string) string {
+	if len(s) <= maxMessage {
+		return s
+	}
+	i := maxMessage
+	for i > 0 && s[i]&0xC0 == 0x80 {
+		i--
+	}
+	return s[:i] + "..."
+}
+
+// ExcerptQuoted returns args with every string formatted by a %q verb of
+// format cut by Excerpt: messages quote the names and values they take
+// from a request with %q, so those are what is bounded (a message passed
+// on with %s is already bounded).
+func ExcerptQuoted(format string, args []any) []any {
+	copied := false
+	n := 0 // the argument index of the next verb
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		i++
+		for i < len(format) && strings.IndexByte("+-# 0123456789.*", format[i]) >= 0 {
+			if format[i] == '*' {
+				n++
+			}
+			i++
+		}
+		if i >= len(format) || format[i] == '%' {
+			continue
+		}
+		if format[i] == 'q' && n < len(args) {
+			if s, ok := args[n].(string); ok && len(s) > MaxExcerpt {
+				if !copied { // never change the caller's slice
+					args, copied = append([]any(nil), args...), true
+				}
+				args[n] = Excerpt(s)
+			}
+		}
+		n++
+	}
+	return args
 }

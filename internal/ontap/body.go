@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"coffer/internal/errs"
 	"coffer/internal/ontap/collection"
 )
 
@@ -57,7 +58,7 @@ func decodeInto(raw []byte, allowed collection.FieldSet, out any, fixes ...func(
 			return nil, collection.InvalidValue(field, valueText(v), typeName(te.Type.String()))
 		}
 		// A custom UnmarshalJSON (policy sids, durations) refused a value.
-		return nil, &apiError{Status: http.StatusBadRequest, Code: codeInvalidField, Message: err.Error()}
+		return nil, &apiError{Status: http.StatusBadRequest, Code: codeInvalidField, Message: errs.BoundMessage(err.Error())}
 	}
 	return m, nil
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"coffer/internal/errs"
 )
 
 // isoDuration is an ONTAP duration field (key_time_to_live,
@@ -26,7 +28,7 @@ func (d *isoDuration) UnmarshalJSON(b []byte) error {
 			d.D, d.Set = 0, true
 			return nil
 		}
-		return fmt.Errorf("durations are ISO-8601 strings such as \"P30D\" or \"PT12H\", not %s", string(b))
+		return fmt.Errorf("durations are ISO-8601 strings such as \"P30D\" or \"PT12H\", not %s", errs.Excerpt(string(b)))
 	}
 	v, err := parseISODuration(s)
 	if err != nil {
@@ -50,7 +52,7 @@ func parseISODuration(s string) (time.Duration, error) {
 	}
 	u := strings.ToUpper(s)
 	if !strings.HasPrefix(u, "P") || len(u) < 3 {
-		return 0, fmt.Errorf("invalid duration %q: %w", s, errBadDuration)
+		return 0, fmt.Errorf("invalid duration %q: %w", errs.Excerpt(s), errBadDuration)
 	}
 	var total time.Duration
 	inTime := false
@@ -64,13 +66,13 @@ func parseISODuration(s string) (time.Duration, error) {
 			continue
 		case c == 'T':
 			if inTime || num != "" {
-				return 0, fmt.Errorf("invalid duration %q: %w", s, errBadDuration)
+				return 0, fmt.Errorf("invalid duration %q: %w", errs.Excerpt(s), errBadDuration)
 			}
 			inTime = true
 			continue
 		}
 		if num == "" || len(num) > 9 {
-			return 0, fmt.Errorf("invalid duration %q: %w", s, errBadDuration)
+			return 0, fmt.Errorf("invalid duration %q: %w", errs.Excerpt(s), errBadDuration)
 		}
 		n, _ := strconv.ParseInt(num, 10, 64)
 		num = ""
@@ -87,17 +89,17 @@ func parseISODuration(s string) (time.Duration, error) {
 		case inTime && c == 'S':
 			unit = time.Second
 		default:
-			return 0, fmt.Errorf("invalid duration %q: %w", s, errBadDuration)
+			return 0, fmt.Errorf("invalid duration %q: %w", errs.Excerpt(s), errBadDuration)
 		}
 		if n > int64(maxDuration/unit) || total > maxDuration-time.Duration(n)*unit {
-			return 0, fmt.Errorf("duration %q is too long", s)
+			return 0, fmt.Errorf("duration %q is too long", errs.Excerpt(s))
 		}
 		total += time.Duration(n) * unit
 		units++
 		timeUnits = timeUnits || inTime
 	}
 	if num != "" || units == 0 || inTime && !timeUnits {
-		return 0, fmt.Errorf("invalid duration %q: %w", s, errBadDuration)
+		return 0, fmt.Errorf("invalid duration %q: %w", errs.Excerpt(s), errBadDuration)
 	}
 	return total, nil
 }

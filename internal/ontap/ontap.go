@@ -25,12 +25,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"coffer/internal/core"
 	"coffer/internal/errs"
 	"coffer/internal/ontap/collection"
+	"coffer/internal/reqlog"
 )
 
 // Options configures the ONTAP adapter.
@@ -43,6 +45,8 @@ type Options struct {
 	// MaxWait bounds how long one request waits for a job (return_timeout).
 	// Default collection.MaxReturnTimeout seconds.
 	MaxWait time.Duration
+	// NodeName names this node in audit records. Optional.
+	NodeName string
 }
 
 // Validate reports every problem with the options at once.
@@ -62,6 +66,7 @@ type handler struct {
 	core    *core.Service
 	log     *slog.Logger
 	maxWait time.Duration
+	node    string
 }
 
 // New returns the handler that serves every path under /api.
@@ -69,7 +74,7 @@ func New(opts Options) (http.Handler, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	h := &handler{core: opts.Core, log: opts.Logger, maxWait: opts.MaxWait}
+	h := &handler{core: opts.Core, log: opts.Logger, maxWait: opts.MaxWait, node: opts.NodeName}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -112,12 +117,18 @@ var endpoints = map[resource]endpoint{
 	resPolicies:   (*handler).policies,
 	resPolicy:     (*handler).policy,
 	resAccounts:   (*handler).accounts,
+	resAudit:      (*handler).auditMessages,
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+	rec := reqlog.From(r.Context())
 	rt, rerr := parseRoute(r.Method, r.URL.EscapedPath())
-	admin, aerr := h.authenticate(r)
+	if rerr == nil {
+		rec.SetOperation(r.Method + " " + rt.Res.String())
+		rec.SetTenant(rt.SVM)
+	}
+	admin, aerr := h.authenticate(w, r)
+	rec.SetPrincipal(admin)
 	var resp response
 	var err error
 	switch {
@@ -141,46 +152,52 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		rq := &request{route: rt, ctx: r.Context(), query: r.URL.Query(), path: r.URL.Path}
 		rq.body = readBodyOnce(r)
-		resp, err = endpoints[rt.Res](h, rq)
+		resp, err = h.run(rq, r, admin)
 	}
 	if err != nil {
 		e, mapped := toAPIError(err, rt)
 		if !mapped {
-			h.log.Error("ontap: internal error", "method", r.Method, "path", r.URL.Path,
-				"query", r.URL.RawQuery, "admin", admin, "err", err)
+			h.log.Error("ontap: internal error", "method", r.Method, "path", errs.Excerpt(r.URL.Path),
+				"query", errs.Excerpt(r.URL.RawQuery), "admin", admin, "request_id", rec.ID(), "err", err)
 		}
-		body := map[string]any{"message": e.Message, "code": e.Code}
+		rec.SetErrorCode(e.Code)
+		body := map[string]any{"message": errs.BoundMessage(e.Message), "code": e.Code}
 		if e.Target != "" {
-			body["target"] = e.Target
+			body["target"] = errs.Excerpt(e.Target)
 		}
 		writeBody(w, r, e.Status, map[string]any{"error": body})
-		h.log.Debug("ontap request", "method", r.Method, "path", r.URL.Path, "status", e.Status,
-			"code", e.Code, "took", time.Since(start).String())
 		return
 	}
 	if resp.location != "" {
 		w.Header().Set("Location", resp.location)
 	}
 	writeBody(w, r, resp.status, resp.body)
-	h.log.Debug("ontap request", "method", r.Method, "path", r.URL.Path, "status", resp.status,
-		"took", time.Since(start).String())
 }
 
 // authenticate checks HTTP Basic credentials against the core's
-// management accounts and returns the account name. Missing or wrong
-// credentials are 401; a failure to check them (storage) is 500.
-func (h *handler) authenticate(r *http.Request) (string, error) {
+// management accounts, under the core's lockout policy, and returns the
+// account name. Missing or wrong credentials are 401; a locked account
+// (from this client address) or a blocked address is 401 with the lock's
+// message and Retry-After; too many checks at once is 503; a failure to
+// check them (storage) is 500.
+func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (string, error) {
 	unauthorized := &apiError{Status: http.StatusUnauthorized, Code: codeNotAuthenticated, Message: msgUnauthorized}
 	user, pass, found := r.BasicAuth()
 	if !found {
 		return "", unauthorized
 	}
-	a, err := h.core.VerifyAdmin(r.Context(), user, pass)
-	if err != nil {
-		if errs.KindOf(err) == errs.Unauthenticated {
-			return "", unauthorized
-		}
-		return "", err
+	a, ls, err := h.core.AuthenticateAdmin(r.Context(), core.Credentials{Name: user, Password: pass, Addr: reqlog.ClientAddr(r)})
+	switch {
+	case err == nil:
+		return a.Name, nil
+	case core.ReasonOf(err) == core.ReasonAccountLocked:
+		w.Header().Set("Retry-After", strconv.Itoa(int(ls.Remaining.Seconds()+0.999)))
+		return "", &apiError{Status: http.StatusUnauthorized, Code: codeNotAuthenticated, Message: errs.Message(err)}
+	case core.ReasonOf(err) == core.ReasonLoginBusy:
+		w.Header().Set("Retry-After", "5")
+		return "", &apiError{Status: http.StatusServiceUnavailable, Code: codeRetryLater, Message: errs.Message(err)}
+	case errs.KindOf(err) == errs.Unauthenticated:
+		return "", unauthorized
 	}
-	return a.Name, nil
+	return "", err
 }

@@ -30,6 +30,7 @@ const (
 	resBuckets             // /api/protocols/s3/buckets
 	resBucket              // /api/protocols/s3/buckets/{svm.uuid}/{uuid}
 	resAccounts            // /api/security/accounts
+	resAudit               // /api/security/audit/messages
 )
 
 var resourceNames = [...]string{
@@ -38,6 +39,7 @@ var resourceNames = [...]string{
 	resUsers: "users", resUser: "user", resSvmBuckets: "svm-buckets", resSvmBucket: "svm-bucket",
 	resGroups: "groups", resGroup: "group", resPolicies: "policies", resPolicy: "policy",
 	resBuckets: "buckets", resBucket: "bucket", resAccounts: "accounts",
+	resAudit: "audit-messages",
 }
 
 func (r resource) String() string {
@@ -68,6 +70,7 @@ var methods = map[resource][]string{
 	resBuckets:    {http.MethodGet, http.MethodPost},
 	resBucket:     {http.MethodGet, http.MethodPatch, http.MethodDelete},
 	resAccounts:   {http.MethodGet},
+	resAudit:      {http.MethodGet},
 }
 
 // route is a parsed request line: which resource, which method, and the
@@ -155,6 +158,8 @@ func parseRoute(method, escapedPath string) (route, error) {
 		rt.Res, rt.SVM, rt.UUID = resBucket, segs[3], segs[4]
 	case match(segs, "security", "accounts"):
 		rt.Res = resAccounts
+	case match(segs, "security", "audit", "messages"):
+		rt.Res = resAudit
 	default:
 		return route{}, &errRoute{status: http.StatusNotFound}
 	}

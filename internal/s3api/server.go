@@ -18,6 +18,7 @@ import (
 
 	"coffer/internal/core"
 	"coffer/internal/errs"
+	"coffer/internal/reqlog"
 	"coffer/internal/sigv4"
 )
 
@@ -218,10 +219,21 @@ func (s *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		s.writeResponse(w, r, ri, resp)
 	}
 	s.accessLog(r, ri, w, err)
-	s.log.LogAttrs(r.Context(), slog.LevelDebug, "s3 request",
-		slog.String("request_id", ri.ID), slog.String("op", ri.Op.Kind.String()),
-		slog.String("method", r.Method), slog.Int("status", w.code()),
-		slog.Int64("bytes", w.bytes), slog.Duration("duration", time.Since(ri.Start)))
+	// The request log line (docs/operations.md): the admin listener's
+	// fields (internal/reqlog), written here on the hot path without fmt.
+	var code string
+	if err != nil {
+		e, _ := lookupError(err)
+		code = e.Code
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("request_id", ri.ID), slog.String("listener", "s3"), slog.String("dialect", "s3"),
+		slog.String("op", ri.Op.Kind.String()), slog.String("method", r.Method),
+		slog.String("tenant", ri.Principal.Tenant), slog.String("bucket", ri.Op.Bucket),
+		slog.String("key", ri.Op.Key), slog.String("principal", ri.Principal.UserName),
+		slog.Int("status", w.code()), slog.String("error_code", code),
+		slog.Int64("bytes_in", max(r.ContentLength, 0)), slog.Int64("bytes_out", w.bytes),
+		slog.Float64("duration_ms", reqlog.DurationMS(time.Since(ri.Start))))
 }
 
 // serve runs parse → authenticate → authorize → handler.

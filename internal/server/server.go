@@ -25,6 +25,7 @@ import (
 	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
 	"coffer/internal/ontap"
+	"coffer/internal/reqlog"
 	"coffer/internal/s3api"
 )
 
@@ -98,6 +99,12 @@ type Options struct {
 	// request (its JSON body) and its response. Defaults 60 s and 120 s
 	// (the profiler's 30-s CPU profile fits).
 	AdminReadTimeout, AdminWriteTimeout time.Duration
+	// The lockout policy of management logins (core.Options, where the
+	// defaults are documented): failures per account and client address,
+	// their window, the lock's duration, failures per address over all
+	// accounts. Zero takes the core's default.
+	LoginMaxFailures, LoginMaxAddressFailures int
+	LoginFailureWindow, LoginLockout          time.Duration
 	// Pprof serves Go's profiler under /debug/pprof/ on the admin listener.
 	Pprof bool
 	// NodeName is this node's name as a Commvault client. Default: the host name.
@@ -300,7 +307,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	s.log.Info("startup sweep", "orphans_removed", res.Orphans, "garbage_removed", res.Garbage, "took", time.Since(start).String())
 
 	s.core, err = core.New(core.Options{KV: s.kv, Objects: s.objects, Secrets: s.kms, Logger: o.Logger,
-		ClusterName: o.ClusterName, Version: o.Version})
+		ClusterName: o.ClusterName, Version: o.Version,
+		LoginMaxFailures: o.LoginMaxFailures, LoginMaxAddressFailures: o.LoginMaxAddressFailures,
+		LoginFailureWindow: o.LoginFailureWindow, LoginLockout: o.LoginLockout})
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +391,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		s.adminln.Close()
 		return nil, err
 	}
-	s.admin = &http.Server{Handler: s.cv.Wrap(s.adminHandler()), ReadHeaderTimeout: o.ReadHeaderTimeout,
+	s.admin = &http.Server{Handler: reqlog.Middleware(o.Logger, s.cv.Wrap(s.adminHandler())), ReadHeaderTimeout: o.ReadHeaderTimeout,
 		ReadTimeout: o.AdminReadTimeout, WriteTimeout: o.AdminWriteTimeout, IdleTimeout: o.IdleTimeout,
 		MaxHeaderBytes: o.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
 	go s.serve(s.s3, s.s3ln, "s3")
@@ -473,7 +482,7 @@ func (s *Server) AdminAddr() string { return s.adminln.Addr().String() }
 
 func (s *Server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
-	if h, err := ontap.New(ontap.Options{Core: s.core, Logger: s.log}); err == nil {
+	if h, err := ontap.New(ontap.Options{Core: s.core, Logger: s.log, NodeName: s.nodeName()}); err == nil {
 		mux.Handle("/api/", h) // the ONTAP REST dialect
 	} else {
 		s.log.Error("ONTAP API not mounted", "err", err)

@@ -123,11 +123,11 @@ func DecodeBody(r io.Reader, allowed FieldSet) (map[string]any, error) {
 }
 
 func invalidJSON(err error) *Error {
-	return &Error{Code: CodeInvalidJSON, Message: "Invalid JSON input: " + err.Error() + ".", Kind: errs.InvalidArgument}
+	return &Error{Code: CodeInvalidJSON, Message: "Invalid JSON input: " + errs.Excerpt(err.Error()) + ".", Kind: errs.InvalidArgument}
 }
 
 func duplicate(path string) *Error {
-	return &Error{Code: CodeInvalidJSON, Message: fmt.Sprintf("Field %q is specified more than once.", path),
+	return &Error{Code: CodeInvalidJSON, Message: fmt.Sprintf("Field %q is specified more than once.", errs.Excerpt(path)),
 		Target: path, Kind: errs.InvalidArgument}
 }
 

@@ -68,8 +68,8 @@ func (e *Error) Unwrap() error {
 // UnexpectedArgument returns ONTAP's 262179 error for an unknown parameter
 // or field name.
 func UnexpectedArgument(name string) *Error {
-	return &Error{Code: CodeUnexpectedArgument, Message: fmt.Sprintf("Unexpected argument %q.", name),
-		Target: name, Kind: errs.InvalidArgument}
+	return &Error{Code: CodeUnexpectedArgument, Message: fmt.Sprintf("Unexpected argument %q.", errs.Excerpt(name)),
+		Target: errs.Excerpt(name), Kind: errs.InvalidArgument}
 }
 
 // InvalidValue returns ONTAP's 262197 error: value is not valid for field;
@@ -77,6 +77,6 @@ func UnexpectedArgument(name string) *Error {
 // "field,...", "boolean").
 func InvalidValue(field, value, typ string) *Error {
 	return &Error{Code: CodeInvalidValue,
-		Message: fmt.Sprintf("The value %q is invalid for field %q (<%s>)", value, field, typ),
-		Target:  field, Kind: errs.InvalidArgument}
+		Message: fmt.Sprintf("The value %q is invalid for field %q (<%s>)", errs.Excerpt(value), errs.Excerpt(field), typ),
+		Target:  errs.Excerpt(field), Kind: errs.InvalidArgument}
 }
