@@ -66,7 +66,7 @@ func loadOrCreateSelfSigned(dataDir string, hosts []string, now time.Time) (admi
 	if err := writeFileAtomic(keyPath, keyPEM, 0o600); err != nil {
 		return adminCert{}, err
 	}
-	if err := writeFileAtomic(certPath, certPEM, 0o644); err != nil {
+	if err := writeFileAtomic(certPath, certPEM, 0o600); err != nil {
 		return adminCert{}, err
 	}
 	c, err := tls.X509KeyPair(certPEM, keyPEM)

@@ -50,8 +50,12 @@ func TestAdminTLS_selfSignedByDefault_keptAcrossRestarts(t *testing.T) {
 	if got := servedFingerprint(t, p.admin); got != m[1] {
 		t.Fatalf("printed fingerprint %s, served certificate %s", m[1], got)
 	}
-	if !strings.Contains(p.out.String(), `"sha256_fingerprint":"`+m[1]+`"`) {
-		t.Fatalf("fingerprint not in the JSON log:\n%s", p.out.String())
+	// The JSON log is written in the background (every 100 ms).
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(p.out.String(), `"sha256_fingerprint":"`+m[1]+`"`); {
+		if time.Now().After(deadline) {
+			t.Fatalf("fingerprint not in the JSON log:\n%s", p.out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	// The key is private to the server's user.
 	if fi, err := os.Stat(filepath.Join(dir, "tls", "admin.key")); err != nil || fi.Mode().Perm() != 0o600 {

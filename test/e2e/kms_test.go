@@ -41,7 +41,7 @@ func kmsCall(t *testing.T, base, method, path, body string, auth bool, out any) 
 	if auth {
 		req.SetBasicAuth(cofferAdminUser, cofferAdminPassword)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := adminHTTPClient(30 * time.Second).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestKMSAPI_keys_createListRotateDisable(t *testing.T) {
 	alias := "e2e-" + randHex(8)
 
 	// Create with curl, as an operator would.
-	code, body := curl(t, "-u", cofferAdminUser+":"+cofferAdminPassword, "-X", "POST",
+	code, body := curlAdmin(t, "-u", cofferAdminUser+":"+cofferAdminPassword, "-X", "POST",
 		"-H", "Content-Type: application/json", "--data", `{"alias":"`+alias+`","description":"e2e"}`,
 		base+"/api/coffer/kms/keys")
 	var k kmsKey
@@ -122,11 +122,11 @@ func TestKMSAPI_unauthenticated_401(t *testing.T) {
 		{"POST", "/api/coffer/kms/keys/coffer-default/rotate"},
 		{"GET", "/api/coffer/kms/unknown"},
 	} {
-		code, body := curl(t, "-X", c.method, base+c.path)
+		code, body := curlAdmin(t, "-X", c.method, base+c.path)
 		if code != 401 || !strings.Contains(string(body), `"code":"6"`) {
 			t.Errorf("%s %s without credentials: %d %s", c.method, c.path, code, body)
 		}
-		code, _ = curl(t, "-u", cofferAdminUser+":wrong-password", "-X", c.method, base+c.path)
+		code, _ = curlAdmin(t, "-u", cofferAdminUser+":wrong-password", "-X", c.method, base+c.path)
 		if code != 401 {
 			t.Errorf("%s %s with a wrong password: %d", c.method, c.path, code)
 		}
@@ -175,7 +175,7 @@ func runCofferAt(t *testing.T, dataDir string, env ...string) (stop func(), endp
 			return nil, "", out.String()
 		case <-time.After(100 * time.Millisecond):
 		}
-		if resp, err := http.Get("http://" + adminAddr + "/health/ready"); err == nil {
+		if resp, err := adminHTTPClient(5 * time.Second).Get(adminURL(adminAddr) + "/health/ready"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
 				return stop, "http://" + s3Addr, ""
