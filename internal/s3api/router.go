@@ -40,6 +40,13 @@ const (
 	OpGetObjectTagging
 	OpDeleteObjectTagging
 	OpGetObjectAttributes
+	// Object Lock (objectlock.go).
+	OpGetObjectLockConfiguration
+	OpPutObjectLockConfiguration
+	OpGetObjectRetention
+	OpPutObjectRetention
+	OpGetObjectLegalHold
+	OpPutObjectLegalHold
 	OpCreateMultipartUpload
 	OpUploadPart
 	OpUploadPartCopy
@@ -80,41 +87,48 @@ const (
 // opInfo names each operation as AWS does, with its IAM action and, when
 // addressing a specific version needs a different permission, that action.
 var opInfo = [numOps]struct{ name, action, versionAction string }{
-	OpUnknown:                 {"Unknown", "", ""},
-	OpListBuckets:             {"ListBuckets", "s3:ListAllMyBuckets", ""},
-	OpCreateBucket:            {"CreateBucket", "s3:CreateBucket", ""},
-	OpHeadBucket:              {"HeadBucket", "s3:ListBucket", ""},
-	OpDeleteBucket:            {"DeleteBucket", "s3:DeleteBucket", ""},
-	OpGetBucketLocation:       {"GetBucketLocation", "s3:GetBucketLocation", ""},
-	OpGetBucketVersioning:     {"GetBucketVersioning", "s3:GetBucketVersioning", ""},
-	OpPutBucketVersioning:     {"PutBucketVersioning", "s3:PutBucketVersioning", ""},
-	OpGetBucketAcl:            {"GetBucketAcl", "s3:GetBucketAcl", ""},
-	OpListObjects:             {"ListObjects", "s3:ListBucket", ""},
-	OpListObjectsV2:           {"ListObjectsV2", "s3:ListBucket", ""},
-	OpListObjectVersions:      {"ListObjectVersions", "s3:ListBucketVersions", ""},
-	OpListMultipartUploads:    {"ListMultipartUploads", "s3:ListBucketMultipartUploads", ""},
-	OpDeleteObjects:           {"DeleteObjects", "s3:DeleteObject", ""},
-	OpPutObject:               {"PutObject", "s3:PutObject", ""},
-	OpCopyObject:              {"CopyObject", "s3:PutObject", ""},
-	OpGetObject:               {"GetObject", "s3:GetObject", "s3:GetObjectVersion"},
-	OpHeadObject:              {"HeadObject", "s3:GetObject", "s3:GetObjectVersion"},
-	OpDeleteObject:            {"DeleteObject", "s3:DeleteObject", "s3:DeleteObjectVersion"},
-	OpGetObjectAcl:            {"GetObjectAcl", "s3:GetObjectAcl", "s3:GetObjectVersionAcl"},
-	OpPutObjectTagging:        {"PutObjectTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"},
-	OpGetObjectTagging:        {"GetObjectTagging", "s3:GetObjectTagging", "s3:GetObjectVersionTagging"},
-	OpDeleteObjectTagging:     {"DeleteObjectTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"},
-	OpGetObjectAttributes:     {"GetObjectAttributes", "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"},
-	OpCreateMultipartUpload:   {"CreateMultipartUpload", "s3:PutObject", ""},
-	OpUploadPart:              {"UploadPart", "s3:PutObject", ""},
-	OpUploadPartCopy:          {"UploadPartCopy", "s3:PutObject", ""},
-	OpCompleteMultipartUpload: {"CompleteMultipartUpload", "s3:PutObject", ""},
-	OpAbortMultipartUpload:    {"AbortMultipartUpload", "s3:AbortMultipartUpload", ""},
-	OpListParts:               {"ListParts", "s3:ListMultipartUploadParts", ""},
-	OpGetBucketPolicy:         {"GetBucketPolicy", "s3:GetBucketPolicy", ""},
-	OpPutBucketPolicy:         {"PutBucketPolicy", "s3:PutBucketPolicy", ""},
-	OpDeleteBucketPolicy:      {"DeleteBucketPolicy", "s3:DeleteBucketPolicy", ""},
-	OpPutBucketAcl:            {"PutBucketAcl", "s3:PutBucketAcl", ""},
-	OpPutObjectAcl:            {"PutObjectAcl", "s3:PutObjectAcl", "s3:PutObjectVersionAcl"},
+	OpUnknown:              {"Unknown", "", ""},
+	OpListBuckets:          {"ListBuckets", "s3:ListAllMyBuckets", ""},
+	OpCreateBucket:         {"CreateBucket", "s3:CreateBucket", ""},
+	OpHeadBucket:           {"HeadBucket", "s3:ListBucket", ""},
+	OpDeleteBucket:         {"DeleteBucket", "s3:DeleteBucket", ""},
+	OpGetBucketLocation:    {"GetBucketLocation", "s3:GetBucketLocation", ""},
+	OpGetBucketVersioning:  {"GetBucketVersioning", "s3:GetBucketVersioning", ""},
+	OpPutBucketVersioning:  {"PutBucketVersioning", "s3:PutBucketVersioning", ""},
+	OpGetBucketAcl:         {"GetBucketAcl", "s3:GetBucketAcl", ""},
+	OpListObjects:          {"ListObjects", "s3:ListBucket", ""},
+	OpListObjectsV2:        {"ListObjectsV2", "s3:ListBucket", ""},
+	OpListObjectVersions:   {"ListObjectVersions", "s3:ListBucketVersions", ""},
+	OpListMultipartUploads: {"ListMultipartUploads", "s3:ListBucketMultipartUploads", ""},
+	OpDeleteObjects:        {"DeleteObjects", "s3:DeleteObject", ""},
+	OpPutObject:            {"PutObject", "s3:PutObject", ""},
+	OpCopyObject:           {"CopyObject", "s3:PutObject", ""},
+	OpGetObject:            {"GetObject", "s3:GetObject", "s3:GetObjectVersion"},
+	OpHeadObject:           {"HeadObject", "s3:GetObject", "s3:GetObjectVersion"},
+	OpDeleteObject:         {"DeleteObject", "s3:DeleteObject", "s3:DeleteObjectVersion"},
+	OpGetObjectAcl:         {"GetObjectAcl", "s3:GetObjectAcl", "s3:GetObjectVersionAcl"},
+	OpPutObjectTagging:     {"PutObjectTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"},
+	OpGetObjectTagging:     {"GetObjectTagging", "s3:GetObjectTagging", "s3:GetObjectVersionTagging"},
+	OpDeleteObjectTagging:  {"DeleteObjectTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"},
+	OpGetObjectAttributes:  {"GetObjectAttributes", "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"},
+	// Object Lock's permissions cover every version (AWS has no *Version* variants).
+	OpGetObjectLockConfiguration: {"GetObjectLockConfiguration", "s3:GetBucketObjectLockConfiguration", ""},
+	OpPutObjectLockConfiguration: {"PutObjectLockConfiguration", "s3:PutBucketObjectLockConfiguration", ""},
+	OpGetObjectRetention:         {"GetObjectRetention", "s3:GetObjectRetention", ""},
+	OpPutObjectRetention:         {"PutObjectRetention", "s3:PutObjectRetention", ""},
+	OpGetObjectLegalHold:         {"GetObjectLegalHold", "s3:GetObjectLegalHold", ""},
+	OpPutObjectLegalHold:         {"PutObjectLegalHold", "s3:PutObjectLegalHold", ""},
+	OpCreateMultipartUpload:      {"CreateMultipartUpload", "s3:PutObject", ""},
+	OpUploadPart:                 {"UploadPart", "s3:PutObject", ""},
+	OpUploadPartCopy:             {"UploadPartCopy", "s3:PutObject", ""},
+	OpCompleteMultipartUpload:    {"CompleteMultipartUpload", "s3:PutObject", ""},
+	OpAbortMultipartUpload:       {"AbortMultipartUpload", "s3:AbortMultipartUpload", ""},
+	OpListParts:                  {"ListParts", "s3:ListMultipartUploadParts", ""},
+	OpGetBucketPolicy:            {"GetBucketPolicy", "s3:GetBucketPolicy", ""},
+	OpPutBucketPolicy:            {"PutBucketPolicy", "s3:PutBucketPolicy", ""},
+	OpDeleteBucketPolicy:         {"DeleteBucketPolicy", "s3:DeleteBucketPolicy", ""},
+	OpPutBucketAcl:               {"PutBucketAcl", "s3:PutBucketAcl", ""},
+	OpPutObjectAcl:               {"PutObjectAcl", "s3:PutObjectAcl", "s3:PutObjectVersionAcl"},
 	// AWS names the permissions of the Delete* configuration operations
 	// after the Put* ones: https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
 	OpGetBucketEncryption:           {"GetBucketEncryption", "s3:GetEncryptionConfiguration", ""},
@@ -318,6 +332,7 @@ var bucketConfigOps = []struct {
 	get, put, delete OpKind
 }{
 	{"encryption", OpGetBucketEncryption, OpPutBucketEncryption, OpDeleteBucketEncryption},
+	{"object-lock", OpGetObjectLockConfiguration, OpPutObjectLockConfiguration, OpUnknown},
 	{"cors", OpGetBucketCors, OpPutBucketCors, OpDeleteBucketCors},
 	{"tagging", OpGetBucketTagging, OpPutBucketTagging, OpDeleteBucketTagging},
 	{"logging", OpGetBucketLogging, OpPutBucketLogging, OpUnknown},
@@ -449,6 +464,10 @@ func routeObject(op *Op, method string, q url.Values, h http.Header) error {
 			op.Kind = OpGetObjectAttributes
 		case has("acl"):
 			op.Kind = OpGetObjectAcl
+		case has("retention"):
+			op.Kind = OpGetObjectRetention
+		case has("legal-hold"):
+			op.Kind = OpGetObjectLegalHold
 		default:
 			if err := unsupported(method, q, objectSubresources, "object"); err != nil {
 				return err
@@ -460,6 +479,14 @@ func routeObject(op *Op, method string, q url.Values, h http.Header) error {
 	case http.MethodPut:
 		if has("acl") {
 			op.Kind = OpPutObjectAcl
+			return nil
+		}
+		if has("retention") {
+			op.Kind = OpPutObjectRetention
+			return nil
+		}
+		if has("legal-hold") {
+			op.Kind = OpPutObjectLegalHold
 			return nil
 		}
 		if err := unsupported(method, q, objectSubresources, "object"); err != nil {
