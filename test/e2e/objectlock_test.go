@@ -78,11 +78,11 @@ func TestObjectLock_complianceSurvivesDeletes(t *testing.T) {
 	// Shortening or removing the retention: refused, even with bypass.
 	_, err = c.PutObjectRetention(ctx, &s3.PutObjectRetentionInput{Bucket: aws.String(b), Key: aws.String("doc"), VersionId: aws.String(vid),
 		BypassGovernanceRetention: aws.Bool(true),
-		Retention: &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeCompliance, RetainUntilDate: aws.Time(until.Add(-time.Minute))}})
+		Retention:                 &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeCompliance, RetainUntilDate: aws.Time(until.Add(-time.Minute))}})
 	wantErr(t, "shorten compliance", err, "AccessDenied", 403)
 	_, err = c.PutObjectRetention(ctx, &s3.PutObjectRetentionInput{Bucket: aws.String(b), Key: aws.String("doc"), VersionId: aws.String(vid),
 		BypassGovernanceRetention: aws.Bool(true),
-		Retention: &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeGovernance, RetainUntilDate: aws.Time(until.Add(time.Minute))}})
+		Retention:                 &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeGovernance, RetainUntilDate: aws.Time(until.Add(time.Minute))}})
 	wantErr(t, "downgrade compliance", err, "AccessDenied", 403)
 	// Lengthening is always allowed.
 	longer := until.Add(5 * time.Minute)
