@@ -58,6 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		compare     = fs.String("compare", "", "print a comparison table from a file of -json results and exit")
 		peer        = fs.String("peer", "minio", "with -compare: the label of the reference system")
 		subject     = fs.String("subject", "coffer", "with -compare: the label of the system compared with it")
+		contentMD5  = fs.Bool("content-md5", false, "send Content-MD5 with every PUT (needed by a bucket with a default Object Lock retention)")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: coffer-bench -endpoint URL -access-key AK -secret-key SK -workload %s|all [flags]\n", strings.Join(names, "|"))
@@ -105,6 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			Concurrency: *concurrency, Size: sizeBytes, Objects: *objects,
 			ServerPID: *serverPID, Label: *label, Log: stderr,
 		}
+		cfg.ContentMD5 = *contentMD5
 		if err := cfg.Validate(); err != nil {
 			bad = append(bad, err)
 		}

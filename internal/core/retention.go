@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -45,6 +46,9 @@ func (s *Service) AgeVault(ctx context.Context, tenant, bucket string, keep time
 		switch errs.KindOf(err) {
 		case errs.NoSuchVersion, errs.NoSuchKey: // gone meanwhile
 			return nil
+		}
+		if errors.Is(err, objects.ErrObjectLocked) {
+			return nil // Object Lock keeps it: aging never bypasses a lock
 		}
 		if err == nil {
 			res.Removed++

@@ -167,6 +167,17 @@ func (s *Service) DeleteVault(ctx context.Context, tenant string, id int32, forc
 	if err != nil {
 		return Job{}, err
 	}
+	// Object Lock: the object layer refuses every delete of a locked
+	// version, so a forced purge could only fail half-way; refuse it up
+	// front (the check is a courtesy, not the enforcement).
+	if force {
+		if locked, err := s.obj.HasLockedVersions(ctx, tenant, b.Name); err != nil {
+			return Job{}, err
+		} else if locked {
+			return Job{}, fail(errs.BucketNotEmpty, ReasonVaultNotEmpty, "forceDelete",
+				"Vault %q holds versions protected by Object Lock: it cannot be deleted, not even with forceDelete, until their retention ends.", b.Name)
+		}
+	}
 	if !force {
 		empty, err := s.bucketEmpty(ctx, tenant, b.Name)
 		if err != nil {

@@ -82,6 +82,10 @@ const (
 	BadRequest                    // a request S3 answers 400 BadRequest (a CORS preflight without Origin)
 	MalformedACL                  // an ACL document or grant header that is not valid
 	InvalidBucketACLWithOwnership // CreateBucket with an ACL where ownership is BucketOwnerEnforced
+	// Object Lock.
+	InvalidBucketState              // the bucket's state forbids the change (suspending versioning under Object Lock)
+	ObjectLockConfigurationNotFound // the bucket has no Object Lock configuration
+	NoSuchObjectLockConfiguration   // the version has no retention (or legal hold) to show
 	numKinds
 )
 
@@ -114,6 +118,8 @@ var kindNames = [...]string{
 	MissingSecurityHeader: "MissingSecurityHeader", InvalidSecurity: "InvalidSecurity",
 	MalformedPOSTRequest: "MalformedPOSTRequest",
 	BadRequest:           "BadRequest",
+	InvalidBucketState:   "InvalidBucketState", ObjectLockConfigurationNotFound: "ObjectLockConfigurationNotFoundError",
+	NoSuchObjectLockConfiguration: "NoSuchObjectLockConfiguration",
 }
 
 func (k Kind) String() string {

@@ -3,6 +3,8 @@ package loadgen
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +19,11 @@ import (
 // Client is a minimal S3 client: path-style URLs, SigV4 header signing,
 // the handful of operations the workloads need. Safe for concurrent use.
 type Client struct {
+	// ContentMD5, when set, sends Content-MD5 with every PUT body (S3
+	// requires an integrity check on PUTs into a bucket with a default
+	// Object Lock retention).
+	ContentMD5 bool
+
 	base   *url.URL // scheme and host of the endpoint
 	signer *Signer
 	http   *http.Client
@@ -95,6 +102,10 @@ func (c *Client) do(ctx context.Context, method, bucket, key, rawQuery string, b
 		return nil, err
 	}
 	c.signer.Sign(req, bodySHA, time.Now())
+	if c.ContentMD5 && body != nil {
+		sum := md5.Sum(body)
+		req.Header["Content-Md5"] = []string{base64.StdEncoding.EncodeToString(sum[:])}
+	}
 	return c.http.Do(req)
 }
 

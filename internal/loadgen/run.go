@@ -50,6 +50,9 @@ type Config struct {
 	Label string
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// ContentMD5 sends Content-MD5 with every PUT (for a bucket with a
+	// default Object Lock retention, and its unlocked baseline).
+	ContentMD5 bool
 }
 
 // Validate reports every problem with c at once.
@@ -187,6 +190,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer r.client.Close()
+	r.client.ContentMD5 = cfg.ContentMD5
 
 	prepStart := time.Now()
 	// A few distinct bodies per size: enough that no two consecutive PUTs of

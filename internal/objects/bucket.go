@@ -88,6 +88,13 @@ func (s *Service) CreateBucket(ctx context.Context, in CreateBucketInput) (Bucke
 	if in.QuotaBytes < 0 {
 		return BucketInfo{}, errs.New(errs.InvalidArgument, "quota must not be negative")
 	}
+	if in.ObjectLock != nil {
+		// Object Lock at creation turns versioning on, for good (lock.go).
+		if err := in.ObjectLock.Validate(); err != nil {
+			return BucketInfo{}, err
+		}
+		in.Versioning = VersioningEnabled
+	}
 	var rec bucketRecord
 	err := s.update(ctx, "CreateBucket", func(tx kv.Txn) error {
 		if old, err := getBucket(tx, in.Tenant, in.Name); err == nil {
@@ -105,6 +112,11 @@ func (s *Service) CreateBucket(ctx context.Context, in CreateBucketInput) (Bucke
 			Created: s.opts.Now().UTC(), Owner: in.Owner, Versioning: in.Versioning,
 			Region: in.Region, QuotaBytes: in.QuotaBytes, Comment: in.Comment}
 		rec.Configs = cloneConfigs(in.Configs)
+		if in.ObjectLock != nil {
+			if err := setLockConfig(&rec, *in.ObjectLock); err != nil {
+				return err
+			}
+		}
 		if len(in.Policy) > 0 {
 			rec.Policy = append(json.RawMessage(nil), in.Policy...)
 		}
@@ -255,6 +267,9 @@ func (s *Service) SetVersioning(ctx context.Context, tenant, name string, state 
 		if err != nil {
 			return err
 		}
+		if err := checkVersioningChange(b, state); err != nil {
+			return err
+		}
 		if b.Versioning == state {
 			return nil
 		}
@@ -394,7 +409,15 @@ func (s *Service) UpdateBucket(ctx context.Context, tenant, name string, u Bucke
 			b.QuotaBytes = *u.QuotaBytes
 		}
 		if u.Versioning != nil {
+			if err := checkVersioningChange(b, *u.Versioning); err != nil {
+				return err
+			}
 			b.Versioning = *u.Versioning
+		}
+		if u.ObjectLock != nil {
+			if err := setLockConfig(b, *u.ObjectLock); err != nil {
+				return err
+			}
 		}
 		if u.Policy != nil {
 			b.Policy = nil

@@ -97,6 +97,9 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (CopyOutput, err
 	if err := CheckCopyOntoItself(in); err != nil {
 		return CopyOutput{}, err
 	}
+	if err := in.Lock.validate(s.opts.Now()); err != nil {
+		return CopyOutput{}, err
+	}
 	if err := s.checkBucket(ctx, in.Tenant, in.Bucket); err != nil {
 		return CopyOutput{}, err
 	}
@@ -129,7 +132,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (CopyOutput, err
 	if p.blob != "" {
 		rec.Blobs = []blobRef{{ID: p.blob, Size: p.size}}
 	}
-	info, err := s.publish(ctx, publishInput{tenant: in.Tenant, bucket: in.Bucket, key: in.Key, rec: rec, cond: in.Cond, owner: in.Owner})
+	info, err := s.publish(ctx, publishInput{tenant: in.Tenant, bucket: in.Bucket, key: in.Key, rec: rec, cond: in.Cond, owner: in.Owner, lock: &in.Lock})
 	if err != nil {
 		s.discard(err, p.blob)
 		return CopyOutput{}, err

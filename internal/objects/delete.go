@@ -3,6 +3,7 @@ package objects
 import (
 	"context"
 	"errors"
+	"time"
 
 	"coffer/internal/errs"
 	"coffer/internal/kv"
@@ -34,18 +35,13 @@ func (s *Service) DeleteObject(ctx context.Context, in DeleteInput) (DeleteOutpu
 		if err != nil {
 			return err
 		}
-		if in.IfMatch != "" {
-			if cur == nil || cur.isDM() {
-				return errs.Field(errs.NoSuchKey, "If-Match", "The specified key does not exist.")
-			}
-			if !etagMatches(in.IfMatch, cur.ETag) {
-				return errs.Field(errs.PreconditionFailed, "If-Match", "At least one of the pre-conditions you specified did not hold")
-			}
+		if done, err := checkDeleteConditions(in, cur); done || err != nil {
+			return err
 		}
 		if in.VersionID == "" {
 			return s.deleteLatest(tx, b, in.Key, cur, curRaw, &out, &garbage)
 		}
-		return s.deleteVersion(tx, b, in.Key, in.VersionID, seq, cur, &out, &garbage)
+		return s.deleteVersion(tx, b, in.Key, in.VersionID, seq, cur, in.BypassGovernance, &out, &garbage)
 	})
 	if err != nil {
 		return DeleteOutput{}, err
@@ -61,6 +57,9 @@ func (s *Service) deleteLatest(tx kv.Txn, b *bucketRecord, key string, cur *vers
 	if b.Versioning == VersioningUnset {
 		if cur == nil {
 			return nil // S3 answers 204 for a missing key
+		}
+		if err := checkRemoval(cur.Lock, s.opts.Now(), false); err != nil {
+			return err
 		}
 		*garbage = len(cur.Blobs) > 0
 		if err := markGarbage(tx, cur.Blobs); err != nil {
@@ -95,13 +94,16 @@ func (s *Service) deleteLatest(tx kv.Txn, b *bucketRecord, key string, cur *vers
 	return tx.Set(ck, dm.encode())
 }
 
-func (s *Service) deleteVersion(tx kv.Txn, b *bucketRecord, key, versionID string, seq uint64, cur *versionRecord, out *DeleteOutput, garbage *bool) error {
+func (s *Service) deleteVersion(tx kv.Txn, b *bucketRecord, key, versionID string, seq uint64, cur *versionRecord, bypass bool, out *DeleteOutput, garbage *bool) error {
 	out.VersionID = versionID
 	ck := currentKey(b.ID, key)
 	isCur := cur != nil && (versionID == NullVersionID && cur.isNull() || cur.VID == versionID && cur.Seq == seq)
 	var victim *versionRecord
 	if isCur {
 		victim = cur
+		if err := checkRemoval(victim.Lock, s.opts.Now(), bypass); err != nil {
+			return err
+		}
 		if err := tx.Delete(ck); err != nil {
 			return err
 		}
@@ -152,6 +154,9 @@ func (s *Service) deleteVersion(tx kv.Txn, b *bucketRecord, key, versionID strin
 				return nil
 			}
 		}
+		if err := checkRemoval(victim.Lock, s.opts.Now(), bypass); err != nil {
+			return err
+		}
 		if err := tx.Delete(vk); err != nil {
 			return err
 		}
@@ -162,4 +167,40 @@ func (s *Service) deleteVersion(tx kv.Txn, b *bucketRecord, key, versionID strin
 		return err
 	}
 	return s.chargeUsage(tx, b, usageRecord{Bytes: -victim.Size, Objects: -1}, s.nextSeq(0))
+}
+
+// checkDeleteConditions applies a conditional delete's preconditions to the
+// current version, inside the delete's transaction. S3 evaluates them
+// against the current version only, also when a version id is named:
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html
+// If-Match on a missing key (or a delete marker) is NoSuchKey, as for
+// conditional writes; x-amz-if-match-size and
+// x-amz-if-match-last-modified-time alone are satisfied by a missing key,
+// and the delete then does nothing (done).
+func checkDeleteConditions(in DeleteInput, cur *versionRecord) (done bool, err error) {
+	failed := func(field string) error {
+		return errs.Field(errs.PreconditionFailed, field, "At least one of the pre-conditions you specified did not hold")
+	}
+	exists := cur != nil && !cur.isDM()
+	if in.IfMatch != "" {
+		if !exists {
+			return false, errs.Field(errs.NoSuchKey, "If-Match", "The specified key does not exist.")
+		}
+		if !etagMatches(in.IfMatch, cur.ETag) {
+			return false, failed("If-Match")
+		}
+	}
+	if in.IfMatchSize == nil && in.IfMatchLastModified == nil {
+		return false, nil
+	}
+	if !exists {
+		return true, nil
+	}
+	if in.IfMatchSize != nil && *in.IfMatchSize != cur.Size {
+		return false, failed("x-amz-if-match-size")
+	}
+	if in.IfMatchLastModified != nil && !cur.modTime().Truncate(time.Second).Equal(in.IfMatchLastModified.Truncate(time.Second)) {
+		return false, failed("x-amz-if-match-last-modified-time")
+	}
+	return false, nil
 }

@@ -83,6 +83,9 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in CreateUploadInpu
 	if err := checksum.ValidType(alg, typ); err != nil {
 		return UploadInfo{}, err
 	}
+	if err := in.Lock.validate(s.opts.Now()); err != nil {
+		return UploadInfo{}, err
+	}
 	var info UploadInfo
 	err := s.update(ctx, "CreateMultipartUpload", func(tx kv.Txn) error {
 		b, err := getBucket(tx, in.Tenant, in.Bucket)
@@ -94,6 +97,13 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in CreateUploadInpu
 		rec := uploadRecord{Schema: 1, Initiated: s.opts.Now().UTC(), Meta: in.Meta, Tags: in.Tags,
 			Algorithm: alg, Type: typ, Implicit: implicit, Owner: in.Owner}
 		rec.ACL = in.ACL
+		if !in.Lock.IsZero() {
+			if !b.lockConfig().Enabled {
+				return errNoBucketLock()
+			}
+			l := in.Lock
+			rec.Lock = &l
+		}
 		info = rec.info(in.Bucket, in.Key, id)
 		return tx.Set(uploadKey(b.ID, in.Key, id), marshal(&rec))
 	})
@@ -348,11 +358,16 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in CompleteInput)
 		}
 	}
 	var unused []blobRef
+	var lock LockSpec
 	hook := func(tx kv.Txn, b *bucketRecord, rec *versionRecord) (usageRecord, error) {
 		unused = nil
 		u, err := getUpload(tx, b.ID, in.Key, in.UploadID)
 		if err != nil {
 			return usageRecord{}, err
+		}
+		lock = LockSpec{}
+		if u.Lock != nil {
+			lock = *u.Lock
 		}
 		stored, _, err := readParts(tx, b.ID, in.UploadID, 0, 0)
 		if err != nil {
@@ -439,7 +454,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in CompleteInput)
 		return delta, tx.Delete(uploadKey(b.ID, in.Key, in.UploadID))
 	}
 	info, err := s.publish(ctx, publishInput{tenant: in.Tenant, bucket: in.Bucket, key: in.Key,
-		rec: &versionRecord{}, cond: in.Cond, hook: hook})
+		rec: &versionRecord{}, cond: in.Cond, hook: hook, lock: &lock})
 	if err == nil && len(unused) > 0 {
 		s.kickGC()
 	}

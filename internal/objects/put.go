@@ -172,6 +172,9 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error
 	if err := validateKey(in.Key); err != nil {
 		return ObjectInfo{}, err
 	}
+	if err := in.Lock.validate(s.opts.Now()); err != nil {
+		return ObjectInfo{}, err
+	}
 	if err := s.checkBucket(ctx, in.Tenant, in.Bucket); err != nil {
 		return ObjectInfo{}, err
 	}
@@ -185,7 +188,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error
 	if p.blob != "" {
 		rec.Blobs = []blobRef{{ID: p.blob, Size: p.size}}
 	}
-	info, err := s.publish(ctx, publishInput{tenant: in.Tenant, bucket: in.Bucket, key: in.Key, rec: rec, cond: in.Cond, owner: in.Owner})
+	info, err := s.publish(ctx, publishInput{tenant: in.Tenant, bucket: in.Bucket, key: in.Key, rec: rec, cond: in.Cond, owner: in.Owner, lock: &in.Lock})
 	if err != nil {
 		s.discard(err, p.blob)
 		return ObjectInfo{}, err
@@ -207,6 +210,9 @@ type publishInput struct {
 	rec                 *versionRecord
 	cond                Conditions
 	owner               string
+	// lock is the Object Lock the write asks for (nil: none); it is read
+	// after hook runs, so a hook may fill it in.
+	lock *LockSpec
 	// hook runs first inside the transaction (multipart completion uses it
 	// to check and consume its upload); it fills in rec and returns a usage
 	// change of its own.
@@ -254,6 +260,13 @@ func (s *Service) publish(ctx context.Context, in publishInput) (ObjectInfo, err
 		if in.owner != "" {
 			rec.Owner = in.owner
 		}
+		var spec LockSpec
+		if in.lock != nil {
+			spec = *in.lock
+		}
+		if rec.Lock, err = newVersionLock(b, spec, rec.modTime()); err != nil {
+			return err
+		}
 		delta, g, err := s.retireCurrent(tx, b, in.key, cur, curRaw)
 		if err != nil {
 			return err
@@ -295,6 +308,10 @@ func (s *Service) retireCurrent(tx kv.Txn, b *bucketRecord, key string, cur *ver
 	newIsNull := b.Versioning != VersioningEnabled
 	if cur != nil {
 		if cur.isNull() && newIsNull {
+			// Replacing the null version in place removes it.
+			if err := checkRemoval(cur.Lock, s.opts.Now(), false); err != nil {
+				return delta, false, err
+			}
 			delta.Bytes -= cur.Size
 			delta.Objects--
 			if err := markGarbage(tx, cur.Blobs); err != nil {
@@ -311,6 +328,9 @@ func (s *Service) retireCurrent(tx kv.Txn, b *bucketRecord, key string, cur *ver
 			return delta, false, err
 		}
 		if old != nil {
+			if err := checkRemoval(old.Lock, s.opts.Now(), false); err != nil {
+				return delta, false, err
+			}
 			if err := tx.Delete(versionKey(b.ID, key, seq)); err != nil {
 				return delta, false, err
 			}

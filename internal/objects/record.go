@@ -44,7 +44,10 @@ type versionRecord struct {
 	// Seq orders versions of a key and gives LastModified (Unix nanoseconds).
 	Seq uint64 `json:"q"`
 	// VID is the version id; "" for the null version.
-	VID      string         `json:"v,omitempty"`
+	VID string `json:"v,omitempty"`
+	// Lock is the version's Object Lock retention and legal hold (lock.go),
+	// nil when it has none.
+	Lock     *lockRecord    `json:"lk,omitempty"`
 	Size     int64          `json:"s"`
 	ETag     string         `json:"e,omitempty"`
 	Meta     Metadata       `json:"m,omitempty"`
@@ -184,6 +187,7 @@ func decodeListing(b []byte) (*versionRecord, error) {
 
 func (v *versionRecord) info(bucket, key string, latest bool) ObjectInfo {
 	return ObjectInfo{
+		Lock:   v.Lock.info(),
 		Bucket: bucket, Key: key, VersionID: v.versionID(), IsLatest: latest,
 		DeleteMarker: v.isDM(), Size: v.Size, ETag: v.ETag, LastModified: v.modTime(),
 		Meta: v.Meta, Tags: v.Tags, Checksum: v.Checksum, Parts: v.Parts, Owner: v.Owner,
@@ -212,12 +216,16 @@ type bucketRecord struct {
 	// name. The object layer stores them opaquely; their owners (the S3
 	// adapter or the core) encode and validate them.
 	Configs map[string][]byte `json:"cfg,omitempty"`
+	// Lock is the bucket's Object Lock configuration (lock.go), nil when
+	// Object Lock was never enabled.
+	Lock *ObjectLockConfig `json:"lock,omitempty"`
 }
 
 func (b *bucketRecord) info() BucketInfo {
 	return BucketInfo{Tenant: b.Tenant, Name: b.Name, ID: b.ID, UUID: b.UUID, Created: b.Created,
 		Owner: b.Owner, Versioning: b.Versioning, Region: b.Region, QuotaBytes: b.QuotaBytes,
-		Comment: b.Comment, Policy: append([]byte(nil), b.Policy...), Configs: cloneConfigs(b.Configs)}
+		Comment: b.Comment, Policy: append([]byte(nil), b.Policy...), Configs: cloneConfigs(b.Configs),
+		ObjectLock: b.lockConfig()}
 }
 
 // uploadRecord is a pending multipart upload.
@@ -235,6 +243,9 @@ type uploadRecord struct {
 	Implicit bool `json:"im,omitempty"`
 	// ACL is given to the completed object (versionRecord.ACL).
 	ACL []byte `json:"acl,omitempty"`
+	// Lock is the Object Lock the upload asked for, given to the completed
+	// object (the bucket's default retention applies at completion).
+	Lock *LockSpec `json:"lk,omitempty"`
 }
 
 // partRecord is an uploaded part; its data is one blob or inline.

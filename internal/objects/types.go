@@ -43,6 +43,8 @@ type BucketInfo struct {
 	// Configs are the bucket's sub-resource configurations by name (see
 	// PutBucketConfig); absent names are not configured.
 	Configs map[string][]byte
+	// ObjectLock is the bucket's Object Lock configuration (zero: disabled).
+	ObjectLock ObjectLockConfig
 }
 
 // CreateBucketInput creates a bucket in a tenant.
@@ -60,6 +62,9 @@ type CreateBucketInput struct {
 	// Configs are sub-resource configurations the bucket starts with (see
 	// PutBucketConfig), e.g. its ACL and ownership from CreateBucket.
 	Configs map[string][]byte
+	// ObjectLock, when set, creates the bucket with Object Lock enabled
+	// (and so versioning Enabled) and this default retention.
+	ObjectLock *ObjectLockConfig
 }
 
 // BucketUpdate changes a bucket's settings in one transaction; nil fields
@@ -72,6 +77,9 @@ type BucketUpdate struct {
 	Versioning *VersioningState
 	// Policy: a non-nil pointer to nil deletes the policy.
 	Policy *[]byte
+	// ObjectLock enables Object Lock and sets the default retention (see
+	// PutObjectLockConfig).
+	ObjectLock *ObjectLockConfig
 }
 
 // ListBucketsInput pages through a tenant's buckets in name order.
@@ -154,6 +162,8 @@ type ObjectInfo struct {
 	// Versioned reports that the bucket's versioning is Enabled or
 	// Suspended, so S3 shows version ids (x-amz-version-id, "null").
 	Versioned bool
+	// Lock is the version's Object Lock retention and legal hold.
+	Lock LockInfo
 }
 
 // ByteRange is a parsed HTTP Range: bytes=Start-End, bytes=Start-, or
@@ -173,6 +183,8 @@ type PutInput struct {
 	Size int64
 	Meta Metadata
 	Tags []Tag
+	// Lock is the Object Lock the write asks for (x-amz-object-lock-*).
+	Lock LockSpec
 	Cond Conditions
 	// Owner is the id of the user writing the object.
 	Owner string
@@ -209,6 +221,14 @@ type DeleteInput struct {
 	VersionID           string
 	// IfMatch, when set, must match the current version's ETag.
 	IfMatch string
+	// IfMatchSize and IfMatchLastModified, when set, must match the current
+	// version's size and last-modified time (to the second); unlike
+	// IfMatch, a missing key satisfies them (a 204, as S3 answers).
+	IfMatchSize         *int64
+	IfMatchLastModified *time.Time
+	// BypassGovernance lets the delete remove a version under a Governance
+	// retention: the caller asked to bypass and holds the permission.
+	BypassGovernance bool
 }
 
 // DeleteOutput reports what a delete did.
@@ -228,6 +248,8 @@ type CopyInput struct {
 	// ReplaceTags takes Tags instead of the source's (TaggingDirective REPLACE).
 	ReplaceTags bool
 	Tags        []Tag
+	// Lock is the copy's Object Lock (the source's is never copied).
+	Lock LockSpec
 	// ChecksumAlgorithm, when set, is the checksum to compute for the copy.
 	ChecksumAlgorithm checksum.Algorithm
 	Cond              Conditions
@@ -289,8 +311,10 @@ type CreateUploadInput struct {
 	Tenant, Bucket, Key string
 	Meta                Metadata
 	Tags                []Tag
-	ChecksumAlgorithm   checksum.Algorithm
-	ChecksumType        checksum.Type
+	// Lock is the Object Lock the completed object gets.
+	Lock              LockSpec
+	ChecksumAlgorithm checksum.Algorithm
+	ChecksumType      checksum.Type
 	// Owner is the id of the user starting the upload.
 	Owner string
 	// ACL is the completed object's encoded ACL, nil for the default.

@@ -7,7 +7,6 @@ import (
 	"hash/crc32"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"coffer/internal/errs"
 	"coffer/internal/objects"
@@ -90,19 +89,21 @@ func (s *server) createBucket(ctx context.Context, ri *requestInfo, r *http.Requ
 		return nil, errs.Field(errs.InvalidArgument, "LocationConstraint",
 			"The specified location-constraint is not valid: this endpoint serves %s", s.opts.Region)
 	}
-	if strings.EqualFold(r.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"), "true") {
-		return nil, errs.New(errs.NotImplemented, "Object Lock is not implemented")
+	lock, err := s.createBucketLock(ctx, ri, r)
+	if err != nil {
+		return nil, err
 	}
 	cfgs, err := s.createBucketConfigs(ctx, ri, r)
 	if err != nil {
 		return nil, err
 	}
 	_, err = s.be.CreateBucket(ctx, objects.CreateBucketInput{
-		Configs: cfgs,
-		Tenant:  ri.Tenant(),
-		Name:    ri.Op.Bucket,
-		Owner:   ri.Principal.UserID,
-		Region:  s.opts.Region,
+		Configs:    cfgs,
+		ObjectLock: lock,
+		Tenant:     ri.Tenant(),
+		Name:       ri.Op.Bucket,
+		Owner:      ri.Principal.UserID,
+		Region:     s.opts.Region,
 	})
 	if err != nil {
 		return nil, err

@@ -75,6 +75,9 @@ func (s *server) copyObject(ctx context.Context, ri *requestInfo, r *http.Reques
 	if in.ChecksumAlgorithm, err = checksum.ParseAlgorithm(h.Get("X-Amz-Checksum-Algorithm")); err != nil {
 		return nil, err
 	}
+	if in.Lock, err = s.writeLock(ctx, ri, r, h.Get); err != nil {
+		return nil, err
+	}
 	out, err := s.be.CopyObject(ctx, in)
 	if err != nil {
 		return nil, err

@@ -91,6 +91,10 @@ var errorTable = map[errs.Kind]s3Error{
 	errs.InvalidSecurity:               {"InvalidRequest", http.StatusBadRequest, "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."},
 	errs.MalformedPOSTRequest:          {"MalformedPOSTRequest", http.StatusBadRequest, "The body of your POST request is not well-formed multipart/form-data."},
 	errs.BadRequest:                    {"BadRequest", http.StatusBadRequest, "Bad Request"},
+	// Object Lock: https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList
+	errs.InvalidBucketState:              {"InvalidBucketState", http.StatusConflict, "The request is not valid with the current state of the bucket."},
+	errs.ObjectLockConfigurationNotFound: {"ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket"},
+	errs.NoSuchObjectLockConfiguration:   {"NoSuchObjectLockConfiguration", http.StatusNotFound, "The specified object does not have a ObjectLock configuration"},
 }
 
 // lookupError maps err to its S3 code and status. The second result is false

@@ -33,6 +33,9 @@ func (s *server) createMultipartUpload(ctx context.Context, ri *requestInfo, r *
 	if in.ChecksumType, err = checksum.ParseType(h.Get("X-Amz-Checksum-Type")); err != nil {
 		return nil, err
 	}
+	if in.Lock, err = s.writeLock(ctx, ri, r, h.Get); err != nil {
+		return nil, err
+	}
 	info, err := s.be.CreateMultipartUpload(ctx, in)
 	if err != nil {
 		return nil, err
@@ -48,6 +51,9 @@ func (s *server) createMultipartUpload(ctx context.Context, ri *requestInfo, r *
 }
 
 func (s *server) uploadPart(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
+	if err := s.requireLockIntegrity(ctx, ri, r, objects.LockSpec{}, "Put Part"); err != nil {
+		return nil, err
+	}
 	body, size, err := s.objectBody(ri, r)
 	if err != nil {
 		return nil, err

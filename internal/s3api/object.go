@@ -85,13 +85,20 @@ func (s *server) putObject(ctx context.Context, ri *requestInfo, r *http.Request
 	if err != nil {
 		return nil, err
 	}
+	lock, err := s.writeLock(ctx, ri, r, r.Header.Get)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.requireLockIntegrity(ctx, ri, r, lock, "Put Object"); err != nil {
+		return nil, err
+	}
 	body, size, err := s.objectBody(ri, r)
 	if err != nil {
 		return nil, err
 	}
 	info, err := s.be.PutObject(ctx, objects.PutInput{
 		Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: ri.Op.Key,
-		Body: body, Size: size, Meta: meta, Tags: tags, Cond: cond, Owner: owner, ACL: aclBytes,
+		Body: body, Size: size, Meta: meta, Tags: tags, Cond: cond, Owner: owner, ACL: aclBytes, Lock: lock,
 	})
 	if err != nil {
 		return nil, err
@@ -135,6 +142,7 @@ func (s *server) getObject(ctx context.Context, ri *requestInfo, r *http.Request
 
 	resp := &response{Body: out.Body}
 	setObjectHeaders(resp, out.Info, objectVersion(out.Info))
+	s.setLockHeaders(ctx, ri, r, resp, out.Info.Lock)
 	resp.setHeader("Content-Length", strconv.FormatInt(out.Length, 10))
 	if out.Partial {
 		resp.Status = http.StatusPartialContent
@@ -168,10 +176,15 @@ func (s *server) getObject(ctx context.Context, ri *requestInfo, r *http.Request
 }
 
 func (s *server) deleteObject(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
-	out, err := s.be.DeleteObject(ctx, objects.DeleteInput{
+	in := objects.DeleteInput{
 		Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: ri.Op.Key,
 		VersionID: ri.Op.VersionID, IfMatch: normalizeETags(r.Header.Get("If-Match")),
-	})
+		BypassGovernance: s.bypassGovernance(ctx, ri, r, ri.Op.Key),
+	}
+	if err := deleteConditions(r.Header, &in); err != nil {
+		return nil, err
+	}
+	out, err := s.be.DeleteObject(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -219,10 +232,14 @@ func (s *server) deleteObjects(ctx context.Context, ri *requestInfo, r *http.Req
 		var out objects.DeleteOutput
 		err := denied[i]
 		if err == nil {
-			out, err = s.be.DeleteObject(ctx, objects.DeleteInput{
+			in := objects.DeleteInput{
 				Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: o.Key,
 				VersionID: o.VersionID, IfMatch: normalizeETags(o.ETag),
-			})
+				BypassGovernance: s.bypassGovernance(ctx, ri, r, o.Key),
+			}
+			if err = o.conditions(&in); err == nil {
+				out, err = s.be.DeleteObject(ctx, in)
+			}
 		}
 		if err != nil {
 			e, known := lookupError(err)

@@ -40,6 +40,13 @@ const (
 	OpGetObjectTagging
 	OpDeleteObjectTagging
 	OpGetObjectAttributes
+	// Object Lock (objectlock.go).
+	OpGetObjectLockConfiguration
+	OpPutObjectLockConfiguration
+	OpGetObjectRetention
+	OpPutObjectRetention
+	OpGetObjectLegalHold
+	OpPutObjectLegalHold
 	OpCreateMultipartUpload
 	OpUploadPart
 	OpUploadPartCopy
@@ -115,6 +122,15 @@ var opInfo = [numOps]struct{ name, action, versionAction string }{
 	OpDeleteBucketPolicy:      {"DeleteBucketPolicy", "s3:DeleteBucketPolicy", ""},
 	OpPutBucketAcl:            {"PutBucketAcl", "s3:PutBucketAcl", ""},
 	OpPutObjectAcl:            {"PutObjectAcl", "s3:PutObjectAcl", "s3:PutObjectVersionAcl"},
+
+	// Object Lock's permissions cover every version (AWS has no *Version* variants).
+	OpGetObjectLockConfiguration: {"GetObjectLockConfiguration", "s3:GetBucketObjectLockConfiguration", ""},
+	OpPutObjectLockConfiguration: {"PutObjectLockConfiguration", "s3:PutBucketObjectLockConfiguration", ""},
+	OpGetObjectRetention:         {"GetObjectRetention", "s3:GetObjectRetention", ""},
+	OpPutObjectRetention:         {"PutObjectRetention", "s3:PutObjectRetention", ""},
+	OpGetObjectLegalHold:         {"GetObjectLegalHold", "s3:GetObjectLegalHold", ""},
+	OpPutObjectLegalHold:         {"PutObjectLegalHold", "s3:PutObjectLegalHold", ""},
+
 	// AWS names the permissions of the Delete* configuration operations
 	// after the Put* ones: https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
 	OpGetBucketEncryption:           {"GetBucketEncryption", "s3:GetEncryptionConfiguration", ""},
@@ -318,6 +334,7 @@ var bucketConfigOps = []struct {
 	get, put, delete OpKind
 }{
 	{"encryption", OpGetBucketEncryption, OpPutBucketEncryption, OpDeleteBucketEncryption},
+	{"object-lock", OpGetObjectLockConfiguration, OpPutObjectLockConfiguration, OpUnknown},
 	{"cors", OpGetBucketCors, OpPutBucketCors, OpDeleteBucketCors},
 	{"tagging", OpGetBucketTagging, OpPutBucketTagging, OpDeleteBucketTagging},
 	{"logging", OpGetBucketLogging, OpPutBucketLogging, OpUnknown},
@@ -449,6 +466,10 @@ func routeObject(op *Op, method string, q url.Values, h http.Header) error {
 			op.Kind = OpGetObjectAttributes
 		case has("acl"):
 			op.Kind = OpGetObjectAcl
+		case has("retention"):
+			op.Kind = OpGetObjectRetention
+		case has("legal-hold"):
+			op.Kind = OpGetObjectLegalHold
 		default:
 			if err := unsupported(method, q, objectSubresources, "object"); err != nil {
 				return err
@@ -460,6 +481,14 @@ func routeObject(op *Op, method string, q url.Values, h http.Header) error {
 	case http.MethodPut:
 		if has("acl") {
 			op.Kind = OpPutObjectAcl
+			return nil
+		}
+		if has("retention") {
+			op.Kind = OpPutObjectRetention
+			return nil
+		}
+		if has("legal-hold") {
+			op.Kind = OpPutObjectLegalHold
 			return nil
 		}
 		if err := unsupported(method, q, objectSubresources, "object"); err != nil {

@@ -320,6 +320,18 @@ func (s *server) handlerFor(k OpKind) handler {
 		return s.deleteObjectTagging
 	case OpGetObjectAttributes:
 		return s.getObjectAttributes
+	case OpGetObjectLockConfiguration:
+		return s.getObjectLockConfiguration
+	case OpPutObjectLockConfiguration:
+		return s.putObjectLockConfiguration
+	case OpGetObjectRetention:
+		return s.getObjectRetention
+	case OpPutObjectRetention:
+		return s.putObjectRetention
+	case OpGetObjectLegalHold:
+		return s.getObjectLegalHold
+	case OpPutObjectLegalHold:
+		return s.putObjectLegalHold
 	case OpCreateMultipartUpload:
 		return s.createMultipartUpload
 	case OpUploadPart:

@@ -53,6 +53,10 @@ type deleteObjectXML struct {
 	Key       string `xml:"Key"`
 	VersionID string `xml:"VersionId"`
 	ETag      string `xml:"ETag"`
+	// LastModifiedTime and Size are the conditions S3 documents for
+	// directory buckets (see deleteConditions).
+	LastModifiedTime string `xml:"LastModifiedTime"`
+	Size             string `xml:"Size"`
 }
 
 // parseDeleteXML parses <Delete><Quiet/><Object><Key/><VersionId/></Object>…</Delete>.
