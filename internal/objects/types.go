@@ -130,6 +130,9 @@ type PartInfo struct {
 	ETag         string         `json:"e"` // hex MD5, no quotes
 	LastModified time.Time      `json:"m"`
 	Checksum     checksum.Value `json:"c,omitempty"`
+	// Encryption is the upload's encryption, reported by UploadPart and
+	// UploadPartCopy for the response headers (not stored with the part).
+	Encryption EncryptionInfo `json:"-"`
 }
 
 // ObjectInfo describes one object version (or delete marker).
@@ -151,6 +154,8 @@ type ObjectInfo struct {
 	// Versioned reports that the bucket's versioning is Enabled or
 	// Suspended, so S3 shows version ids (x-amz-version-id, "null").
 	Versioned bool
+	// Encryption is how the version's data is encrypted at rest.
+	Encryption EncryptionInfo
 }
 
 // ByteRange is a parsed HTTP Range: bytes=Start-End, bytes=Start-, or
@@ -173,6 +178,9 @@ type PutInput struct {
 	Cond Conditions
 	// Owner is the id of the user writing the object.
 	Owner string
+	// Encryption is the requested server-side encryption; none applies the
+	// bucket's default encryption.
+	Encryption Encryption
 }
 
 // GetInput selects an object version and what of it to read.
@@ -182,6 +190,9 @@ type GetInput struct {
 	PartNumber          int    // > 0: only that part
 	Range               *ByteRange
 	Cond                Conditions
+	// Encryption carries the customer key (SSE-C) that an SSE-C object
+	// requires; other modes need nothing to read.
+	Encryption Encryption
 }
 
 // GetOutput is an object to serve. Body is nil for HEAD.
@@ -227,6 +238,11 @@ type CopyInput struct {
 	Cond              Conditions
 	// Owner is the id of the user writing the copy.
 	Owner string
+	// Encryption is the copy's requested encryption (the source's is not
+	// inherited; none applies the destination bucket's default).
+	Encryption Encryption
+	// SrcEncryption carries the source's customer key when it is SSE-C.
+	SrcEncryption Encryption
 }
 
 // CopyOutput is the new object and the source version that was read.
@@ -285,6 +301,9 @@ type CreateUploadInput struct {
 	ChecksumType        checksum.Type
 	// Owner is the id of the user starting the upload.
 	Owner string
+	// Encryption is the requested encryption of the object (every part is
+	// encrypted under one data key); none applies the bucket's default.
+	Encryption Encryption
 }
 
 // UploadInfo describes a pending multipart upload.
@@ -296,6 +315,7 @@ type UploadInfo struct {
 	Meta              Metadata
 	ChecksumAlgorithm checksum.Algorithm
 	ChecksumType      checksum.Type
+	Encryption        EncryptionInfo
 }
 
 // UploadPartInput stores one part from a body.
@@ -304,6 +324,8 @@ type UploadPartInput struct {
 	PartNumber                    int
 	Body                          *checksum.Reader
 	Size                          int64
+	// Encryption carries the customer key of an SSE-C upload.
+	Encryption Encryption
 }
 
 // UploadPartCopyInput stores one part copied from an object (range).
@@ -313,6 +335,9 @@ type UploadPartCopyInput struct {
 	SrcTenant, SrcBucket, SrcKey, SrcVersionID string
 	SrcCond                                    Conditions
 	SrcRange                                   *ByteRange
+	// Encryption carries the customer key of an SSE-C upload;
+	// SrcEncryption the source's, when it is SSE-C.
+	Encryption, SrcEncryption Encryption
 }
 
 // CompletedPart is one entry of CompleteMultipartUpload's body.
@@ -364,4 +389,55 @@ type ListUploadsOutput struct {
 	IsTruncated        bool
 	NextKeyMarker      string
 	NextUploadIDMarker string
+}
+
+// SSEMode is a server-side encryption mode, spelled as S3 names it in
+// x-amz-server-side-encryption (SSEC has no such value: S3 signals it with
+// the x-amz-server-side-encryption-customer-* headers).
+type SSEMode string
+
+const (
+	SSENone    SSEMode = ""
+	SSES3      SSEMode = "AES256"       // keys managed by Coffer's KMS, default key
+	SSEKMS     SSEMode = "aws:kms"      // a named KMS key
+	SSEKMSDSSE SSEMode = "aws:kms:dsse" // accepted and handled as aws:kms
+	SSEC       SSEMode = "SSE-C"        // a key the customer sends with every request
+)
+
+// IsKMS reports the modes whose data key comes from a named KMS key.
+func (m SSEMode) IsKMS() bool { return m == SSEKMS || m == SSEKMSDSSE }
+
+// Encryption is a request's server-side encryption parameters, as the
+// adapter parsed them (the object layer decides what is done with them).
+type Encryption struct {
+	Mode SSEMode
+	// KMSKeyID names the KMS key of SSE-KMS ("" is the default key).
+	KMSKeyID string
+	// KMSContext is the SSE-KMS encryption context as sent (base64 of a
+	// JSON object), "" for none; it is bound to the data key and echoed.
+	KMSContext string
+	// BucketKey is S3's bucket-key flag: accepted, stored and echoed (every
+	// version still has its own data key).
+	BucketKey bool
+	// CustomerKey is the SSE-C key (32 bytes) and CustomerKeyMD5 its MD5
+	// as sent (base64), echoed in responses. Never stored.
+	CustomerKey    []byte
+	CustomerKeyMD5 string
+}
+
+// EncryptionInfo describes how a stored version (or upload) is encrypted.
+type EncryptionInfo struct {
+	Mode       SSEMode
+	KMSKeyID   string
+	KMSContext string
+	BucketKey  bool
+}
+
+// BucketEncryption is a bucket's default encryption (PutBucketEncryption),
+// stored under ConfigEncryption in the JSON form Encode writes. It applies
+// to writes that ask for no encryption.
+type BucketEncryption struct {
+	Algorithm SSEMode `json:"alg"` // SSES3, SSEKMS or SSEKMSDSSE
+	KMSKeyID  string  `json:"kms,omitempty"`
+	BucketKey bool    `json:"bk,omitempty"`
 }
