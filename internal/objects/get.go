@@ -216,7 +216,7 @@ func (s *Service) getObjectOnce(ctx context.Context, in GetInput, withBody bool)
 	if err != nil {
 		return nil, err
 	}
-	if (v.Enc != nil || in.Encryption.Mode != SSENone) && !v.isDM() {
+	if (v.Enc != nil || in.Encryption.Mode != SSENone) && !(in.MetadataOnly && !withBody) {
 		if err := checkCustomerKey(v.Enc, in.Encryption); err != nil {
 			return nil, err
 		}

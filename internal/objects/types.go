@@ -193,6 +193,9 @@ type GetInput struct {
 	// Encryption carries the customer key (SSE-C) that an SSE-C object
 	// requires; other modes need nothing to read.
 	Encryption Encryption
+	// MetadataOnly reads what S3 shows of an SSE-C object without its key
+	// (its ACL, its attributes): no body, no customer key check.
+	MetadataOnly bool
 }
 
 // GetOutput is an object to serve. Body is nil for HEAD.

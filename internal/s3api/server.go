@@ -48,6 +48,10 @@ type Options struct {
 	// MaxObjectSize caps the body of one PutObject or UploadPart. Default 5 GiB
 	// (AWS's single-PUT limit).
 	MaxObjectSize int64
+	// AllowSSECOverHTTP accepts SSE-C customer keys on plain HTTP requests;
+	// by default they are refused (InvalidRequest), as AWS does, since the
+	// key would cross the network in clear.
+	AllowSSECOverHTTP bool
 
 	// authenticate replaces SigV4 verification in tests of the layers below it.
 	authenticate func(*http.Request) (core.Principal, *sigv4.Auth, error)

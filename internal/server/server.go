@@ -58,6 +58,9 @@ type Options struct {
 	Version string
 	// InlineMax is the largest object stored inside its metadata record. Default 64 KiB.
 	InlineMax int64
+	// SSECAllowHTTP accepts SSE-C customer keys over plain HTTP (refused by
+	// default, as AWS does).
+	SSECAllowHTTP bool
 	// ShutdownTimeout bounds the graceful drain. Default 30 s.
 	ShutdownTimeout time.Duration
 	// Pprof serves Go's profiler under /debug/pprof/ on the admin listener.
@@ -230,7 +233,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 	backend := s.core.S3Backend()
 	s3h, err := s3api.New(s3api.Options{Backend: backend, BucketPolicies: backend, Credentials: s.core,
-		Authorizer: s.core.EndpointAuthorizer(s.nodeName()), Domain: o.Domain, Region: o.Region, Logger: o.Logger})
+		Authorizer: s.core.EndpointAuthorizer(s.nodeName()), Domain: o.Domain, Region: o.Region, Logger: o.Logger,
+		AllowSSECOverHTTP: o.SSECAllowHTTP})
 	if err != nil {
 		return nil, err
 	}
