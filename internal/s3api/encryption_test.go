@@ -154,7 +154,7 @@ func TestBucketEncryptionXML(t *testing.T) {
 	}
 	bad := map[string]errs.Kind{
 		`<ServerSideEncryptionConfiguration/>`: errs.MalformedXML,
-		`<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>DES</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>`:                                               errs.MalformedXML,
+		`<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>DES</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>`:                                      errs.MalformedXML,
 		`<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm><KMSMasterKeyID>k</KMSMasterKeyID></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>`: errs.InvalidArgument,
 		`not xml`: errs.MalformedXML,
 	}
