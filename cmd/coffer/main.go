@@ -53,7 +53,8 @@ Run 'coffer server -h' for the server's flags. Credentials come from the
 environment: COFFER_ROOT_ACCESS_KEY / COFFER_ROOT_SECRET_KEY (the default
 tenant's S3 root user) and COFFER_ADMIN_USER / COFFER_ADMIN_PASSWORD (the
 management plane's cluster administrator). Unset on a fresh data directory,
-they are generated and printed once.
+they are generated and printed once. The KMS master key comes from
+--kms-master-key-file or COFFER_KMS_MASTER_KEY (see docs/kms.md).
 `)
 }
 
@@ -78,6 +79,8 @@ func runServer(args []string) error {
 	fs.BoolVar(&o.Pprof, "pprof", env("COFFER_PPROF", "") == "1", "serve Go's profiler at /debug/pprof/ on the admin listener (env COFFER_PPROF=1)")
 	fs.StringVar(&o.NodeName, "node-name", env("COFFER_NODE_NAME", ""), "this node's name as a Commvault client (env COFFER_NODE_NAME; default the host name)")
 	fs.BoolVar(&o.SSECAllowHTTP, "sse-c-allow-http", env("COFFER_SSE_C_ALLOW_HTTP", "") == "1", "accept SSE-C customer keys over plain HTTP (env COFFER_SSE_C_ALLOW_HTTP=1)")
+	fs.StringVar(&o.KMSMasterKeyFile, "kms-master-key-file", env("COFFER_KMS_MASTER_KEY_FILE", ""),
+		"KMS master key file, 32 bytes as hex or base64, created when absent on a fresh data directory (env COFFER_KMS_MASTER_KEY_FILE; default DATA-DIR/master.key; or the key itself in COFFER_KMS_MASTER_KEY)")
 	logLevel := fs.String("log-level", env("COFFER_LOG_LEVEL", "info"), "debug, info, warn or error (env COFFER_LOG_LEVEL)")
 	inline := fs.String("inline-max", env("COFFER_INLINE_MAX", "65536"), "largest object in bytes kept inline in metadata (env COFFER_INLINE_MAX)")
 	if err := fs.Parse(args); err != nil {
@@ -99,6 +102,8 @@ func runServer(args []string) error {
 	o.RootSecretKey = os.Getenv("COFFER_ROOT_SECRET_KEY")
 	o.AdminUser = os.Getenv("COFFER_ADMIN_USER")
 	o.AdminPassword = os.Getenv("COFFER_ADMIN_PASSWORD")
+	o.KMSMasterKey = os.Getenv("COFFER_KMS_MASTER_KEY")
+	os.Unsetenv("COFFER_KMS_MASTER_KEY") // not inherited by anything this process runs
 	o.Version = version
 	if v := os.Getenv("COFFER_TEST_DAY_SECONDS"); v != "" {
 		secs, err := strconv.ParseFloat(v, 64)

@@ -20,6 +20,7 @@ import (
 	"coffer/internal/blob"
 	"coffer/internal/commvault"
 	"coffer/internal/core"
+	"coffer/internal/kms"
 	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
 	"coffer/internal/ontap"
@@ -54,6 +55,14 @@ type Options struct {
 	// generates one on a fresh data directory (printed once to Out); a
 	// given password is set on the account at every start.
 	AdminUser, AdminPassword string
+	// KMSMasterKeyFile is the file holding the KMS master key (32 bytes as
+	// hex or base64). Default <DataDir>/master.key; created with a new key
+	// on a fresh data directory. Exclusive with KMSMasterKey.
+	KMSMasterKeyFile string
+	// KMSMasterKey is the KMS master key itself in the same text form
+	// (COFFER_KMS_MASTER_KEY), for deployments that inject secrets through
+	// the environment.
+	KMSMasterKey string
 	// Version is the software version the management plane reports.
 	Version string
 	// InlineMax is the largest object stored inside its metadata record. Default 64 KiB.
@@ -139,6 +148,13 @@ func (o Options) Validate() error {
 	if o.DefaultTenant != "" && o.DefaultTenant == o.ClusterName {
 		problems = append(problems, errors.New("the default tenant cannot be named after the cluster (that name is the admin tenant's)"))
 	}
+	if o.KMSMasterKey != "" && o.KMSMasterKeyFile != "" {
+		problems = append(problems, errors.New("--kms-master-key-file and COFFER_KMS_MASTER_KEY cannot be given together"))
+	} else if o.KMSMasterKey != "" {
+		if _, err := kms.ParseMasterKey(o.KMSMasterKey); err != nil {
+			problems = append(problems, fmt.Errorf("COFFER_KMS_MASTER_KEY: %w", err))
+		}
+	}
 	if o.InlineMax < -1 || o.InlineMax > 1<<20 {
 		problems = append(problems, errors.New("inline max must be within -1..1 MiB"))
 	}
@@ -150,6 +166,7 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	kv      *pebble.Store
+	kms     *kms.Local
 	objects *objects.Service
 	core    *core.Service
 	s3      *http.Server
@@ -182,11 +199,25 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	keyFile := o.KMSMasterKeyFile
+	if keyFile == "" && o.KMSMasterKey == "" {
+		keyFile = filepath.Join(o.DataDir, "master.key")
+	}
+	var kmsRes kms.OpenResult
+	s.kms, kmsRes, err = kms.Open(ctx, kms.Options{KV: s.kv, MasterKey: o.KMSMasterKey, MasterKeyFile: keyFile, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	if kmsRes.GeneratedKeyFile != "" {
+		fmt.Fprintf(o.Out, "\nCoffer generated the KMS master key in %s.\n"+
+			"It protects encrypted objects and S3 secret keys: back it up now, and keep the copy\n"+
+			"apart from the data directory (see docs/kms.md). Losing it loses that data.\n\n", kmsRes.GeneratedKeyFile)
+	}
 	blobs, err := blob.Open(blob.Options{Dir: filepath.Join(o.DataDir, "data")})
 	if err != nil {
 		return nil, err
 	}
-	s.objects, err = objects.New(objects.Options{KV: s.kv, Blobs: blobs, InlineMax: o.InlineMax, Logger: o.Logger})
+	s.objects, err = objects.New(objects.Options{KV: s.kv, Blobs: blobs, Keys: s.kms, InlineMax: o.InlineMax, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -337,6 +368,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := errors.Join(s.s3.Shutdown(ctx), s.admin.Shutdown(ctx))
 	return errors.Join(err, s.closeStorage())
 }
+
+// KMS returns the built-in key management service.
+func (s *Server) KMS() *kms.Local { return s.kms }
 
 // Core returns the domain service (for the management adapters and tests).
 func (s *Server) Core() *core.Service { return s.core }
