@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 
 	"coffer/internal/checksum"
 	"coffer/internal/errs"
@@ -85,7 +86,7 @@ func copySourceKeyErr(err error) error {
 	var e *errs.Error
 	if errors.As(err, &e) && e.Field != "" {
 		c := *e
-		c.Field = "x-amz-copy-source-" + e.Field
+		c.Field = "x-amz-copy-source-" + strings.TrimPrefix(e.Field, "x-amz-")
 		return &c
 	}
 	return err
