@@ -70,7 +70,7 @@ func (s *server) sseWrite(r *http.Request) (objects.Encryption, error) {
 	if v := h.Get(hSSEBucketKey); v != "" {
 		switch strings.ToLower(v) {
 		case "true":
-			e.BucketKey = e.Mode != objects.SSENone
+			e.BucketKey = e.Mode.IsKMS() // S3 ignores it for SSE-S3
 		case "false":
 		default:
 			return e, errs.Field(errs.InvalidArgument, hSSEBucketKey, "x-amz-server-side-encryption-bucket-key-enabled must be true or false")
@@ -170,17 +170,14 @@ func setSSEHeaders(resp *response, info objects.EncryptionInfo, req objects.Encr
 		if info.KMSContext != "" {
 			resp.setHeader(hSSEContext, info.KMSContext)
 		}
+		if info.BucketKey {
+			resp.setHeader(hSSEBucketKey, "true")
+		}
 	case info.Mode == objects.SSEC:
 		resp.setHeader(hSSECPrefix+"Algorithm", "AES256")
 		if req.CustomerKeyMD5 != "" {
 			resp.setHeader(hSSECPrefix+"Key-Md5", req.CustomerKeyMD5)
 		}
-		return
-	default:
-		return
-	}
-	if info.BucketKey {
-		resp.setHeader(hSSEBucketKey, "true")
 	}
 }
 

@@ -399,6 +399,13 @@ func conditionContext(ri *requestInfo, r *http.Request) map[string]string {
 	if ri.Op.VersionID != "" {
 		c["s3:versionid"] = ri.Op.VersionID
 	}
+	// The encryption a write asks for, for policies that require it
+	// (s3:x-amz-server-side-encryption and friends).
+	for _, h := range [...]string{hSSE, hSSEKMSKeyID, hSSECPrefix + "Algorithm"} {
+		if v := r.Header.Get(h); v != "" {
+			c["s3:"+strings.ToLower(h)] = v
+		}
+	}
 	for _, h := range []string{"If-Match", "If-None-Match"} {
 		if v := r.Header.Get(h); v != "" {
 			c["s3:"+strings.ToLower(h)] = v
