@@ -21,6 +21,7 @@ import (
 	"coffer/internal/commvault"
 	"coffer/internal/core"
 	"coffer/internal/kms"
+	"coffer/internal/kmsapi"
 	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
 	"coffer/internal/ontap"
@@ -334,6 +335,11 @@ func (s *Server) adminHandler() http.Handler {
 		mux.Handle("/api/", h) // the ONTAP REST dialect
 	} else {
 		s.log.Error("ONTAP API not mounted", "err", err)
+	}
+	if h, err := kmsapi.New(kmsapi.Options{Keys: s.kms, Admins: s.core, Region: s.opts.Region, Logger: s.log}); err == nil {
+		mux.Handle(kmsapi.Prefix, h) // the KMS's named keys; more specific than ONTAP's /api/
+	} else {
+		s.log.Error("KMS API not mounted", "err", err)
 	}
 	if s.opts.Pprof {
 		// Profiling is opt-in: it exposes internals and costs CPU when used.
