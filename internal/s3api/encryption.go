@@ -79,11 +79,15 @@ func (s *server) sseWrite(r *http.Request) (objects.Encryption, error) {
 	return e, nil
 }
 
-// kmsKeyID accepts a bare key id or a key ARN (arn:aws:kms:region:account:key/ID).
+// kmsKeyID accepts a bare key id or alias, or an ARN of either
+// (arn:aws:kms:region:account:key/ID, arn:aws:kms:region:account:alias/NAME).
 func kmsKeyID(v string) string {
 	if strings.HasPrefix(v, "arn:") {
 		if _, id, ok := strings.Cut(v, ":key/"); ok {
 			return id
+		}
+		if _, name, ok := strings.Cut(v, ":alias/"); ok {
+			return "alias/" + name
 		}
 	}
 	return v

@@ -50,6 +50,8 @@ func TestSSEWriteHeaders(t *testing.T) {
 			objects.Encryption{Mode: objects.SSEKMS, KMSKeyID: "k1", BucketKey: true, KMSContext: ctxB64}, 0},
 		{"kms arn", map[string]string{hSSE: "aws:kms", hSSEKMSKeyID: "arn:aws:kms:us-east-1:123456789012:key/abc-123"}, false,
 			objects.Encryption{Mode: objects.SSEKMS, KMSKeyID: "abc-123"}, 0},
+		{"kms alias arn", map[string]string{hSSE: "aws:kms", hSSEKMSKeyID: "arn:aws:kms:us-east-1:123456789012:alias/backups"}, false,
+			objects.Encryption{Mode: objects.SSEKMS, KMSKeyID: "alias/backups"}, 0},
 		{"dsse", map[string]string{hSSE: "aws:kms:dsse"}, false, objects.Encryption{Mode: objects.SSEKMSDSSE}, 0},
 		{"bad mode", map[string]string{hSSE: "AES128"}, false, objects.Encryption{}, errs.InvalidArgument},
 		{"key id without kms", map[string]string{hSSE: "AES256", hSSEKMSKeyID: "k1"}, false, objects.Encryption{}, errs.InvalidArgument},
