@@ -160,7 +160,6 @@ type EncryptReader struct {
 	s        *Stream
 	src      io.Reader
 	plain    *[]byte
-	sealed   *[]byte
 	out      []byte // the sealed package not yet returned
 	seq      uint64
 	carry    byte
@@ -183,7 +182,21 @@ func (e *EncryptReader) Read(p []byte) (int, error) {
 			e.release()
 			return 0, io.EOF
 		}
-		if err := e.fill(); err != nil {
+		if len(p) >= sealedPackage+1 {
+			// Room for a whole package: seal it in place in p, no copy.
+			if err := e.fill(p[:PackageSize+1]); err != nil {
+				e.err = err
+				e.release()
+				return 0, err
+			}
+			n := len(e.out)
+			e.out = nil
+			return n, nil
+		}
+		if e.plain == nil {
+			e.plain = getBuf()
+		}
+		if err := e.fill((*e.plain)[:PackageSize+1]); err != nil {
 			e.err = err
 			e.release()
 			return 0, err
@@ -194,16 +207,13 @@ func (e *EncryptReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// fill reads and seals the next package. It reads one byte beyond a full
-// package to learn whether the package is the last one.
-func (e *EncryptReader) fill() error {
-	if e.plain == nil {
-		e.plain, e.sealed = getBuf(), getBuf()
-	}
+// fill reads the next package into buf (PackageSize+1 bytes, of which
+// the last is a look-ahead that tells whether the package is the last one)
+// and seals it in place: e.out is then buf[:n+TagSize].
+func (e *EncryptReader) fill(buf []byte) error {
 	if e.seq >= maxPackages {
 		return errors.New("sse: stream too long")
 	}
-	buf := (*e.plain)[:PackageSize+1]
 	n := 0
 	if e.hasCarry {
 		buf[0], n, e.hasCarry = e.carry, 1, false
@@ -222,7 +232,7 @@ func (e *EncryptReader) fill() error {
 	}
 	e.n += int64(n)
 	e.s.nonce(e.seq, &e.nonceBuf)
-	e.out = e.s.aead.Seal((*e.sealed)[:0], e.nonceBuf[:], buf[:n], aad(final))
+	e.out = e.s.aead.Seal(buf[:0], e.nonceBuf[:], buf[:n], aad(final))
 	e.seq++
 	e.done = final
 	return nil
@@ -231,8 +241,7 @@ func (e *EncryptReader) fill() error {
 func (e *EncryptReader) release() {
 	if e.plain != nil {
 		putBuf(e.plain)
-		putBuf(e.sealed)
-		e.plain, e.sealed, e.out = nil, nil, nil
+		e.plain, e.out = nil, nil
 	}
 }
 

@@ -61,6 +61,14 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil || !bytes.Equal(got, plain) {
 			t.Fatalf("size %d: round trip: err %v, equal %v", size, err, bytes.Equal(got, plain))
 		}
+		// Read with a large buffer (packages sealed in place in it).
+		var big bytes.Buffer
+		if _, err := io.CopyBuffer(&big, struct{ io.Reader }{s.EncryptReader(bytes.NewReader(plain))}, make([]byte, 1<<20)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := open(s, big.Bytes(), int64(size), 0, int64(size)); err != nil || !bytes.Equal(got, plain) {
+			t.Fatalf("size %d: large-buffer round trip failed: %v", size, err)
+		}
 		// Through a reader that returns one byte at a time.
 		c2, err := io.ReadAll(iotest.OneByteReader(s.EncryptReader(iotest.HalfReader(bytes.NewReader(plain)))))
 		if err != nil {
