@@ -183,14 +183,20 @@ func (e *EncryptReader) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		if len(p) >= sealedPackage+1 {
-			// Room for a whole package: seal it in place in p, no copy.
-			if err := e.fill(p[:PackageSize+1]); err != nil {
-				e.err = err
-				e.release()
-				return 0, err
+			// Room for whole packages: seal them in place in p, no copy.
+			n := 0
+			for !e.done && len(p)-n >= sealedPackage+1 {
+				if err := e.fill(p[n : n+PackageSize+1]); err != nil {
+					e.err = err
+					e.release()
+					if n > 0 {
+						return n, nil // the error comes with the next Read
+					}
+					return 0, err
+				}
+				n += len(e.out)
+				e.out = nil
 			}
-			n := len(e.out)
-			e.out = nil
 			return n, nil
 		}
 		if e.plain == nil {
