@@ -218,6 +218,16 @@ func TestEncryptPropagatesSourceError(t *testing.T) {
 	}
 }
 
+func TestEncryptSourceErrorWithLargeBuffer(t *testing.T) {
+	s := testStream(t)
+	want := errors.New("digest mismatch")
+	r := s.EncryptReader(io.MultiReader(bytes.NewReader(make([]byte, 3*PackageSize+5)), errReader{want}))
+	_, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{r}, make([]byte, 1<<20))
+	if err != want {
+		t.Fatalf("got %v, want the source's error", err)
+	}
+}
+
 func TestSealKey(t *testing.T) {
 	kek := make([]byte, KeySize)
 	rand.Read(kek)
