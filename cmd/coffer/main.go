@@ -31,6 +31,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, "coffer:", err)
 			os.Exit(1)
 		}
+	case "kms":
+		if err := runKMS(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "coffer:", err)
+			os.Exit(1)
+		}
 	case "version", "--version", "-v":
 		fmt.Println("coffer", version)
 	case "help", "-h", "--help":
@@ -47,6 +52,7 @@ func usage() {
 
 Commands:
   server    run a Coffer node (S3 on --s3-addr, management on --admin-addr)
+  kms rekey replace the KMS master key of a stopped node (see docs/kms.md)
   version   print the version
 
 Run 'coffer server -h' for the server's flags. Credentials come from the
@@ -114,6 +120,7 @@ func runServer(args []string) error {
 	}
 	o.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	restrictUmask()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	srv, err := server.Start(ctx, o)

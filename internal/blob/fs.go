@@ -77,7 +77,7 @@ func (OSFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 }
 
 func (o OSFS) Create(name string) (File, error) {
-	return o.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
+	return o.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 }
 
 func (o OSFS) Open(name string) (File, error) {

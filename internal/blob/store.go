@@ -20,8 +20,8 @@ const (
 	idLen         = 32 // hex characters
 	defaultFanout = 2
 	maxFanout     = 3
-	dirPerm       = 0o750
-	filePerm      = 0o640
+	dirPerm       = 0o700 // object data is for the server alone
+	filePerm      = 0o600
 	tmpSuffix     = ".tmp"
 )
 

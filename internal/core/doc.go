@@ -53,7 +53,7 @@
 //	'i' counterName                 uint64 counter of int ids ("tenant", "user", "group", "job")
 //	'j' jobUUID                     Job
 //	'q' jobID(8, big-endian)        job uuid (int id index)
-//	'k' accessKey                   AccessKey (with its secret: SigV4 needs it)
+//	'k' accessKey                   AccessKey (with its secret, sealed by Options.Secrets: SigV4 needs it)
 //	'm' tenantID(4, big-endian)     tenant uuid (int id index)
 //	'n' tenantName                  tenant uuid (name index)
 //	'p' tenant 0x00 policyName      Policy (user-defined; built-ins are not stored)

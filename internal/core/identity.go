@@ -12,15 +12,22 @@ import (
 // AccessKey is the stored form of a user's SigV4 key pair, found by access
 // key on every S3 request.
 type AccessKey struct {
-	// Schema is the record's schema version (2; 1 had no Slot).
+	// Schema is the record's schema version (3; 2 kept the secret only in
+	// clear; 1 had no Slot).
 	Schema    int    `json:"_v"`
 	AccessKey string `json:"ak"`
-	// Secret is kept in clear: SigV4 verification needs it.
-	Secret   string `json:"sk"`
-	Tenant   string `json:"tenant"`
-	UserUUID string `json:"uid"`
-	UserName string `json:"user"`
-	Root     bool   `json:"root,omitempty"`
+	// Secret is the secret in clear: only in records written before
+	// secrets were sealed (sealStoredSecrets seals them at startup) or by a
+	// core without a SecretSealer.
+	Secret string `json:"sk,omitempty"`
+	// SealedSecret is the secret sealed by the core's SecretSealer for this
+	// access key (SigV4 verification needs the secret itself, so it is
+	// sealed, not hashed).
+	SealedSecret []byte `json:"ssk,omitempty"`
+	Tenant       string `json:"tenant"`
+	UserUUID     string `json:"uid"`
+	UserName     string `json:"user"`
+	Root         bool   `json:"root,omitempty"`
 	// Slot is the key's number in its user (1 when the record predates slots).
 	Slot    int        `json:"slot,omitempty"`
 	Status  KeyStatus  `json:"status"`
@@ -28,7 +35,7 @@ type AccessKey struct {
 	Expires *time.Time `json:"expires,omitempty"`
 }
 
-const accessKeySchema = 2
+const accessKeySchema = 3
 
 type credEntry struct {
 	gen  uint64
@@ -74,7 +81,11 @@ func (s *Service) Credential(ctx context.Context, ak string) (Credential, error)
 	if !found || k.Status != KeyActive || k.Expires != nil && !now.Before(*k.Expires) {
 		return Credential{}, invalidAccessKey()
 	}
-	c := Credential{Secret: k.Secret, Principal: Principal{Tenant: k.Tenant, UserID: k.UserUUID,
+	secret, err := s.secretOf(k)
+	if err != nil {
+		return Credential{}, err
+	}
+	c := Credential{Secret: secret, Principal: Principal{Tenant: k.Tenant, UserID: k.UserUUID,
 		UserName: k.UserName, AccessKey: k.AccessKey, Root: k.Root}}
 	s.credMu.Lock()
 	if len(s.creds) > 100_000 { // bound memory: start over rather than track recency
@@ -177,7 +188,9 @@ func (s *Service) Bootstrap(ctx context.Context, in BootstrapInput) (BootstrapRe
 				return err
 			} else if ok && existing.UserUUID != root.UUID {
 				return errs.New(errs.AlreadyExists, "access key %s belongs to another user", in.AccessKey)
-			} else if !ok || existing.Secret != in.SecretKey {
+			} else if sk, err := s.secretOf(existing); err != nil {
+				return err
+			} else if !ok || sk != in.SecretKey {
 				for _, k := range root.Keys {
 					if k.Slot == 1 && k.AccessKey != in.AccessKey {
 						if err := tx.Delete(key('k', k.AccessKey)); err != nil {

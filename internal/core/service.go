@@ -51,6 +51,10 @@ type Options struct {
 	JobRetention time.Duration
 	// JobWorkers bounds the jobs running at once. Default 4.
 	JobWorkers int
+	// Secrets seals S3 secret keys in the store (the KMS). Nil keeps them
+	// in clear, which only tests should do; with a sealer, New seals every
+	// secret still in clear (a data directory from before sealing).
+	Secrets SecretSealer
 }
 
 // Defaults of Options.
@@ -174,6 +178,11 @@ func New(opts Options) (*Service, error) {
 	ctx := context.Background()
 	if err := s.initCluster(ctx); err != nil {
 		return nil, err
+	}
+	if n, err := s.sealStoredSecrets(ctx); err != nil {
+		return nil, fmt.Errorf("core: seal stored secrets: %w", err)
+	} else if n > 0 {
+		s.log.Info("sealed S3 secret keys stored in clear", "keys", n)
 	}
 	if err := s.obj.IndexBuckets(ctx); err != nil {
 		return nil, fmt.Errorf("core: index buckets: %w", err)

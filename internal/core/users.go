@@ -303,8 +303,11 @@ func (s *Service) putKey(tx kv.Txn, u *User, slot int, ak, sk string, ttl time.D
 		e := now.Add(ttl)
 		exp = &e
 	}
-	rec := AccessKey{Schema: accessKeySchema, AccessKey: ak, Secret: sk, Tenant: u.Tenant, UserUUID: u.UUID,
+	rec := AccessKey{Schema: accessKeySchema, AccessKey: ak, Tenant: u.Tenant, UserUUID: u.UUID,
 		UserName: u.Name, Root: u.Root, Slot: slot, Status: KeyActive, Created: now, Expires: exp}
+	if err := s.setSecret(&rec, sk); err != nil {
+		return NewKey{}, err
+	}
 	if err := setJSON(tx, key('k', ak), &rec); err != nil {
 		return NewKey{}, err
 	}

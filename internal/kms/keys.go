@@ -95,7 +95,11 @@ func parseRef(ref string) (id, alias string, err error) {
 	case ref == DefaultKeyID || uuidForm.MatchString(ref):
 		return ref, "", nil
 	}
-	return "", strings.TrimPrefix(ref, "alias/"), nil
+	alias = strings.TrimPrefix(ref, "alias/")
+	if alias == "" {
+		return "", "", errs.New(errs.KMSKeyNotFound, "empty KMS key alias")
+	}
+	return "", alias, nil
 }
 
 func getKeyTx(tx kv.Reader, id, alias string) (keyRecord, error) {
@@ -226,12 +230,18 @@ func (l *Local) ListKeys(ctx context.Context) ([]KeyInfo, error) {
 	return out, errs.FromStorage(err, "kms keys", kv.ErrConflict)
 }
 
+// MaxKeyVersions bounds a key's versions (all live in its one record).
+const MaxKeyVersions = 1000
+
 // RotateKey adds a new version to a key and makes it current: new data keys
 // are sealed under it, old ones still open. A disabled key cannot rotate.
 func (l *Local) RotateKey(ctx context.Context, ref string) (KeyInfo, error) {
 	return l.modify(ctx, ref, func(r *keyRecord) error {
 		if !r.Enabled {
 			return errs.New(errs.KMSKeyNotFound, "KMS key %q is disabled", ref)
+		}
+		if len(r.Versions) >= MaxKeyVersions {
+			return errs.New(errs.InvalidArgument, "KMS key %q has %d versions, the most a key may have: create a new key", ref, MaxKeyVersions)
 		}
 		v := r.Versions[len(r.Versions)-1].Version + 1
 		r.Versions = append(r.Versions, keyVersion{Version: v, Created: l.now().UTC(), Wrapped: l.wrapVersion(r.ID, v, randomBytes(32))})

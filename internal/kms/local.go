@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -35,6 +36,11 @@ type Options struct {
 	// CacheSize bounds how many named keys (with their unwrapped versions)
 	// are kept in memory. Default 1024.
 	CacheSize int
+	// CacheTTL bounds how long a cached key is used before it is read
+	// again, so that a change made by another node sharing the store (a
+	// disable) takes effect within it. Changes made through this node take
+	// effect at once. Default 30 s.
+	CacheTTL time.Duration
 	// Logger is the structured log. Default: slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -57,8 +63,8 @@ func (o Options) Validate() error {
 			problems = append(problems, fmt.Errorf("COFFER_KMS_MASTER_KEY: %w", err))
 		}
 	}
-	if o.CacheSize < 0 {
-		problems = append(problems, errors.New("kms: cache size must not be negative"))
+	if o.CacheSize < 0 || o.CacheTTL < 0 {
+		problems = append(problems, errors.New("kms: cache size and TTL must not be negative"))
 	}
 	return errors.Join(problems...)
 }
@@ -80,8 +86,9 @@ type Local struct {
 	log       *slog.Logger
 	now       func() time.Time
 	wrap      cipher.AEAD // seals named key versions
-	secrets   cipher.AEAD // seals S3 secret keys
+	secrets   *SecretBox  // seals S3 secret keys
 	cacheSize int
+	cacheTTL  time.Duration
 
 	mu    sync.Mutex
 	gen   uint64               // bumped by every local change to a key record
@@ -90,8 +97,9 @@ type Local struct {
 
 // keyEntry is a cached named key: its record and the versions unwrapped so far.
 type keyEntry struct {
-	rec keyRecord
-	raw map[uint32][]byte // version → unwrapped key
+	rec    keyRecord
+	raw    map[uint32][]byte // version → unwrapped key
+	loaded time.Time
 }
 
 var _ Service = (*Local)(nil)
@@ -112,6 +120,9 @@ func Open(ctx context.Context, o Options) (*Local, OpenResult, error) {
 	if o.CacheSize == 0 {
 		o.CacheSize = 1024
 	}
+	if o.CacheTTL == 0 {
+		o.CacheTTL = 30 * time.Second
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -131,16 +142,22 @@ func Open(ctx context.Context, o Options) (*Local, OpenResult, error) {
 		return nil, res, fmt.Errorf("kms: %w", err)
 	}
 	var master []byte
+	source := "the file " + o.MasterKeyFile
 	switch {
 	case o.MasterKey != "":
+		source = "COFFER_KMS_MASTER_KEY"
 		master, err = ParseMasterKey(o.MasterKey)
 	default:
-		master, err = readMasterKeyFile(o.MasterKeyFile)
+		master, err = ReadMasterKeyFile(o.MasterKeyFile)
+		if fi, serr := os.Stat(o.MasterKeyFile); err == nil && serr == nil && fi.Mode().Perm()&0o077 != 0 {
+			o.Logger.Warn("the KMS master key file is readable by other users than its owner: make it mode 0600",
+				"master_key_file", o.MasterKeyFile, "mode", fi.Mode().Perm().String())
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			if keyed {
 				return nil, res, fmt.Errorf("kms: master key file %s does not exist, but this data directory's keys were sealed with a master key: restore the file from its backup (or set COFFER_KMS_MASTER_KEY)", o.MasterKeyFile)
 			}
-			master, err = writeMasterKeyFile(o.MasterKeyFile)
+			master, err = WriteMasterKeyFile(o.MasterKeyFile)
 			if err == nil {
 				res.GeneratedKeyFile = o.MasterKeyFile
 				o.Logger.Warn("GENERATED A NEW KMS MASTER KEY: back this file up now and keep it apart from the data directory; without it encrypted objects and S3 secret keys cannot be read",
@@ -151,11 +168,11 @@ func Open(ctx context.Context, o Options) (*Local, OpenResult, error) {
 	if err != nil {
 		return nil, res, fmt.Errorf("kms: %w", err)
 	}
-	l := &Local{kv: o.KV, log: o.Logger, now: o.Now, cacheSize: o.CacheSize, cache: map[string]*keyEntry{}}
+	l := &Local{kv: o.KV, log: o.Logger, now: o.Now, cacheSize: o.CacheSize, cacheTTL: o.CacheTTL, cache: map[string]*keyEntry{}}
 	if l.wrap, err = newGCM(derive(master, purposeWrap)); err != nil {
 		return nil, res, err
 	}
-	if l.secrets, err = newGCM(derive(master, purposeSecrets)); err != nil {
+	if l.secrets, err = NewSecretBox(master); err != nil {
 		return nil, res, err
 	}
 	check := checkValue(master)
@@ -182,15 +199,15 @@ func Open(ctx context.Context, o Options) (*Local, OpenResult, error) {
 		default:
 			return err
 		}
-		if _, err := tx.Get(keyRecKey(DefaultKeyID)); errors.Is(err, kv.ErrNotFound) {
+		_, err = tx.Get(keyRecKey(DefaultKeyID))
+		if errors.Is(err, kv.ErrNotFound) {
 			return l.createTx(tx, DefaultKeyID, CreateKeyInput{Description: "built-in key for SSE-S3 and SSE-KMS without a key id"})
-		} else {
-			return err
 		}
+		return err
 	})
 	if err != nil {
 		if errors.Is(err, ErrWrongMasterKey) {
-			return nil, res, err
+			return nil, res, fmt.Errorf("%w (the key came from %s)", err, source)
 		}
 		return nil, res, fmt.Errorf("kms: keying the store: %w", err)
 	}
@@ -231,7 +248,7 @@ func (l *Local) entry(ctx context.Context, ref string, fresh bool) (*keyEntry, e
 		l.mu.Lock()
 		e := l.cache[id]
 		l.mu.Unlock()
-		if e != nil {
+		if e != nil && l.now().Sub(e.loaded) < l.cacheTTL {
 			return e, usable(e, ref)
 		}
 	}
@@ -247,10 +264,10 @@ func (l *Local) entry(ctx context.Context, ref string, fresh bool) (*keyEntry, e
 	if err != nil {
 		return nil, errs.FromStorage(err, "kms key", kv.ErrConflict)
 	}
-	e := &keyEntry{rec: rec, raw: map[uint32][]byte{}}
+	e := &keyEntry{rec: rec, raw: map[uint32][]byte{}, loaded: l.now()}
 	l.mu.Lock()
 	if l.gen == gen {
-		if old := l.cache[rec.ID]; old != nil && !fresh {
+		if old := l.cache[rec.ID]; old != nil && !fresh && l.now().Sub(old.loaded) < l.cacheTTL {
 			e = old
 		} else {
 			if len(l.cache) >= l.cacheSize {

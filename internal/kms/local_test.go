@@ -11,12 +11,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"coffer/internal/errs"
+	"coffer/internal/kv"
 	"coffer/internal/kv/pebble"
 )
 
-func openStore(t *testing.T, dir string) *pebble.Store {
+func openStore(t testing.TB, dir string) *pebble.Store {
 	t.Helper()
 	st, err := pebble.Open(pebble.Options{Dir: dir})
 	if err != nil {
@@ -196,7 +198,7 @@ func TestDisabledAndUnknownKeys(t *testing.T) {
 	if got, err := l.Decrypt(ctx, k.ID, dk.Sealed, []byte("x")); err != nil || !bytes.Equal(got, dk.Plaintext) {
 		t.Fatalf("Decrypt after re-enabling: %v", err)
 	}
-	for _, ref := range []string{"00000000-0000-4000-8000-000000000000", "alias/nope", "nope", "arn:aws:kms:r:1:key/", "arn:aws:kms:r:1:thing"} {
+	for _, ref := range []string{"00000000-0000-4000-8000-000000000000", "alias/nope", "nope", "arn:aws:kms:r:1:key/", "arn:aws:kms:r:1:thing", "alias/", "arn:aws:kms:r:1:alias/"} {
 		if _, err := l.GenerateDataKey(ctx, ref, nil); !errors.Is(err, errs.KMSKeyNotFound) {
 			t.Errorf("GenerateDataKey(%q): %v, want KMSKeyNotFound", ref, err)
 		}
@@ -376,3 +378,73 @@ func TestCacheIsBounded(t *testing.T) {
 }
 
 var quiet = slog.New(slog.DiscardHandler)
+
+// Two nodes sharing a store: a disable made through one reaches the other
+// within the cache TTL; a rotation is picked up at once when a data key
+// sealed under the new version is opened.
+func TestTwoNodesShareAStore(t *testing.T) {
+	dir := t.TempDir()
+	st := openStore(t, filepath.Join(dir, "meta"))
+	defer st.Close()
+	ctx := context.Background()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	master := hex.EncodeToString(bytes.Repeat([]byte{9}, 32))
+	a, _, err := Open(ctx, Options{KV: st, MasterKey: master, Logger: quiet, Now: clock, CacheTTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := Open(ctx, Options{KV: st, MasterKey: master, Logger: quiet, Now: clock, CacheTTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := a.CreateKey(ctx, CreateKeyInput{})
+	if _, err := b.GenerateDataKey(ctx, k.ID, nil); err != nil { // b caches version 1
+		t.Fatal(err)
+	}
+	if _, err := a.RotateKey(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	dk, _ := a.GenerateDataKey(ctx, k.ID, nil)
+	if got, err := b.Decrypt(ctx, k.ID, dk.Sealed, nil); err != nil || !bytes.Equal(got, dk.Plaintext) {
+		t.Fatalf("b opens a data key of a version it had not seen: %v", err)
+	}
+	if _, err := a.SetKeyEnabled(ctx, k.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.GenerateDataKey(ctx, k.ID, nil); err != nil {
+		t.Fatalf("within the TTL b still uses its cached key: %v", err)
+	}
+	now = now.Add(time.Minute)
+	if _, err := b.GenerateDataKey(ctx, k.ID, nil); !errors.Is(err, errs.KMSKeyNotFound) {
+		t.Fatalf("after the TTL b still uses a disabled key: %v", err)
+	}
+}
+
+func TestVersionsAreBounded(t *testing.T) {
+	l, _ := newKMS(t)
+	ctx := context.Background()
+	k, _ := l.CreateKey(ctx, CreateKeyInput{})
+	// Give the key MaxKeyVersions-1 versions in one transaction.
+	err := l.kv.Update(ctx, func(tx kv.Txn) error {
+		r, err := getKeyTx(tx, k.ID, "")
+		if err != nil {
+			return err
+		}
+		for v := uint32(2); v < MaxKeyVersions; v++ {
+			r.Versions = append(r.Versions, keyVersion{Version: v, Wrapped: l.wrapVersion(r.ID, v, randomBytes(32))})
+		}
+		r.Current = MaxKeyVersions - 1
+		return putKeyTx(tx, &r)
+	})
+	l.changed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := l.RotateKey(ctx, k.ID); err != nil || info.CurrentVersion != MaxKeyVersions {
+		t.Fatalf("last rotation: %d %v", info.CurrentVersion, err)
+	}
+	if _, err := l.RotateKey(ctx, k.ID); errs.KindOf(err) != errs.InvalidArgument {
+		t.Fatalf("rotation past the bound: %v", err)
+	}
+}

@@ -46,9 +46,9 @@ func FormatMasterKey(key []byte) string {
 	return base64.StdEncoding.EncodeToString(key) + "\n"
 }
 
-// readMasterKeyFile reads and parses a key file; an absent file is reported
+// ReadMasterKeyFile reads and parses a key file; an absent file is reported
 // with an error satisfying errors.Is(err, fs.ErrNotExist).
-func readMasterKeyFile(path string) ([]byte, error) {
+func ReadMasterKeyFile(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -60,9 +60,9 @@ func readMasterKeyFile(path string) ([]byte, error) {
 	return key, nil
 }
 
-// writeMasterKeyFile creates path (mode 0600, its directory 0700 when
+// WriteMasterKeyFile creates path (mode 0600, its directory 0700 when
 // missing) with a new random key; it refuses to overwrite an existing file.
-func writeMasterKeyFile(path string) ([]byte, error) {
+func WriteMasterKeyFile(path string) ([]byte, error) {
 	key := make([]byte, MasterKeySize)
 	if _, err := rand.Read(key); err != nil {
 		return nil, err

@@ -115,14 +115,32 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, errUnauthenticated)
 		return
 	}
-	if _, err := h.o.Admins.VerifyAdmin(r.Context(), user, pass); err != nil {
+	admin, err := h.o.Admins.VerifyAdmin(r.Context(), user, pass)
+	if err != nil {
 		if errs.KindOf(err) == errs.Unauthenticated {
 			err = errUnauthenticated
 		}
 		h.fail(w, r, err)
 		return
 	}
-	h.mux.ServeHTTP(w, r)
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		h.mux.ServeHTTP(w, r)
+		return
+	}
+	// Every change to a key is logged with who made it.
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	h.mux.ServeHTTP(sw, r)
+	h.o.Logger.Info("kms admin request", "method", r.Method, "path", r.URL.Path, "admin", admin.Name, "status", sw.status)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // Wire shapes.

@@ -1,6 +1,7 @@
 package kmsapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -29,6 +30,11 @@ func (admins) VerifyAdmin(_ context.Context, name, pw string) (core.Admin, error
 
 func newServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	return newServerLogging(t, slog.New(slog.DiscardHandler))
+}
+
+func newServerLogging(t *testing.T, log *slog.Logger) *httptest.Server {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta")})
 	if err != nil {
@@ -40,7 +46,7 @@ func newServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Options{Keys: k, Admins: admins{}, Logger: quiet})
+	h, err := New(Options{Keys: k, Admins: admins{}, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,4 +186,18 @@ func FuzzDecodeBody(f *testing.F) {
 		var p patchRequest
 		_ = decodeBody(r, &p)
 	})
+}
+
+func TestChangesAreLogged(t *testing.T) {
+	var buf bytes.Buffer
+	srv := newServerLogging(t, slog.New(slog.NewJSONHandler(&buf, nil)))
+	call(t, srv, "GET", "/api/coffer/kms/keys", "", true)
+	if buf.Len() != 0 {
+		t.Fatalf("a read was logged: %s", buf.String())
+	}
+	call(t, srv, "POST", "/api/coffer/kms/keys/coffer-default/rotate", "", true)
+	line := buf.String()
+	if !strings.Contains(line, `"admin":"admin"`) || !strings.Contains(line, "/rotate") || !strings.Contains(line, `"status":200`) {
+		t.Fatalf("rotation log: %s", line)
+	}
 }

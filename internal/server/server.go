@@ -192,8 +192,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			s.closeStorage()
 		}
 	}()
-	if err := os.MkdirAll(o.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+	if err := s.prepareDataDir(); err != nil {
+		return nil, err
 	}
 	var err error
 	s.kv, err = pebble.Open(pebble.Options{Dir: filepath.Join(o.DataDir, "meta"), Logger: o.Logger})
@@ -229,7 +229,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.log.Info("startup sweep", "orphans_removed", res.Orphans, "garbage_removed", res.Garbage, "took", time.Since(start).String())
 
-	s.core, err = core.New(core.Options{KV: s.kv, Objects: s.objects, Logger: o.Logger,
+	s.core, err = core.New(core.Options{KV: s.kv, Objects: s.objects, Secrets: s.kms, Logger: o.Logger,
 		ClusterName: o.ClusterName, Version: o.Version})
 	if err != nil {
 		return nil, err
@@ -301,6 +301,31 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		"data_dir", o.DataDir, "tls", o.TLSCert != "")
 	ok = true
 	return s, nil
+}
+
+// prepareDataDir creates the data directory and its meta/ and data/
+// owner-only (0700): it holds the metadata, object data and, by default, the master
+// key. An existing one open to group or others is tightened, with a
+// warning; what is already inside keeps its modes. Files created later are
+// 0600 (blob, master key) or as Pebble creates them under cmd/coffer's
+// umask of 077.
+func (s *Server) prepareDataDir() error {
+	for _, dir := range []string{s.opts.DataDir, filepath.Join(s.opts.DataDir, "meta"), filepath.Join(s.opts.DataDir, "data")} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			if err := os.Chmod(dir, 0o700); err != nil {
+				return fmt.Errorf("data dir: restricting %s to its owner: %w", dir, err)
+			}
+			s.log.Warn("restricted a data directory to its owner (0700)", "dir", dir, "was", perm.String())
+		}
+	}
+	return nil
 }
 
 func (s *Server) listen(addr string) (net.Listener, error) {

@@ -14,6 +14,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // kmsKey is the admin API's key shape (docs/kms.md).
@@ -134,6 +137,13 @@ func TestKMSAPI_unauthenticated_401(t *testing.T) {
 // its stop function, or the error output when it exits during startup.
 func runCoffer(t *testing.T, dataDir string, env ...string) (stop func(), failure string) {
 	t.Helper()
+	stop, _, failure = runCofferAt(t, dataDir, env...)
+	return stop, failure
+}
+
+// runCofferAt is runCoffer that also returns the S3 endpoint.
+func runCofferAt(t *testing.T, dataDir string, env ...string) (stop func(), endpoint, failure string) {
+	t.Helper()
 	s3Addr, _ := freePort()
 	adminAddr, _ := freePort()
 	var out bytes.Buffer
@@ -162,19 +172,19 @@ func runCoffer(t *testing.T, dataDir string, env ...string) (stop func(), failur
 	for ctx.Err() == nil {
 		select {
 		case <-exited:
-			return nil, out.String()
+			return nil, "", out.String()
 		case <-time.After(100 * time.Millisecond):
 		}
 		if resp, err := http.Get("http://" + adminAddr + "/health/ready"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return stop, ""
+				return stop, "http://" + s3Addr, ""
 			}
 		}
 	}
 	stop()
 	t.Fatalf("coffer not ready in 30 s: %s", out.String())
-	return nil, ""
+	return nil, "", ""
 }
 
 func TestKMS_masterKey_generatedThenChecked(t *testing.T) {
@@ -228,5 +238,144 @@ func TestKMS_masterKey_generatedThenChecked(t *testing.T) {
 	stop()
 	if _, err := os.Stat(keyFile); !os.IsNotExist(err) {
 		t.Fatal(fmt.Sprint("a key file was recreated: ", err))
+	}
+}
+
+func TestKMS_dataDir_ownerOnlyModes_noSecretInClear(t *testing.T) {
+	requireTarget(t)
+	if suite.peer {
+		t.Skip("needs the Coffer binary")
+	}
+	dataDir := filepath.Join(t.TempDir(), "fresh", "data") // created by the server
+	stop, endpoint, fail := runCofferAt(t, dataDir)
+	if stop == nil {
+		t.Fatalf("start: %s", fail)
+	}
+	c := newClient(t, endpoint, cofferRootAccessKey, cofferRootSecretKey)
+	ctx := ctxT(t)
+	bucket := bucketName(t)
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		stop()
+		t.Fatal(err)
+	}
+	for key, size := range map[string]int{"small": 100, "large": 1 << 20} {
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+			Body: bytes.NewReader(bytes.Repeat([]byte("x"), size))}); err != nil {
+			stop()
+			t.Fatal(err)
+		}
+	}
+	stop()
+
+	files, dirs := 0, 0
+	err := filepath.WalkDir(dataDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("%s: mode %v, want owner-only", p, perm)
+		}
+		if d.IsDir() {
+			dirs++
+			return nil
+		}
+		files++
+		if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(cofferRootSecretKey)) {
+			t.Errorf("%s holds the root secret key in clear", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 5 || dirs < 3 {
+		t.Fatalf("walked only %d files and %d directories", files, dirs)
+	}
+}
+
+func TestKMS_dataDir_openDirectoryRestricted(t *testing.T) {
+	requireTarget(t)
+	if suite.peer {
+		t.Skip("needs the Coffer binary")
+	}
+	dataDir := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(filepath.Join(dataDir, "meta"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dataDir, 0o755)
+	stop, fail := runCoffer(t, dataDir)
+	if stop == nil {
+		t.Fatalf("start: %s", fail)
+	}
+	stop()
+	for _, d := range []string{dataDir, filepath.Join(dataDir, "meta"), filepath.Join(dataDir, "data")} {
+		fi, err := os.Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v, want 0700", d, fi.Mode().Perm())
+		}
+	}
+}
+
+func TestKMS_rekey_masterKeyReplacedOffline(t *testing.T) {
+	requireTarget(t)
+	if suite.peer {
+		t.Skip("needs the Coffer binary")
+	}
+	dataDir := filepath.Join(t.TempDir(), "data")
+	stop, endpoint, fail := runCofferAt(t, dataDir)
+	if stop == nil {
+		t.Fatalf("start: %s", fail)
+	}
+	bucket := bucketName(t)
+	c := newClient(t, endpoint, cofferRootAccessKey, cofferRootSecretKey)
+	if _, err := c.CreateBucket(ctxT(t), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		stop()
+		t.Fatal(err)
+	}
+	stop()
+
+	newKey := filepath.Join(t.TempDir(), "secrets", "new.key")
+	rekey := func(env ...string) (string, error) {
+		cmd := exec.Command(cofferBin, "kms", "rekey", "--data-dir", dataDir, "--new-master-key-file", newKey)
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	// A wrong current key is refused, and the new key file is not left behind.
+	if out, err := rekey("COFFER_KMS_MASTER_KEY=" + strings.Repeat("cd", 32)); err == nil || !strings.Contains(out, "does not match") {
+		t.Fatalf("rekey with a wrong key: %v %s", err, out)
+	}
+	if _, err := os.Stat(newKey); !os.IsNotExist(err) {
+		t.Fatalf("a failed rekey left %s", newKey)
+	}
+	out, err := rekey()
+	if err != nil || !strings.Contains(out, "resealed 1 S3 secret keys") {
+		t.Fatalf("rekey: %v %s", err, out)
+	}
+	if fi, err := os.Stat(newKey); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("new key file: %v %v", fi, err)
+	}
+	// The old key (still at the default place) is now refused.
+	if stop, fail := runCoffer(t, dataDir); stop != nil {
+		stop()
+		t.Fatal("started with the replaced master key")
+	} else if !strings.Contains(fail, "does not match") {
+		t.Fatalf("old key: %s", fail)
+	}
+	stop, endpoint, fail = runCofferAt(t, dataDir, "COFFER_KMS_MASTER_KEY_FILE="+newKey)
+	if stop == nil {
+		t.Fatalf("start with the new key: %s", fail)
+	}
+	defer stop()
+	c = newClient(t, endpoint, cofferRootAccessKey, cofferRootSecretKey)
+	if _, err := c.HeadBucket(ctxT(t), &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("root key after rekey: %v", err)
 	}
 }
