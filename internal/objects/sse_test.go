@@ -460,3 +460,24 @@ func TestSSERecordSchema(t *testing.T) {
 		t.Fatalf("unencrypted record schema %d, want %d", plain[0], recordSchema)
 	}
 }
+
+// TestSSESurvivesRecordRewrites: tagging rewrites the version record; the
+// encryption and the inline ciphertext must survive it.
+func TestSSESurvivesRecordRewrites(t *testing.T) {
+	e, _ := sseEnv(t)
+	e.putEnc("small", []byte("inline secret"), ssecKey(4))
+	e.putEnc("large", pattern(100_000), Encryption{Mode: SSES3})
+	for _, k := range []string{"small", "large"} {
+		if _, err := e.s.PutObjectTagging(ctx, tenant, "enc", k, "", []Tag{{Key: "a", Value: "b"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, out, err := e.getEnc("small", GetInput{Encryption: ssecKey(4)})
+	if err != nil || string(got) != "inline secret" || out.Info.Encryption.Mode != SSEC || len(out.Info.Tags) != 1 {
+		t.Fatalf("small after tagging: %q %v", got, err)
+	}
+	got, out, err = e.getEnc("large", GetInput{})
+	if err != nil || !bytes.Equal(got, pattern(100_000)) || out.Info.Encryption.Mode != SSES3 {
+		t.Fatalf("large after tagging: %v", err)
+	}
+}
