@@ -214,3 +214,14 @@ func FuzzSSEHeaders(f *testing.F) {
 		}
 	})
 }
+
+func TestSSEConditionKeys(t *testing.T) {
+	r := sseReq(false, map[string]string{hSSE: "aws:kms", hSSEKMSKeyID: "k1"})
+	c := conditionContext(&requestInfo{Op: Op{Kind: OpPutObject}}, r)
+	if c["s3:x-amz-server-side-encryption"] != "aws:kms" || c["s3:x-amz-server-side-encryption-aws-kms-key-id"] != "k1" {
+		t.Fatalf("condition keys %v", c)
+	}
+	if _, ok := conditionContext(&requestInfo{Op: Op{Kind: OpPutObject}}, sseReq(false, nil))["s3:x-amz-server-side-encryption"]; ok {
+		t.Fatal("condition key set without the header")
+	}
+}
