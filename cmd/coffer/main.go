@@ -117,6 +117,7 @@ func runServer(args []string) error {
 	fs.StringVar(&o.ClusterName, "cluster-name", env("COFFER_CLUSTER_NAME", "coffer"), "cluster name, fixed at the first start (env COFFER_CLUSTER_NAME)")
 	fs.BoolVar(&o.Pprof, "pprof", env("COFFER_PPROF", "") == "1", "serve Go's profiler at /debug/pprof/ on the admin listener (env COFFER_PPROF=1)")
 	fs.StringVar(&o.NodeName, "node-name", env("COFFER_NODE_NAME", ""), "this node's name as a Commvault client (env COFFER_NODE_NAME; default the host name)")
+	fs.BoolVar(&o.SSECAllowHTTP, "sse-c-allow-http", env("COFFER_SSE_C_ALLOW_HTTP", "") == "1", "accept SSE-C customer keys over plain HTTP (env COFFER_SSE_C_ALLOW_HTTP=1)")
 	fs.StringVar(&o.KMSMasterKeyFile, "kms-master-key-file", env("COFFER_KMS_MASTER_KEY_FILE", ""),
 		"KMS master key file, 32 bytes as hex or base64, created when absent on a fresh data directory (env COFFER_KMS_MASTER_KEY_FILE; default DATA-DIR/master.key; or the key itself in COFFER_KMS_MASTER_KEY)")
 	logLevel := fs.String("log-level", env("COFFER_LOG_LEVEL", "info"), "debug, info, warn or error (env COFFER_LOG_LEVEL)")
