@@ -139,4 +139,3 @@ func (c *cli) jobCmd() *cobra.Command {
 	wait.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (e.g. 10m; default never)")
 	return group("job", "jobs of both dialects", list, show, wait)
 }
-

@@ -43,8 +43,8 @@ type Config struct {
 	TokenID      int64  `json:"token_id"`
 	// Expires is when AccessToken ends; RenewableUntil when the refresh
 	// token stops renewing it (then log in again).
-	Expires        time.Time `json:"expires"`
-	RenewableUntil time.Time `json:"renewable_until"`
+	Expires        time.Time  `json:"expires"`
+	RenewableUntil time.Time  `json:"renewable_until"`
 	TLS            TLSOptions `json:"tls"`
 }
 
