@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 
 	"coffer/internal/adminclient"
@@ -16,7 +18,11 @@ func group(use, short string, subs ...*cobra.Command) *cobra.Command {
 
 // tenantFlag adds --tenant to a command group.
 func (c *cli) tenantFlag(cmd *cobra.Command) *cobra.Command {
-	cmd.PersistentFlags().StringVarP(&c.tenant, "tenant", "t", env("COFFER_TENANT", "default"), "tenant (SVM) name (env COFFER_TENANT)")
+	def := os.Getenv("COFFER_TENANT")
+	if def == "" {
+		def = "default"
+	}
+	cmd.PersistentFlags().StringVarP(&c.tenant, "tenant", "t", def, "tenant (SVM) name (env COFFER_TENANT)")
 	return cmd
 }
 
