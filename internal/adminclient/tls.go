@@ -34,8 +34,10 @@ func Fingerprint(der []byte) string {
 // returns it in Fingerprint's form; "" when it is not 32 bytes of hex.
 func NormalizeFingerprint(s string) string {
 	s = strings.TrimSpace(s)
-	if i := strings.LastIndexAny(s, "=:"); i >= 0 && strings.Contains(strings.ToLower(s[:i+1]), "sha256") {
-		s = s[i+1:]
+	if i := strings.Index(s, "="); i >= 0 {
+		s = s[i+1:] // openssl: "sha256 Fingerprint=AB:…"
+	} else if strings.HasPrefix(strings.ToLower(s), "sha256:") {
+		s = s[len("sha256:"):]
 	}
 	s = strings.NewReplacer(":", "", " ", "").Replace(s)
 	raw, err := hex.DecodeString(s)
