@@ -186,7 +186,7 @@ func walkBucket(ctx context.Context, tx kv.Reader, b *bucketRecord, w StoredWalk
 			if aux.CSize > 0 {
 				sp.Blob.FileSize = aux.CSize
 			}
-			sp.Encrypted = len(aux.Enc) > 0 || aux.CSize > 0
+			sp.Encrypted = len(aux.Enc) > 0 || aux.CSize > 0 || len(aux.IV) > 0
 		}
 		if err := w.Part(sp); err != nil {
 			return err
@@ -195,12 +195,14 @@ func walkBucket(ctx context.Context, tx kv.Reader, b *bucketRecord, w StoredWalk
 	return it.Err()
 }
 
-// storedAux reads the fields of encrypted records (SSE): the encryption
-// record of a version ("x") and the file size of an encrypted blob or
-// part ("cs").
+// storedAux reads the fields of encrypted records (SSE), which this
+// file's decoding does not depend on: the encryption record of a version
+// ("x"), the file size of an encrypted blob or part ("cs") and a part's
+// nonce ("iv").
 type storedAux struct {
 	Enc   json.RawMessage `json:"x"`
 	CSize int64           `json:"cs"`
+	IV    []byte          `json:"iv"` // an encrypted part's nonce base
 	Blobs []struct {
 		CSize int64 `json:"cs"`
 	} `json:"b"`
