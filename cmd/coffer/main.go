@@ -116,6 +116,8 @@ func runServer(args []string) error {
 	fs.StringVar(&o.Region, "region", env("COFFER_REGION", "us-east-1"), "S3 region (env COFFER_REGION)")
 	fs.StringVar(&o.ClusterName, "cluster-name", env("COFFER_CLUSTER_NAME", "coffer"), "cluster name, fixed at the first start (env COFFER_CLUSTER_NAME)")
 	fs.BoolVar(&o.Pprof, "pprof", env("COFFER_PPROF", "") == "1", "serve Go's profiler at /debug/pprof/ on the admin listener (env COFFER_PPROF=1)")
+	fs.StringVar(&o.MetricsToken, "metrics-token", "", "bearer token that reads /metrics and /api/coffer/stats, at least 16 characters (prefer env COFFER_METRICS_TOKEN: a flag shows in ps); default: the cluster administrator's credentials")
+	fs.BoolVar(&o.MetricsPublic, "metrics-public", env("COFFER_METRICS_PUBLIC", "") == "1", "serve /metrics and /api/coffer/stats without credentials (env COFFER_METRICS_PUBLIC=1)")
 	fs.StringVar(&o.NodeName, "node-name", env("COFFER_NODE_NAME", ""), "this node's name as a Commvault client (env COFFER_NODE_NAME; default the host name)")
 	fs.StringVar(&o.KMSMasterKeyFile, "kms-master-key-file", env("COFFER_KMS_MASTER_KEY_FILE", ""),
 		"KMS master key file, 32 bytes as hex or base64, created when absent on a fresh data directory (env COFFER_KMS_MASTER_KEY_FILE; default DATA-DIR/master.key; or the key itself in COFFER_KMS_MASTER_KEY)")
@@ -154,6 +156,10 @@ func runServer(args []string) error {
 	o.RootSecretKey = os.Getenv("COFFER_ROOT_SECRET_KEY")
 	o.AdminUser = os.Getenv("COFFER_ADMIN_USER")
 	o.AdminPassword = os.Getenv("COFFER_ADMIN_PASSWORD")
+	if o.MetricsToken == "" {
+		o.MetricsToken = os.Getenv("COFFER_METRICS_TOKEN")
+	}
+	os.Unsetenv("COFFER_METRICS_TOKEN")
 	o.KMSMasterKey = os.Getenv("COFFER_KMS_MASTER_KEY")
 	os.Unsetenv("COFFER_KMS_MASTER_KEY") // not inherited by anything this process runs
 	o.Version = version

@@ -3,7 +3,8 @@
 // times fn ran again after a conflict. It works over any implementation
 // (Pebble, PostgreSQL): it sees only the kv.Store contract.
 //
-// Metrics (registered on the Registerer given to New):
+// A Store is a prometheus.Collector of its metrics; register it where they
+// are exported (internal/metrics):
 //
 //	coffer_kv_operation_duration_seconds{op}      histogram, op = view | update
 //	coffer_kv_operations_total{op, result}        counter, result = ok | aborted | conflict | canceled | error
@@ -25,16 +26,22 @@ import (
 	"coffer/internal/kv"
 )
 
-// Store is a kv.Store that measures the one it wraps.
+// Store is a kv.Store that measures the one it wraps, and the
+// prometheus.Collector of those measurements.
 type Store struct {
 	inner         kv.Store
+	dur           *prometheus.HistogramVec
+	ops           *prometheus.CounterVec
 	view, update  prometheus.Observer
 	viewResults   [numResults]prometheus.Counter
 	updateResults [numResults]prometheus.Counter
 	retries       prometheus.Counter
 }
 
-var _ kv.Store = (*Store)(nil)
+var (
+	_ kv.Store             = (*Store)(nil)
+	_ prometheus.Collector = (*Store)(nil)
+)
 
 type result int
 
@@ -53,26 +60,35 @@ var resultNames = [numResults]string{"ok", "aborted", "conflict", "canceled", "e
 // cached read) to 10 s.
 var Buckets = []float64{.000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10}
 
-// New wraps inner, registering its metrics on reg.
-func New(inner kv.Store, reg prometheus.Registerer) (*Store, error) {
+// New wraps inner.
+func New(inner kv.Store) *Store {
 	dur := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "coffer_kv_operation_duration_seconds",
-		Help: "Duration of metadata store transactions (View, Update including its retries and commit fsync).", Buckets: Buckets},
+		Help: "Duration of metadata store transactions (View; Update with its retries and commit fsync).", Buckets: Buckets},
 		[]string{"op"})
 	ops := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "coffer_kv_operations_total",
 		Help: "Metadata store transactions by outcome."}, []string{"op", "result"})
 	retries := prometheus.NewCounter(prometheus.CounterOpts{Name: "coffer_kv_update_retries_total",
 		Help: "Times an Update's function ran again after a transaction conflict."})
-	for _, c := range []prometheus.Collector{dur, ops, retries} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
-	}
-	s := &Store{inner: inner, view: dur.WithLabelValues("view"), update: dur.WithLabelValues("update"), retries: retries}
+	s := &Store{inner: inner, dur: dur, ops: ops, view: dur.WithLabelValues("view"), update: dur.WithLabelValues("update"), retries: retries}
 	for r := range numResults {
 		s.viewResults[r] = ops.WithLabelValues("view", resultNames[r])
 		s.updateResults[r] = ops.WithLabelValues("update", resultNames[r])
 	}
-	return s, nil
+	return s
+}
+
+// Describe implements prometheus.Collector.
+func (s *Store) Describe(ch chan<- *prometheus.Desc) {
+	s.dur.Describe(ch)
+	s.ops.Describe(ch)
+	s.retries.Describe(ch)
+}
+
+// Collect implements prometheus.Collector.
+func (s *Store) Collect(ch chan<- prometheus.Metric) {
+	s.dur.Collect(ch)
+	s.ops.Collect(ch)
+	s.retries.Collect(ch)
 }
 
 // Unwrap returns the measured store.

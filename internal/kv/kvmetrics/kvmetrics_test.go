@@ -22,8 +22,8 @@ func open(t *testing.T) (*kvmetrics.Store, *prometheus.Registry) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	s, err := kvmetrics.New(inner, reg)
-	if err != nil {
+	s := kvmetrics.New(inner)
+	if err := reg.Register(s); err != nil {
 		t.Fatal(err)
 	}
 	return s, reg
