@@ -16,6 +16,8 @@ import (
 	"coffer/internal/kv/kvmetrics"
 	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
+	"coffer/internal/reqlog"
+	"coffer/internal/s3api"
 )
 
 // stack is a real store, object layer and core, as the server wires them.
@@ -123,7 +125,11 @@ func TestStorageCollector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One request of each kind, so that every family has a series.
+	m.ObserveS3(s3api.Served{Op: s3api.OpGetObject, Status: 200, Start: time.Now()})
+	m.ObserveRequest(reqlog.Summary{Dialect: "ontap", Operation: "GET svms", Status: 200, BytesIn: 1, BytesOut: 1, Start: time.Now()})
 	_, fams := scrape(t, m.Handler(), "")
+	checkDocs(t, fams)
 	for _, c := range []struct {
 		name   string
 		labels map[string]string
