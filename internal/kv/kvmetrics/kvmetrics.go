@@ -19,6 +19,7 @@ package kvmetrics
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -94,35 +95,57 @@ func (s *Store) Collect(ch chan<- prometheus.Metric) {
 // Unwrap returns the measured store.
 func (s *Store) Unwrap() kv.Store { return s.inner }
 
+// call carries one View or Update's function and what it returned. Calls
+// are pooled with their bound method values, so that measuring a
+// transaction allocates nothing.
+type call struct {
+	view      func(kv.Reader) error
+	update    func(kv.Txn) error
+	fnErr     error
+	runs      int
+	runView   func(kv.Reader) error
+	runUpdate func(kv.Txn) error
+}
+
+var calls = sync.Pool{New: func() any {
+	c := &call{}
+	c.runView = func(tx kv.Reader) error { c.fnErr = c.view(tx); return c.fnErr }
+	c.runUpdate = func(tx kv.Txn) error { c.runs++; c.fnErr = c.update(tx); return c.fnErr }
+	return c
+}}
+
+func getCall() *call { return calls.Get().(*call) }
+
+func putCall(c *call) {
+	c.view, c.update, c.fnErr, c.runs = nil, nil, nil, 0
+	calls.Put(c)
+}
+
 // View runs inner.View, measured.
 func (s *Store) View(ctx context.Context, fn func(tx kv.Reader) error) error {
-	var fnErr error
+	c := getCall()
+	defer putCall(c)
+	c.view = fn
 	start := time.Now()
-	err := s.inner.View(ctx, func(tx kv.Reader) error {
-		fnErr = fn(tx)
-		return fnErr
-	})
+	err := s.inner.View(ctx, c.runView)
 	s.view.Observe(time.Since(start).Seconds())
-	s.viewResults[classify(err, fnErr)].Inc()
+	s.viewResults[classify(err, c.fnErr)].Inc()
 	return err
 }
 
 // Update runs inner.Update, measured; every run of fn after the first is
 // a retry.
 func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
-	var fnErr error
-	runs := 0
+	c := getCall()
+	defer putCall(c)
+	c.update = fn
 	start := time.Now()
-	err := s.inner.Update(ctx, func(tx kv.Txn) error {
-		runs++
-		fnErr = fn(tx)
-		return fnErr
-	})
+	err := s.inner.Update(ctx, c.runUpdate)
 	s.update.Observe(time.Since(start).Seconds())
-	if runs > 1 {
-		s.retries.Add(float64(runs - 1))
+	if c.runs > 1 {
+		s.retries.Add(float64(c.runs - 1))
 	}
-	s.updateResults[classify(err, fnErr)].Inc()
+	s.updateResults[classify(err, c.fnErr)].Inc()
 	return err
 }
 

@@ -122,3 +122,25 @@ func TestMetrics_outcomes(t *testing.T) {
 		t.Errorf("%d operation series, want 10 (pre-resolved)", n)
 	}
 }
+
+// The wrapper's cost on a point read: compare with and without.
+func BenchmarkView(b *testing.B) {
+	inner, err := pebble.OpenOnFS(vfs.NewMem(), "db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer inner.Close()
+	if err := inner.Update(context.Background(), func(tx kv.Txn) error { return tx.Set([]byte("k"), []byte("v")) }); err != nil {
+		b.Fatal(err)
+	}
+	for name, s := range map[string]kv.Store{"bare": inner, "measured": kvmetrics.New(inner)} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.View(context.Background(), func(tx kv.Reader) error { _, err := tx.Get([]byte("k")); return err }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
