@@ -208,6 +208,8 @@ type Service struct {
 
 	credMu sync.RWMutex
 	creds  map[string]credEntry
+	// credHits and credMisses count Credential's cache lookups (metrics).
+	credHits, credMisses atomic.Uint64
 
 	authzMu sync.Mutex
 	authz   map[string]*tenantAuthz     // by tenant uuid

@@ -84,6 +84,7 @@ func (s *Service) CollectGarbage(ctx context.Context) (int, error) {
 				return total, err
 			}
 			total++
+			s.gcRemoved.Add(1)
 		}
 	}
 }
