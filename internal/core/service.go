@@ -79,6 +79,14 @@ type Options struct {
 	// and 90 days.
 	AuditMaxRecords int
 	AuditRetention  time.Duration
+
+	// Several nodes sharing KV (feed.go, leases.go): NodeName names this
+	// node in leases and jobs (default: the host name); FeedPoll is how
+	// often the change feed is read when no notification came (default
+	// 200 ms); JobLease is the lease of a running job (default 10 s).
+	NodeName string
+	FeedPoll time.Duration
+	JobLease time.Duration
 }
 
 // Defaults of Options.
@@ -158,6 +166,7 @@ func (o Options) withDefaults() Options {
 	if o.AuditRetention == 0 {
 		o.AuditRetention = DefaultAuditRetention
 	}
+	o.multiNodeDefaults()
 	return o
 }
 
@@ -220,8 +229,12 @@ type Service struct {
 	adminCache map[string]adminEntry
 	adminKey   []byte // per-process HMAC key for adminCache
 	adminGen   uint64 // bumped by every account change (under adminMu)
+	// adminRemote counts account changes the change feed reported (feed.go).
+	adminRemote atomic.Uint64
 
 	jobs *jobRunner
+	feed *follower
+	node nodeIdentity // this process in leases (leases.go)
 
 	guard  *loginGuard
 	checks chan struct{} // the password-check semaphore
@@ -237,6 +250,7 @@ func New(opts Options) (*Service, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	o.KV = ChangeFeed(o.KV)
 	s := &Service{opts: o, kv: o.KV, obj: o.Objects, log: o.Logger, now: o.Now,
 		creds: map[string]credEntry{}, authz: map[string]*tenantAuthz{}, bpols: map[bucketRef]*bucketAccess{},
 		adminCache: map[string]adminEntry{}, adminKey: randomBytes(32),
@@ -255,9 +269,13 @@ func New(opts Options) (*Service, error) {
 	if err := s.obj.IndexBuckets(ctx); err != nil {
 		return nil, fmt.Errorf("core: index buckets: %w", err)
 	}
+	s.node = newNodeIdentity(o.NodeName)
 	s.jobs = newJobRunner(s)
 	if err := s.jobs.recover(ctx); err != nil {
 		return nil, fmt.Errorf("core: recover jobs: %w", err)
+	}
+	if err := s.startFeed(ctx); err != nil {
+		return nil, fmt.Errorf("core: read the change feed: %w", err)
 	}
 	s.jobs.start()
 	return s, nil
@@ -268,6 +286,9 @@ func New(opts Options) (*Service, error) {
 func (s *Service) Close() error {
 	if s.jobs != nil {
 		s.jobs.stop()
+	}
+	if s.feed != nil {
+		s.feed.close()
 	}
 	return nil
 }
