@@ -236,6 +236,9 @@ func (s *Service) runLeased(ctx context.Context, name string, ttl, every time.Du
 			case <-runCtx.Done():
 				return
 			case <-t.C:
+				if s.jobs.dead.Load() {
+					return // a simulated crash (tests): the lease is left to expire
+				}
 				mu.Lock()
 				nl, err := s.RenewLease(runCtx, cur, ttl)
 				if err == nil {
@@ -261,6 +264,9 @@ func (s *Service) runLeased(ctx context.Context, name string, ttl, every time.Du
 	mu.Lock()
 	final := cur
 	mu.Unlock()
+	if s.jobs.dead.Load() {
+		return true, err
+	}
 	if rerr := s.ReleaseLease(context.WithoutCancel(ctx), final, err == nil); rerr != nil && err == nil {
 		err = rerr
 	}

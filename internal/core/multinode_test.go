@@ -2,10 +2,19 @@ package core_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -257,3 +266,297 @@ func TestMultiNodeS3SeesRevocationDisableAndPolicy(t *testing.T) {
 }
 
 var _ = context.Background
+
+// stepLog records which node ran which step of a test job.
+type stepLog struct {
+	mu    sync.Mutex
+	steps []string
+}
+
+func (l *stepLog) add(s string) {
+	l.mu.Lock()
+	l.steps = append(l.steps, s)
+	l.mu.Unlock()
+}
+
+func (l *stepLog) list() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.steps...)
+}
+
+// countJob is a resumable test job: it counts to Params.N, one step at a
+// time, saving its checkpoint after each; on node-a it blocks at step 3
+// until its context ends (the crash).
+func countJob(node string, log *stepLog, reached chan<- struct{}) core.ResumableJob {
+	return func(ctx context.Context, run *core.JobRun) (string, error) {
+		var p struct{ N int }
+		if err := json.Unmarshal(run.Params, &p); err != nil {
+			return "", err
+		}
+		i := 0
+		if run.Checkpoint != "" {
+			i, _ = strconv.Atoi(run.Checkpoint)
+		}
+		for ; i < p.N; i++ {
+			if node == "node-a" && i == 3 {
+				close(reached)
+				<-ctx.Done()
+				return "", ctx.Err()
+			}
+			log.add(fmt.Sprintf("%s:%d", node, i))
+			if err := run.Save(ctx, strconv.Itoa(i+1)); err != nil {
+				return "", err
+			}
+			run.Update((i+1)*100/p.N, fmt.Sprintf("step %d", i+1))
+		}
+		return fmt.Sprintf("counted to %d on %s (resumed: %v)", p.N, node, run.Resumed), nil
+	}
+}
+
+// A resumable job survives its node's death: node A runs three steps and
+// "dies" (kill -9: no more lease renewals, no more writes); once the lease
+// expires node B takes the job over and finishes it from the checkpoint.
+// A closure job of the dead node is failed by node B, naming node A.
+func TestMultiNodeJobSurvivesNodeDeath(t *testing.T) {
+	const lease = 300 * time.Millisecond
+	c := newCluster(t, 2, nodeOpts{jobLease: lease})
+	a, b := c.nodes[0], c.nodes[1]
+	var log stepLog
+	reached := make(chan struct{})
+	a.core.RegisterJobKind("count", countJob("node-a", &log, reached))
+	b.core.RegisterJobKind("count", countJob("node-b", &log, nil))
+
+	job, err := a.core.SubmitResumable(ctx, core.JobSpec{Description: "count to 6"}, "count", map[string]int{"N": 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck, err := a.core.SubmitJob(ctx, core.JobSpec{Description: "a closure job"}, func(ctx context.Context, _ core.JobProgress) (string, error) {
+		<-ctx.Done()
+		return "", ctx.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-reached
+	// Node B leaves node A's live jobs alone while A renews their leases.
+	time.Sleep(3 * lease)
+	if j, _ := b.core.GetJob(ctx, job.UUID); j.Terminal() || j.Node != "node-a" {
+		t.Fatalf("node B touched node A's live job: %+v", j)
+	}
+	died := time.Now()
+	a.core.SimulateCrash()
+
+	got, err := b.core.WaitJob(ctx, job.UUID, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("job resumed and finished %v after node A died (lease %v)", time.Since(died), lease)
+	if got.State != core.JobSuccess || got.Node != "node-b" || !strings.Contains(got.Result, "on node-b (resumed: true)") {
+		t.Fatalf("job after node A died: %+v", got)
+	}
+	want := []string{"node-a:0", "node-a:1", "node-a:2", "node-b:3", "node-b:4", "node-b:5"}
+	if s := log.list(); !slices.Equal(s, want) {
+		t.Fatalf("steps %v, want %v (each step once, resumed at the checkpoint)", s, want)
+	}
+	if time.Since(died) < lease/2 {
+		t.Fatalf("taken over before the lease could expire")
+	}
+
+	cj, err := b.core.WaitJob(ctx, stuck.UUID, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cj.State != core.JobFailure || !errors.Is(cj.Err(), core.ReasonJobInterrupted) || !strings.Contains(cj.Message, "node-a") {
+		t.Fatalf("closure job of the dead node: %+v", cj)
+	}
+}
+
+// A clean shutdown hands a resumable job over at once.
+func TestMultiNodeJobHandedOverOnShutdown(t *testing.T) {
+	c := newCluster(t, 2, nodeOpts{jobLease: 5 * time.Second})
+	a, b := c.nodes[0], c.nodes[1]
+	var log stepLog
+	reached := make(chan struct{})
+	a.core.RegisterJobKind("count", countJob("node-a", &log, reached))
+	b.core.RegisterJobKind("count", countJob("node-b", &log, nil))
+	job, err := a.core.SubmitResumable(ctx, core.JobSpec{Description: "count to 5"}, "count", map[string]int{"N": 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-reached
+	start := time.Now()
+	c.stop(a)
+	got, err := b.core.WaitJob(ctx, job.UUID, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != core.JobSuccess || got.Node != "node-b" {
+		t.Fatalf("job after node A shut down: %+v", got)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Fatalf("handed over after %v: it should not wait for the 5-s lease", d)
+	}
+}
+
+// Periodic work runs on exactly one node at a time and once per interval.
+func TestMultiNodePeriodicExactlyOnce(t *testing.T) {
+	c := newCluster(t, 3, nodeOpts{jobLease: time.Second})
+	const every = 200 * time.Millisecond
+	var running, maxRunning, runs atomic.Int32
+	var byNode sync.Map
+	var wg sync.WaitGroup
+	stop := time.Now().Add(1500 * time.Millisecond)
+	for _, nd := range c.nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				_, err := nd.core.RunPeriodic(ctx, "test-periodic", every, time.Second, func(ctx context.Context, _ core.Lease) error {
+					n := running.Add(1)
+					for {
+						m := maxRunning.Load()
+						if n <= m || maxRunning.CompareAndSwap(m, n) {
+							break
+						}
+					}
+					runs.Add(1)
+					byNode.Store(nd.name, true)
+					time.Sleep(20 * time.Millisecond)
+					running.Add(-1)
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	if maxRunning.Load() != 1 {
+		t.Fatalf("%d runs at once", maxRunning.Load())
+	}
+	// 1.5 s at most every 200 ms (+20 ms of work): 7 or 8 runs, never one per node per loop.
+	if n := runs.Load(); n < 5 || n > 8 {
+		t.Fatalf("%d runs in 1.5 s, want one per 200 ms", n)
+	}
+	t.Logf("%d runs", runs.Load())
+}
+
+// A lease another node holds is not taken until it expires; a crashed
+// holder's lease is taken after expiry, with a new fencing token.
+func TestMultiNodeLeaseTakeover(t *testing.T) {
+	c := newCluster(t, 2, nodeOpts{jobLease: 200 * time.Millisecond})
+	a, b := c.nodes[0], c.nodes[1]
+	la, ok, err := a.core.AcquireLease(ctx, "x", 300*time.Millisecond)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if _, ok, _ := b.core.AcquireLease(ctx, "x", time.Second); ok {
+		t.Fatal("node B took a live lease")
+	}
+	if la, err = a.core.RenewLease(ctx, la, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(350 * time.Millisecond)
+	lb, ok, err := b.core.AcquireLease(ctx, "x", time.Second)
+	if err != nil || !ok || lb.Token != la.Token+1 || lb.Node != "node-b" {
+		t.Fatalf("takeover: %+v %v %v", lb, ok, err)
+	}
+	if _, err := a.core.RenewLease(ctx, la, time.Second); !errors.Is(err, core.ReasonLeaseLost) {
+		t.Fatalf("the old holder renewed a lost lease: %v", err)
+	}
+	if err := c.kv.View(ctx, func(tx kv.Reader) error { return core.CheckLease(tx, la) }); !errors.Is(err, core.ReasonLeaseLost) {
+		t.Fatalf("CheckLease of the old holder: %v", err)
+	}
+}
+
+// Garbage collection runs on the node holding the "gc" lease; when it
+// dies another node takes the lease over.
+func TestMultiNodeGCLease(t *testing.T) {
+	c := newCluster(t, 2, nodeOpts{jobLease: 300 * time.Millisecond})
+	a, b := c.nodes[0], c.nodes[1]
+	if !a.core.CollectsGarbage() || b.core.CollectsGarbage() {
+		t.Fatalf("gc lease: node A %v, node B %v; want the first node only", a.core.CollectsGarbage(), b.core.CollectsGarbage())
+	}
+	a.core.SimulateCrash()
+	within(t, 2*time.Second, "node B takes the gc lease", b.core.CollectsGarbage)
+	if a.core.CollectsGarbage() {
+		t.Fatal("the dead node still believes it collects")
+	}
+}
+
+// The orphan sweep never removes a young blob or temp file (another node
+// may be about to commit it) and removes old unreferenced ones.
+func TestMultiNodeSweepSparesYoungBlobs(t *testing.T) {
+	c := newCluster(t, 2, nodeOpts{tweak: func(o *core.Options) { o.OrphanSweepEvery = -1 }})
+	b := c.nodes[1]
+	bl, err := blob.Open(blob.Options{Dir: filepath.Join(c.dir, "data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A blob written by "another node" that has not committed its record yet.
+	mk := func() blob.ID {
+		w, err := bl.Create()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte("in flight")); err != nil {
+			t.Fatal(err)
+		}
+		id, err := w.Commit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	young, old := mk(), mk()
+	tmp, err := bl.Create() // an upload in progress
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tmp.Abort()
+	if _, err := tmp.Write([]byte("still uploading")); err != nil {
+		t.Fatal(err)
+	}
+	oldTime := time.Now().Add(-2 * core.DefaultOrphanGrace)
+	if err := os.Chtimes(blobPath(t, c.dir, old), oldTime, oldTime); err != nil {
+		t.Fatal(err)
+	}
+	ran, err := b.core.SweepOrphans(ctx)
+	if err != nil || !ran {
+		t.Fatal(ran, err)
+	}
+	if h, err := bl.Open(young); err != nil {
+		t.Fatalf("the sweep removed a young blob: %v", err)
+	} else {
+		h.Close()
+	}
+	if h, err := bl.Open(old); err == nil {
+		h.Close()
+		t.Fatal("the sweep kept an old orphan")
+	}
+	if _, err := tmp.Write([]byte(" more")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tmp.Commit(); err != nil {
+		t.Fatalf("the sweep broke an upload in progress: %v", err)
+	}
+}
+
+func blobPath(t *testing.T, dir string, id blob.ID) string {
+	t.Helper()
+	var found string
+	filepath.WalkDir(filepath.Join(dir, "data"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() == string(id) {
+			found = p
+		}
+		return nil
+	})
+	if found == "" {
+		t.Fatalf("blob %s not found", id)
+	}
+	return found
+}

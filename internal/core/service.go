@@ -87,6 +87,12 @@ type Options struct {
 	NodeName string
 	FeedPoll time.Duration
 	JobLease time.Duration
+	// OrphanGrace is the least age of a blob or temp file the periodic
+	// orphan sweep may remove (longer than any request; default 1 h), and
+	// OrphanSweepEvery how often one node runs it (default 1 h; negative:
+	// never, for tests).
+	OrphanGrace      time.Duration
+	OrphanSweepEvery time.Duration
 }
 
 // Defaults of Options.
@@ -234,6 +240,7 @@ type Service struct {
 
 	jobs *jobRunner
 	feed *follower
+	bg   *background
 	node nodeIdentity // this process in leases (leases.go)
 
 	guard  *loginGuard
@@ -271,6 +278,7 @@ func New(opts Options) (*Service, error) {
 	}
 	s.node = newNodeIdentity(o.NodeName)
 	s.jobs = newJobRunner(s)
+	s.RegisterJobKind(jobKindDataAging, s.runDataAging)
 	if err := s.jobs.recover(ctx); err != nil {
 		return nil, fmt.Errorf("core: recover jobs: %w", err)
 	}
@@ -278,6 +286,7 @@ func New(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("core: read the change feed: %w", err)
 	}
 	s.jobs.start()
+	s.startBackground()
 	return s, nil
 }
 
@@ -287,6 +296,7 @@ func (s *Service) Close() error {
 	if s.jobs != nil {
 		s.jobs.stop()
 	}
+	s.stopBackground()
 	if s.feed != nil {
 		s.feed.close()
 	}

@@ -116,6 +116,7 @@ type Service struct {
 	testHookBeforeOpen func()
 
 	gcKick chan struct{}
+	gcGate atomic.Pointer[func() bool] // SetCollectorGate
 	stop   chan struct{}
 	wg     sync.WaitGroup
 }
