@@ -118,6 +118,7 @@ type Service struct {
 	testHookBeforeOpen func()
 
 	gcKick chan struct{}
+	gcGate atomic.Pointer[func() bool] // SetCollectorGate
 	stop   chan struct{}
 	wg     sync.WaitGroup
 }

@@ -302,7 +302,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	// Every layer reads and writes the metadata through the measuring
 	// wrapper (coffer_kv_* metrics).
 	mkv := kvmetrics.New(s.kv)
-	s.kms, kmsRes, err = kms.Open(ctx, kms.Options{KV: mkv, MasterKey: o.KMSMasterKey, MasterKeyFile: keyFile, Logger: o.Logger})
+	// Everything writes through the change feed (core.ChangeFeed), so the
+	// caches of other nodes sharing the store learn of every change.
+	fed := core.ChangeFeed(mkv)
+	s.kms, kmsRes, err = kms.Open(ctx, kms.Options{KV: fed, MasterKey: o.KMSMasterKey, MasterKeyFile: keyFile, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -315,18 +318,18 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.objects, err = objects.New(objects.Options{KV: mkv, Blobs: blobs, Keys: s.kms, InlineMax: o.InlineMax, Logger: o.Logger})
+	s.objects, err = objects.New(objects.Options{KV: fed, Blobs: blobs, Keys: s.kms, InlineMax: o.InlineMax, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	res, err := s.objects.Sweep(ctx, 0)
+	res, err := s.objects.Sweep(ctx, startupSweepAge(s.kv))
 	if err != nil {
 		return nil, fmt.Errorf("startup sweep: %w", err)
 	}
 	s.log.Info("startup sweep", "orphans_removed", res.Orphans, "garbage_removed", res.Garbage, "took", time.Since(start).String())
 
-	s.core, err = core.New(core.Options{KV: mkv, Objects: s.objects, Secrets: s.kms, Logger: o.Logger,
+	s.core, err = core.New(core.Options{KV: fed, Objects: s.objects, Secrets: s.kms, Logger: o.Logger, NodeName: s.nodeName(),
 		ClusterName: o.ClusterName, Version: o.Version,
 		LoginMaxFailures: o.LoginMaxFailures, LoginMaxAddressFailures: o.LoginMaxAddressFailures,
 		LoginFailureWindow: o.LoginFailureWindow, LoginLockout: o.LoginLockout})

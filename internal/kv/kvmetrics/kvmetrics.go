@@ -165,3 +165,24 @@ func classify(err, fnErr error) result {
 	}
 	return resultError
 }
+
+// Notify passes a wake-up to the inner store when it is a kv.Notifier (the
+// change feed's wake-up must not stop at the measuring wrapper); otherwise
+// it does nothing, which Notifier's best-effort contract allows.
+func (s *Store) Notify(ctx context.Context, channel string) error {
+	if n, ok := s.inner.(kv.Notifier); ok {
+		return n.Notify(ctx, channel)
+	}
+	return nil
+}
+
+// Subscribe subscribes to the inner store's wake-ups; without a Notifier
+// underneath, the channel never fires (readers poll).
+func (s *Store) Subscribe(channel string) (<-chan struct{}, func()) {
+	if n, ok := s.inner.(kv.Notifier); ok {
+		return n.Subscribe(channel)
+	}
+	return make(chan struct{}), func() {}
+}
+
+var _ kv.Notifier = (*Store)(nil)

@@ -56,9 +56,16 @@ type Store struct {
 	visible atomic.Uint64
 	clog    *commitLog
 	st      commitStats // for the metrics collector (stats.go)
+
+	// Broadcaster is the store's Notifier: one process owns a Pebble
+	// store, so every subscriber is local.
+	kv.Broadcaster
 }
 
-var _ kv.Store = (*Store)(nil)
+var (
+	_ kv.Store    = (*Store)(nil)
+	_ kv.Notifier = (*Store)(nil)
+)
 
 // errTxnDone is returned by a Txn or Reader used after its fn returned.
 var errTxnDone = errors.New("kv/pebble: transaction already ended")
