@@ -81,6 +81,7 @@ const (
 	BadRequest                    // a request S3 answers 400 BadRequest (a CORS preflight without Origin)
 	MalformedACL                  // an ACL document or grant header that is not valid
 	InvalidBucketACLWithOwnership // CreateBucket with an ACL where ownership is BucketOwnerEnforced
+	Unavailable                   // the metadata store cannot be reached or is too slow: retry later (503 SlowDown)
 	numKinds
 )
 
@@ -113,6 +114,7 @@ var kindNames = [...]string{
 	MissingSecurityHeader: "MissingSecurityHeader", InvalidSecurity: "InvalidSecurity",
 	MalformedPOSTRequest: "MalformedPOSTRequest",
 	BadRequest:           "BadRequest",
+	Unavailable:          "Unavailable",
 }
 
 func (k Kind) String() string {
@@ -193,8 +195,14 @@ func FromStorage(err error, what string, conflict error) error {
 	return Wrap(Internal, err, "%s", what)
 }
 
-// KindOf returns the Kind of err, or Internal when err carries none.
+// KindOf returns the Kind of err, or Internal when err carries none. An
+// Unavailable anywhere in the chain wins: a request that failed because the
+// metadata store is unreachable answers "retry later" whatever layer wrapped
+// the failure.
 func KindOf(err error) Kind {
+	if errors.Is(err, Unavailable) {
+		return Unavailable
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Kind

@@ -1,0 +1,194 @@
+package postgres_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"coffer/internal/kv"
+	"coffer/internal/kv/kvtest"
+	"coffer/internal/kv/postgres"
+	"coffer/internal/kv/postgres/pgtest"
+)
+
+func TestConformance(t *testing.T) {
+	pgtest.Skip(t)
+	kvtest.Run(t, func(t *testing.T) kv.Store {
+		return pgtest.Open(t, postgres.Options{})
+	})
+}
+
+func TestOptionsValidate(t *testing.T) {
+	if err := (&postgres.Options{DSN: "postgres://x/y"}).Validate(); err != nil {
+		t.Fatalf("minimal options: %v", err)
+	}
+	err := (&postgres.Options{Schema: "Bad-Name", MaxConns: 1, OpTimeout: -1, MaxAttempts: -1}).Validate()
+	if err == nil {
+		t.Fatal("invalid options accepted")
+	}
+	for _, want := range []string{"DSN", "schema", "MaxConns", "OpTimeout", "MaxAttempts"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+}
+
+// TestByteaOrder checks PostgreSQL's own ordering of bytea keys, the
+// property the store's range scans rest on: bytewise, 0x00 and 0xff
+// included, a prefix before its extensions.
+func TestByteaOrder(t *testing.T) {
+	dsn := pgtest.Skip(t)
+	ctx := t.Context()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	want := [][]byte{{}, {0x00}, {0x00, 0x00}, {0x00, 0xff}, {0x01}, {0x7f}, {0x80}, {0xfe, 0xff}, {0xff}, {0xff, 0x00}, {0xff, 0xff}}
+	rows, err := c.Query(ctx, `SELECT k FROM unnest($1::bytea[]) AS u(k) ORDER BY k`,
+		[][]byte{{0xff}, {0x80}, {0x00, 0xff}, {}, {0xff, 0xff}, {0x01}, {0x00}, {0xfe, 0xff}, {0x7f}, {0xff, 0x00}, {0x00, 0x00}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]byte
+	for rows.Next() {
+		var k []byte
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, k)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d keys", len(got))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("ORDER BY bytea: position %d is %x, want %x (all: %x)", i, got[i], want[i], got)
+		}
+	}
+}
+
+// TestScanPlans: every statement the store runs is an index lookup or an
+// index range scan in key order (no sequential scan, no sort), so a scan
+// costs what it returns, whatever the table's size.
+func TestScanPlans(t *testing.T) {
+	s := pgtest.Open(t, postgres.Options{})
+	// Enough rows, and fresh statistics, for the planner to choose freely.
+	for i := range 4 {
+		err := s.Update(t.Context(), func(tx kv.Txn) error {
+			for j := range 2500 {
+				if err := tx.Set([]byte{byte(i), byte(j >> 8), byte(j)}, []byte("value")); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := t.Context()
+	conn, err := s.Pool().Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	tbl := pgx.Identifier{s.Schema(), "kv"}.Sanitize()
+	if _, err := conn.Exec(ctx, "ANALYZE "+tbl); err != nil {
+		t.Fatal(err)
+	}
+	// Plans without the session's enable_seqscan=off, to see what the planner
+	// prefers on its own.
+	if _, err := conn.Exec(ctx, "SET enable_seqscan = on"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(context.Background(), "RESET enable_seqscan")
+	for _, q := range []string{
+		`SELECT k, v, ver FROM ` + tbl + ` WHERE k >= '\x0100'::bytea AND k < '\x02'::bytea ORDER BY k LIMIT 1024`,
+		`SELECT k, v, ver FROM ` + tbl + ` WHERE k >= '\x0100'::bytea ORDER BY k LIMIT 16`,
+		`SELECT v, ver FROM ` + tbl + ` WHERE k = '\x010203'::bytea`,
+	} {
+		var plan strings.Builder
+		rows, err := conn.Query(ctx, "EXPLAIN "+q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			plan.WriteString(line + "\n")
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		p := plan.String()
+		if !strings.Contains(p, "Index Scan using kv_pkey") || strings.Contains(p, "Seq Scan") || strings.Contains(p, "Sort") {
+			t.Errorf("plan of %s:\n%s", q, p)
+		}
+	}
+}
+
+// TestSchema: the schema is created once, versioned, and its store id is
+// stable; a schema newer than the binary is refused.
+func TestSchema(t *testing.T) {
+	schema := pgtest.NewSchema(t)
+	o := postgres.Options{DSN: pgtest.DSN(), Schema: schema}
+	s1, err := postgres.Open(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := s1.ID()
+	if len(id) != 32 {
+		t.Fatalf("store id %q", id)
+	}
+	if err := s1.Update(t.Context(), func(tx kv.Txn) error { return tx.Set([]byte("k"), []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	s1.Close()
+	s2, err := postgres.Open(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2.ID() != id {
+		t.Fatalf("store id changed on reopen: %s, was %s", s2.ID(), id)
+	}
+	var versions []int
+	rows, err := s2.Pool().Query(t.Context(), "SELECT version FROM "+pgx.Identifier{schema, "schema_version"}.Sanitize()+" ORDER BY version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var v int
+		rows.Scan(&v)
+		versions = append(versions, v)
+	}
+	if len(versions) != postgres.SchemaVersion || versions[len(versions)-1] != postgres.SchemaVersion {
+		t.Fatalf("schema_version rows %v, want 1..%d", versions, postgres.SchemaVersion)
+	}
+	err = s2.View(t.Context(), func(r kv.Reader) error {
+		v, err := r.Get([]byte("k"))
+		if err == nil && string(v) != "v" {
+			err = errors.New("wrong value")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.Pool().Exec(t.Context(), "INSERT INTO "+pgx.Identifier{schema, "schema_version"}.Sanitize()+" VALUES (999)"); err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
+	if _, err := postgres.Open(t.Context(), o); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("opening a newer schema: %v", err)
+	}
+}
