@@ -31,7 +31,7 @@ var ErrConflict = errors.New("kv: transaction conflict")
 // restarting or overloaded. Nothing was committed unless the failure hit the
 // commit itself, whose outcome is then unknown. It is an errs.Unavailable,
 // so every dialect answers "retry later" (S3: 503 SlowDown).
-var ErrUnavailable error = &errs.Error{Kind: errs.Unavailable, Msg: "kv: the metadata store is unavailable"}
+var ErrUnavailable error = &errs.Error{Kind: errs.Unavailable, Msg: "The metadata store is unavailable; please retry."}
 
 // ErrClosed is returned after Close.
 var ErrClosed = errors.New("kv: store closed")

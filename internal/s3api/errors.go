@@ -91,6 +91,9 @@ var errorTable = map[errs.Kind]s3Error{
 	errs.InvalidSecurity:               {"InvalidRequest", http.StatusBadRequest, "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."},
 	errs.MalformedPOSTRequest:          {"MalformedPOSTRequest", http.StatusBadRequest, "The body of your POST request is not well-formed multipart/form-data."},
 	errs.BadRequest:                    {"BadRequest", http.StatusBadRequest, "Bad Request"},
+	// The metadata store (a shared PostgreSQL) is unreachable or too slow.
+	// SDKs retry SlowDown with backoff, which is what the client should do.
+	errs.Unavailable: {"SlowDown", http.StatusServiceUnavailable, "Please reduce your request rate."},
 }
 
 // lookupError maps err to its S3 code and status. The second result is false
