@@ -22,7 +22,6 @@ import (
 	"coffer/internal/core"
 	"coffer/internal/kms"
 	"coffer/internal/kmsapi"
-	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
 	"coffer/internal/ontap"
 	"coffer/internal/s3api"
@@ -31,8 +30,13 @@ import (
 // Options configures a Coffer server. cmd/coffer fills it from flags and
 // environment variables; every field has a default.
 type Options struct {
-	// DataDir holds the metadata (meta/) and object data (data/). Default ./coffer-data.
+	// DataDir holds the metadata (meta/, with the embedded store) and object
+	// data (data/). Default ./coffer-data. With PostgreSQL metadata several
+	// nodes may share it (see metadata.go).
 	DataDir string
+	// Metadata names the metadata store: empty for the embedded Pebble store
+	// in DataDir/meta, or a postgres:// URL (COFFER_METADATA).
+	Metadata string
 	// S3Addr is the S3 listener's address. Default 127.0.0.1:9000.
 	S3Addr string
 	// AdminAddr is the management listener's address. Default 127.0.0.1:9001.
@@ -175,6 +179,9 @@ const (
 // Validate reports every problem with the options at once.
 func (o Options) Validate() error {
 	var problems []error
+	if _, _, err := ParseMetadata(o.Metadata); err != nil {
+		problems = append(problems, err)
+	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		problems = append(problems, errors.New("--tls-cert and --tls-key must be given together"))
 	}
@@ -227,7 +234,7 @@ func (o Options) Validate() error {
 type Server struct {
 	opts    Options
 	log     *slog.Logger
-	kv      *pebble.Store
+	kv      *Metadata
 	kms     *kms.Local
 	objects *objects.Service
 	core    *core.Service
@@ -257,7 +264,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	var err error
-	s.kv, err = pebble.Open(pebble.Options{Dir: filepath.Join(o.DataDir, "meta"), Logger: o.Logger})
+	s.kv, err = OpenMetadata(ctx, MetadataOptions{DataDir: o.DataDir, Metadata: o.Metadata, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -363,7 +370,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	go s.serve(s.admin, s.adminln, "admin")
 	s.ready.Store(true)
 	s.log.Info("coffer started", "s3", s.s3ln.Addr().String(), "admin", s.adminln.Addr().String(),
-		"data_dir", o.DataDir, "tls", o.TLSCert != "")
+		"data_dir", o.DataDir, "metadata", s.kv.Kind, "metadata_id", s.kv.ID, "tls", o.TLSCert != "")
 	ok = true
 	return s, nil
 }
@@ -375,7 +382,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 // 0600 (blob, master key) or as Pebble creates them under cmd/coffer's
 // umask of 077.
 func (s *Server) prepareDataDir() error {
-	for _, dir := range []string{s.opts.DataDir, filepath.Join(s.opts.DataDir, "meta"), filepath.Join(s.opts.DataDir, "data")} {
+	dirs := []string{s.opts.DataDir, filepath.Join(s.opts.DataDir, "data")}
+	if kind, _, _ := ParseMetadata(s.opts.Metadata); kind == MetadataPebble {
+		dirs = append(dirs, filepath.Join(s.opts.DataDir, "meta"))
+	}
+	for _, dir := range dirs {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return fmt.Errorf("data dir: %w", err)
 		}
@@ -448,6 +459,13 @@ func (s *Server) adminHandler() http.Handler {
 		if !s.ready.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, `{"status":"not ready"}`)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.kv.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"status":"not ready","reason":"metadata store unreachable"}`)
 			return
 		}
 		io.WriteString(w, `{"status":"ready"}`)

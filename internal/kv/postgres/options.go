@@ -16,7 +16,8 @@ type Options struct {
 	// Required.
 	DSN string
 	// Schema is the PostgreSQL schema holding Coffer's tables; it is created
-	// if missing. Default "coffer". Several Coffer clusters may share a
+	// if missing. Default: the DSN's "schema" parameter (a URL's ?schema=,
+	// which is not sent to the server), else "coffer". Several Coffer clusters may share a
 	// database with different schemas (the tests give each store its own).
 	Schema string
 	// MaxConns caps the connection pool. Default 4×GOMAXPROCS, at least 8

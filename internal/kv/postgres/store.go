@@ -40,6 +40,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -92,6 +93,12 @@ func newStatements(schema string) statements {
 // returns the store. It fails with kv.ErrUnavailable when the database
 // cannot be reached within ConnectTimeout.
 func Open(ctx context.Context, opts Options) (*Store, error) {
+	if s, dsn := splitSchema(opts.DSN); s != "" {
+		opts.DSN = dsn
+		if opts.Schema == "" {
+			opts.Schema = s
+		}
+	}
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -391,6 +398,25 @@ func unavailable(err error) bool {
 		return true
 	}
 	return errors.Is(err, pgconn.ErrConnClosed)
+}
+
+// splitSchema removes the "schema" parameter from a URL DSN and returns it.
+func splitSchema(dsn string) (schema, rest string) {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return "", dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", dsn
+	}
+	q := u.Query()
+	schema = q.Get("schema")
+	if schema == "" {
+		return "", dsn
+	}
+	q.Del("schema")
+	u.RawQuery = q.Encode()
+	return schema, u.String()
 }
 
 // redact strips a password from an error that quotes the DSN.
