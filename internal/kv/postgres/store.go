@@ -159,12 +159,18 @@ func (s *Store) ID() string { return s.id }
 // Ping checks that the database answers, within the context's deadline (or
 // ConnectTimeout). /health/ready uses it.
 func (s *Store) Ping(ctx context.Context) error {
+	pctx := ctx
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.opts.ConnectTimeout)
+		pctx, cancel = context.WithTimeout(ctx, s.opts.ConnectTimeout)
 		defer cancel()
 	}
-	if err := s.pool.Ping(ctx); err != nil {
+	if err := s.pool.Ping(pctx); err != nil {
+		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// The caller's own deadline (a health check's) means the
+			// database did not answer in time: unavailable too.
+			return fmt.Errorf("%w: %v", kv.ErrUnavailable, redact(err))
+		}
 		return classify(ctx, err)
 	}
 	return nil
