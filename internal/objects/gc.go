@@ -154,10 +154,14 @@ type SweepResult struct {
 // when the data directory is shared).
 func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (SweepResult, error) {
 	var res SweepResult
-	if err := s.blobs.SweepTemp(); err != nil {
+	cutoff := s.opts.Now().Add(-minAge)
+	tempCutoff := time.Time{}
+	if minAge > 0 {
+		tempCutoff = cutoff
+	}
+	if err := s.blobs.SweepTempBefore(tempCutoff); err != nil {
 		return res, err
 	}
-	cutoff := s.opts.Now().Add(-minAge)
 	var batch []blob.BlobInfo
 	flush := func() error {
 		var orphans []blob.ID

@@ -31,6 +31,11 @@ import (
 // (migrate it with `coffer migrate`), or a PostgreSQL store on a directory
 // that belongs to another PostgreSQL store.
 
+// SharedSweepGrace is how old an unreferenced blob or temp file must be for
+// the startup sweep to remove it from a data directory that several nodes
+// may share (PostgreSQL metadata): longer than any upload.
+const SharedSweepGrace = 24 * time.Hour
+
 // MarkerFile is the ownership marker's name inside the data directory.
 const MarkerFile = "metadata.id"
 

@@ -291,7 +291,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	start := time.Now()
-	res, err := s.objects.Sweep(ctx, 0)
+	// On a directory that other nodes share (PostgreSQL metadata), spare
+	// what another node may be writing right now.
+	var grace time.Duration
+	if s.kv.Kind == MetadataPostgres {
+		grace = SharedSweepGrace
+	}
+	res, err := s.objects.Sweep(ctx, grace)
 	if err != nil {
 		return nil, fmt.Errorf("startup sweep: %w", err)
 	}
