@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"runtime"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Options configures a Store. Only DSN is required.
@@ -36,6 +38,9 @@ type Options struct {
 	MaxAttempts int
 	// Logger receives connection problems. Default slog.Default().
 	Logger *slog.Logger
+	// Tracer, if set, observes every statement and batch (each one round
+	// trip): tests and benchmarks count round trips with it.
+	Tracer pgx.QueryTracer
 }
 
 const (

@@ -192,3 +192,50 @@ func TestSchema(t *testing.T) {
 		t.Fatalf("opening a newer schema: %v", err)
 	}
 }
+
+// TestRoundTrips: a read-modify-write costs its reads plus one round trip
+// for BEGIN, validation, writes and COMMIT; a blind write one round trip; a
+// View its reads (BEGIN rides with the first, COMMIT is not waited for).
+func TestRoundTrips(t *testing.T) {
+	var trips pgtest.Trips
+	s := pgtest.Open(t, postgres.Options{Tracer: &trips})
+	before := trips.Total() // after the schema's creation
+	if err := s.Update(t.Context(), func(tx kv.Txn) error { return tx.Set([]byte("a"), []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	if n := trips.Total() - before; n != 1 {
+		t.Errorf("blind write: %d round trips, want 1", n)
+	}
+	before = trips.Total()
+	err := s.Update(t.Context(), func(tx kv.Txn) error {
+		if _, err := tx.Get([]byte("a")); err != nil {
+			return err
+		}
+		if _, err := tx.Get([]byte("b")); !errors.Is(err, kv.ErrNotFound) {
+			return err
+		}
+		for _, k := range []string{"a", "b", "c", "d"} {
+			if err := tx.Set([]byte(k), []byte("2")); err != nil {
+				return err
+			}
+		}
+		return tx.Delete([]byte("e"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := trips.Total() - before; n != 3 {
+		t.Errorf("two reads, four sets and a delete: %d round trips, want 3", n)
+	}
+	before = trips.Total()
+	err = s.View(t.Context(), func(r kv.Reader) error {
+		_, err := r.Get([]byte("a"))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := trips.Total() - before; n != 1 {
+		t.Errorf("a View with one Get: %d round trips waited for, want 1", n)
+	}
+}

@@ -112,6 +112,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = 10 * time.Second
 	cc := cfg.ConnConfig
+	if o.Tracer != nil {
+		cc.Tracer = o.Tracer
+	}
 	if cc.ConnectTimeout == 0 || cc.ConnectTimeout > o.ConnectTimeout {
 		cc.ConnectTimeout = o.ConnectTimeout
 	}

@@ -271,21 +271,32 @@ func (t *txn) finish() {
 	t.iters = nil
 }
 
-// endView ends a View's transaction and returns its connection.
+// endView ends a View's transaction and returns its connection. fn's reads
+// are complete and the transaction is read-only, so nothing waits for its
+// COMMIT: it runs in the background before the connection goes back to the
+// pool (the pool's Close waits for it).
 func (t *txn) endView() error {
-	if t.conn == nil {
+	c := t.conn
+	if c == nil {
 		return nil
 	}
-	defer func() { t.conn.Release(); t.conn = nil }()
+	t.conn = nil
 	if !t.begun {
+		c.Release()
 		return nil
 	}
-	pc := t.conn.Conn().PgConn()
-	if t.err == nil && pc.TxStatus() == 'T' {
-		_, err := t.conn.Exec(t.ctx, "COMMIT")
-		return err
-	}
-	rollback(t.conn)
+	go func() {
+		defer c.Release()
+		if c.Conn().PgConn().TxStatus() != 'T' {
+			rollback(c)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), t.s.opts.StatementTimeout)
+		defer cancel()
+		if _, err := c.Exec(ctx, "COMMIT"); err != nil {
+			rollback(c)
+		}
+	}()
 	return nil
 }
 
