@@ -38,9 +38,23 @@ type Options struct {
 	MaxAttempts int
 	// Logger receives connection problems. Default slog.Default().
 	Logger *slog.Logger
+	// BeforeCommit, if set, is called at each read-write commit with the
+	// keys it writes (sets and deletes, sorted) and returns statements to
+	// pipeline into the commit's round trip, after the writes and before
+	// COMMIT, in its transaction. It is the seam for a change feed: a
+	// pg_notify there is delivered to listeners only if, and when, the
+	// transaction commits. It must not block; its statements must not
+	// return rows the store would need.
+	BeforeCommit func(keys []string) []Statement
 	// Tracer, if set, observes every statement and batch (each one round
 	// trip): tests and benchmarks count round trips with it.
 	Tracer pgx.QueryTracer
+}
+
+// Statement is one SQL statement with its arguments.
+type Statement struct {
+	SQL  string
+	Args []any
 }
 
 const (

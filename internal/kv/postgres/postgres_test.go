@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -237,5 +238,44 @@ func TestRoundTrips(t *testing.T) {
 	}
 	if n := trips.Total() - before; n != 1 {
 		t.Errorf("a View with one Get: %d round trips waited for, want 1", n)
+	}
+}
+
+// TestBeforeCommit: statements from the hook run in the commit's
+// transaction; a pg_notify there reaches a listener once the transaction
+// commits, with the written keys, and never for a failed one.
+func TestBeforeCommit(t *testing.T) {
+	ctx := t.Context()
+	channel := "coffer_test_" + strings.ReplaceAll(pgtest.NewSchema(t), "t_", "")
+	s := pgtest.Open(t, postgres.Options{BeforeCommit: func(keys []string) []postgres.Statement {
+		return []postgres.Statement{{SQL: "SELECT pg_notify($1, $2)", Args: []any{channel, strings.Join(keys, ",")}}}
+	}})
+	l, err := pgx.Connect(ctx, pgtest.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close(context.Background())
+	if _, err := l.Exec(ctx, "LISTEN "+channel); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	if err := s.Update(ctx, func(tx kv.Txn) error { tx.Set([]byte("x"), nil); return boom }); !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, func(tx kv.Txn) error {
+		tx.Set([]byte("b"), []byte("1"))
+		return tx.Delete([]byte("a"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	n, err := l.WaitForNotification(wctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Payload != "a,b" {
+		t.Fatalf("notification payload %q, want a,b (the failed Update must not notify)", n.Payload)
 	}
 }

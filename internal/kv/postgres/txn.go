@@ -381,6 +381,11 @@ func (t *txn) commit() error {
 	if len(delK) > 0 {
 		b.Queue(t.s.sql.del, delK)
 	}
+	if hook := t.s.opts.BeforeCommit; hook != nil {
+		for _, st := range hook(keys) {
+			b.Queue(st.SQL, st.Args...)
+		}
+	}
 	b.Queue("COMMIT")
 
 	conn, err := t.s.pool.Acquire(t.ctx)
