@@ -388,12 +388,21 @@ func (t *txn) commit() error {
 	}
 	b.Queue("COMMIT")
 
+	// Once sent, the commit runs to its end even if the caller goes away (a
+	// client disconnecting): its outcome is then known, not "maybe". The
+	// operation's deadline still bounds it.
+	ctx := context.WithoutCancel(t.ctx)
+	if dl, ok := t.ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl)
+		defer cancel()
+	}
 	conn, err := t.s.pool.Acquire(t.ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Release()
-	br := conn.SendBatch(t.ctx, b)
+	br := conn.SendBatch(ctx, b)
 	var first error
 	for range b.Len() {
 		if _, err := br.Exec(); err != nil && first == nil {
