@@ -8,10 +8,12 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"coffer/internal/errs"
@@ -227,5 +229,58 @@ func TestOpenUnreachable(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("Open took %v", d)
+	}
+}
+
+// TestStaleConnections: connections that died in the pool (the server
+// terminated them, as a restart does) are replaced under the caller: a View
+// and an Update succeed, and the View's fn runs once.
+func TestStaleConnections(t *testing.T) {
+	dsn := pgtest.Skip(t)
+	app := "coffer_stale_" + strings.TrimPrefix(pgtest.NewSchema(t), "t_")
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	if !strings.HasPrefix(dsn, "postgres") {
+		t.Skip("COFFER_TEST_PG_DSN is not a URL")
+	}
+	s := pgtest.Open(t, postgres.Options{DSN: dsn + sep + "application_name=" + app})
+	ctx := t.Context()
+	if err := put(s, "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	for round := range 3 {
+		// Warm several pooled connections, then kill them all.
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() { read(s, "k") })
+		}
+		wg.Wait()
+		var n int
+		if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Fatal("no pooled connection to terminate")
+		}
+		time.Sleep(50 * time.Millisecond)
+		runs := 0
+		err := s.View(ctx, func(r kv.Reader) error {
+			runs++
+			_, err := r.Get([]byte("k"))
+			return err
+		})
+		if err != nil || runs != 1 {
+			t.Fatalf("round %d: View after %d connections were terminated: %v (fn ran %d times)", round, n, err, runs)
+		}
+		if err := put(s, "k", fmt.Sprint(round)); err != nil {
+			t.Fatalf("round %d: Update after the connections were terminated: %v", round, err)
+		}
 	}
 }

@@ -234,24 +234,18 @@ func (s *Store) View(ctx context.Context, fn func(tx kv.Reader) error) error {
 	defer s.end()
 	opCtx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
 	defer cancel()
-	for attempt := 0; ; attempt++ {
-		r := &txn{s: s, ctx: opCtx, view: true}
-		ferr := fn(r)
-		r.finish()
-		err := r.endView()
-		if r.err == nil && err == nil {
-			return ferr
+	r := &txn{s: s, ctx: opCtx, view: true}
+	ferr := fn(r)
+	r.finish()
+	r.endView()
+	if r.err != nil {
+		// fn may have swallowed it; its result rests on a failed read.
+		if isConflict(r.err) {
+			return fmt.Errorf("kv/postgres: %w", r.err)
 		}
-		if r.err != nil {
-			err = r.err
-		}
-		// A connection that died while idle in the pool fails the first
-		// statement; run fn again on a fresh one, a couple of times.
-		if r.retryable && attempt < 2 && ctx.Err() == nil {
-			continue
-		}
-		return classify(ctx, err)
+		return classify(ctx, r.err)
 	}
+	return ferr
 }
 
 // Update runs fn in a serializable transaction (see the package doc),
@@ -291,6 +285,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
 				return classify(ctx, err)
 			}
 			transient++
+			s.pool.Reset()
 		}
 	}
 }

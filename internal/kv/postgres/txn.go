@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -79,8 +80,47 @@ func (t *txn) fail(err error) error {
 	return classify(t.ctx, t.err)
 }
 
-// run executes one read statement and hands each row to scan.
+// run executes one read statement and hands each row to scan. A read that
+// meets a broken connection (one that died idle in the pool, the database
+// restarted) is sent again on a fresh one, a couple of times, when nothing
+// depends on that connection: any read of an Update, the first of a View.
 func (t *txn) run(sql string, args []any, scan func(pgx.Rows) error) error {
+	for try := 0; ; try++ {
+		first := t.view && !t.begun
+		rows := 0
+		err := t.runOnce(sql, args, func(r pgx.Rows) error { rows++; return scan(r) })
+		if err == nil || try >= 2 || rows > 0 || !(first || !t.view) || !brokenConn(t.ctx, t.err) {
+			return err
+		}
+		// Start over on a fresh connection. The others idle in the pool
+		// most likely died the same way (a database restart): drop them.
+		t.s.pool.Reset()
+		t.err, t.retryable = nil, false
+		if t.view {
+			if t.conn != nil {
+				rollback(t.conn)
+				t.conn.Release()
+				t.conn = nil
+			}
+			t.begun = false
+		}
+	}
+}
+
+// brokenConn reports a connection failure (not a timeout, not a server
+// error) while the caller is still waiting.
+func brokenConn(ctx context.Context, err error) bool {
+	if err == nil || ctx.Err() != nil || isConflict(err) || pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "08")
+	}
+	return unavailable(err)
+}
+
+func (t *txn) runOnce(sql string, args []any, scan func(pgx.Rows) error) error {
 	if t.err != nil {
 		return t.fail(t.err)
 	}

@@ -57,11 +57,13 @@ func NewSchema(t testing.TB) string {
 }
 
 // Open returns a store in a fresh schema; it is closed (before its schema
-// is dropped) when t ends. o's DSN and Schema are filled in.
+// is dropped) when t ends. o's Schema is filled in, and its DSN when empty.
 func Open(t testing.TB, o postgres.Options) *postgres.Store {
 	t.Helper()
-	schema := NewSchema(t)
-	o.DSN, o.Schema = DSN(), schema
+	o.Schema = NewSchema(t)
+	if o.DSN == "" {
+		o.DSN = DSN()
+	}
 	s, err := postgres.Open(context.Background(), o)
 	if err != nil {
 		t.Fatalf("postgres.Open: %v", err)
