@@ -334,6 +334,7 @@ func TestPostgres_restartUnderLoad(t *testing.T) {
 	if err := putObject("before"); err != nil {
 		t.Fatal(err)
 	}
+	cv := cvLogin(t, srv.AdminEndpoint(), cofferAdminUser, cofferAdminPassword)
 	stop := make(chan struct{})
 	w := startWriters(c, b, 4, 64<<10, stop)
 	time.Sleep(time.Second)
@@ -357,10 +358,18 @@ func TestPostgres_restartUnderLoad(t *testing.T) {
 	}
 	req, _ := http.NewRequest("GET", srv.AdminEndpoint()+"/api/svm/svms", nil)
 	req.SetBasicAuth(cofferAdminUser, cofferAdminPassword)
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode == http.StatusInternalServerError {
-		t.Fatalf("ONTAP request with PostgreSQL down: %v %v", resp, err)
-	} else {
-		resp.Body.Close()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body.String(), "92405811") {
+		t.Fatalf("ONTAP request with PostgreSQL down: %d %s, want 503 with code 92405811", resp.StatusCode, body.String())
+	}
+	if r := cv.do(t, "GET", "/V4/cvS3Stores?start=0&limit=1000", nil); r.Status != http.StatusServiceUnavailable || !strings.Contains(r.Raw, "CONNECTION_PROBLEM") {
+		t.Fatalf("Commvault request with PostgreSQL down: %d %s, want 503 CONNECTION_PROBLEM", r.Status, r.Raw)
 	}
 	time.Sleep(time.Second)
 	pg.start()
