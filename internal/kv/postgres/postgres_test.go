@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -277,5 +278,35 @@ func TestBeforeCommit(t *testing.T) {
 	}
 	if n.Payload != "a,b" {
 		t.Fatalf("notification payload %q, want a,b (the failed Update must not notify)", n.Payload)
+	}
+}
+
+// TestConcurrentOpen: nodes starting together on an empty database create
+// the schema once and agree on the store id.
+func TestConcurrentOpen(t *testing.T) {
+	schema := pgtest.NewSchema(t)
+	ids := make([]string, 4)
+	errc := make(chan error, len(ids))
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			s, err := postgres.Open(context.Background(), postgres.Options{DSN: pgtest.DSN(), Schema: schema})
+			if err != nil {
+				errc <- err
+				return
+			}
+			ids[i] = s.ID()
+			s.Close()
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	for _, id := range ids[1:] {
+		if id != ids[0] {
+			t.Fatalf("store ids differ: %v", ids)
+		}
 	}
 }

@@ -75,26 +75,29 @@ var SchemaVersion = len(migrations)
 // returns the store's id.
 func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) (string, error) {
 	s := pgx.Identifier{schema}.Sanitize()
-	var exists bool
-	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil {
-		return "", err
-	}
-	if !exists {
-		if _, err := pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+s); err != nil {
-			return "", fmt.Errorf("creating schema %s: %w", schema, err)
-		}
-	}
 	tx, err := pool.BeginTx(ctx, pgx.TxOptions{})
 	if err != nil {
 		return "", err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	// One migrator at a time per schema, across nodes.
+	// One migrator at a time per schema, across nodes (two concurrent
+	// CREATE SCHEMA IF NOT EXISTS can collide).
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('coffer-kv-migrate:' || $1, 0))`, schema); err != nil {
 		return "", err
 	}
 	if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '60s'`); err != nil {
 		return "", err
+	}
+	// Create the schema only if it is missing: CREATE SCHEMA checks the
+	// CREATE privilege on the database even when the schema exists.
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil {
+		return "", err
+	}
+	if !exists {
+		if _, err := tx.Exec(ctx, `CREATE SCHEMA `+s); err != nil {
+			return "", fmt.Errorf("creating schema %s: %w", schema, err)
+		}
 	}
 	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+s+`.schema_version (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return "", fmt.Errorf("creating schema_version: %w", err)
