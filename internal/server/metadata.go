@@ -82,6 +82,9 @@ type MetadataOptions struct {
 	DataDir  string
 	Metadata string
 	Logger   *slog.Logger
+	// TunePostgres, if set, adjusts the PostgreSQL store's options before it
+	// opens (e.g. a change feed's postgres.Options.BeforeCommit hook).
+	TunePostgres func(*postgres.Options)
 }
 
 // OpenMetadata opens the metadata store named by o.Metadata for o.DataDir
@@ -128,7 +131,11 @@ func OpenMetadata(ctx context.Context, o MetadataOptions) (*Metadata, error) {
 			"move it to PostgreSQL with `coffer migrate`, or use another data directory",
 			o.DataDir, filepath.Join(o.DataDir, "meta"))
 	}
-	st, err := postgres.Open(ctx, postgres.Options{DSN: dsn, Logger: o.Logger})
+	po := postgres.Options{DSN: dsn, Logger: o.Logger}
+	if o.TunePostgres != nil {
+		o.TunePostgres(&po)
+	}
+	st, err := postgres.Open(ctx, po)
 	if err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
