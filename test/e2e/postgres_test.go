@@ -503,3 +503,25 @@ func TestPostgres_migrate(t *testing.T) {
 		t.Fatalf("records in PostgreSQL: %d, %v", n, err)
 	}
 }
+
+// withPostgresMetadata gives a server started by the harness its own
+// PostgreSQL store when COFFER_E2E_PG names a database (a postgres:// URL):
+// a fresh schema per server, so that the whole suite runs with PostgreSQL
+// metadata (COFFER_E2E_PG="$COFFER_TEST_PG_DSN" go test ./test/e2e/). A
+// server whose env already names its metadata keeps it.
+func withPostgresMetadata(env []string) []string {
+	base := os.Getenv("COFFER_E2E_PG")
+	if base == "" {
+		return env
+	}
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "COFFER_METADATA=") {
+			return env
+		}
+	}
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return append(env, "COFFER_METADATA="+base+sep+"schema=e2e_"+randHex(6))
+}
