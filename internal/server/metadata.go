@@ -136,6 +136,9 @@ func OpenMetadata(ctx context.Context, o MetadataOptions) (*Metadata, error) {
 		o.TunePostgres(&po)
 	}
 	st, err := postgres.Open(ctx, po)
+	if errors.Is(err, kv.ErrUnavailable) {
+		return nil, fmt.Errorf("cannot reach the PostgreSQL metadata store (is it up, and is --metadata right?): %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
