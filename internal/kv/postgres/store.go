@@ -23,7 +23,18 @@
 // kv.ErrConflict. A PUT costs one transaction: its Gets plus one commit
 // round trip.
 //
-// View runs in a REPEATABLE READ READ ONLY transaction: one snapshot.
+// View runs in a REPEATABLE READ READ ONLY transaction: one snapshot. BEGIN
+// rides with its first read; its COMMIT is sent after fn returns without
+// the caller waiting for it. A GET costs its reads' round trips.
+//
+// A read that meets a dead pooled connection (the database restarted) is
+// resent on a fresh connection, and the pool's idle connections are dropped:
+// any read of an Update, the first read of a View. fn never runs again for
+// that (a View's fn runs once).
+//
+// Several nodes: the store is shared as it is; Options.BeforeCommit lets a
+// change feed add statements (pg_notify) to each commit's transaction, and
+// Pool gives it the database for LISTEN.
 //
 // Durability: Update returns after COMMIT returned with synchronous_commit
 // on (set for Coffer's sessions whatever the server's default).
