@@ -34,6 +34,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, "coffer:", err)
 			os.Exit(1)
 		}
+	case "migrate":
+		if err := runMigrate(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "coffer:", err)
+			os.Exit(1)
+		}
 	case "kms":
 		if err := runKMS(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "coffer:", err)
@@ -52,6 +57,7 @@ func usage() {
 Commands:
   server    run a Coffer node (S3 on --s3-addr, management over HTTPS on --admin-addr)
   kms rekey replace the KMS master key of a stopped node (see docs/kms.md)
+  migrate   copy a stopped node's embedded metadata into PostgreSQL (docs/operations.md)
   version   print the version
 
   login, logout, status                  connect to a management API (stores a token)
@@ -112,6 +118,7 @@ func runServer(args []string) error {
 	var o server.Options
 	var lim envLimits
 	fs.StringVar(&o.DataDir, "data-dir", env("COFFER_DATA_DIR", "./coffer-data"), "data directory (env COFFER_DATA_DIR)")
+	fs.StringVar(&o.Metadata, "metadata", env("COFFER_METADATA", ""), "metadata store: empty for the embedded one in DATA-DIR/meta, or postgres://... (env COFFER_METADATA)")
 	fs.StringVar(&o.S3Addr, "s3-addr", env("COFFER_S3_ADDR", "127.0.0.1:9000"), "S3 listen address (env COFFER_S3_ADDR)")
 	fs.StringVar(&o.AdminAddr, "admin-addr", env("COFFER_ADMIN_ADDR", "127.0.0.1:9001"), "management listen address (env COFFER_ADMIN_ADDR)")
 	fs.StringVar(&o.TLSCert, "tls-cert", env("COFFER_TLS_CERT", ""), "TLS certificate file: serve HTTPS (env COFFER_TLS_CERT)")

@@ -96,6 +96,7 @@ var kindTable = map[errs.Kind]entry{
 	errs.BucketNotEmpty:          {http.StatusConflict, codeInvalidOperationType},
 	errs.InUse:                   {http.StatusConflict, codeInvalidOperationType},
 	errs.Conflict:                {http.StatusConflict, codeUnknownException},
+	errs.Unavailable:             {http.StatusServiceUnavailable, codeConnectionProblem},
 }
 
 // reasonTable overrides kindTable for reasons that need another code.

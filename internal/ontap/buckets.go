@@ -2,10 +2,12 @@ package ontap
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 
 	"coffer/internal/core"
+	"coffer/internal/errs"
 	"coffer/internal/ontap/collection"
 	"coffer/internal/policy"
 )
@@ -222,6 +224,9 @@ func (h *handler) buckets(rq *request) (response, error) {
 		bt, found := tenants[b.Tenant]
 		if !found {
 			if bt, err = h.core.GetTenant(rq.ctx, b.Tenant); err != nil {
+				if errors.Is(err, errs.NotFound) {
+					continue // its SVM was deleted since the listing
+				}
 				return response{}, err
 			}
 			tenants[b.Tenant] = bt

@@ -36,8 +36,13 @@ import (
 // Options configures a Coffer server. cmd/coffer fills it from flags and
 // environment variables; every field has a default.
 type Options struct {
-	// DataDir holds the metadata (meta/) and object data (data/). Default ./coffer-data.
+	// DataDir holds the metadata (meta/, with the embedded store) and object
+	// data (data/). Default ./coffer-data. With PostgreSQL metadata several
+	// nodes may share it (see metadata.go).
 	DataDir string
+	// Metadata names the metadata store: empty for the embedded Pebble store
+	// in DataDir/meta, or a postgres:// URL (COFFER_METADATA).
+	Metadata string
 	// S3Addr is the S3 listener's address. Default 127.0.0.1:9000.
 	S3Addr string
 	// AdminAddr is the management listener's address. Default 127.0.0.1:9001.
@@ -201,6 +206,9 @@ const (
 // Validate reports every problem with the options at once.
 func (o Options) Validate() error {
 	var problems []error
+	if _, _, err := ParseMetadata(o.Metadata); err != nil {
+		problems = append(problems, err)
+	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		problems = append(problems, errors.New("--tls-cert and --tls-key must be given together"))
 	}
@@ -256,7 +264,7 @@ func (o Options) Validate() error {
 type Server struct {
 	opts    Options
 	log     *slog.Logger
-	kv      *pebble.Store
+	kv      *Metadata
 	kms     *kms.Local
 	objects *objects.Service
 	core    *core.Service
@@ -290,7 +298,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	var err error
-	s.kv, err = pebble.Open(pebble.Options{Dir: filepath.Join(o.DataDir, "meta"), Logger: o.Logger})
+	s.kv, err = OpenMetadata(ctx, MetadataOptions{DataDir: o.DataDir, Metadata: o.Metadata, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +331,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	start := time.Now()
-	res, err := s.objects.Sweep(ctx, startupSweepAge(s.kv))
+	// On a directory that other nodes share (PostgreSQL metadata), spare
+	// what another node may be writing right now.
+	var grace time.Duration
+	if s.kv.Kind == MetadataPostgres {
+		grace = SharedSweepGrace
+	}
+	res, err := s.objects.Sweep(ctx, grace)
 	if err != nil {
 		return nil, fmt.Errorf("startup sweep: %w", err)
 	}
@@ -365,7 +379,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		s.log.Info("reset the cluster administrator's password from the environment", "user", admin.Admin.Name)
 	}
 
-	s.metrics, err = metrics.New(metrics.Options{Core: s.core, Objects: s.objects, KV: s.kv, Blobs: blobs,
+	// The embedded store's own statistics (WAL fsyncs, group commits); a
+	// PostgreSQL store has none of these.
+	var kvStats metrics.KVStats
+	if ps, ok := s.kv.Store.(*pebble.Store); ok {
+		kvStats = ps
+	}
+	s.metrics, err = metrics.New(metrics.Options{Core: s.core, Objects: s.objects, KV: kvStats, Blobs: blobs,
 		Collectors: []prometheus.Collector{mkv}, Version: o.Version, Logger: o.Logger,
 		Auth: metrics.Auth{Token: o.MetricsToken, Public: o.MetricsPublic, Admins: s.core}})
 	if err != nil {
@@ -428,7 +448,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	go s.serve(s.admin, s.adminln, "admin")
 	s.ready.Store(true)
 	s.log.Info("coffer started", "s3", s.s3ln.Addr().String(), "admin", s.adminln.Addr().String(),
-		"data_dir", o.DataDir, "tls", o.TLSCert != "", "admin_https", s.adminTLS != nil)
+		"data_dir", o.DataDir, "metadata", s.kv.Kind, "metadata_id", s.kv.ID, "tls", o.TLSCert != "", "admin_https", s.adminTLS != nil)
 	ok = true
 	return s, nil
 }
@@ -440,7 +460,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 // 0600 (blob, master key) or as Pebble creates them under cmd/coffer's
 // umask of 077.
 func (s *Server) prepareDataDir() error {
-	for _, dir := range []string{s.opts.DataDir, filepath.Join(s.opts.DataDir, "meta"), filepath.Join(s.opts.DataDir, "data")} {
+	dirs := []string{s.opts.DataDir, filepath.Join(s.opts.DataDir, "data")}
+	if kind, _, _ := ParseMetadata(s.opts.Metadata); kind == MetadataPebble {
+		dirs = append(dirs, filepath.Join(s.opts.DataDir, "meta"))
+	}
+	for _, dir := range dirs {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return fmt.Errorf("data dir: %w", err)
 		}
@@ -541,6 +565,13 @@ func (s *Server) adminHandler() http.Handler {
 		if !s.ready.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, `{"status":"not ready"}`)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.kv.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"status":"not ready","reason":"metadata store unreachable"}`)
 			return
 		}
 		io.WriteString(w, `{"status":"ready"}`)
