@@ -55,6 +55,15 @@ type Options struct {
 	// in clear, which only tests should do; with a sealer, New seals every
 	// secret still in clear (a data directory from before sealing).
 	Secrets SecretSealer
+	// Day is the length of one lifecycle day (lifecycle.go). Default 24 h;
+	// tests shorten it (cmd/coffer: COFFER_TEST_DAY_SECONDS).
+	Day time.Duration
+	// LifecycleInterval is how often a lifecycle pass starts. Default 1 h;
+	// negative: never on its own (StartLifecycle still runs one).
+	LifecycleInterval time.Duration
+	// LifecycleBatch is the number of versions or uploads a lifecycle batch
+	// handles. Default 1000.
+	LifecycleBatch int
 }
 
 // Defaults of Options.
@@ -104,6 +113,15 @@ func (o Options) withDefaults() Options {
 	if o.JobWorkers == 0 {
 		o.JobWorkers = 4
 	}
+	if o.Day == 0 {
+		o.Day = 24 * time.Hour
+	}
+	if o.LifecycleInterval == 0 {
+		o.LifecycleInterval = DefaultLifecycleInterval
+	}
+	if o.LifecycleBatch == 0 {
+		o.LifecycleBatch = DefaultLifecycleBatch
+	}
 	return o
 }
 
@@ -127,6 +145,9 @@ func (o Options) Validate() error {
 	}
 	if o.MinBucketSize < 0 || o.MaxBucketSize < 0 || o.MaxBucketSize != 0 && o.MinBucketSize > o.MaxBucketSize {
 		problems = append(problems, errors.New("core: Options.MinBucketSize/MaxBucketSize must satisfy 0 <= min <= max"))
+	}
+	if o.Day < 0 || o.LifecycleBatch < 0 {
+		problems = append(problems, errors.New("core: Options.Day and LifecycleBatch must not be negative"))
 	}
 	if o.JobRetention < 0 || o.JobWorkers < 0 || o.AdminCacheTTL < 0 {
 		problems = append(problems, errors.New("core: Options.JobRetention, JobWorkers and AdminCacheTTL must not be negative"))
@@ -195,6 +216,7 @@ func New(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("core: recover jobs: %w", err)
 	}
 	s.jobs.start()
+	s.startLifecycleLoop()
 	return s, nil
 }
 

@@ -81,6 +81,7 @@ const (
 	BadRequest                    // a request S3 answers 400 BadRequest (a CORS preflight without Origin)
 	MalformedACL                  // an ACL document or grant header that is not valid
 	InvalidBucketACLWithOwnership // CreateBucket with an ACL where ownership is BucketOwnerEnforced
+	NoSuchLifecycleConfiguration  // the bucket has no lifecycle configuration
 	numKinds
 )
 
@@ -111,8 +112,9 @@ var kindNames = [...]string{
 	UnresolvableGrantByEmail: "UnresolvableGrantByEmail", MalformedACL: "MalformedACL",
 	InvalidBucketACLWithOwnership: "InvalidBucketACLWithOwnership", InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging",
 	MissingSecurityHeader: "MissingSecurityHeader", InvalidSecurity: "InvalidSecurity",
-	MalformedPOSTRequest: "MalformedPOSTRequest",
-	BadRequest:           "BadRequest",
+	MalformedPOSTRequest:         "MalformedPOSTRequest",
+	BadRequest:                   "BadRequest",
+	NoSuchLifecycleConfiguration: "NoSuchLifecycleConfiguration",
 }
 
 func (k Kind) String() string {

@@ -42,6 +42,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"coffer/internal/errs"
 )
 
 // Limits (AWS's).
@@ -349,4 +351,103 @@ func (c *Config) Acts() (versions, uploads bool) {
 func ExpirationHeader(e Expiry) string {
 	return fmt.Sprintf(`expiry-date="%s", rule-id="%s"`, e.At.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT"),
 		strings.ReplaceAll(e.RuleID, `"`, `\"`))
+}
+
+// Validate checks a configuration built in code (the ONTAP face's rules)
+// against the rules Parse enforces on documents, with the same errors.
+func (c *Config) Validate() error {
+	if len(c.Rules) == 0 {
+		return malformed()
+	}
+	if len(c.Rules) > MaxRules {
+		return invalidRequest("Configuration exceeds the maximum of %d rules", MaxRules)
+	}
+	switch c.MinSize {
+	case "", MinSizeAll128K, MinSizeVariesByClass:
+	default:
+		return invalid("Invalid value for x-amz-transition-default-minimum-object-size: %s", c.MinSize)
+	}
+	ids := map[string]bool{}
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		if r.ID == "" || len(r.ID) > MaxIDLength {
+			return invalid("ID length should not exceed allowed limit of %d", MaxIDLength)
+		}
+		if ids[r.ID] {
+			return invalid("Rule ID must be unique. Found same ID for more than one rule")
+		}
+		ids[r.ID] = true
+		if r.Status != Enabled && r.Status != Disabled {
+			return malformed()
+		}
+		f := &r.Filter
+		seen := map[string]bool{}
+		for _, t := range f.Tags {
+			if t.Key == "" || len(t.Key) > MaxTagKeyLength || len(t.Value) > MaxTagValueLength {
+				return invalid("The TagKey or TagValue you have provided is invalid")
+			}
+			if seen[t.Key] {
+				return invalid("Duplicate Tag Keys are not allowed.")
+			}
+			seen[t.Key] = true
+		}
+		if f.SizeGreaterThan != nil && *f.SizeGreaterThan < 0 || f.SizeLessThan != nil && *f.SizeLessThan <= 0 ||
+			f.SizeGreaterThan != nil && f.SizeLessThan != nil && *f.SizeGreaterThan >= *f.SizeLessThan {
+			return invalid("'ObjectSizeGreaterThan' must be less than 'ObjectSizeLessThan'")
+		}
+		hasTags, hasSize := len(f.Tags) > 0, f.SizeGreaterThan != nil || f.SizeLessThan != nil
+		if e := r.Expiration; e != nil {
+			n := 0
+			if e.Days != 0 {
+				n++
+				if e.Days < 0 || e.Days > maxDays {
+					return invalid("'Days' for Expiration action must be a positive integer")
+				}
+			}
+			if !e.Date.IsZero() {
+				n++
+				if u := e.Date.UTC(); u.Hour() != 0 || u.Minute() != 0 || u.Second() != 0 || u.Nanosecond() != 0 {
+					return invalid("'Date' must be at midnight GMT")
+				}
+			}
+			if e.ExpiredObjectDeleteMarker != nil {
+				n++
+				if hasTags {
+					return invalidRequest("ExpiredObjectDeleteMarker cannot be specified with tag-based filters")
+				}
+			}
+			if n != 1 {
+				return malformed()
+			}
+		}
+		if n := r.NoncurrentExpiration; n != nil {
+			if n.NoncurrentDays <= 0 || n.NoncurrentDays > maxDays {
+				return invalid("'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer")
+			}
+			if n.NewerNoncurrentVersions < 0 || n.NewerNoncurrentVersions > MaxNewerVersions {
+				return invalid("'NewerNoncurrentVersions' for NoncurrentVersionExpiration action must be a positive integer up to %d", MaxNewerVersions)
+			}
+		}
+		if a := r.AbortUpload; a != nil {
+			if a.DaysAfterInitiation <= 0 || a.DaysAfterInitiation > maxDays {
+				return invalid("'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer")
+			}
+			if hasTags {
+				return invalidRequest("AbortIncompleteMultipartUpload cannot be specified with Tags")
+			}
+			if hasSize {
+				return invalidRequest("AbortIncompleteMultipartUpload cannot be specified with an object size filter")
+			}
+		}
+		for _, t := range append(append([]Transition(nil), r.Transitions...), r.NoncurrentTransitions...) {
+			if !storageClasses[t.StorageClass] {
+				return errs.New(errs.InvalidStorageClass, "The storage class you specified is not valid")
+			}
+		}
+		if r.Expiration == nil && r.NoncurrentExpiration == nil && r.AbortUpload == nil &&
+			len(r.Transitions) == 0 && len(r.NoncurrentTransitions) == 0 {
+			return invalidRequest("At least one action needs to be specified in a rule")
+		}
+	}
+	return nil
 }

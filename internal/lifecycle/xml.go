@@ -137,6 +137,9 @@ func Parse(data []byte, minSize string) (*Config, error) {
 		ids[r.ID] = true
 		c.Rules = append(c.Rules, r)
 	}
+	if err := c.Validate(); err != nil {
+		return nil, err // Validate and Parse enforce the same rules
+	}
 	return c, nil
 }
 

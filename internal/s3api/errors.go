@@ -91,6 +91,7 @@ var errorTable = map[errs.Kind]s3Error{
 	errs.InvalidSecurity:               {"InvalidRequest", http.StatusBadRequest, "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."},
 	errs.MalformedPOSTRequest:          {"MalformedPOSTRequest", http.StatusBadRequest, "The body of your POST request is not well-formed multipart/form-data."},
 	errs.BadRequest:                    {"BadRequest", http.StatusBadRequest, "Bad Request"},
+	errs.NoSuchLifecycleConfiguration:  {"NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist"},
 }
 
 // lookupError maps err to its S3 code and status. The second result is false
