@@ -69,6 +69,9 @@ const (
 	OpPutPublicAccessBlock
 	OpDeletePublicAccessBlock
 	OpGetBucketPolicyStatus
+	OpGetBucketLifecycleConfiguration
+	OpPutBucketLifecycleConfiguration
+	OpDeleteBucketLifecycle
 	// OpPostObject is a browser-based upload (POST with a multipart/form-data
 	// body); it is authenticated by its signed policy, not by headers.
 	OpPostObject
@@ -117,26 +120,29 @@ var opInfo = [numOps]struct{ name, action, versionAction string }{
 	OpPutObjectAcl:            {"PutObjectAcl", "s3:PutObjectAcl", "s3:PutObjectVersionAcl"},
 	// AWS names the permissions of the Delete* configuration operations
 	// after the Put* ones: https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
-	OpGetBucketEncryption:           {"GetBucketEncryption", "s3:GetEncryptionConfiguration", ""},
-	OpPutBucketEncryption:           {"PutBucketEncryption", "s3:PutEncryptionConfiguration", ""},
-	OpDeleteBucketEncryption:        {"DeleteBucketEncryption", "s3:PutEncryptionConfiguration", ""},
-	OpGetBucketCors:                 {"GetBucketCors", "s3:GetBucketCORS", ""},
-	OpPutBucketCors:                 {"PutBucketCors", "s3:PutBucketCORS", ""},
-	OpDeleteBucketCors:              {"DeleteBucketCors", "s3:PutBucketCORS", ""},
-	OpGetBucketTagging:              {"GetBucketTagging", "s3:GetBucketTagging", ""},
-	OpPutBucketTagging:              {"PutBucketTagging", "s3:PutBucketTagging", ""},
-	OpDeleteBucketTagging:           {"DeleteBucketTagging", "s3:PutBucketTagging", ""},
-	OpGetBucketLogging:              {"GetBucketLogging", "s3:GetBucketLogging", ""},
-	OpPutBucketLogging:              {"PutBucketLogging", "s3:PutBucketLogging", ""},
-	OpGetBucketOwnershipControls:    {"GetBucketOwnershipControls", "s3:GetBucketOwnershipControls", ""},
-	OpPutBucketOwnershipControls:    {"PutBucketOwnershipControls", "s3:PutBucketOwnershipControls", ""},
-	OpDeleteBucketOwnershipControls: {"DeleteBucketOwnershipControls", "s3:PutBucketOwnershipControls", ""},
-	OpGetPublicAccessBlock:          {"GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock", ""},
-	OpPutPublicAccessBlock:          {"PutPublicAccessBlock", "s3:PutBucketPublicAccessBlock", ""},
-	OpDeletePublicAccessBlock:       {"DeletePublicAccessBlock", "s3:PutBucketPublicAccessBlock", ""},
-	OpGetBucketPolicyStatus:         {"GetBucketPolicyStatus", "s3:GetBucketPolicyStatus", ""},
-	OpPostObject:                    {"PostObject", "s3:PutObject", ""},
-	OpPreflight:                     {"PreflightRequest", "", ""},
+	OpGetBucketEncryption:             {"GetBucketEncryption", "s3:GetEncryptionConfiguration", ""},
+	OpPutBucketEncryption:             {"PutBucketEncryption", "s3:PutEncryptionConfiguration", ""},
+	OpDeleteBucketEncryption:          {"DeleteBucketEncryption", "s3:PutEncryptionConfiguration", ""},
+	OpGetBucketCors:                   {"GetBucketCors", "s3:GetBucketCORS", ""},
+	OpPutBucketCors:                   {"PutBucketCors", "s3:PutBucketCORS", ""},
+	OpDeleteBucketCors:                {"DeleteBucketCors", "s3:PutBucketCORS", ""},
+	OpGetBucketTagging:                {"GetBucketTagging", "s3:GetBucketTagging", ""},
+	OpPutBucketTagging:                {"PutBucketTagging", "s3:PutBucketTagging", ""},
+	OpDeleteBucketTagging:             {"DeleteBucketTagging", "s3:PutBucketTagging", ""},
+	OpGetBucketLogging:                {"GetBucketLogging", "s3:GetBucketLogging", ""},
+	OpPutBucketLogging:                {"PutBucketLogging", "s3:PutBucketLogging", ""},
+	OpGetBucketOwnershipControls:      {"GetBucketOwnershipControls", "s3:GetBucketOwnershipControls", ""},
+	OpPutBucketOwnershipControls:      {"PutBucketOwnershipControls", "s3:PutBucketOwnershipControls", ""},
+	OpDeleteBucketOwnershipControls:   {"DeleteBucketOwnershipControls", "s3:PutBucketOwnershipControls", ""},
+	OpGetPublicAccessBlock:            {"GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock", ""},
+	OpPutPublicAccessBlock:            {"PutPublicAccessBlock", "s3:PutBucketPublicAccessBlock", ""},
+	OpDeletePublicAccessBlock:         {"DeletePublicAccessBlock", "s3:PutBucketPublicAccessBlock", ""},
+	OpGetBucketPolicyStatus:           {"GetBucketPolicyStatus", "s3:GetBucketPolicyStatus", ""},
+	OpGetBucketLifecycleConfiguration: {"GetBucketLifecycleConfiguration", "s3:GetLifecycleConfiguration", ""},
+	OpPutBucketLifecycleConfiguration: {"PutBucketLifecycleConfiguration", "s3:PutLifecycleConfiguration", ""},
+	OpDeleteBucketLifecycle:           {"DeleteBucketLifecycle", "s3:PutLifecycleConfiguration", ""},
+	OpPostObject:                      {"PostObject", "s3:PutObject", ""},
+	OpPreflight:                       {"PreflightRequest", "", ""},
 }
 
 // String is the operation's AWS name, e.g. "PutObject".
@@ -324,6 +330,7 @@ var bucketConfigOps = []struct {
 	{"ownershipControls", OpGetBucketOwnershipControls, OpPutBucketOwnershipControls, OpDeleteBucketOwnershipControls},
 	{"publicAccessBlock", OpGetPublicAccessBlock, OpPutPublicAccessBlock, OpDeletePublicAccessBlock},
 	{"policyStatus", OpGetBucketPolicyStatus, OpUnknown, OpUnknown},
+	{"lifecycle", OpGetBucketLifecycleConfiguration, OpPutBucketLifecycleConfiguration, OpDeleteBucketLifecycle},
 }
 
 // routeBucketConfig routes a request on one of bucketConfigOps; ok is false

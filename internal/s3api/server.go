@@ -65,6 +65,13 @@ type Options struct {
 	// second, measured over BodyTimeout. Default 128 (DefaultMinBodyRate);
 	// negative disables the floor (then only a stalled body times out).
 	MinBodyRate int64
+	// Day is the length of a lifecycle day, for x-amz-expiration. Default
+	// 24 h (tests shorten it, as the core's lifecycle job does).
+	Day time.Duration
+	// DiskSpace reports the data directory's filesystem size and free
+	// bytes, for Veeam's SOSAPI capacity.xml of buckets without a quota
+	// (sosapi.go); nil: such buckets report no capacity.
+	DiskSpace func() (total, free int64, err error)
 
 	// authenticate replaces SigV4 verification in tests of the layers below it.
 	authenticate func(*http.Request) (core.Principal, *sigv4.Auth, error)
@@ -102,6 +109,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.MinBodyRate == 0 {
 		o.MinBodyRate = DefaultMinBodyRate
+	}
+	if o.Day <= 0 {
+		o.Day = 24 * time.Hour
 	}
 	return o
 }
@@ -366,6 +376,12 @@ func (s *server) handlerFor(k OpKind) handler {
 		return s.deletePublicAccessBlock
 	case OpGetBucketPolicyStatus:
 		return s.getBucketPolicyStatus
+	case OpGetBucketLifecycleConfiguration:
+		return s.getBucketLifecycle
+	case OpPutBucketLifecycleConfiguration:
+		return s.putBucketLifecycle
+	case OpDeleteBucketLifecycle:
+		return s.deleteBucketLifecycle
 	}
 	return nil
 }

@@ -102,6 +102,9 @@ type Options struct {
 	// Day is the length of one plan-retention day. Default 24 h (tests:
 	// COFFER_TEST_DAY_SECONDS).
 	Day time.Duration
+	// LifecycleInterval is how often a lifecycle pass starts. Default 1 h
+	// (tests: COFFER_LIFECYCLE_INTERVAL).
+	LifecycleInterval time.Duration
 	// Logger is the structured log. Default: JSON to stderr at info level.
 	Logger *slog.Logger
 	// Out receives the one-time banner with generated root keys. Default os.Stdout.
@@ -212,7 +215,8 @@ func (o Options) Validate() error {
 		problems = append(problems, errors.New("inline max must be within -1..1 MiB"))
 	}
 	for name, d := range map[string]time.Duration{"--read-header-timeout": o.ReadHeaderTimeout, "--idle-timeout": o.IdleTimeout,
-		"--body-timeout": o.BodyTimeout, "--admin-read-timeout": o.AdminReadTimeout, "--admin-write-timeout": o.AdminWriteTimeout} {
+		"--body-timeout": o.BodyTimeout, "--admin-read-timeout": o.AdminReadTimeout, "--admin-write-timeout": o.AdminWriteTimeout,
+		"--lifecycle-interval": o.LifecycleInterval} {
 		if d < 0 {
 			problems = append(problems, fmt.Errorf("%s %v must not be negative", name, d))
 		}
@@ -291,7 +295,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	s.log.Info("startup sweep", "orphans_removed", res.Orphans, "garbage_removed", res.Garbage, "took", time.Since(start).String())
 
 	s.core, err = core.New(core.Options{KV: s.kv, Objects: s.objects, Secrets: s.kms, Logger: o.Logger,
-		ClusterName: o.ClusterName, Version: o.Version})
+		ClusterName: o.ClusterName, Version: o.Version, Day: o.Day, LifecycleInterval: o.LifecycleInterval})
 	if err != nil {
 		return nil, err
 	}
@@ -327,8 +331,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	backend := s.core.S3Backend()
 	s3h, err := s3api.New(s3api.Options{Backend: backend, BucketPolicies: backend, Credentials: s.core,
 		Authorizer: s.core.EndpointAuthorizer(s.nodeName()), Directory: s.core, Domain: o.Domain, Region: o.Region, Logger: o.Logger,
-		AccessLogInterval: o.AccessLogFlush,
-		BodyTimeout:       o.BodyTimeout, MinBodyRate: o.MinBodyRate})
+		AccessLogInterval: o.AccessLogFlush, Day: o.Day, DiskSpace: diskSpace(filepath.Join(o.DataDir, "data")),
+		BodyTimeout: o.BodyTimeout, MinBodyRate: o.MinBodyRate})
 	if err != nil {
 		return nil, err
 	}
