@@ -111,6 +111,32 @@ func (s *Service) PutBucketLifecycle(ctx context.Context, tenant, bucket string,
 	return err
 }
 
+// UpdateBucketLifecycle changes a bucket's lifecycle configuration in one
+// transaction (ONTAP's /rules adds, changes or removes one rule at a time):
+// fn gets the current configuration (nil when none) and returns the new
+// one (nil deletes it), which is validated. fn may run more than once.
+func (s *Service) UpdateBucketLifecycle(ctx context.Context, tenant, bucket string, fn func(c *lifecycle.Config) (*lifecycle.Config, error)) error {
+	err := s.obj.UpdateBucketConfig(ctx, tenant, bucket, objects.ConfigLifecycle, func(old []byte) ([]byte, error) {
+		var cur *lifecycle.Config
+		if old != nil {
+			var err error
+			if cur, err = lifecycle.Decode(old); err != nil {
+				return nil, errs.Wrap(errs.Internal, err, "bucket %s", bucket)
+			}
+		}
+		next, err := fn(cur)
+		if err != nil || next == nil {
+			return nil, err
+		}
+		if err := next.Validate(); err != nil {
+			return nil, err
+		}
+		return next.Encode(), nil
+	})
+	s.bucketChanged()
+	return err
+}
+
 // --- the job -----------------------------------------------------------------
 
 type lifecycleRun struct {

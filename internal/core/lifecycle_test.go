@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"coffer/internal/blob"
+	"coffer/internal/errs"
 	"coffer/internal/kv/pebble"
 	"coffer/internal/lifecycle"
 	"coffer/internal/objects"
@@ -299,6 +300,21 @@ func TestLifecycle_job(t *testing.T) {
 	}
 	if _, ok, err := e.s.JobInfo(vtCtx, j.ID); err != nil || !ok {
 		t.Fatalf("the pass is a vault-plane job (killable, listed by client): %v %v", ok, err)
+	}
+	// One rule changed in place, as the ONTAP face does.
+	err = e.s.UpdateBucketLifecycle(vtCtx, e.tenant, "job", func(c *lifecycle.Config) (*lifecycle.Config, error) {
+		c.Rules = append(c.Rules, lifecycle.Rule{ID: "mpu", Status: lifecycle.Enabled, AbortUpload: &lifecycle.AbortUpload{DaysAfterInitiation: 1}})
+		return c, nil
+	})
+	if c, _ := e.s.GetBucketLifecycle(vtCtx, e.tenant, "job"); err != nil || len(c.Rules) != 2 {
+		t.Fatalf("UpdateBucketLifecycle: %v", err)
+	}
+	err = e.s.UpdateBucketLifecycle(vtCtx, e.tenant, "job", func(c *lifecycle.Config) (*lifecycle.Config, error) {
+		c.Rules[1].AbortUpload.DaysAfterInitiation = 0
+		return c, nil
+	})
+	if c, _ := e.s.GetBucketLifecycle(vtCtx, e.tenant, "job"); errs.KindOf(err) != errs.InvalidArgument || c.Rules[1].AbortUpload.DaysAfterInitiation != 1 {
+		t.Fatalf("an invalid update must change nothing: %v", err)
 	}
 	if err := e.s.PutBucketLifecycle(vtCtx, e.tenant, "job", nil); err != nil {
 		t.Fatal(err)

@@ -128,3 +128,29 @@ func (s *Service) ExpireObjects(ctx context.Context, tenant, bucket string, batc
 	}
 	return done, nil
 }
+
+// UpdateBucketConfig replaces one of a bucket's sub-resource configurations
+// with fn's answer to the current value (nil when absent), in one
+// transaction: fn returning nil removes it, an error leaves it unchanged.
+// fn may run more than once (a conflicting commit retries the transaction).
+func (s *Service) UpdateBucketConfig(ctx context.Context, tenant, bucket, name string, fn func(old []byte) ([]byte, error)) error {
+	return s.update(ctx, "UpdateBucketConfig", func(tx kv.Txn) error {
+		b, err := getBucket(tx, tenant, bucket)
+		if err != nil {
+			return err
+		}
+		value, err := fn(b.Configs[name])
+		if err != nil {
+			return err
+		}
+		if value == nil {
+			delete(b.Configs, name)
+		} else {
+			if b.Configs == nil {
+				b.Configs = map[string][]byte{}
+			}
+			b.Configs[name] = append([]byte(nil), value...)
+		}
+		return tx.Set(bucketKey(tenant, bucket), marshal(b))
+	})
+}
