@@ -112,8 +112,9 @@ var kindNames = [...]string{
 	UnresolvableGrantByEmail: "UnresolvableGrantByEmail", MalformedACL: "MalformedACL",
 	InvalidBucketACLWithOwnership: "InvalidBucketACLWithOwnership", InvalidTargetBucketForLogging: "InvalidTargetBucketForLogging",
 	MissingSecurityHeader: "MissingSecurityHeader", InvalidSecurity: "InvalidSecurity",
-	MalformedPOSTRequest:         "MalformedPOSTRequest",
-	BadRequest:                   "BadRequest",
+	MalformedPOSTRequest: "MalformedPOSTRequest",
+	BadRequest:           "BadRequest",
+
 	NoSuchLifecycleConfiguration: "NoSuchLifecycleConfiguration",
 }
 
