@@ -143,6 +143,7 @@ func runServer(args []string) error {
 	fs.DurationVar(&o.BodyTimeout, "body-timeout", lim.duration("COFFER_BODY_TIMEOUT"), "an S3 request body that stalls this long, or is slower than --min-body-rate over this window, fails with RequestTimeout (env COFFER_BODY_TIMEOUT; default 30s)")
 	fs.Int64Var(&o.MinBodyRate, "min-body-rate", int64(lim.integer("COFFER_MIN_BODY_RATE")), "slowest S3 request body in bytes per second; negative only requires progress (env COFFER_MIN_BODY_RATE; default 128)")
 	fs.DurationVar(&o.AdminReadTimeout, "admin-read-timeout", lim.duration("COFFER_ADMIN_READ_TIMEOUT"), "time to read a whole management request (env COFFER_ADMIN_READ_TIMEOUT; default 1m)")
+	fs.DurationVar(&o.LifecycleInterval, "lifecycle-interval", lim.duration("COFFER_LIFECYCLE_INTERVAL"), "how often lifecycle rules run over the buckets (env COFFER_LIFECYCLE_INTERVAL; default 1h)")
 	fs.DurationVar(&o.AdminWriteTimeout, "admin-write-timeout", lim.duration("COFFER_ADMIN_WRITE_TIMEOUT"), "time to write a management response (env COFFER_ADMIN_WRITE_TIMEOUT; default 2m)")
 	fs.IntVar(&o.LoginMaxFailures, "login-max-failures", lim.integer("COFFER_LOGIN_MAX_FAILURES"), "failed management logins of one account from one address that lock it from there (env COFFER_LOGIN_MAX_FAILURES; default 5)")
 	fs.DurationVar(&o.LoginFailureWindow, "login-failure-window", lim.duration("COFFER_LOGIN_FAILURE_WINDOW"), "how long failed logins count (env COFFER_LOGIN_FAILURE_WINDOW; default 15m)")

@@ -87,6 +87,7 @@ const (
 	ObjectLockConfigurationNotFound // the bucket has no Object Lock configuration
 	NoSuchObjectLockConfiguration   // the version has no retention (or legal hold) to show
 	Unavailable                     // the metadata store cannot be reached or is too slow: retry later (503 SlowDown)
+	NoSuchLifecycleConfiguration    // the bucket has no lifecycle configuration
 	numKinds
 )
 
@@ -122,6 +123,7 @@ var kindNames = [...]string{
 	InvalidBucketState:   "InvalidBucketState", ObjectLockConfigurationNotFound: "ObjectLockConfigurationNotFoundError",
 	NoSuchObjectLockConfiguration: "NoSuchObjectLockConfiguration",
 	Unavailable:                   "Unavailable",
+	NoSuchLifecycleConfiguration:  "NoSuchLifecycleConfiguration",
 }
 
 func (k Kind) String() string {

@@ -97,7 +97,8 @@ var errorTable = map[errs.Kind]s3Error{
 	errs.NoSuchObjectLockConfiguration:   {"NoSuchObjectLockConfiguration", http.StatusNotFound, "The specified object does not have a ObjectLock configuration"},
 	// The metadata store (a shared PostgreSQL) is unreachable or too slow.
 	// SDKs retry SlowDown with backoff, which is what the client should do.
-	errs.Unavailable: {"SlowDown", http.StatusServiceUnavailable, "Please reduce your request rate."},
+	errs.Unavailable:                  {"SlowDown", http.StatusServiceUnavailable, "Please reduce your request rate."},
+	errs.NoSuchLifecycleConfiguration: {"NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist"},
 }
 
 // lookupError maps err to its S3 code and status. The second result is false

@@ -133,6 +133,9 @@ type Options struct {
 	// Day is the length of one plan-retention day. Default 24 h (tests:
 	// COFFER_TEST_DAY_SECONDS).
 	Day time.Duration
+	// LifecycleInterval is how often a lifecycle pass starts. Default 1 h
+	// (tests: COFFER_LIFECYCLE_INTERVAL).
+	LifecycleInterval time.Duration
 	// Logger is the structured log. Default: JSON to stderr at info level.
 	Logger *slog.Logger
 	// Out receives the one-time banner with generated root keys. Default os.Stdout.
@@ -249,7 +252,8 @@ func (o Options) Validate() error {
 		problems = append(problems, errors.New("inline max must be within -1..1 MiB"))
 	}
 	for name, d := range map[string]time.Duration{"--read-header-timeout": o.ReadHeaderTimeout, "--idle-timeout": o.IdleTimeout,
-		"--body-timeout": o.BodyTimeout, "--admin-read-timeout": o.AdminReadTimeout, "--admin-write-timeout": o.AdminWriteTimeout} {
+		"--body-timeout": o.BodyTimeout, "--admin-read-timeout": o.AdminReadTimeout, "--admin-write-timeout": o.AdminWriteTimeout,
+		"--lifecycle-interval": o.LifecycleInterval} {
 		if d < 0 {
 			problems = append(problems, fmt.Errorf("%s %v must not be negative", name, d))
 		}
@@ -346,7 +350,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	s.core, err = core.New(core.Options{KV: fed, Objects: s.objects, Secrets: s.kms, Logger: o.Logger, NodeName: s.nodeName(),
 		ClusterName: o.ClusterName, Version: o.Version,
 		LoginMaxFailures: o.LoginMaxFailures, LoginMaxAddressFailures: o.LoginMaxAddressFailures,
-		LoginFailureWindow: o.LoginFailureWindow, LoginLockout: o.LoginLockout})
+		LoginFailureWindow: o.LoginFailureWindow, LoginLockout: o.LoginLockout,
+		Day: o.Day, LifecycleInterval: o.LifecycleInterval})
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +399,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	backend := s.core.S3Backend()
 	s3h, err := s3api.New(s3api.Options{Backend: backend, BucketPolicies: backend, Credentials: s.core,
 		Authorizer: s.core.EndpointAuthorizer(s.nodeName()), Directory: s.core, Domain: o.Domain, Region: o.Region, Logger: o.Logger,
-		AccessLogInterval: o.AccessLogFlush, Observer: s.metrics,
+		AccessLogInterval: o.AccessLogFlush, Observer: s.metrics, Day: o.Day, DiskSpace: diskSpace(filepath.Join(o.DataDir, "data")),
 		BodyTimeout: o.BodyTimeout, MinBodyRate: o.MinBodyRate,
 		AllowSSECOverHTTP: o.SSECAllowHTTP})
 	if err != nil {
