@@ -323,3 +323,33 @@ func TestLifecycle_job(t *testing.T) {
 		t.Fatal("deleted configuration still there")
 	}
 }
+
+// A noncurrent version under an Object Lock retention is skipped (counted
+// as locked) while the retention lasts, and removed by the first pass
+// after it ends.
+func TestLifecycle_skipsLockedVersions(t *testing.T) {
+	e := lcNew(t)
+	if _, err := e.obj.CreateBucket(vtCtx, objects.CreateBucketInput{Tenant: e.tenant, Name: "locked",
+		ObjectLock: &objects.ObjectLockConfig{Enabled: true, DefaultMode: objects.LockCompliance, DefaultDays: 10}}); err != nil {
+		t.Fatal(err)
+	}
+	e.put("locked", "doc")
+	e.clock.Advance(time.Minute)
+	e.put("locked", "doc")
+	e.rules("locked", fmt.Sprintf(rule, "nc", "", `<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration>`))
+	e.clock.Advance(2 * lcDay)
+	res := e.run("locked")
+	if res.NoncurrentRemoved != 0 || res.Locked != 1 {
+		t.Fatalf("within the retention: %+v", res)
+	}
+	if got := e.listing("locked"); got != "doc doc" {
+		t.Fatalf("within the retention, left %q", got)
+	}
+	e.clock.Advance(11 * 24 * time.Hour) // retention days are real days, whatever the test day
+	if res := e.run("locked"); res.NoncurrentRemoved != 1 || res.Locked != 0 {
+		t.Fatalf("after the retention: %+v", res)
+	}
+	if got := e.listing("locked"); got != "doc" {
+		t.Fatalf("after the retention, left %q", got)
+	}
+}
