@@ -1,0 +1,396 @@
+package e2e
+
+// The web console in a real browser: Debian's chromium, headless, driven
+// by chromedp against a private server. One browser and one server serve
+// the whole test. With COFFER_CONSOLE_SCREENSHOTS=DIR it also writes a
+// screenshot of every page at 1280 and 390 px wide into DIR (docs/console
+// keeps them; scripts/console-screenshots.sh refreshes them).
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath finds the browser; without one the test fails on CI (the
+// test script installs it) and skips elsewhere.
+func chromiumPath(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is not installed (scripts/test.sh installs Debian's chromium)")
+	}
+	t.Skip("chromium is not installed")
+	return ""
+}
+
+// browserCtx starts one headless chromium with a fresh profile.
+func browserCtx(t *testing.T, downloads string) context.Context {
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("ignore-certificate-errors", true), // the admin listener's self-signed certificate
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf),
+		chromedp.WithBrowserOption(chromedp.WithConsolef(func(f string, a ...any) { t.Logf("browser console: "+f, a...) })))
+	t.Cleanup(func() { cancelC(); cancelA() })
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	// The first run opens the tab, which lives as long as that run's
+	// context: this one, without a timeout.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	return ctx
+}
+
+// page drives the console in one tab.
+type page struct {
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	shots string
+}
+
+func (p *page) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 45*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		p.fail(what, err)
+	}
+}
+
+// get runs one action that answers a value.
+func pget[T any](p *page, what string, a chromedp.Action[T]) T {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 45*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		p.fail(what, err)
+	}
+	return v
+}
+
+func (p *page) fail(what string, err error) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	defer cancel()
+	body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+	if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+		f := filepath.Join(os.TempDir(), "coffer-console-failure.png")
+		if os.WriteFile(f, png, 0o644) == nil {
+			p.t.Logf("screenshot of the failure: %s", f)
+		}
+	}
+	p.t.Fatalf("%s: %v\npage text:\n%s", what, err, body)
+}
+
+// open shows a console route and waits until the page rendered.
+func (p *page) open(route string) {
+	p.t.Helper()
+	name := strings.SplitN(route, "?", 2)[0]
+	js := fmt.Sprintf(`(() => { const m = document.getElementById("main"); m.removeAttribute("data-ready");
+		const h = %q; if (location.hash === h) dispatchEvent(new HashChangeEvent("hashchange")); else location.hash = h; return true; })()`, "#/"+route)
+	pget(p, "open "+route, chromedp.Evaluate[bool](js))
+	p.run("open "+route, chromedp.WaitVisible(chromedp.CSS(`main[data-ready="`+name+`"]`)))
+}
+
+func (p *page) text(sel string) string {
+	p.t.Helper()
+	p.run("wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	return strings.TrimSpace(pget(p, "text of "+sel, chromedp.Text(chromedp.CSS(sel))))
+}
+
+func (p *page) bodyText() string {
+	return pget(p, "body text", chromedp.Evaluate[string](`document.body.innerText`))
+}
+
+// shot writes the viewport at 1280 and 390 px wide (with COFFER_CONSOLE_SCREENSHOTS).
+func (p *page) shot(name string) {
+	p.t.Helper()
+	if p.shots == "" {
+		return
+	}
+	for _, w := range []int64{1280, 390} {
+		h := int64(900)
+		if w == 390 {
+			h = 844
+		}
+		p.run("viewport", chromedp.EmulateViewport(w, h), chromedp.Sleep(150*time.Millisecond))
+		buf := pget(p, "screenshot "+name, chromedp.CaptureScreenshot())
+		if err := os.WriteFile(filepath.Join(p.shots, fmt.Sprintf("%s-%d.png", name, w)), buf, 0o644); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+	p.run("viewport", chromedp.EmulateViewport(1280, 900))
+}
+
+func adminJSON(t *testing.T, srv *cofferServer, method, path string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, srv.AdminEndpoint()+path, nil)
+	req.SetBasicAuth(cofferAdminUser, cofferAdminPassword)
+	resp, err := srv.AdminClient(10 * time.Second).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s %s: %s", method, path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFile(t *testing.T, path string, size int64) []byte {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if fi, err := os.Stat(path); err == nil && fi.Size() == size {
+			if _, err := os.Stat(path + ".crdownload"); os.IsNotExist(err) {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	t.Fatalf("download %s of %d bytes did not arrive; directory has %v", path, size, names)
+	return nil
+}
+
+// setv sets a control's value as typing would, with input and change events.
+func setv(sel, value string) chromedp.Action[chromedp.Void] {
+	js := fmt.Sprintf(`(() => { const el = document.querySelector(%q); if (!el) throw new Error("no element %s");
+		el.value = %q; el.dispatchEvent(new Event("input", {bubbles: true})); el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`,
+		sel, strings.ReplaceAll(sel, `"`, `'`), value)
+	return chromedp.Steps(chromedp.WaitVisible(chromedp.CSS(sel)), func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Evaluate[bool](js)(ctx, t)
+		return chromedp.Void{}, err
+	})
+}
+
+func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+
+func TestConsoleBrowser(t *testing.T) {
+	requireTarget(t)
+	chromiumPath(t)
+	srv := startPrivateCoffer(t)
+	downloads := t.TempDir()
+	p := &page{t: t, ctx: browserCtx(t, downloads), base: srv.AdminEndpoint() + "/console/", shots: os.Getenv("COFFER_CONSOLE_SCREENSHOTS")}
+	if p.shots != "" {
+		if err := os.MkdirAll(p.shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Log in: a wrong password first, rendered as an error, then the right one.
+	p.run("load", chromedp.Navigate(p.base), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="login"]`)))
+	p.shot("login")
+	p.run("bad login", setv(`#login-form [name=password]`, "wrong-password"),
+		chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`#login-form .error`)))
+	if msg := p.text(`#login-form .error`); !strings.Contains(strings.ToLower(msg), "password") && !strings.Contains(strings.ToLower(msg), "login") {
+		t.Errorf("bad login shows %q", msg)
+	}
+	p.run("login", setv(`#login-form [name=username]`, cofferAdminUser),
+		setv(`#login-form [name=password]`, cofferAdminPassword),
+		chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="dashboard"]`)))
+	if s := p.text(`#who`); !strings.Contains(s, cofferAdminUser) {
+		t.Errorf("header shows %q, want the user", s)
+	}
+	p.shot("dashboard")
+
+	// A tenant with its S3 service: the root keys are shown once.
+	p.open("tenants")
+	p.run("create tenant", setv(`#svm-name`, "console1"), chromedp.Click(chromedp.CSS(`#create-svm button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog #new-secret-key`)))
+	rootSecret := p.text(`dialog #new-secret-key`)
+	if len(rootSecret) < 40 {
+		t.Fatalf("root secret %q", rootSecret)
+	}
+	p.run("close", chromedp.Click(chromedp.Search(`//dialog//button[text()="Done"]`)), chromedp.WaitNotPresent(chromedp.CSS(`dialog`)))
+	var svms struct {
+		Records []struct{ UUID string } `json:"records"`
+	}
+	adminJSON(t, srv, "GET", "/api/svm/svms?name=console1&fields=uuid", &svms)
+	if len(svms.Records) != 1 {
+		t.Fatalf("SVM console1 not created: %+v", svms)
+	}
+	svm := svms.Records[0].UUID
+	p.open("tenants")
+	p.shot("tenants")
+
+	// A user: its secret is shown once with a copy button, then never again.
+	p.open("users?svm=" + svm)
+	p.run("create user", setv(`#user-name`, "alice"), chromedp.Click(chromedp.CSS(`#create-user button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog #new-secret-key`)))
+	ak, sk := p.text(`dialog #new-access-key`), p.text(`dialog #new-secret-key`)
+	if ak == "" || len(sk) < 40 {
+		t.Fatalf("keys %q %q", ak, sk)
+	}
+	if n := pget(p, "copy buttons", chromedp.Evaluate[int](`[...document.querySelectorAll("dialog button")].filter(b => b.textContent === "Copy").length`)); n != 2 {
+		t.Errorf("the secret dialog has %d copy buttons, want 2", n)
+	}
+	p.shot("user-secret")
+	p.run("use keys", chromedp.Click(chromedp.Search(`//dialog//button[contains(., "Use these keys")]`)),
+		chromedp.Click(chromedp.Search(`//dialog//button[text()="Done"]`)), chromedp.WaitNotPresent(chromedp.CSS(`dialog`)))
+	p.open("users?svm=" + svm)
+	if body := p.bodyText(); strings.Contains(body, sk) || !strings.Contains(body, "alice") {
+		t.Fatalf("after the dialog, the users page shows the secret again (or no alice):\n%s", body)
+	}
+	p.shot("users")
+
+	// A bad input is rendered as the API's error; then a good bucket.
+	p.open("buckets?svm=" + svm)
+	p.run("bad bucket", setv(`#bucket-name`, "Bad_Bucket!"), chromedp.Click(chromedp.CSS(`#create-bucket button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#create-bucket .form-error .error`)))
+	if msg := p.text(`#create-bucket .form-error .error`); msg == "" {
+		t.Error("no error shown for a bad bucket name")
+	}
+	p.run("bad policy", chromedp.SendKeys(chromedp.CSS(`#json-policy`), `[{"effect": "maybe"`),
+		chromedp.WaitVisible(chromedp.CSS(`#json-policy-status .error`)))
+	p.shot("bucket-error")
+	p.run("good bucket", setv(`#json-policy`, ""), setv(`#bucket-name`, "console-b1"),
+		setv(`#bucket-versioning`, "enabled"), setv(`#bucket-grant`, "alice"),
+		setv(`#bucket-quota`, "1"),
+		chromedp.Click(chromedp.CSS(`#create-bucket button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.Search(`//table//a[text()="console-b1"]`)))
+	p.shot("buckets")
+
+	// Upload 20 MiB through the page (multipart), download it byte-identical.
+	dir := t.TempDir()
+	big := randBytes(20 << 20)
+	if err := os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.open("objects?bucket=console-b1")
+	p.run("upload", chromedp.SetUploadFiles(chromedp.CSS(`#upload-input`), []string{filepath.Join(dir, "big.bin")}),
+		chromedp.WaitVisible(chromedp.CSS(`.uploads li.done`)),
+		chromedp.WaitVisible(chromedp.Search(`//table//span[text()="big.bin"]`)))
+	p.shot("objects")
+	p.run("download", chromedp.Click(chromedp.Search(`//tr[.//span[text()="big.bin"]]//button[text()="Download"]`)))
+	got := waitFile(t, filepath.Join(downloads, "big.bin"), int64(len(big)))
+	if sha(got) != sha(big) {
+		t.Fatalf("downloaded SHA-256 %s, uploaded %s", sha(got), sha(big))
+	}
+	// The object is what S3 clients see too.
+	c := newClient(t, srv.Endpoint(), ak, sk)
+	head, err := c.HeadObject(ctxT(t), &s3.HeadObjectInput{Bucket: aws.String("console-b1"), Key: aws.String("big.bin")})
+	if err != nil || aws.ToInt64(head.ContentLength) != int64(len(big)) || !strings.Contains(aws.ToString(head.ETag), "-3") {
+		t.Fatalf("HeadObject: %v %v (want a 3-part multipart ETag)", err, head)
+	}
+
+	// A second version, then a delete marker; the versions view shows all three.
+	small := filepath.Join(t.TempDir(), "big.bin")
+	if err := os.WriteFile(small, []byte("second version"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.run("upload v2", chromedp.SetUploadFiles(chromedp.CSS(`#upload-input`), []string{small}),
+		chromedp.WaitVisible(chromedp.CSS(`.uploads li.done:nth-child(2)`)))
+	if _, err := c.DeleteObject(ctxT(t), &s3.DeleteObjectInput{Bucket: aws.String("console-b1"), Key: aws.String("big.bin")}); err != nil {
+		t.Fatal(err)
+	}
+	p.open("objects?bucket=console-b1&versions=1")
+	p.run("versions", chromedp.WaitVisible(chromedp.Search(`//table//span[text()="delete marker"]`)))
+	versions := pget(p, "count versions", chromedp.Evaluate[int](`document.querySelectorAll("#listing tbody tr").length`))
+	if versions != 3 {
+		t.Fatalf("versions view shows %d rows, want 2 versions and a delete marker:\n%s", versions, p.bodyText())
+	}
+	p.shot("versions")
+
+	// Rotate alice's key: a new secret, shown once; the old key stops working.
+	p.open("users?svm=" + svm)
+	p.run("rotate", chromedp.Click(chromedp.Search(`//tr[.//strong[text()="alice"]]//button[text()="Rotate key"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#rotate-form`)), chromedp.Click(chromedp.CSS(`#rotate-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog #new-secret-key`)))
+	ak2, sk2 := p.text(`dialog #new-access-key`), p.text(`dialog #new-secret-key`)
+	if sk2 == sk || ak2 == "" {
+		t.Fatalf("rotation answered the old secret")
+	}
+	p.run("close", chromedp.Click(chromedp.Search(`//dialog//button[text()="Done"]`)), chromedp.WaitNotPresent(chromedp.CSS(`dialog`)))
+	if _, err := newClient(t, srv.Endpoint(), ak2, sk2).HeadBucket(ctxT(t), &s3.HeadBucketInput{Bucket: aws.String("console-b1")}); err != nil {
+		t.Errorf("the rotated key fails: %v", err)
+	}
+	if _, err := c.HeadBucket(ctxT(t), &s3.HeadBucketInput{Bucket: aws.String("console-b1")}); err == nil {
+		t.Errorf("the old key still works after rotation")
+	}
+
+	// The other pages render (and, in screenshot mode, are kept).
+	for _, route := range []string{"groups?svm=" + svm, "policies?svm=" + svm, "plans", "vaults", "clients", "jobs", "audit", "dashboard"} {
+		p.open(route)
+		name := strings.SplitN(route, "?", 2)[0]
+		errs := pget(p, "errors on "+name, chromedp.Evaluate[string](`[...document.querySelectorAll("main .error")].map(e => e.innerText).join("\n")`))
+		if errs != "" {
+			t.Errorf("page %s shows an error: %s", name, errs)
+		}
+		p.shot(name)
+	}
+	if s := p.text(`#page-dashboard`); !strings.Contains(s, "console1") {
+		t.Errorf("the dashboard lists no console1 tenant:\n%s", s)
+	}
+
+	// The API documents are linked from the console and served.
+	href := pget(p, "docs link", chromedp.Evaluate[string](`[...document.querySelectorAll("nav a")].find(a => a.textContent.includes("API documents")).getAttribute("href")`))
+	u, _ := url.Parse(href)
+	resp, err := srv.AdminClient(10 * time.Second).Get(srv.AdminEndpoint() + u.Path + "/ontap.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		OpenAPI string         `json:"openapi"`
+		Paths   map[string]any `json:"paths"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if err != nil || doc.OpenAPI == "" || doc.Paths["/svm/svms"] == nil {
+		t.Errorf("%s/ontap.json: %v %+v", u.Path, err, doc.OpenAPI)
+	}
+
+	// Logout ends the session.
+	p.run("logout", chromedp.Click(chromedp.CSS(`#logout`)), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="login"]`)))
+	stored := pget(p, "storage", chromedp.Evaluate[string](`JSON.stringify(sessionStorage)`))
+	if strings.Contains(stored, cofferAdminPassword) || bytes.Contains([]byte(stored), []byte(sk2)) {
+		t.Errorf("session storage keeps credentials after logout: %s", stored)
+	}
+}
