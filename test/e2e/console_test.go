@@ -211,6 +211,14 @@ func setv(sel, value string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// jsAction runs a statement in the page.
+func jsAction(js string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Evaluate[bool]("(() => { " + js + "; return true; })()")(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
 func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
 func TestConsoleBrowser(t *testing.T) {
@@ -355,6 +363,29 @@ func TestConsoleBrowser(t *testing.T) {
 	if _, err := c.HeadBucket(ctxT(t), &s3.HeadBucketInput{Bucket: aws.String("console-b1")}); err == nil {
 		t.Errorf("the old key still works after rotation")
 	}
+
+	// A policy through the JSON editor, and a group that attaches it.
+	p.open("policies?svm=" + svm)
+	p.run("create policy", setv(`#policy-name`, "ReadB1"),
+		setv(`#json-statements`, `[{"effect": "allow", "actions": ["GetObject", "ListBucket"], "resources": ["console-b1", "console-b1/*"]}]`),
+		chromedp.Click(chromedp.CSS(`#create-policy button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.Search(`//table//strong[text()="ReadB1"]`)))
+	p.open("groups?svm=" + svm)
+	p.run("create group", setv(`#group-name`, "readers"),
+		jsAction(`document.querySelector('#page-groups [name=users] option[value=alice]').selected = true;
+			document.querySelector('#page-groups [name=policies] option[value=ReadB1]').selected = true`),
+		chromedp.Click(chromedp.CSS(`#page-groups button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.Search(`//table//strong[text()="readers"]`)))
+
+	// Commvault: a plan, and a vault with it, whose endpoint job shows on the jobs page.
+	p.open("plans")
+	p.run("create plan", setv(`#plan-name`, "vault-30d"), chromedp.Click(chromedp.CSS(`#create-plan button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.Search(`//table//strong[text()="vault-30d"]`)))
+	p.open("vaults")
+	p.run("create vault", setv(`#vault-name`, "console-vault"), chromedp.Click(chromedp.CSS(`#create-vault button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.Search(`//table//a[text()="console-vault"]`)))
+	p.open("jobs")
+	p.run("jobs", chromedp.WaitVisible(chromedp.CSS(`#jobs progress`)))
 
 	// The other pages render (and, in screenshot mode, are kept).
 	for _, route := range []string{"groups?svm=" + svm, "policies?svm=" + svm, "plans", "vaults", "clients", "jobs", "audit", "dashboard"} {

@@ -45,8 +45,9 @@ export async function renderVaults(root) {
   const nodes = clients.clientProperties || [];
   root.append(section("Create a vault", form([
     field("Name", h("input", { name: "name", required: true, id: "vault-name" })),
-    field("Plan", h("select", { name: "plan", id: "vault-plan" }, h("option", { value: "" }, "(none)"),
-      (plans.plans || []).map((p) => h("option", { value: String(p.plan.id) }, `${p.plan.name} (${p.retentionPeriodDays} days)`)))),
+    field("Plan", h("select", { name: "plan", id: "vault-plan", required: true },
+      (plans.plans || []).map((p) => h("option", { value: String(p.plan.id) }, `${p.plan.name} (${p.retentionPeriodDays} days)`))),
+    (plans.plans || []).length ? "Its retention applies to the versions the vault's objects leave behind." : h("span", {}, "Create a plan first under ", h("a", { href: "#/plans" }, "Plans"), ".")),
     field("Owners", h("select", { name: "owners", multiple: true, id: "vault-owners", size: String(Math.min(5, Math.max(2, userList.length))) },
       userList.map((u) => h("option", { value: String(u.id) }, u.name))), "Ctrl or Shift to choose several."),
     h("label", { class: "check" }, h("input", { type: "checkbox", name: "rotate" }), "Issue new S3 keys to the owners"),
