@@ -214,7 +214,7 @@ func setv(sel, value string) chromedp.Action[chromedp.Void] {
 // jsAction runs a statement in the page.
 func jsAction(js string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Evaluate[bool]("(() => { " + js + "; return true; })()")(ctx, t)
+		_, err := chromedp.Evaluate[bool]("(() => { "+js+"; return true; })()")(ctx, t)
 		return chromedp.Void{}, err
 	}
 }
