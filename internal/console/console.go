@@ -16,11 +16,14 @@
 //   - GET /console/api/info: the S3 endpoint and region the pages sign for;
 //   - GET /console/api/stats: capacity, objects and bytes per tenant, and
 //     the S3 requests and errors per minute of the last hour (Stats);
-//   - /console/s3/...: a same-origin pass-through to the S3 handler, so the
-//     browser's SigV4-signed requests reach S3 without CORS or mixed
-//     content (the console is HTTPS, S3 often plain HTTP on another port).
-//     It authenticates nothing itself: S3 checks every request's signature
-//     as it does on the S3 listener.
+//   - /S3/...: S3 itself on the management listener, as the S3 listener
+//     answers it under its /S3 path prefix (Commvault's endpoint form), so
+//     the browser's SigV4-signed requests reach S3 from the console's own
+//     origin, without CORS or mixed content (the console is HTTPS, S3
+//     often plain HTTP on another port). It authenticates nothing itself:
+//     the S3 handler checks every request's signature as on the S3
+//     listener, and the path is passed unchanged, so any S3 client can
+//     use https://<admin>/S3 as its endpoint too.
 //
 // The info and stats calls need an administrator (HTTP Basic, as ONTAP).
 package console
@@ -47,8 +50,9 @@ var staticFiles embed.FS
 // Prefix is the console's path on the management listener.
 const Prefix = "/console/"
 
-// S3Prefix is the same-origin S3 pass-through's path.
-const S3Prefix = "/console/s3/"
+// S3Prefix is where the management listener passes requests to S3: the
+// S3 handler's own path prefix.
+const S3Prefix = "/S3/"
 
 // Core is the part of the core the console's own calls read.
 type Core interface {
@@ -61,8 +65,8 @@ type Core interface {
 type Options struct {
 	// Core answers the administrator checks and the usage totals.
 	Core Core
-	// S3 is the S3 handler the pass-through serves (the same one the S3
-	// listener serves, wrapped by Stats).
+	// S3 is the S3 handler that answers under S3Prefix (the same one the
+	// S3 listener serves, wrapped by Stats).
 	S3 http.Handler
 	// S3Endpoint is the S3 listener's URL (scheme://host:port) for
 	// presigned share links, which work without the console.
@@ -129,10 +133,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serveS3 hands a request under /console/s3/ to the S3 handler with the
-// prefix removed: the browser signed "/bucket/key" for this host. Deadlines
-// are the S3 handler's (its minimum body rate), not the management
-// listener's whole-request timeouts, so large parts and downloads pass.
+// serveS3 hands a request under /S3/ to the S3 handler as it is: the
+// browser signed this path for this host. Deadlines are the S3 handler's
+// (its minimum body rate), not the management listener's whole-request
+// timeouts, so large parts and downloads pass.
 func (h *Handler) serveS3(w http.ResponseWriter, r *http.Request) {
 	if h.opts.S3 == nil {
 		writeJSON(w, http.StatusNotFound, errorBody{errorJSON{Message: "S3 is not available here", Code: "3"}})
@@ -141,13 +145,7 @@ func (h *Handler) serveS3(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-	r2 := r.Clone(r.Context())
-	r2.URL.Path = "/" + strings.TrimPrefix(r.URL.Path, S3Prefix)
-	if r.URL.RawPath != "" {
-		r2.URL.RawPath = "/" + strings.TrimPrefix(r.URL.RawPath, S3Prefix)
-	}
-	r2.RequestURI = r2.URL.RequestURI()
-	h.opts.S3.ServeHTTP(w, r2)
+	h.opts.S3.ServeHTTP(w, r)
 }
 
 // api authenticates an administrator and renders fn's answer.
@@ -184,7 +182,8 @@ func (h *Handler) api(w http.ResponseWriter, r *http.Request, fn func(r *http.Re
 type infoJSON struct {
 	// S3Endpoint is the S3 listener's URL, for share links.
 	S3Endpoint string `json:"s3_endpoint"`
-	// S3Proxy is the same-origin path the pages send S3 requests to.
+	// S3Proxy is the same-origin path prefix the pages send S3 requests to
+	// (and sign).
 	S3Proxy string `json:"s3_proxy"`
 	Region  string `json:"region"`
 }

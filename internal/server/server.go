@@ -512,8 +512,9 @@ func (s *Server) adminHandler() http.Handler {
 	return mux
 }
 
-// mountConsole mounts the web console at /console/ and the OpenAPI
-// documents of the ONTAP and Commvault dialects at /docs/api.
+// mountConsole mounts the web console at /console/, S3 at /S3/ (the
+// console's object browser signs its requests for this origin) and the
+// OpenAPI documents of the ONTAP and Commvault dialects at /docs/api.
 func (s *Server) mountConsole(mux *http.ServeMux) {
 	scheme := "http"
 	if s.opts.TLSCert != "" {
@@ -526,6 +527,7 @@ func (s *Server) mountConsole(mux *http.ServeMux) {
 		return
 	}
 	mux.Handle(console.Prefix, h)
+	mux.Handle(console.S3Prefix, h) // S3 for the console's own origin
 	mux.Handle("GET /{$}", http.RedirectHandler(console.Prefix, http.StatusFound))
 	docs := console.DocsHandler([]console.APIDoc{
 		{Name: "ontap.json", Title: "NetApp ONTAP S3 REST API (/api)", JSON: ontap.OpenAPI(s.opts.Version)},

@@ -1,6 +1,7 @@
 // An S3 client for the object browser: requests signed in the browser
-// (sigv4.js) with an S3 user's keys, sent to the console's same-origin
-// pass-through (/console/s3), which hands them to Coffer's S3 handler.
+// (sigv4.js) with an S3 user's keys, sent to S3 on the console's own
+// origin (the management listener answers S3 under /S3, the path prefix
+// the S3 listener also serves).
 
 import { signHeaders, presign, uriEncode } from "./sigv4.js";
 import { consoleApi, ApiError } from "./api.js";
@@ -47,10 +48,10 @@ function creds() {
 export async function request(method, bucket, key, opts = {}) {
   const { region, s3_proxy: proxy } = await s3Info();
   const query = opts.query || [];
-  const path = objPath(bucket, key);
+  const path = proxy + objPath(bucket, key);
   const hdrs = await signHeaders({ creds: creds(), region, method, host: location.host, path, query, headers: opts.headers || {} });
   const qstr = query.map(([k, v]) => uriEncode(k) + "=" + uriEncode(v ?? "")).join("&");
-  const url = proxy + uriEncode(path, true) + (qstr ? "?" + qstr : "");
+  const url = uriEncode(path, true) + (qstr ? "?" + qstr : "");
   return new Promise((resolve, reject) => {
     const x = new XMLHttpRequest();
     x.open(method, url);
@@ -81,7 +82,7 @@ function text(el, sel) {
 
 export async function listBuckets() {
   const { region, s3_proxy: proxy } = await s3Info();
-  const hdrs = await signHeaders({ creds: creds(), region, method: "GET", host: location.host, path: "/" });
+  const hdrs = await signHeaders({ creds: creds(), region, method: "GET", host: location.host, path: proxy + "/" });
   const r = await fetch(proxy + "/", { headers: hdrs });
   const t = await r.text();
   if (!r.ok) throw s3Error(r.status, t);
@@ -203,8 +204,9 @@ export async function downloadURL(bucket, key, versionId) {
   const { region, s3_proxy: proxy } = await s3Info();
   const q = [["response-content-disposition", `attachment; filename="${key.split("/").pop().replace(/["\\]/g, "_")}"`]];
   if (versionId) q.push(["versionId", versionId]);
-  const qs = await presign({ creds: creds(), region, host: location.host, path: objPath(bucket, key), query: q, expires: 300 });
-  return proxy + uriEncode(objPath(bucket, key), true) + "?" + qs;
+  const path = proxy + objPath(bucket, key);
+  const qs = await presign({ creds: creds(), region, host: location.host, path, query: q, expires: 300 });
+  return uriEncode(path, true) + "?" + qs;
 }
 
 // shareURL is a presigned GET on the S3 listener itself, for anyone.
