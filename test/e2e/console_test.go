@@ -241,6 +241,20 @@ func TestConsoleBrowser(t *testing.T) {
 	if msg := p.text(`#login-form .error`); !strings.Contains(strings.ToLower(msg), "password") && !strings.Contains(strings.ToLower(msg), "login") {
 		t.Errorf("bad login shows %q", msg)
 	}
+	// Five failed logins lock a name: the page says so, with the time left.
+	locked := false
+	for i := 0; i < 6 && !locked; i++ {
+		p.run("failed login", setv(`#login-form [name=username]`, "ghost"), setv(`#login-form [name=password]`, "wrong-password"),
+			jsAction(`document.querySelector("#login-form .form-error").replaceChildren()`),
+			chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`#login-form .error`)))
+		locked = strings.Contains(p.text(`#login-form .error`), "locked")
+	}
+	if !locked {
+		t.Errorf("no lockout shown after failed logins: %q", p.text(`#login-form .error`))
+	} else if msg := p.text(`#login-form .error`); !strings.Contains(msg, "seconds") {
+		t.Errorf("lockout message %q names no remaining time", msg)
+	}
+	p.shot("login-locked")
 	p.run("login", setv(`#login-form [name=username]`, cofferAdminUser),
 		setv(`#login-form [name=password]`, cofferAdminPassword),
 		chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="dashboard"]`)))
@@ -391,6 +405,16 @@ func TestConsoleBrowser(t *testing.T) {
 	for _, route := range []string{"groups?svm=" + svm, "policies?svm=" + svm, "plans", "vaults", "clients", "jobs", "audit", "dashboard"} {
 		p.open(route)
 		name := strings.SplitN(route, "?", 2)[0]
+		unlabelled := pget(p, "labels on "+name, chromedp.Evaluate[string](`[...document.querySelectorAll("main input, main select, main textarea")]
+			.filter(e => e.type !== "hidden" && !(e.labels && e.labels.length) && !e.getAttribute("aria-label")).map(e => e.name || e.id).join(",")`))
+		if unlabelled != "" {
+			t.Errorf("page %s has controls without a label: %s", name, unlabelled)
+		}
+		p.run("narrow", chromedp.EmulateViewport(390, 844), chromedp.Sleep(50*time.Millisecond))
+		if w := pget(p, "width of "+name, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
+			t.Errorf("page %s is %d px wide at 390 px", name, w)
+		}
+		p.run("wide", chromedp.EmulateViewport(1280, 900))
 		errs := pget(p, "errors on "+name, chromedp.Evaluate[string](`[...document.querySelectorAll("main .error")].map(e => e.innerText).join("\n")`))
 		if errs != "" {
 			t.Errorf("page %s shows an error: %s", name, errs)
@@ -417,6 +441,16 @@ func TestConsoleBrowser(t *testing.T) {
 	if err != nil || doc.OpenAPI == "" || doc.Paths["/svm/svms"] == nil {
 		t.Errorf("%s/ontap.json: %v %+v", u.Path, err, doc.OpenAPI)
 	}
+
+	// A session unused for 30 minutes has expired: the next page asks to log in again.
+	p.run("expire", jsAction(`const s = JSON.parse(sessionStorage.getItem("coffer.session")); s.last = Date.now() - 31*60*1000;
+		sessionStorage.setItem("coffer.session", JSON.stringify(s)); location.hash = "#/tenants"`),
+		chromedp.WaitVisible(chromedp.CSS(`#session-message`)))
+	if msg := p.text(`#session-message`); !strings.Contains(msg, "expired") {
+		t.Errorf("expiry message %q", msg)
+	}
+	p.run("login again", setv(`#login-form [name=username]`, cofferAdminUser), setv(`#login-form [name=password]`, cofferAdminPassword),
+		chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="tenants"]`)))
 
 	// Logout ends the session.
 	p.run("logout", chromedp.Click(chromedp.CSS(`#logout`)), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="login"]`)))
