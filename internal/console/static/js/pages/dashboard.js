@@ -16,7 +16,8 @@ function s(tag, attrs = {}, ...kids) {
 // chart draws requests per second and errors per second, one point a
 // minute, as an SVG line chart.
 export function chart(series) {
-  const W = 640, H = 200, L = 44, R = 8, T = 10, B = 24;
+  // Narrow screens get a narrower drawing, so that its text stays legible.
+  const W = window.matchMedia("(max-width: 760px)").matches ? 340 : 640, H = 200, L = 44, R = 8, T = 10, B = 24;
   const step = series.step_seconds || 60;
   const req = series.requests.map((n) => n / step);
   const err = series.requests.map((_, i) => (series.client_errors[i] + series.server_errors[i]) / step);
@@ -66,7 +67,16 @@ export async function render(root) {
         { label: "State", get: (n) => h("span", { class: "badge " + (n.clientProps.isRunning ? "ok" : "bad") }, n.clientProps.readinessStatus || "?") },
         { label: "Heartbeat", get: (n) => when(n.clientProps.lastHeartbeat) },
       ], clients.clientProperties || [], "No node registered."))));
-  root.append(section("S3 requests, last hour", chart(stats.requests)));
+  let fig = chart(stats.requests);
+  root.append(section("S3 requests, last hour", fig));
+  const mq = window.matchMedia("(max-width: 760px)");
+  const redraw = () => {
+    if (!document.contains(fig)) { mq.removeEventListener("change", redraw); return; }
+    const next = chart(stats.requests);
+    fig.replaceWith(next);
+    fig = next;
+  };
+  mq.addEventListener("change", redraw);
   root.append(section("Usage per tenant", table("Usage per tenant", [
     { label: "Tenant", get: (t) => h("a", { href: "#/buckets?svm=" + encodeURIComponent(t.uuid) }, t.name) },
     { label: "State", get: (t) => t.state || "running" },
