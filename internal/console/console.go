@@ -14,6 +14,8 @@
 // What it adds (docs/console.md, "The console's own calls"):
 //
 //   - GET /console/api/info: the S3 endpoint and region the pages sign for;
+//   - GET /console/api/admin: whether HTTP Basic credentials are an
+//     administrator's (the login page's check, without a browser prompt);
 //   - GET /console/api/stats: capacity, objects and bytes per tenant, and
 //     the S3 requests and errors per minute of the last hour (Stats);
 //   - /S3/...: S3 itself on the management listener, as the S3 listener
@@ -25,7 +27,8 @@
 //     listener, and the path is passed unchanged, so any S3 client can
 //     use https://<admin>/S3 as its endpoint too.
 //
-// The info and stats calls need an administrator (HTTP Basic, as ONTAP).
+// The stats call needs an administrator (HTTP Basic, as ONTAP); info
+// (the S3 endpoint and region) is public, for tenant users' pages too.
 package console
 
 import (
@@ -112,9 +115,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, S3Prefix):
 		h.serveS3(w, r)
 	case r.URL.Path == "/console/api/info":
-		h.api(w, r, h.info)
+		// Public: what the pages sign for, known to every S3 client anyway.
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody{errorJSON{Message: "method not allowed", Code: "3"}})
+			return
+		}
+		v, _ := h.info(r)
+		writeJSON(w, http.StatusOK, v)
 	case r.URL.Path == "/console/api/stats":
 		h.api(w, r, h.stats)
+	case r.URL.Path == "/console/api/admin":
+		h.api(w, r, func(r *http.Request) (any, error) {
+			user, _, _ := r.BasicAuth()
+			return adminJSON{Name: user}, nil
+		})
 	case strings.HasPrefix(r.URL.Path, "/console/api/"):
 		writeJSON(w, http.StatusNotFound, errorBody{errorJSON{Message: "API not found", Code: "3"}})
 	default:
@@ -190,6 +205,13 @@ type infoJSON struct {
 
 func (h *Handler) info(r *http.Request) (any, error) {
 	return infoJSON{S3Endpoint: h.opts.S3Endpoint, S3Proxy: strings.TrimSuffix(S3Prefix, "/"), Region: h.opts.Region}, nil
+}
+
+// adminJSON is GET /console/api/admin: the Basic credentials are an
+// administrator's. Unlike ONTAP's 401, the console's carries no
+// WWW-Authenticate challenge, which would make the browser prompt.
+type adminJSON struct {
+	Name string `json:"name"`
 }
 
 // statsJSON is GET /console/api/stats.

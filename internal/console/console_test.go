@@ -95,6 +95,15 @@ func TestStatsAPI(t *testing.T) {
 	if st.Capacity.TotalBytes == 0 || st.Capacity.FreeBytes > st.Capacity.TotalBytes {
 		t.Errorf("capacity %+v", st.Capacity)
 	}
+	if w := do(h, "GET", "/console/api/admin", true); w.Code != 200 || !strings.Contains(w.Body.String(), `"name":"admin"`) {
+		t.Errorf("admin check: %d %s", w.Code, w.Body.String())
+	}
+	if w := do(h, "GET", "/console/api/admin", false); w.Code != 401 || w.Header().Get("WWW-Authenticate") != "" {
+		t.Errorf("admin check without credentials: %d, challenge %q (a browser would prompt)", w.Code, w.Header().Get("WWW-Authenticate"))
+	}
+	if w := do(h, "GET", "/console/api/info", false); w.Code != 200 || !strings.Contains(w.Body.String(), `"s3_proxy":"/S3"`) {
+		t.Errorf("info: %d %s", w.Code, w.Body.String())
+	}
 	if w := do(h, "DELETE", "/console/api/stats", true); w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("DELETE: %d", w.Code)
 	}

@@ -452,6 +452,29 @@ func TestConsoleBrowser(t *testing.T) {
 	p.run("login again", setv(`#login-form [name=username]`, cofferAdminUser), setv(`#login-form [name=password]`, cofferAdminPassword),
 		chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="tenants"]`)))
 
+	// A tenant user with a password logs in to its own keys and the object browser only.
+	p.open("vaults")
+	p.run("create vault user", setv(`#cvuser-name`, "carol"), setv(`#create-cvuser [name=password]`, "carol-passw0rd-1"),
+		chromedp.Click(chromedp.CSS(`#create-cvuser button[type=submit]`)), chromedp.WaitVisible(chromedp.Search(`//table//strong[text()="carol"]`)))
+	p.run("logout admin", chromedp.Click(chromedp.CSS(`#logout`)), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="login"]`)))
+	p.run("login user", setv(`#login-form [name=username]`, "carol"), setv(`#login-form [name=password]`, "carol-passw0rd-1"),
+		chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="mykeys"]`)))
+	if links := pget(p, "user nav", chromedp.Evaluate[string](`[...document.querySelectorAll("#nav a")].map(a => a.textContent).join("|")`)); links != "Object browser|My S3 keys|API documents (OpenAPI)" {
+		t.Errorf("a user's menu: %s", links)
+	}
+	p.run("rotate own key", chromedp.Click(chromedp.Search(`//main//button[contains(., "my key")]`)), chromedp.WaitVisible(chromedp.CSS(`dialog #new-secret-key`)))
+	carolAK, carolSK := p.text(`dialog #new-access-key`), p.text(`dialog #new-secret-key`)
+	p.shot("mykeys")
+	p.run("use own keys", chromedp.Click(chromedp.Search(`//dialog//button[contains(., "Use these keys")]`)),
+		chromedp.Click(chromedp.Search(`//dialog//button[text()="Done"]`)), chromedp.WaitNotPresent(chromedp.CSS(`dialog`)))
+	if _, err := newClient(t, srv.Endpoint(), carolAK, carolSK).ListBuckets(ctxT(t), &s3.ListBucketsInput{}); err != nil {
+		t.Errorf("carol's new keys: %v", err)
+	}
+	p.open("objects")
+	if s := p.text(`#page-objects`); !strings.Contains(s, "Signed as carol") {
+		t.Errorf("the object browser of a user: %s", s)
+	}
+
 	// Logout ends the session.
 	p.run("logout", chromedp.Click(chromedp.CSS(`#logout`)), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="login"]`)))
 	stored := pget(p, "storage", chromedp.Evaluate[string](`JSON.stringify(sessionStorage)`))

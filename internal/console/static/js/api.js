@@ -72,12 +72,14 @@ export async function login(username, password) {
       { status: r.status, code: "locked" });
   }
   if (!r.ok || !j.token) throw cvError(r.status, j, "Login failed: wrong user name or password.");
-  const s = { user: j.userName || username, basic: "Basic " + b64utf8(username + ":" + password), token: j.token, last: Date.now() };
-  // Only administrators reach the ONTAP API: check before keeping the session.
-  const probe = await fetch("/api/cluster", { headers: { Authorization: s.basic, Accept: "application/json" } });
+  const s = { user: j.userName || username, basic: "Basic " + b64utf8(username + ":" + password), token: j.token, last: Date.now(), role: "admin" };
+  // Only administrators reach the ONTAP API; a tenant user (a Commvault
+  // user with a password) gets the pages a user may use: its own keys and
+  // the object browser.
+  const probe = await fetch("/console/api/admin", { headers: { Authorization: s.basic, Accept: "application/json" } });
   if (probe.status === 401 || probe.status === 403) {
-    await fetch("/commandcenter/api/Logout", { method: "POST", headers: { Authtoken: j.token } });
-    throw new ApiError("This account is not a cluster administrator; the console needs one.", { status: 403 });
+    s.role = "user";
+    delete s.basic;
   }
   sessionStorage.setItem(KEY, JSON.stringify(s));
   session.expired = false;
@@ -184,10 +186,11 @@ export async function cv(method, path, body) {
   return j;
 }
 
-// consoleApi calls the console's own /console/api<path>.
+// consoleApi calls the console's own /console/api<path> (info needs no
+// administrator; stats does).
 export async function consoleApi(path) {
   const s = need();
-  const r = await fetch("/console/api" + path, { headers: { Authorization: s.basic, Accept: "application/json" } });
+  const r = await fetch("/console/api" + path, { headers: { ...(s.basic ? { Authorization: s.basic } : {}), Accept: "application/json" } });
   const j = await r.json().catch(() => ({}));
   if (r.status === 401) {
     expire();

@@ -9,6 +9,7 @@ import * as buckets from "./pages/buckets.js";
 import * as objects from "./pages/objects.js";
 import * as backup from "./pages/backup.js";
 import * as audit from "./pages/audit.js";
+import * as mykeys from "./pages/mykeys.js";
 
 // pages: route → [nav group, title, render(main, params)].
 const pages = {
@@ -24,7 +25,15 @@ const pages = {
   clients: ["Backup (Commvault)", "Clients and nodes", backup.renderClients],
   jobs: ["Backup (Commvault)", "Jobs", backup.renderJobs],
   audit: ["Security", "Audit log", audit.render],
+  mykeys: ["My account", "My S3 keys", mykeys.render],
 };
+
+// userPages are the pages a tenant user (not an administrator) sees.
+const userPages = ["mykeys", "objects"];
+
+function visible(s) {
+  return Object.fromEntries(Object.entries(pages).filter(([name]) => (s.role === "user" ? userPages.includes(name) : name !== "mykeys")));
+}
 
 const main = () => document.getElementById("main");
 
@@ -34,12 +43,12 @@ function parseHash() {
   return { name: name || "dashboard", params: new URLSearchParams(q || "") };
 }
 
-function renderNav(current) {
+function renderNav(current, shown) {
   const nav = document.getElementById("nav");
   nav.hidden = false;
   const items = [];
   let group = "";
-  for (const [name, [g, title]] of Object.entries(pages)) {
+  for (const [name, [g, title]] of Object.entries(shown)) {
     if (g !== group) {
       group = g;
       items.push(h("div", { class: "group", "aria-hidden": "true" }, g));
@@ -73,7 +82,8 @@ function renderLogin(message) {
   }, { id: "login-form", "aria-label": "Log in" });
   main().replaceChildren(h("div", { class: "login card" }, h("h1", {}, "Coffer console"),
     message ? h("p", { class: "error", role: "alert", id: "session-message" }, message) : null,
-    h("p", { class: "muted" }, "Log in with a cluster administrator account (the ONTAP and Commvault APIs' accounts)."), f));
+    h("p", { class: "muted" }, "Log in with a cluster administrator account (the ONTAP and Commvault APIs' accounts), ",
+      "or as a user with a password (its own S3 keys and the object browser)."), f));
   pass.focus();
   main().dataset.ready = "login";
 }
@@ -87,8 +97,11 @@ export async function route() {
     return;
   }
   const { name, params } = parseHash();
-  const page = pages[name] || pages.dashboard;
-  renderNav(pages[name] ? name : "dashboard");
+  const shown = visible(s);
+  const home = s.role === "user" ? "mykeys" : "dashboard";
+  const key = shown[name] ? name : home;
+  const page = shown[key];
+  renderNav(key, shown);
   renderWho(s);
   document.title = page[1] + " · Coffer console";
   const m = main();
@@ -96,7 +109,7 @@ export async function route() {
   m.removeAttribute("data-ready");
   m.replaceChildren(h("h1", {}, page[1]), h("p", { class: "muted", role: "status" }, "Loading…"));
   try {
-    const content = h("div", { class: "page", id: "page-" + (pages[name] ? name : "dashboard") });
+    const content = h("div", { class: "page", id: "page-" + key });
     await page[2](content, params, () => seq === renderSeq);
     if (seq !== renderSeq) return;
     m.replaceChildren(h("h1", {}, page[1]), content);
@@ -105,7 +118,7 @@ export async function route() {
     if (e.status === 401) return;
     m.replaceChildren(h("h1", {}, page[1]), h("div", { class: "error", role: "alert" }, e.message || String(e)));
   }
-  m.dataset.ready = pages[name] ? name : "dashboard";
+  m.dataset.ready = key;
 }
 
 window.addEventListener("hashchange", () => { route(); main().focus(); });
