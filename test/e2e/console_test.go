@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // chromiumPath finds the browser; without one the test fails on CI (the
@@ -262,6 +263,25 @@ func TestConsoleBrowser(t *testing.T) {
 		t.Errorf("header shows %q, want the user", s)
 	}
 	p.shot("dashboard")
+
+	// Keyboard (after a reload, which keeps the tab's session): the first Tab reaches the skip link, then the menu; Enter on a menu link opens the page.
+	active := func() string {
+		return pget(p, "focus", chromedp.Evaluate[string](`(document.activeElement.id || "") + "|" + (document.activeElement.getAttribute("href") || "") + "|" + document.activeElement.textContent.trim()`))
+	}
+	p.run("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="dashboard"]`)), chromedp.KeyEvent(kb.Tab))
+	if a := active(); !strings.Contains(a, "Skip to content") {
+		t.Errorf("first Tab focuses %q, want the skip link", a)
+	}
+	var reached bool
+	for i := 0; i < 8 && !reached; i++ {
+		p.run("tab", chromedp.KeyEvent(kb.Tab))
+		reached = strings.Contains(active(), "#/tenants")
+	}
+	if !reached {
+		t.Fatalf("Tab never reaches the Tenants menu link; focus is on %q", active())
+	}
+	p.run("enter", jsAction(`document.getElementById("main").removeAttribute("data-ready")`), chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(`main[data-ready="tenants"]`)))
 
 	// A tenant with its S3 service: the root keys are shown once.
 	p.open("tenants")

@@ -76,7 +76,7 @@ export async function login(username, password) {
   // Only administrators reach the ONTAP API; a tenant user (a Commvault
   // user with a password) gets the pages a user may use: its own keys and
   // the object browser.
-  const probe = await fetch("/console/api/admin", { headers: { Authorization: s.basic, Accept: "application/json" } });
+  const probe = await fetch("/console/api/admin", { credentials: "omit", headers: { Authorization: s.basic, Accept: "application/json" } });
   if (probe.status === 401 || probe.status === 403) {
     s.role = "user";
     delete s.basic;
@@ -116,6 +116,7 @@ function qs(query) {
 export async function ontap(method, path, { query, body } = {}) {
   const s = need();
   const r = await fetch("/api" + path + qs(query), {
+    credentials: "omit", // no browser password prompt on a 401 challenge
     method, headers: { Authorization: s.basic, Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
@@ -172,6 +173,7 @@ function cvError(status, j, fallback) {
 export async function cv(method, path, body) {
   const s = need();
   const r = await fetch("/commandcenter/api" + path, {
+    credentials: "omit",
     method, headers: { Authtoken: s.token, Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
@@ -190,7 +192,7 @@ export async function cv(method, path, body) {
 // administrator; stats does).
 export async function consoleApi(path) {
   const s = need();
-  const r = await fetch("/console/api" + path, { headers: { ...(s.basic ? { Authorization: s.basic } : {}), Accept: "application/json" } });
+  const r = await fetch("/console/api" + path, { credentials: "omit", headers: { ...(s.basic ? { Authorization: s.basic } : {}), Accept: "application/json" } });
   const j = await r.json().catch(() => ({}));
   if (r.status === 401) {
     expire();
