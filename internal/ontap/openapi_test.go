@@ -83,3 +83,41 @@ func contains(ss []string, s string) bool {
 	}
 	return false
 }
+
+// TestOpenAPIBodiesFromFieldSets checks that request and record schemas
+// are the field sets the handlers validate with.
+func TestOpenAPIBodiesFromFieldSets(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(OpenAPI("test"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	at := func(keys ...string) map[string]any {
+		var cur any = doc
+		for _, k := range keys {
+			m, _ := cur.(map[string]any)
+			cur = m[k]
+		}
+		m, _ := cur.(map[string]any)
+		return m
+	}
+	post := at("paths", "/protocols/s3/services/{svm.uuid}/users", "post", "requestBody", "content", "application/json", "schema", "properties")
+	for _, f := range []string{"name", "comment", "key_time_to_live"} {
+		if post[f] == nil {
+			t.Errorf("POST users body lacks %q: %v", f, post)
+		}
+	}
+	patch := at("paths", "/protocols/s3/services/{svm.uuid}/users/{name}", "patch", "requestBody", "content", "application/json", "schema", "properties")
+	if patch["name"] != nil || patch["comment"] == nil {
+		t.Errorf("PATCH user body: %v", patch)
+	}
+	rec := at("paths", "/protocols/s3/services/{svm.uuid}/users/{name}", "get", "responses", "200", "content", "application/hal+json", "schema", "properties")
+	if rec["access_key"] == nil || at("paths", "/protocols/s3/services/{svm.uuid}/users/{name}", "get", "responses", "200", "content",
+		"application/hal+json", "schema", "properties", "svm", "properties")["uuid"] == nil {
+		t.Errorf("user record: %v", rec)
+	}
+	for _, f := range userPostFields.Paths() {
+		if !userPostFields.Allows(strings.TrimSuffix(f, ".*")) {
+			t.Errorf("Paths lists %q, which the set refuses", f)
+		}
+	}
+}
