@@ -287,7 +287,7 @@ func TestConsoleBrowser(t *testing.T) {
 	p.open("tenants")
 	p.run("create tenant", setv(`#svm-name`, "console1"), chromedp.Click(chromedp.CSS(`#create-svm button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`dialog #new-secret-key`)))
-	rootSecret := p.text(`dialog #new-secret-key`)
+	rootAK, rootSecret := p.text(`dialog #new-access-key`), p.text(`dialog #new-secret-key`)
 	if len(rootSecret) < 40 {
 		t.Fatalf("root secret %q", rootSecret)
 	}
@@ -380,6 +380,32 @@ func TestConsoleBrowser(t *testing.T) {
 		t.Fatalf("versions view shows %d rows, want 2 versions and a delete marker:\n%s", versions, p.bodyText())
 	}
 	p.shot("versions")
+
+	// Bucket CORS and tags, as XML through S3, signed with the SVM root's keys pasted into the object browser.
+	p.open("objects?keys=change")
+	p.run("root keys", setv(`#s3-access-key`, rootAK), setv(`#s3-secret-key`, rootSecret),
+		chromedp.Click(chromedp.CSS(`#keys-form button[type=submit]`)), chromedp.WaitVisible(chromedp.Search(`//main//strong[contains(., "`+rootAK[:12]+`")]`)))
+	p.open("buckets?svm=" + svm)
+	p.run("s3 settings", chromedp.Click(chromedp.Search(`//tr[.//a[text()="console-b1"]]//button[contains(., "CORS")]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog`)))
+	p.run("s3 settings loaded", chromedp.WaitVisible(chromedp.CSS(`#cfg-object-lock`)),
+		chromedp.Click(chromedp.Search(`//form[.//textarea[@id="cfg-cors"]]//button[text()="Insert an example"]`)),
+		chromedp.Click(chromedp.Search(`//dialog//button[text()="Save cors"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//div[contains(@class, "notice")][contains(., "cors of console-b1 saved")]`)),
+		setv(`#cfg-tagging`, `<Tagging><TagSet><Tag><Key>team</Key><Value>blue</Value></Tag></TagSet></Tagging>`),
+		chromedp.Click(chromedp.Search(`//dialog//button[text()="Save tagging"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//div[contains(@class, "notice")][contains(., "tagging of console-b1 saved")]`)))
+	p.shot("bucket-s3-settings")
+	p.run("close", chromedp.Click(chromedp.CSS(`dialog .close`)), chromedp.WaitNotPresent(chromedp.CSS(`dialog`)))
+	rootC := newClient(t, srv.Endpoint(), rootAK, rootSecret)
+	if cors, err := rootC.GetBucketCors(ctxT(t), &s3.GetBucketCorsInput{Bucket: aws.String("console-b1")}); err != nil || len(cors.CORSRules) != 1 ||
+		cors.CORSRules[0].AllowedOrigins[0] != "https://example.com" {
+		t.Errorf("GetBucketCors after the console saved it: %v %+v", err, cors)
+	}
+	if tags, err := rootC.GetBucketTagging(ctxT(t), &s3.GetBucketTaggingInput{Bucket: aws.String("console-b1")}); err != nil || len(tags.TagSet) != 1 ||
+		aws.ToString(tags.TagSet[0].Value) != "blue" {
+		t.Errorf("GetBucketTagging after the console saved it: %v %+v", err, tags)
+	}
 
 	// Rotate alice's key: a new secret, shown once; the old key stops working.
 	p.open("users?svm=" + svm)

@@ -3,7 +3,7 @@
 // origin (the management listener answers S3 under /S3, the path prefix
 // the S3 listener also serves).
 
-import { signHeaders, presign, uriEncode } from "./sigv4.js";
+import { signHeaders, presign, uriEncode, sha256Base64 } from "./sigv4.js";
 import { consoleApi, ApiError } from "./api.js";
 
 const KEYS = "coffer.s3keys";
@@ -173,8 +173,15 @@ export function tagsXML(tags) {
   return "<Tagging><TagSet>" + tags.map(([k, v]) => `<Tag><Key>${esc(k)}</Key><Value>${esc(v)}</Value></Tag>`).join("") + "</TagSet></Tagging>";
 }
 
+// xmlHeaders carry the integrity check S3 requires on configuration
+// bodies (Content-MD5 or a flexible checksum; SubtleCrypto has SHA-256).
+async function xmlHeaders(body) {
+  return { "Content-Type": "application/xml", "x-amz-checksum-sha256": await sha256Base64(body) };
+}
+
 export async function putTags(bucket, key, tags) {
-  await request("PUT", bucket, key, { query: [["tagging", ""]], body: tagsXML(tags), headers: { "Content-Type": "application/xml" } });
+  const body = tagsXML(tags);
+  await request("PUT", bucket, key, { query: [["tagging", ""]], body, headers: await xmlHeaders(body) });
 }
 
 // getConfig and putConfig read and write a bucket sub-resource (cors,
@@ -195,7 +202,7 @@ export async function putConfig(bucket, name, body) {
   }
   const d = new DOMParser().parseFromString(body, "application/xml");
   if (d.querySelector("parsererror")) throw new ApiError("The XML is not well-formed: " + d.querySelector("parsererror").textContent.split("\n")[0]);
-  await request("PUT", bucket, null, { query: [[name, ""]], body, headers: { "Content-Type": "application/xml" } });
+  await request("PUT", bucket, null, { query: [[name, ""]], body, headers: await xmlHeaders(body) });
 }
 
 // downloadURL is a presigned GET through the pass-through that the browser

@@ -14,6 +14,12 @@ export async function sha256Hex(data) {
   return hex(await crypto.subtle.digest("SHA-256", bytes));
 }
 
+// sha256Base64 is the value of an x-amz-checksum-sha256 header.
+export async function sha256Base64(data) {
+  const bytes = typeof data === "string" ? enc.encode(data) : data;
+  return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))));
+}
+
 async function hmac(key, msg) {
   const k = await crypto.subtle.importKey("raw", typeof key === "string" ? enc.encode(key) : key,
     { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);

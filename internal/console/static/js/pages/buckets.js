@@ -1,6 +1,6 @@
 // Buckets of an SVM (ONTAP): create with quota, versioning and policy;
-// edit policy, versioning and quota; CORS, lifecycle and tags through S3
-// with the object browser's keys.
+// edit policy, versioning and quota; CORS, lifecycle, tags and Object Lock
+// through S3 with the object browser's keys.
 
 import { h, field, form, table, dialog, btn, notice, section, bytes, errorBox } from "../ui.js";
 import { ontap, ontapJob, records, ApiError } from "../api.js";
@@ -65,7 +65,7 @@ export async function render(root, params) {
     { label: "Policy", get: (b) => `${(b.policy?.statements || []).length} statements` },
     { label: "Actions", get: (b) => h("div", { class: "actions" },
       btn("Settings", () => settings(svm, base, b), "small"),
-      btn("CORS, lifecycle, tags", () => s3Configs(b), "small"),
+      btn("CORS, lifecycle, tags, lock", () => s3Configs(b), "small"),
       btn("Delete", async () => {
         if (!confirm(`Delete bucket ${b.name}? It must be empty.`)) return;
         try { await ontapJob("DELETE", base + "/" + b.uuid); notice(`Bucket ${b.name} deleted.`, "ok"); reload(); } catch (e) { notice(e.message, "error"); }
@@ -96,7 +96,10 @@ const TEMPLATES = {
   cors: "<CORSConfiguration>\n  <CORSRule>\n    <AllowedOrigin>https://example.com</AllowedOrigin>\n    <AllowedMethod>GET</AllowedMethod>\n  </CORSRule>\n</CORSConfiguration>",
   lifecycle: "<LifecycleConfiguration>\n  <Rule>\n    <ID>expire-old-versions</ID>\n    <Filter><Prefix></Prefix></Filter>\n    <Status>Enabled</Status>\n    <NoncurrentVersionExpiration><NoncurrentDays>30</NoncurrentDays></NoncurrentVersionExpiration>\n  </Rule>\n</LifecycleConfiguration>",
   tagging: "<Tagging><TagSet><Tag><Key>team</Key><Value>one</Value></Tag></TagSet></Tagging>",
+  "object-lock": "<ObjectLockConfiguration>\n  <ObjectLockEnabled>Enabled</ObjectLockEnabled>\n  <Rule><DefaultRetention><Mode>GOVERNANCE</Mode><Days>30</Days></DefaultRetention></Rule>\n</ObjectLockConfiguration>",
 };
+
+const LABELS = { cors: "CORS (XML)", lifecycle: "Lifecycle (XML)", tagging: "Tags (XML)", "object-lock": "Object Lock (XML; needs versioning, cannot be turned off)" };
 
 // s3Configs edits the bucket's S3 sub-resources as XML, signed with the
 // object browser's keys (the management dialects have no call for them).
@@ -109,17 +112,18 @@ async function s3Configs(b) {
     return;
   }
   body.append(h("p", { class: "muted" }, `Signed as ${s3.keys.get().label}. Empty saves delete the configuration.`));
-  for (const name of ["cors", "lifecycle", "tagging"]) {
+  for (const name of ["cors", "lifecycle", "tagging", "object-lock"]) {
     const box = h("div", {});
     body.append(box);
     let cur = "";
     let err = null;
     try { cur = await s3.getConfig(b.name, name); } catch (e) { err = e; }
     const ta = h("textarea", { name: "xml", id: `cfg-${name}`, spellcheck: "false" }, cur);
-    const f = form([h("div", { class: "field" }, h("label", { for: ta.id }, { cors: "CORS (XML)", lifecycle: "Lifecycle (XML)", tagging: "Tags (XML)" }[name]), ta),
+    const f = form([h("div", { class: "field" }, h("label", { for: ta.id }, LABELS[name]), ta),
       err ? errorBox(err) : null,
       cur ? null : h("button", { type: "button", class: "small", onclick: () => { ta.value = TEMPLATES[name]; } }, "Insert an example")],
     "Save " + name, async (x) => {
+      if (name === "object-lock" && !x.xml.trim()) throw new Error("Object Lock cannot be removed from a bucket.");
       await s3.putConfig(b.name, name, x.xml);
       notice(`${name} of ${b.name} saved.`, "ok");
     });
