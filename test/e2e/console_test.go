@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -363,21 +364,57 @@ func TestConsoleBrowser(t *testing.T) {
 		t.Fatalf("HeadObject: %v %v (want a 3-part multipart ETag)", err, head)
 	}
 
-	// A second version, then a delete marker; the versions view shows all three.
-	small := filepath.Join(t.TempDir(), "big.bin")
-	if err := os.WriteFile(small, []byte("second version"), 0o644); err != nil {
-		t.Fatal(err)
+	// Details: metadata, and tags saved through the page.
+	p.run("details", chromedp.Click(chromedp.Search(`//tr[.//span[text()="big.bin"]]//button[text()="Details"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#tags-editor`)), setv(`#tags-editor`, "env=test\nowner=alice"),
+		chromedp.Click(chromedp.CSS(`dialog button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.Search(`//div[contains(@class, "notice")][contains(., "Tags saved")]`)))
+	if dl := p.text(`dialog dl`); !strings.Contains(dl, "20.0 MiB") || !strings.Contains(dl, "-3") {
+		t.Errorf("details show %q, want the size and the multipart ETag", dl)
 	}
-	p.run("upload v2", chromedp.SetUploadFiles(chromedp.CSS(`#upload-input`), []string{small}),
-		chromedp.WaitVisible(chromedp.CSS(`.uploads li.done:nth-child(2)`)))
-	if _, err := c.DeleteObject(ctxT(t), &s3.DeleteObjectInput{Bucket: aws.String("console-b1"), Key: aws.String("big.bin")}); err != nil {
-		t.Fatal(err)
+	p.shot("object-details")
+	p.run("close details", chromedp.Click(chromedp.CSS(`dialog .close`)), chromedp.WaitNotPresent(chromedp.CSS(`dialog`)))
+	if tags, err := c.GetObjectTagging(ctxT(t), &s3.GetObjectTaggingInput{Bucket: aws.String("console-b1"), Key: aws.String("big.bin")}); err != nil || len(tags.TagSet) != 2 {
+		t.Errorf("GetObjectTagging after the page saved two tags: %v %+v", err, tags)
 	}
+
+	// A share link: a presigned GET on the S3 listener that works without any key.
+	p.run("share", chromedp.Click(chromedp.Search(`//tr[.//span[text()="big.bin"]]//button[text()="Share"]`)),
+		setv(`#share-expiry`, "900"), chromedp.Click(chromedp.CSS(`dialog button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`#share-url`)))
+	shareURL := p.text(`#share-url`)
+	p.shot("share")
+	p.run("close share", chromedp.Click(chromedp.CSS(`dialog .close`)), chromedp.WaitNotPresent(chromedp.CSS(`dialog`)))
+	if !strings.HasPrefix(shareURL, srv.Endpoint()+"/console-b1/big.bin?") || !strings.Contains(shareURL, "X-Amz-Expires=900") {
+		t.Errorf("share link %q", shareURL)
+	}
+	if resp, err := http.Get(shareURL); err != nil {
+		t.Errorf("share link: %v", err)
+	} else {
+		shared, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || sha(shared) != sha(big) {
+			t.Errorf("share link: %s, %d bytes, SHA-256 %s", resp.Status, len(shared), sha(shared))
+		}
+	}
+
+	// Several files at once: a second version of big.bin and another file; then the page deletes big.bin (a delete marker).
+	dir2 := t.TempDir()
+	for name, body := range map[string]string{"big.bin": "second version", "notes.txt": "notes"} {
+		if err := os.WriteFile(filepath.Join(dir2, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.run("upload two", chromedp.SetUploadFiles(chromedp.CSS(`#upload-input`), []string{filepath.Join(dir2, "big.bin"), filepath.Join(dir2, "notes.txt")}),
+		chromedp.WaitVisible(chromedp.CSS(`.uploads li.done[data-name="notes.txt"]`)), chromedp.WaitVisible(chromedp.CSS(`.uploads li.done:nth-child(2)`)),
+		chromedp.WaitVisible(chromedp.CSS(`.uploads li.done:nth-child(3)`)), chromedp.WaitVisible(chromedp.Search(`//table//span[text()="notes.txt"]`)))
+	p.run("delete", jsAction(`window.confirm = () => true`),
+		chromedp.Click(chromedp.Search(`//tr[.//span[text()="big.bin"]]//button[text()="Delete"]`)),
+		chromedp.WaitNotPresent(chromedp.Search(`//table//span[text()="big.bin"]`)))
 	p.open("objects?bucket=console-b1&versions=1")
 	p.run("versions", chromedp.WaitVisible(chromedp.Search(`//table//span[text()="delete marker"]`)))
 	versions := pget(p, "count versions", chromedp.Evaluate[int](`document.querySelectorAll("#listing tbody tr").length`))
-	if versions != 3 {
-		t.Fatalf("versions view shows %d rows, want 2 versions and a delete marker:\n%s", versions, p.bodyText())
+	if versions != 4 {
+		t.Fatalf("versions view shows %d rows, want 2 versions and a delete marker of big.bin and notes.txt:\n%s", versions, p.bodyText())
 	}
 	p.shot("versions")
 
