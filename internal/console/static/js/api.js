@@ -94,13 +94,15 @@ export async function logout() {
   }
 }
 
-function need() {
+// need answers the session; touch is false for background polling, which
+// must not keep an unattended session alive.
+function need(touch = true) {
   const s = session.get();
   if (!s) {
     expire();
     throw new ApiError("Your session expired; log in again.", { status: 401 });
   }
-  session.touch();
+  if (touch) session.touch();
   return s;
 }
 
@@ -169,9 +171,10 @@ function cvError(status, j, fallback) {
   return new ApiError(msg, { status, code: String(j.errorCode ?? "") });
 }
 
-// cv calls Commvault's /commandcenter/api<path> with the session's token.
-export async function cv(method, path, body) {
-  const s = need();
+// cv calls Commvault's /commandcenter/api<path> with the session's token
+// ({poll: true}: a background refresh, which does not count as use).
+export async function cv(method, path, body, { poll = false } = {}) {
+  const s = need(!poll);
   const r = await fetch("/commandcenter/api" + path, {
     credentials: "omit",
     method, headers: { Authtoken: s.token, Accept: "application/json", ...(body ? { "Content-Type": "application/json" } : {}) },

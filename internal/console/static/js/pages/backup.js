@@ -129,14 +129,14 @@ export async function renderJobs(root, params, current) {
   const box = h("div", { id: "jobs", "aria-live": "polite" });
   const status = h("p", { class: "muted" });
   root.append(section("Jobs", status, box));
-  const load = async () => {
-    const j = await cv("GET", "/Job");
+  const load = async (poll) => {
+    const j = await cv("GET", "/Job", undefined, { poll });
     box.replaceChildren(jobRows((j.jobs || []).map((x) => x.jobSummary)));
     status.textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every 2 seconds.`;
   };
-  await load();
+  await load(false);
   const timer = setInterval(async () => {
     if (!current() || !document.body.contains(box)) { clearInterval(timer); return; }
-    try { await load(); } catch { /* the next tick retries */ }
+    try { await load(true); } catch { /* the next tick retries */ }
   }, 2000);
 }
