@@ -39,7 +39,8 @@ export function uriEncode(s, keepSlash) {
 }
 
 // amzDate returns the ISO basic timestamp (20260101T000000Z) and its day.
-export function amzDate(d = new Date()) {
+export function amzDate(d) {
+  d = d || new Date();
   const s = d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
   return { stamp: s, day: s.slice(0, 8) };
 }
@@ -71,24 +72,26 @@ async function signature(creds, region, stamp, day, canonical) {
 // x-amz-content-sha256 and the given x-amz-* ones) for a request.
 // path is the S3 path ("/bucket/key", not encoded); query a list of
 // [name, value]; host what the browser sends as Host.
-export async function signHeaders({ creds, region, method, host, path, query = [], headers = {} }) {
-  const { stamp, day } = amzDate();
+// payloadHash and date are for AWS's worked examples (the tests); the
+// console signs UNSIGNED-PAYLOAD now.
+export async function signHeaders({ creds, region, method, host, path, query = [], headers = {}, payloadHash = "UNSIGNED-PAYLOAD", date }) {
+  const { stamp, day } = amzDate(date);
   const h = {};
   for (const [k, v] of Object.entries(headers)) h[k.toLowerCase()] = String(v).trim();
   h["x-amz-date"] = stamp;
-  h["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD";
+  h["x-amz-content-sha256"] = payloadHash;
   const signed = { host, ...Object.fromEntries(Object.entries(h).filter(([k]) => k.startsWith("x-amz-"))) };
   const names = Object.keys(signed).sort();
   const canonical = [method, uriEncode(path, true), canonicalQuery(query),
-    names.map((n) => n + ":" + signed[n] + "\n").join(""), names.join(";"), "UNSIGNED-PAYLOAD"].join("\n");
+    names.map((n) => n + ":" + signed[n] + "\n").join(""), names.join(";"), payloadHash].join("\n");
   const { scope, sig } = await signature(creds, region, stamp, day, canonical);
   h["authorization"] = `AWS4-HMAC-SHA256 Credential=${creds.accessKey}/${scope}, SignedHeaders=${names.join(";")}, Signature=${sig}`;
   return h;
 }
 
 // presign returns the query string (without "?") of a presigned URL.
-export async function presign({ creds, region, method = "GET", host, path, query = [], expires = 3600 }) {
-  const { stamp, day } = amzDate();
+export async function presign({ creds, region, method = "GET", host, path, query = [], expires = 3600, date }) {
+  const { stamp, day } = amzDate(date);
   const scope = `${day}/${region}/s3/aws4_request`;
   const q = [...query, ["X-Amz-Algorithm", "AWS4-HMAC-SHA256"], ["X-Amz-Credential", `${creds.accessKey}/${scope}`],
     ["X-Amz-Date", stamp], ["X-Amz-Expires", String(expires)], ["X-Amz-SignedHeaders", "host"]];
@@ -96,6 +99,3 @@ export async function presign({ creds, region, method = "GET", host, path, query
   const { sig } = await signature(creds, region, stamp, day, canonical);
   return canonicalQuery([...q, ["X-Amz-Signature", sig]]);
 }
-
-// The canonical pieces, exported for the unit checks in the test page.
-export const _test = { canonicalQuery, signingKey, hex };
