@@ -152,7 +152,7 @@ func (p *page) shot(name string) {
 		if w == 390 {
 			h = 844
 		}
-		p.run("viewport", chromedp.EmulateViewport(w, h), chromedp.Sleep(150*time.Millisecond))
+		p.run("viewport", jsAction(`document.getElementById("notices").replaceChildren()`), chromedp.EmulateViewport(w, h), chromedp.Sleep(150*time.Millisecond))
 		buf := pget(p, "screenshot "+name, chromedp.CaptureScreenshot())
 		if err := os.WriteFile(filepath.Join(p.shots, fmt.Sprintf("%s-%d.png", name, w)), buf, 0o644); err != nil {
 			p.t.Fatal(err)

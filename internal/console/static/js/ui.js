@@ -68,6 +68,7 @@ export function notice(msg, kind = "info") {
   const el = h("div", { class: "notice " + kind, role: kind === "error" ? "alert" : "status" }, msg,
     h("button", { class: "link", "aria-label": "Dismiss", onclick: () => el.remove() }, "×"));
   box.append(el);
+  while (box.children.length > 3) box.firstElementChild.remove(); // the newest three
   if (kind !== "error") setTimeout(() => el.remove(), 6000);
   return el;
 }
