@@ -461,12 +461,30 @@ func TestConsoleBrowser(t *testing.T) {
 		t.Errorf("the old key still works after rotation")
 	}
 
+	// Bucket settings: versioning suspended and a larger quota, through ONTAP's PATCH.
+	p.open("buckets?svm=" + svm)
+	p.run("bucket settings", chromedp.Click(chromedp.Search(`//tr[.//a[text()="console-b1"]]//button[text()="Settings"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#bucket-settings`)), setv(`#bucket-settings [name=versioning]`, "suspended"),
+		setv(`#bucket-settings [name=quota]`, "2"), chromedp.Click(chromedp.CSS(`#bucket-settings button[type=submit]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`dialog`)), chromedp.WaitVisible(chromedp.Search(`//tr[.//a[text()="console-b1"]]//td[text()="suspended"]`)))
+	if v, err := rootC.GetBucketVersioning(ctxT(t), &s3.GetBucketVersioningInput{Bucket: aws.String("console-b1")}); err != nil || v.Status != "Suspended" {
+		t.Errorf("versioning after the page suspended it: %v %v", err, v)
+	}
+
 	// A policy through the JSON editor, and a group that attaches it.
 	p.open("policies?svm=" + svm)
 	p.run("create policy", setv(`#policy-name`, "ReadB1"),
 		setv(`#json-statements`, `[{"effect": "allow", "actions": ["GetObject", "ListBucket"], "resources": ["console-b1", "console-b1/*"]}]`),
 		chromedp.Click(chromedp.CSS(`#create-policy button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.Search(`//table//strong[text()="ReadB1"]`)))
+	p.run("edit policy", chromedp.Click(chromedp.Search(`//tr[.//strong[text()="ReadB1"]]//button[text()="Edit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#edit-policy textarea`)),
+		setv(`#edit-policy textarea`, `[{"effect": "allow", "actions": ["GetObject", "GetObjectTagging", "ListBucket"], "resources": ["console-b1/*", "console-b1"]}]`),
+		chromedp.Click(chromedp.CSS(`#edit-policy button[type=submit]`)), chromedp.WaitNotPresent(chromedp.CSS(`dialog`)),
+		chromedp.WaitVisible(chromedp.Search(`//tr[.//strong[text()="ReadB1"]]//span[contains(., "GetObjectTagging")]`)))
+	if n := pget(p, "ids", chromedp.Evaluate[int](`document.querySelectorAll("[id=json-statements]").length`)); n != 1 {
+		t.Errorf("%d elements have the id json-statements", n)
+	}
 	p.open("groups?svm=" + svm)
 	p.run("create group", setv(`#group-name`, "readers"),
 		jsAction(`document.querySelector('#page-groups [name=users] option[value=alice]').selected = true;

@@ -1,6 +1,6 @@
 // Users with keys, groups and policies of an SVM's S3 service (ONTAP).
 
-import { h, field, form, table, dialog, btn, notice, section, when, errorBox } from "../ui.js";
+import { h, field, form, table, dialog, btn, notice, section, when, errorBox, nextId } from "../ui.js";
 import { ontap, records, ApiError } from "../api.js";
 import { svmPicker, showSecret } from "./common.js";
 
@@ -132,8 +132,10 @@ export function validateStatements(text) {
 
 // jsonEditor is a textarea that validates as one types.
 export function jsonEditor(name, value, validate, label) {
-  const ta = h("textarea", { name, spellcheck: "false", id: "json-" + name, "aria-invalid": "false" }, value);
-  const msg = h("div", { class: "json-status", "aria-live": "polite", id: "json-" + name + "-status" });
+  // A dialog's editor must not reuse the id of the page's own.
+  const id = document.getElementById("json-" + name) ? nextId("json-" + name) : "json-" + name;
+  const ta = h("textarea", { name, spellcheck: "false", id, "aria-invalid": "false" }, value);
+  const msg = h("div", { class: "json-status", "aria-live": "polite", id: id + "-status" });
   const check = () => {
     try {
       validate(ta.value);
