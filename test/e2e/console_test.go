@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,10 +63,27 @@ func browserCtx(t *testing.T, downloads string) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}
+	// chromedp may log from its goroutines while the browser stops: never
+	// after the test has ended (t.Logf would panic).
+	var logMu sync.Mutex
+	ended := false
+	logf := func(f string, a ...any) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		if !ended {
+			t.Logf(f, a...)
+		}
+	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf),
-		chromedp.WithBrowserOption(chromedp.WithConsolef(func(f string, a ...any) { t.Logf("browser console: "+f, a...) })))
-	t.Cleanup(func() { cancelC(); cancelA() })
+	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithLogf(logf),
+		chromedp.WithBrowserOption(chromedp.WithConsolef(func(f string, a ...any) { logf("browser console: "+f, a...) })))
+	t.Cleanup(func() {
+		cancelC()
+		cancelA()
+		logMu.Lock()
+		ended = true
+		logMu.Unlock()
+	})
 	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
 		t.Fatalf("start chromium: %v", err)
