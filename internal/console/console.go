@@ -138,6 +138,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
+		if strings.HasSuffix(r.URL.Path, "/") && r.URL.Path != Prefix { // no directory listings
+			http.NotFound(w, r)
+			return
+		}
 		// Pages change with the binary: revalidate, never serve stale code.
 		w.Header().Set("Cache-Control", "no-cache")
 		w.Header().Set("X-Content-Type-Options", "nosniff")

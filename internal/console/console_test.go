@@ -63,6 +63,9 @@ func TestStaticPages(t *testing.T) {
 	if w := do(h, "GET", "/console/js/pages/objects.js", false); w.Code != 200 || !strings.Contains(w.Header().Get("Content-Type"), "javascript") {
 		t.Errorf("module: %d %q", w.Code, w.Header().Get("Content-Type"))
 	}
+	if w := do(h, "GET", "/console/js/", false); w.Code != 404 {
+		t.Errorf("a directory: %d (no listings)", w.Code)
+	}
 	if w := do(h, "POST", "/console/", false); w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST a page: %d", w.Code)
 	}
