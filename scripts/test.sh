@@ -37,6 +37,8 @@ ensure_tools() {
   python3 -c 'import requests' 2>/dev/null || need+=(python3-requests)
   command -v rclone >/dev/null || need+=(rclone)
   command -v restic >/dev/null || need+=(restic)
+  # A headless browser for the web console's tests (test/e2e/console_test.go).
+  command -v chromium >/dev/null || need+=(chromium)
   # Ansible with the netapp.ontap collection (bundled by Debian's package;
   # its REST modules need only requests) for test/e2e/ontap_ansible_real_test.go.
   { command -v ansible-playbook >/dev/null && ansible-galaxy collection list netapp.ontap 2>/dev/null | grep -q netapp.ontap; } || need+=(ansible)

@@ -21,6 +21,7 @@ import (
 
 	"coffer/internal/blob"
 	"coffer/internal/commvault"
+	"coffer/internal/console"
 	"coffer/internal/core"
 	"coffer/internal/kms"
 	"coffer/internal/kmsapi"
@@ -276,6 +277,8 @@ type Server struct {
 	s3      *http.Server
 	admin   *http.Server
 	cv      *commvault.Handler
+	// stats counts S3 requests for the console's dashboard.
+	stats   *console.Stats
 	s3ln    net.Listener
 	adminln net.Listener
 	// adminTLS is the management listener's certificate; nil when it
@@ -407,7 +410,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	// No whole-request read or write timeout on S3: a 5 GiB upload or
 	// download may take long; the minimum body rate bounds a stalled one.
-	s.s3 = &http.Server{Handler: s3h, ReadHeaderTimeout: o.ReadHeaderTimeout, IdleTimeout: o.IdleTimeout,
+	s.stats = console.NewStats()
+	s.s3 = &http.Server{Handler: s.stats.Wrap(s3h), ReadHeaderTimeout: o.ReadHeaderTimeout, IdleTimeout: o.IdleTimeout,
 		MaxHeaderBytes: o.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
 	var s3TLS *adminCert
 	switch {
@@ -553,6 +557,7 @@ func (s *Server) adminHandler() http.Handler {
 	}
 	mux.Handle("GET /metrics", s.metrics.Handler())           // Prometheus (internal/metrics)
 	mux.Handle("/api/coffer/stats", s.metrics.StatsHandler()) // the console's request history
+	s.mountConsole(mux)
 	if s.opts.Pprof {
 		// Profiling is opt-in: it exposes internals and costs CPU when used.
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -582,6 +587,31 @@ func (s *Server) adminHandler() http.Handler {
 		io.WriteString(w, `{"status":"ready"}`)
 	})
 	return mux
+}
+
+// mountConsole mounts the web console at /console/, S3 at /S3/ (the
+// console's object browser signs its requests for this origin) and the
+// OpenAPI documents of the ONTAP and Commvault dialects at /docs/api.
+func (s *Server) mountConsole(mux *http.ServeMux) {
+	scheme := "http"
+	if s.opts.TLSCert != "" {
+		scheme = "https"
+	}
+	h, err := console.New(console.Options{Core: s.core, S3: s.s3.Handler, S3Endpoint: scheme + "://" + s.s3ln.Addr().String(),
+		Region: s.opts.Region, DataDir: s.opts.DataDir, Stats: s.stats, Logger: s.log})
+	if err != nil {
+		s.log.Error("console not mounted", "err", err)
+		return
+	}
+	mux.Handle(console.Prefix, h)
+	mux.Handle(console.S3Prefix, h) // S3 for the console's own origin
+	mux.Handle("GET /{$}", http.RedirectHandler(console.Prefix, http.StatusFound))
+	docs := console.DocsHandler([]console.APIDoc{
+		{Name: "ontap.json", Title: "NetApp ONTAP S3 REST API (/api)", JSON: ontap.OpenAPI(s.opts.Version)},
+		{Name: "commvault.json", Title: "Commvault S3 Vault API (/commandcenter/api, /webconsole/api)", JSON: commvault.OpenAPI(s.opts.Version)},
+	})
+	mux.Handle(console.DocsPrefix, docs)
+	mux.Handle(console.DocsPrefix+"/", docs)
 }
 
 // Shutdown stops accepting requests, drains in-flight ones (bounded by
