@@ -2,9 +2,14 @@
 # compare.sh: Coffer against MinIO with the same client (coffer-bench), on this machine,
 # alternating runs (MinIO, Coffer, MinIO, Coffer, ...), then a table of the ratios.
 #
-#   bench/compare.sh [--peer-only|--coffer-only] [--keep-running] [--duration 25s] [--rounds 2] [WORKLOAD...]
+#   bench/compare.sh [--peer-only|--coffer-only] [--keep-running] [--duration 25s] [--rounds 2] [--sse] [WORKLOAD...]
 #
-# WORKLOAD: put4k get4k put16m get16m mixed list (default: all of them).
+# WORKLOAD: put4k get4k put16m get16m mixed list (default: all of them); `sse` is short for
+#   --sse put16m get16m.
+# --sse: every PUT asks for SSE-S3 (x-amz-server-side-encryption: AES256) and every answer must
+#   report it; MinIO is started with its built-in KMS (MINIO_KMS_SECRET_KEY, a fresh random key),
+#   Coffer with its own (a master key generated in the fresh data dir). Workloads are reported as
+#   NAME/sse.
 # Env (flags win): DURATION (25s), ROUNDS (2), MINIO_PORT (19000), COFFER_PORT (19100),
 #   COFFER_ADMIN_PORT (19101), BENCH_BIN (where minio.sh installed MinIO), OUT (results file),
 #   COFFER_BIN (a prebuilt coffer binary instead of building ./cmd/coffer).
@@ -32,6 +37,7 @@ ALL_WORKLOADS=(put4k get4k put16m get16m mixed list)
 
 targets=(minio coffer)
 keep_running=0
+sse=""
 workloads=()
 usage() { sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; }
 while (($#)); do
@@ -39,6 +45,8 @@ while (($#)); do
     --peer-only) targets=(minio) ;;
     --coffer-only) targets=(coffer) ;;
     --keep-running) keep_running=1 ;;
+    --sse) sse=AES256 ;;
+    sse) sse=AES256; workloads+=(put16m get16m) ;;
     --duration) DURATION=$2; shift ;;
     --duration=*) DURATION=${1#*=} ;;
     --rounds) ROUNDS=$2; shift ;;
@@ -57,6 +65,11 @@ done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/coffer-compare.XXXXXX")
 RESULTS=$(realpath -m "${OUT:-$TMP/results.jsonl}")
+if [[ -n $sse ]]; then
+  # MinIO's built-in single-key KMS: NAME:base64(32 bytes). minio.sh passes the environment on.
+  MINIO_KMS_SECRET_KEY="bench-key:$(head -c 32 /dev/urandom | base64)"
+  export MINIO_KMS_SECRET_KEY
+fi
 : >"$RESULTS"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -165,7 +178,7 @@ if ((keep_running)); then
 fi
 
 cores=$(nproc)
-log "workloads: ${workloads[*]}; duration $DURATION; rounds $ROUNDS; targets: ${!available[*]}"
+log "workloads: ${workloads[*]}${sse:+ (SSE-S3)}; duration $DURATION; rounds $ROUNDS; targets: ${!available[*]}"
 log "the client and the servers share this machine's $cores cores (loopback); load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
 log "results in $RESULTS"
 
@@ -181,7 +194,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
       log "$t: $w round $round/$ROUNDS (bucket $bucket)"
       if line=$("$TMP/bin/coffer-bench" -endpoint "${ENDPOINT[$t]}" -access-key "$BENCH_ACCESS_KEY" \
         -secret-key "$BENCH_SECRET_KEY" -workload "$w" -duration "$DURATION" -bucket "$bucket" \
-        -server-pid "${PID[$t]}" -label "$t" -json 2>>"$TMP/client.log"); then
+        -server-pid "${PID[$t]}" -label "$t" ${sse:+-sse "$sse"} -json 2>>"$TMP/client.log"); then
         echo "$line" >>"$RESULTS"
         jq -r '"    \(.label) \(.workload): \(.ops_per_sec) ops/s \(.mib_per_sec) MiB/s\(if .keys_per_sec then " \(.keys_per_sec) keys/s" else "" end) p50 \(.p50_ms) ms p99 \(.p99_ms) ms errors \(.errors) client \(.client_cores) cores server RSS max \(.server_rss_max_mib) MiB VmHWM \(.server_hwm_mib) MiB load \(.loadavg_1m)"' \
           <<<"$line" >&2 2>/dev/null || echo "    $line" >&2

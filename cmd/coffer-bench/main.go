@@ -53,6 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		serverPID   = fs.Int("server-pid", 0, "server process to sample VmRSS/VmHWM from /proc")
 		label       = fs.String("label", "", "name of the system under test, stored in the JSON (e.g. minio, coffer)")
 		asJSON      = fs.Bool("json", false, "print one JSON object per workload on stdout")
+		sseMode     = fs.String("sse", "", "server-side encryption for PUTs: AES256 (SSE-S3) or aws:kms; the workload is reported as NAME/sse")
 		selftest    = fs.String("selftest-server", "", "serve a do-nothing in-memory S3 on this address instead of benchmarking")
 		verify      = fs.Bool("selftest-verify", false, "with -selftest-server: verify signatures and payload hashes, keep data")
 		compare     = fs.String("compare", "", "print a comparison table from a file of -json results and exit")
@@ -104,7 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			Endpoint: *endpoint, AccessKey: *accessKey, SecretKey: *secretKey, Region: *region,
 			Bucket: *bucket, Workload: strings.TrimSpace(w), Duration: *duration,
 			Concurrency: *concurrency, Size: sizeBytes, Objects: *objects,
-			ServerPID: *serverPID, Label: *label, Log: stderr,
+			ServerPID: *serverPID, Label: *label, Log: stderr, SSE: *sseMode,
 		}
 		cfg.ContentMD5 = *contentMD5
 		if err := cfg.Validate(); err != nil {

@@ -1,5 +1,7 @@
 // Command coffer is Coffer's one binary: `coffer server` runs a node,
-// `coffer version` prints the version.
+// `coffer version` prints the version, and the other commands administer a
+// running node through its management API (cli.go, docs/cli.md) or check a
+// stopped node's data directory (`coffer fsck`).
 package main
 
 import (
@@ -39,12 +41,8 @@ func main() {
 		}
 	case "version", "--version", "-v":
 		fmt.Println("coffer", version)
-	case "help", "-h", "--help":
-		usage()
-	default:
-		fmt.Fprintf(os.Stderr, "coffer: unknown command %q\n", os.Args[1])
-		usage()
-		os.Exit(2)
+	default: // the administrators' commands, help and completion (cli.go)
+		os.Exit(runCLI(os.Args[1:]))
 	}
 }
 
@@ -55,6 +53,14 @@ Commands:
   server    run a Coffer node (S3 on --s3-addr, management over HTTPS on --admin-addr)
   kms rekey replace the KMS master key of a stopped node (see docs/kms.md)
   version   print the version
+
+  login, logout, status                  connect to a management API (stores a token)
+  tenant, user, key, group, policy,      administer a running node: list, show,
+  bucket, plan, vault, job               create, delete (job wait); --json
+  fsck      check a stopped node's data directory
+  completion bash|zsh                    shell completion
+
+Run 'coffer help COMMAND' for a command's flags (docs/cli.md).
 
 Run 'coffer server -h' for the server's flags. Credentials come from the
 environment: COFFER_ROOT_ACCESS_KEY / COFFER_ROOT_SECRET_KEY (the default
@@ -117,6 +123,7 @@ func runServer(args []string) error {
 	fs.StringVar(&o.ClusterName, "cluster-name", env("COFFER_CLUSTER_NAME", "coffer"), "cluster name, fixed at the first start (env COFFER_CLUSTER_NAME)")
 	fs.BoolVar(&o.Pprof, "pprof", env("COFFER_PPROF", "") == "1", "serve Go's profiler at /debug/pprof/ on the admin listener (env COFFER_PPROF=1)")
 	fs.StringVar(&o.NodeName, "node-name", env("COFFER_NODE_NAME", ""), "this node's name as a Commvault client (env COFFER_NODE_NAME; default the host name)")
+	fs.BoolVar(&o.SSECAllowHTTP, "sse-c-allow-http", env("COFFER_SSE_C_ALLOW_HTTP", "") == "1", "accept SSE-C customer keys over plain HTTP (env COFFER_SSE_C_ALLOW_HTTP=1)")
 	fs.StringVar(&o.KMSMasterKeyFile, "kms-master-key-file", env("COFFER_KMS_MASTER_KEY_FILE", ""),
 		"KMS master key file, 32 bytes as hex or base64, created when absent on a fresh data directory (env COFFER_KMS_MASTER_KEY_FILE; default DATA-DIR/master.key; or the key itself in COFFER_KMS_MASTER_KEY)")
 	logLevel := fs.String("log-level", env("COFFER_LOG_LEVEL", "info"), "debug, info, warn or error (env COFFER_LOG_LEVEL)")

@@ -27,6 +27,10 @@ type Client struct {
 	base   *url.URL // scheme and host of the endpoint
 	signer *Signer
 	http   *http.Client
+	// SSE, when set ("AES256" or "aws:kms"), is sent as
+	// x-amz-server-side-encryption on every PUT, and PUT and GET answers
+	// must report it (a server that ignores the header fails the run).
+	SSE string
 }
 
 // NewClient returns a client for endpoint ("http://host:port"). conns sizes
@@ -101,6 +105,9 @@ func (c *Client) do(ctx context.Context, method, bucket, key, rawQuery string, b
 	if err != nil {
 		return nil, err
 	}
+	if c.SSE != "" && method == http.MethodPut && key != "" {
+		req.Header["X-Amz-Server-Side-Encryption"] = []string{c.SSE}
+	}
 	c.signer.Sign(req, bodySHA, time.Now())
 	if c.ContentMD5 && body != nil {
 		sum := md5.Sum(body)
@@ -174,7 +181,21 @@ func (c *Client) Put(ctx context.Context, bucket, key string, body []byte, bodyS
 		return err
 	}
 	_, err = finish("PutObject", resp, buf)
+	if err == nil {
+		err = c.checkSSE("PutObject", resp)
+	}
 	return err
+}
+
+// checkSSE fails an answer that does not report the requested encryption.
+func (c *Client) checkSSE(op string, resp *http.Response) error {
+	if c.SSE == "" {
+		return nil
+	}
+	if got := resp.Header.Get("X-Amz-Server-Side-Encryption"); got != c.SSE {
+		return fmt.Errorf("%s: x-amz-server-side-encryption %q, want %q", op, got, c.SSE)
+	}
+	return nil
 }
 
 // Get downloads key, discarding the bytes, and returns their number. When
@@ -187,6 +208,9 @@ func (c *Client) Get(ctx context.Context, bucket, key string, want int64, buf []
 	n, err := finish("GetObject", resp, buf)
 	if err == nil && want >= 0 && n != want {
 		err = fmt.Errorf("GetObject %s: got %d bytes, want %d", key, n, want)
+	}
+	if err == nil {
+		err = c.checkSSE("GetObject", resp)
 	}
 	return n, err
 }

@@ -144,8 +144,9 @@ func CompareTable(results []Result, o CompareOptions) string {
 		}
 	}
 	order := func(w string) int {
+		base, _, _ := strings.Cut(w, "/")
 		for i, s := range Specs {
-			if s.Name == w {
+			if s.Name == base {
 				return i
 			}
 		}
@@ -161,7 +162,7 @@ func CompareTable(results []Result, o CompareOptions) string {
 	for _, w := range workloads {
 		pa, sa := aggs[key{w, o.Peer}], aggs[key{w, o.Subject}]
 		metric := MetricOps
-		if spec, ok := SpecByName(w); ok {
+		if spec, ok := SpecByName(strings.SplitN(w, "/", 2)[0]); ok {
 			metric = spec.Metric
 		}
 		ratio := "pending"

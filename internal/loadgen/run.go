@@ -48,6 +48,10 @@ type Config struct {
 	ServerPID int
 	// Label names the system under test in the result ("minio", "coffer").
 	Label string
+	// SSE, when set, asks for server-side encryption on every PUT:
+	// "AES256" (SSE-S3) or "aws:kms" (SSE-KMS, default key). The result's
+	// workload is then named "<workload>/sse".
+	SSE string
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
 	// ContentMD5 sends Content-MD5 with every PUT (for a bucket with a
@@ -69,6 +73,9 @@ func (c *Config) Validate() error {
 	}
 	if _, ok := SpecByName(c.Workload); !ok {
 		errs = append(errs, fmt.Errorf("unknown workload %q", c.Workload))
+	}
+	if c.SSE != "" && c.SSE != "AES256" && c.SSE != "aws:kms" {
+		errs = append(errs, fmt.Errorf("sse %q: want AES256 or aws:kms", c.SSE))
 	}
 	if c.Duration < 0 || c.Concurrency < 0 || c.Size < 0 || c.Objects < 0 {
 		errs = append(errs, errors.New("duration, concurrency, size and objects must not be negative"))
@@ -191,6 +198,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer r.client.Close()
 	r.client.ContentMD5 = cfg.ContentMD5
+	r.client.SSE = cfg.SSE
 
 	prepStart := time.Now()
 	// A few distinct bodies per size: enough that no two consecutive PUTs of
@@ -238,8 +246,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
+	name := spec.Name
+	if cfg.SSE != "" {
+		name += "/sse"
+	}
 	res := &Result{
-		Workload:    spec.Name,
+		Workload:    name,
 		Label:       cfg.Label,
 		Endpoint:    cfg.Endpoint,
 		Bucket:      cfg.Bucket,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 
 	"coffer/internal/checksum"
 	"coffer/internal/errs"
@@ -19,9 +20,11 @@ type copySource struct {
 
 // openCopySource reads a copy source version after checking the
 // x-amz-copy-source-if-* conditions (every failure is 412).
-func (s *Service) openCopySource(ctx context.Context, tenant, bucket, key, versionID string, cond Conditions, rng *ByteRange) (*copySource, error) {
+// cust carries the source's customer key when it is SSE-C; an encrypted
+// source is decrypted (the copy is encrypted again as its own request says).
+func (s *Service) openCopySource(ctx context.Context, tenant, bucket, key, versionID string, cond Conditions, rng *ByteRange, cust Encryption) (*copySource, error) {
 	for attempt := 1; ; attempt++ {
-		src, err := s.openCopySourceOnce(ctx, tenant, bucket, key, versionID, cond, rng)
+		src, err := s.openCopySourceOnce(ctx, tenant, bucket, key, versionID, cond, rng, cust)
 		if err != nil && errors.Is(err, errBlobGone) && attempt < maxReadAttempts {
 			continue // replaced and collected since the lookup: look again
 		}
@@ -29,7 +32,7 @@ func (s *Service) openCopySource(ctx context.Context, tenant, bucket, key, versi
 	}
 }
 
-func (s *Service) openCopySourceOnce(ctx context.Context, tenant, bucket, key, versionID string, cond Conditions, rng *ByteRange) (*copySource, error) {
+func (s *Service) openCopySourceOnce(ctx context.Context, tenant, bucket, key, versionID string, cond Conditions, rng *ByteRange, cust Encryption) (*copySource, error) {
 	if err := validateKey(key); err != nil {
 		return nil, err
 	}
@@ -44,6 +47,11 @@ func (s *Service) openCopySourceOnce(ctx context.Context, tenant, bucket, key, v
 				"The source of a copy request may not specifically refer to a delete marker by version id.")
 		}
 		return nil, err
+	}
+	if v.Enc != nil || cust.Mode != SSENone {
+		if err := checkCustomerKey(v.Enc, cust); err != nil {
+			return nil, copySourceKeyErr(err)
+		}
 	}
 	if err := checkReadConditions(cond, v.ETag, v.modTime(), true); err != nil {
 		return nil, err
@@ -61,11 +69,27 @@ func (s *Service) openCopySourceOnce(ctx context.Context, tenant, bucket, key, v
 				"Range specified is not valid for source object of size: %d", v.Size)
 		}
 	}
-	body, err := s.openContent(v, start, length)
+	var body io.ReadCloser
+	if v.Enc != nil {
+		body, err = s.openSealed(ctx, v, cust, start, length)
+	} else {
+		body, err = s.openContent(v, start, length)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &copySource{rec: v, versionID: v.versionID(), body: body, start: start, length: length}, nil
+}
+
+// copySourceKeyErr names the copy-source headers in an SSE-C error.
+func copySourceKeyErr(err error) error {
+	var e *errs.Error
+	if errors.As(err, &e) && e.Field != "" {
+		c := *e
+		c.Field = "x-amz-copy-source-" + strings.TrimPrefix(e.Field, "x-amz-")
+		return &c
+	}
+	return err
 }
 
 func asDM(err error, dm **DeleteMarkerError) bool {
@@ -81,7 +105,7 @@ func asDM(err error, dm **DeleteMarkerError) bool {
 // compute a new checksum. Otherwise it is InvalidRequest.
 func CheckCopyOntoItself(in CopyInput) error {
 	if in.SrcTenant == in.Tenant && in.SrcBucket == in.Bucket && in.SrcKey == in.Key && in.SrcVersionID == "" &&
-		!in.ReplaceMeta && in.ChecksumAlgorithm == checksum.None {
+		!in.ReplaceMeta && in.ChecksumAlgorithm == checksum.None && in.Encryption.Mode == SSENone {
 		return errs.New(errs.InvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	return nil
@@ -100,10 +124,15 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (CopyOutput, err
 	if err := in.Lock.validate(s.opts.Now()); err != nil {
 		return CopyOutput{}, err
 	}
-	if err := s.checkBucket(ctx, in.Tenant, in.Bucket); err != nil {
+	b, err := s.bucketForWrite(ctx, in.Tenant, in.Bucket)
+	if err != nil {
 		return CopyOutput{}, err
 	}
-	src, err := s.openCopySource(ctx, in.SrcTenant, in.SrcBucket, in.SrcKey, in.SrcVersionID, in.SrcCond, nil)
+	enc, err := resolveEncryption(in.Encryption, b)
+	if err != nil {
+		return CopyOutput{}, err
+	}
+	src, err := s.openCopySource(ctx, in.SrcTenant, in.SrcBucket, in.SrcKey, in.SrcVersionID, in.SrcCond, nil, in.SrcEncryption)
 	if err != nil {
 		return CopyOutput{}, err
 	}
@@ -116,12 +145,33 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (CopyOutput, err
 		alg = checksum.CRC64NVME
 	}
 	r := checksum.NewComputer(src.body, alg)
-	p, err := s.ingest(r, src.length)
-	if err != nil {
-		return CopyOutput{}, err
+	var rec *versionRecord
+	var blobID string
+	if enc.Mode != SSENone {
+		er, dk, err := s.newDataKey(ctx, enc, in.Bucket, in.Key)
+		if err != nil {
+			return CopyOutput{}, err
+		}
+		p, err := s.ingestSealed(r, src.length, dk, false)
+		if err != nil {
+			return CopyOutput{}, err
+		}
+		rec = &versionRecord{Size: p.size, ETag: encETag(enc.Mode, dk, r.MD5()), Meta: src.rec.Meta, Tags: src.rec.Tags,
+			Checksum: r.Checksum(), Enc: er}
+		rec.setSealed(p)
+		blobID = p.blob
+	} else {
+		p, err := s.ingest(r, src.length)
+		if err != nil {
+			return CopyOutput{}, err
+		}
+		rec = &versionRecord{Size: p.size, ETag: hexMD5(r.MD5()), Meta: src.rec.Meta, Tags: src.rec.Tags,
+			Checksum: r.Checksum(), inline: p.inline}
+		if p.blob != "" {
+			rec.Blobs = []blobRef{{ID: p.blob, Size: p.size}}
+		}
+		blobID = p.blob
 	}
-	rec := &versionRecord{Size: p.size, ETag: hexMD5(r.MD5()), Meta: src.rec.Meta, Tags: src.rec.Tags,
-		Checksum: r.Checksum(), inline: p.inline}
 	rec.ACL = in.ACL
 	if in.ReplaceMeta {
 		rec.Meta = in.Meta
@@ -129,12 +179,9 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (CopyOutput, err
 	if in.ReplaceTags {
 		rec.Tags = in.Tags
 	}
-	if p.blob != "" {
-		rec.Blobs = []blobRef{{ID: p.blob, Size: p.size}}
-	}
 	info, err := s.publish(ctx, publishInput{tenant: in.Tenant, bucket: in.Bucket, key: in.Key, rec: rec, cond: in.Cond, owner: in.Owner, lock: &in.Lock})
 	if err != nil {
-		s.discard(err, p.blob)
+		s.discard(err, blobID)
 		return CopyOutput{}, err
 	}
 	return CopyOutput{Info: info, SrcVersionID: src.versionID}, nil

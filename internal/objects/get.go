@@ -216,6 +216,11 @@ func (s *Service) getObjectOnce(ctx context.Context, in GetInput, withBody bool)
 	if err != nil {
 		return nil, err
 	}
+	if (v.Enc != nil || in.Encryption.Mode != SSENone) && !(in.MetadataOnly && !withBody) {
+		if err := checkCustomerKey(v.Enc, in.Encryption); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkReadConditions(in.Cond, v.ETag, v.modTime(), false); err != nil {
 		return nil, err
 	}
@@ -250,7 +255,12 @@ func (s *Service) getObjectOnce(ctx context.Context, in GetInput, withBody bool)
 		if s.testHookBeforeOpen != nil {
 			s.testHookBeforeOpen()
 		}
-		body, err := s.openContent(v, out.Start, out.Length)
+		var body io.ReadCloser
+		if v.Enc != nil {
+			body, err = s.openSealed(ctx, v, in.Encryption, out.Start, out.Length)
+		} else {
+			body, err = s.openContent(v, out.Start, out.Length)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -86,8 +86,12 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in CreateUploadInpu
 	if err := in.Lock.validate(s.opts.Now()); err != nil {
 		return UploadInfo{}, err
 	}
+	er, err := s.uploadDataKey(ctx, in)
+	if err != nil {
+		return UploadInfo{}, err
+	}
 	var info UploadInfo
-	err := s.update(ctx, "CreateMultipartUpload", func(tx kv.Txn) error {
+	err = s.update(ctx, "CreateMultipartUpload", func(tx kv.Txn) error {
 		b, err := getBucket(tx, in.Tenant, in.Bucket)
 		if err != nil {
 			return err
@@ -95,7 +99,7 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in CreateUploadInpu
 		seq := s.nextSeq(0)
 		id := newUploadID(seq)
 		rec := uploadRecord{Schema: 1, Initiated: s.opts.Now().UTC(), Meta: in.Meta, Tags: in.Tags,
-			Algorithm: alg, Type: typ, Implicit: implicit, Owner: in.Owner}
+			Algorithm: alg, Type: typ, Implicit: implicit, Owner: in.Owner, Enc: er}
 		rec.ACL = in.ACL
 		if !in.Lock.IsZero() {
 			if !b.lockConfig().Enabled {
@@ -210,17 +214,22 @@ func (s *Service) UploadPart(ctx context.Context, in UploadPartInput) (PartInfo,
 	if err != nil {
 		return PartInfo{}, err
 	}
-	p, err := s.ingestBlob(sums.wrap(in.Body), in.Size)
+	ps, err := s.partSealer(ctx, in.Tenant, in.Bucket, in.Key, in.UploadID, in.Encryption)
+	if err != nil {
+		return PartInfo{}, err
+	}
+	p, err := ps.ingest(s, sums.wrap(in.Body), in.Size)
 	if err != nil {
 		return PartInfo{}, err
 	}
 	cs, combine := sums.results(in.Body)
-	part := PartInfo{Number: in.PartNumber, Size: p.size, ETag: hexMD5(in.Body.MD5()),
+	part := PartInfo{Number: in.PartNumber, Size: p.size, ETag: ps.etag(in.Body.MD5()),
 		LastModified: s.opts.Now().UTC(), Checksum: cs}
-	if err := s.storePart(ctx, in.Tenant, in.Bucket, in.Key, in.UploadID, part, combine, p.blob); err != nil {
+	if err := s.storePart(ctx, in.Tenant, in.Bucket, in.Key, in.UploadID, part, combine, p); err != nil {
 		s.discard(err, p.blob)
 		return PartInfo{}, err
 	}
+	part.Encryption = ps.info()
 	return part, nil
 }
 
@@ -252,7 +261,8 @@ func (s *Service) ingestBlob(body io.Reader, size int64) (payload, error) {
 	return s.ingest(body, size)
 }
 
-func (s *Service) storePart(ctx context.Context, tenant, bucket, key, uploadID string, part PartInfo, combine checksum.Value, blobID string) error {
+func (s *Service) storePart(ctx context.Context, tenant, bucket, key, uploadID string, part PartInfo, combine checksum.Value, p sealedPayload) error {
+	blobID := p.blob
 	var garbage bool
 	err := s.update(ctx, "UploadPart", func(tx kv.Txn) error {
 		garbage = false
@@ -286,7 +296,7 @@ func (s *Service) storePart(ctx context.Context, tenant, bucket, key, uploadID s
 		if err := tx.Set(refKey(blobID), nil); err != nil {
 			return err
 		}
-		return tx.Set(pk, marshal(&partRecord{Schema: 1, PartInfo: part, Combine: combine, Blob: blobID}))
+		return tx.Set(pk, marshal(&partRecord{Schema: 1, PartInfo: part, Combine: combine, Blob: blobID, IV: p.iv, CSize: p.csize}))
 	})
 	if garbage {
 		s.kickGC()
@@ -303,22 +313,27 @@ func (s *Service) UploadPartCopy(ctx context.Context, in UploadPartCopyInput) (P
 	if err != nil {
 		return PartInfo{}, "", err
 	}
-	src, err := s.openCopySource(ctx, in.SrcTenant, in.SrcBucket, in.SrcKey, in.SrcVersionID, in.SrcCond, in.SrcRange)
+	ps, err := s.partSealer(ctx, in.Tenant, in.Bucket, in.Key, in.UploadID, in.Encryption)
+	if err != nil {
+		return PartInfo{}, "", err
+	}
+	src, err := s.openCopySource(ctx, in.SrcTenant, in.SrcBucket, in.SrcKey, in.SrcVersionID, in.SrcCond, in.SrcRange, in.SrcEncryption)
 	if err != nil {
 		return PartInfo{}, "", err
 	}
 	defer src.body.Close()
 	r := checksum.NewComputer(src.body, alg)
-	p, err := s.ingestBlob(r, src.length)
+	p, err := ps.ingest(s, r, src.length)
 	if err != nil {
 		return PartInfo{}, "", err
 	}
-	part := PartInfo{Number: in.PartNumber, Size: p.size, ETag: hexMD5(r.MD5()),
+	part := PartInfo{Number: in.PartNumber, Size: p.size, ETag: ps.etag(r.MD5()),
 		LastModified: s.opts.Now().UTC(), Checksum: r.Checksum()}
-	if err := s.storePart(ctx, in.Tenant, in.Bucket, in.Key, in.UploadID, part, checksum.Value{}, p.blob); err != nil {
+	if err := s.storePart(ctx, in.Tenant, in.Bucket, in.Key, in.UploadID, part, checksum.Value{}, p); err != nil {
 		s.discard(err, p.blob)
 		return PartInfo{}, "", err
 	}
+	part.Encryption = ps.info()
 	return part, src.versionID, nil
 }
 
@@ -406,7 +421,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in CompleteInput)
 			md5s = append(md5s, raw...)
 			used[cp.Number] = true
 			rec.Parts = append(rec.Parts, info)
-			rec.Blobs = append(rec.Blobs, blobRef{ID: sp.Blob, Size: sp.Size})
+			rec.Blobs = append(rec.Blobs, blobRef{ID: sp.Blob, Size: sp.Size, IV: sp.IV, CSize: sp.CSize})
 			rec.Size += sp.Size
 			sums = append(sums, checksum.PartSum{Base64: info.Checksum.Base64, Size: sp.Size})
 			values = append(values, info.Checksum.Base64)
@@ -421,7 +436,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in CompleteInput)
 		}
 		sum := md5.Sum(md5s)
 		rec.ETag = fmt.Sprintf("%s-%d", hex.EncodeToString(sum[:]), len(in.Parts))
-		rec.Meta, rec.Tags, rec.Owner = u.Meta, u.Tags, u.Owner
+		rec.Meta, rec.Tags, rec.Owner, rec.Enc = u.Meta, u.Tags, u.Owner, u.Enc.clone()
 		rec.ACL = u.ACL
 		rec.Checksum = checksum.Value{}
 		if u.Algorithm != checksum.None {
@@ -500,7 +515,7 @@ func (s *Service) AbortMultipartUpload(ctx context.Context, tenant, bucket, key,
 
 func (u *uploadRecord) info(bucket, key, id string) UploadInfo {
 	return UploadInfo{Bucket: bucket, Key: key, UploadID: id, Initiated: u.Initiated, Owner: u.Owner,
-		Meta: u.Meta, ChecksumAlgorithm: u.Algorithm, ChecksumType: u.Type}
+		Meta: u.Meta, ChecksumAlgorithm: u.Algorithm, ChecksumType: u.Type, Encryption: u.Enc.info()}
 }
 
 // ListParts pages through an upload's parts.

@@ -175,8 +175,16 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error
 	if err := in.Lock.validate(s.opts.Now()); err != nil {
 		return ObjectInfo{}, err
 	}
-	if err := s.checkBucket(ctx, in.Tenant, in.Bucket); err != nil {
+	b, err := s.bucketForWrite(ctx, in.Tenant, in.Bucket)
+	if err != nil {
 		return ObjectInfo{}, err
+	}
+	enc, err := resolveEncryption(in.Encryption, b)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if enc.Mode != SSENone {
+		return s.putSealed(ctx, in, enc)
 	}
 	p, err := s.ingest(in.Body, in.Size)
 	if err != nil {
@@ -194,6 +202,51 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error
 		return ObjectInfo{}, err
 	}
 	return info, nil
+}
+
+// putSealed is PutObject of an encrypted object.
+func (s *Service) putSealed(ctx context.Context, in PutInput, enc Encryption) (ObjectInfo, error) {
+	er, dk, err := s.newDataKey(ctx, enc, in.Bucket, in.Key)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	p, err := s.ingestSealed(in.Body, in.Size, dk, false)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	rec := &versionRecord{Size: p.size, ETag: encETag(enc.Mode, dk, in.Body.MD5()), Meta: in.Meta, Tags: in.Tags,
+		Checksum: in.Body.Checksum(), inline: p.inline, Enc: er}
+	rec.setSealed(p)
+	rec.ACL = in.ACL
+	info, err := s.publish(ctx, publishInput{tenant: in.Tenant, bucket: in.Bucket, key: in.Key, rec: rec, cond: in.Cond, owner: in.Owner, lock: &in.Lock})
+	if err != nil {
+		s.discard(err, p.blob)
+		return ObjectInfo{}, err
+	}
+	return info, nil
+}
+
+// setSealed places an encrypted payload in a record: inline with the
+// stream's nonce base in Enc, or as one blob carrying its own.
+func (v *versionRecord) setSealed(p sealedPayload) {
+	v.inline = p.inline
+	if p.blob != "" {
+		v.Blobs = []blobRef{{ID: p.blob, Size: p.size, IV: p.iv, CSize: p.csize}}
+	} else {
+		v.Enc.IV = p.iv
+	}
+}
+
+// bucketForWrite is checkBucket returning the bucket record, whose default
+// encryption the write applies.
+func (s *Service) bucketForWrite(ctx context.Context, tenant, bucket string) (*bucketRecord, error) {
+	var b *bucketRecord
+	err := s.view(ctx, "checkBucket", func(tx kv.Reader) error {
+		var err error
+		b, err = getBucket(tx, tenant, bucket)
+		return err
+	})
+	return b, err
 }
 
 // checkBucket fails early (before reading a body) when the bucket is missing.

@@ -20,7 +20,15 @@ import (
 // shows (seq, size, version id, ETag, owner, checksum algorithm and type,
 // storage class), so listings never decode JSON. Schema 1 had no header;
 // such records still decode, through their JSON.
-const recordSchema = 2
+//
+// Schema 3 is schema 2 for an encrypted version (its JSON has "x", the
+// encRecord): a binary that predates encryption refuses such a record
+// instead of serving its ciphertext as the object. Unencrypted versions are
+// still written as schema 2.
+const (
+	recordSchema          = 2
+	recordSchemaEncrypted = 3
+)
 
 // version record flags, kept outside the JSON so scans can skip delete
 // markers and find the null version without decoding.
@@ -35,7 +43,11 @@ const (
 // a multipart object).
 type blobRef struct {
 	ID   string `json:"i"`
-	Size int64  `json:"s"`
+	Size int64  `json:"s"` // the plaintext size
+	// IV is the nonce base of an encrypted blob's stream; its file then
+	// holds sse.SealedSize(Size) bytes, recorded in CSize.
+	IV    []byte `json:"n,omitempty"`
+	CSize int64  `json:"cs,omitempty"`
 }
 
 // versionRecord is one object version or delete marker.
@@ -60,6 +72,9 @@ type versionRecord struct {
 	// S3 adapter, package acl); nil is the default: the owner has
 	// FULL_CONTROL.
 	ACL []byte `json:"acl,omitempty"`
+	// Enc is how the data is encrypted at rest; nil when it is not. Size
+	// and Blobs[].Size are then plaintext sizes, inline the ciphertext.
+	Enc *encRecord `json:"x,omitempty"`
 	// inline holds the data of a small object (flagInline).
 	inline []byte
 }
@@ -86,7 +101,11 @@ func (v *versionRecord) encode() []byte {
 		flags |= flagInline
 	}
 	out := make([]byte, 0, 64+len(v.ETag)+len(v.VID)+len(v.Owner)+len(js)+len(v.inline))
-	out = append(out, recordSchema, flags)
+	schema := byte(recordSchema)
+	if v.Enc != nil {
+		schema = recordSchemaEncrypted
+	}
+	out = append(out, schema, flags)
 	out = v.appendListingHeader(out)
 	out = binary.AppendUvarint(out, uint64(len(js)))
 	out = append(out, js...)
@@ -143,12 +162,12 @@ func readListingHeader(b []byte, v *versionRecord) ([]byte, error) {
 // decodeVersion decodes a record. The inline data is copied out of b unless
 // withData is false, so the result outlives the transaction.
 func decodeVersion(b []byte, withData bool) (*versionRecord, error) {
-	if len(b) < 3 || b[0] != 1 && b[0] != 2 {
+	if len(b) < 3 || b[0] < 1 || b[0] > recordSchemaEncrypted {
 		return nil, fmt.Errorf("objects: bad version record (schema %v)", b[:min(len(b), 1)])
 	}
 	v := &versionRecord{flags: b[1]}
 	rest := b[2:]
-	if b[0] == 2 {
+	if b[0] >= 2 {
 		var err error
 		if rest, err = readListingHeader(rest, &versionRecord{}); err != nil {
 			return nil, err
@@ -175,7 +194,7 @@ func decodeVersion(b []byte, withData bool) (*versionRecord, error) {
 // records. Metadata other than the storage class, tags, parts and blobs are
 // left empty.
 func decodeListing(b []byte) (*versionRecord, error) {
-	if len(b) < 3 || b[0] != 2 {
+	if len(b) < 3 || b[0] != recordSchema && b[0] != recordSchemaEncrypted {
 		return decodeVersion(b, false)
 	}
 	v := &versionRecord{flags: b[1]}
@@ -191,6 +210,7 @@ func (v *versionRecord) info(bucket, key string, latest bool) ObjectInfo {
 		Bucket: bucket, Key: key, VersionID: v.versionID(), IsLatest: latest,
 		DeleteMarker: v.isDM(), Size: v.Size, ETag: v.ETag, LastModified: v.modTime(),
 		Meta: v.Meta, Tags: v.Tags, Checksum: v.Checksum, Parts: v.Parts, Owner: v.Owner,
+		Encryption: v.Enc.info(),
 	}
 }
 
@@ -246,6 +266,9 @@ type uploadRecord struct {
 	// Lock is the Object Lock the upload asked for, given to the completed
 	// object (the bucket's default retention applies at completion).
 	Lock *LockSpec `json:"lk,omitempty"`
+	// Enc holds the object's data key, sealed, when the upload is
+	// encrypted; every part is encrypted under it.
+	Enc *encRecord `json:"x,omitempty"`
 }
 
 // partRecord is an uploaded part; its data is one blob or inline.
@@ -258,6 +281,9 @@ type partRecord struct {
 	Combine checksum.Value `json:"uc,omitzero"`
 	Blob    string         `json:"b,omitempty"`
 	Inline  []byte         `json:"d,omitempty"`
+	// IV and CSize describe an encrypted part's stream (see blobRef).
+	IV    []byte `json:"iv,omitempty"`
+	CSize int64  `json:"cs,omitempty"`
 }
 
 // usageRecord is a bucket's usage (folded 'Q' or a 'D' delta).

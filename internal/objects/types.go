@@ -141,6 +141,9 @@ type PartInfo struct {
 	ETag         string         `json:"e"` // hex MD5, no quotes
 	LastModified time.Time      `json:"m"`
 	Checksum     checksum.Value `json:"c,omitempty"`
+	// Encryption is the upload's encryption, reported by UploadPart and
+	// UploadPartCopy for the response headers (not stored with the part).
+	Encryption EncryptionInfo `json:"-"`
 }
 
 // ObjectInfo describes one object version (or delete marker).
@@ -164,6 +167,8 @@ type ObjectInfo struct {
 	Versioned bool
 	// Lock is the version's Object Lock retention and legal hold.
 	Lock LockInfo
+	// Encryption is how the version's data is encrypted at rest.
+	Encryption EncryptionInfo
 }
 
 // ByteRange is a parsed HTTP Range: bytes=Start-End, bytes=Start-, or
@@ -191,6 +196,9 @@ type PutInput struct {
 	// ACL is the new version's encoded ACL (versionRecord.ACL), nil for
 	// the default.
 	ACL []byte
+	// Encryption is the requested server-side encryption; none applies the
+	// bucket's default encryption.
+	Encryption Encryption
 }
 
 // GetInput selects an object version and what of it to read.
@@ -200,6 +208,12 @@ type GetInput struct {
 	PartNumber          int    // > 0: only that part
 	Range               *ByteRange
 	Cond                Conditions
+	// Encryption carries the customer key (SSE-C) that an SSE-C object
+	// requires; other modes need nothing to read.
+	Encryption Encryption
+	// MetadataOnly reads what S3 shows of an SSE-C object without its key
+	// (its ACL, its attributes): no body, no customer key check.
+	MetadataOnly bool
 }
 
 // GetOutput is an object to serve. Body is nil for HEAD.
@@ -257,6 +271,11 @@ type CopyInput struct {
 	Owner string
 	// ACL is the copy's encoded ACL; a copy never inherits the source's.
 	ACL []byte
+	// Encryption is the copy's requested encryption (the source's is not
+	// inherited; none applies the destination bucket's default).
+	Encryption Encryption
+	// SrcEncryption carries the source's customer key when it is SSE-C.
+	SrcEncryption Encryption
 }
 
 // CopyOutput is the new object and the source version that was read.
@@ -319,6 +338,9 @@ type CreateUploadInput struct {
 	Owner string
 	// ACL is the completed object's encoded ACL, nil for the default.
 	ACL []byte
+	// Encryption is the requested encryption of the object (every part is
+	// encrypted under one data key); none applies the bucket's default.
+	Encryption Encryption
 }
 
 // UploadInfo describes a pending multipart upload.
@@ -330,6 +352,7 @@ type UploadInfo struct {
 	Meta              Metadata
 	ChecksumAlgorithm checksum.Algorithm
 	ChecksumType      checksum.Type
+	Encryption        EncryptionInfo
 }
 
 // UploadPartInput stores one part from a body.
@@ -338,6 +361,8 @@ type UploadPartInput struct {
 	PartNumber                    int
 	Body                          *checksum.Reader
 	Size                          int64
+	// Encryption carries the customer key of an SSE-C upload.
+	Encryption Encryption
 }
 
 // UploadPartCopyInput stores one part copied from an object (range).
@@ -347,6 +372,9 @@ type UploadPartCopyInput struct {
 	SrcTenant, SrcBucket, SrcKey, SrcVersionID string
 	SrcCond                                    Conditions
 	SrcRange                                   *ByteRange
+	// Encryption carries the customer key of an SSE-C upload;
+	// SrcEncryption the source's, when it is SSE-C.
+	Encryption, SrcEncryption Encryption
 }
 
 // CompletedPart is one entry of CompleteMultipartUpload's body.
@@ -398,4 +426,55 @@ type ListUploadsOutput struct {
 	IsTruncated        bool
 	NextKeyMarker      string
 	NextUploadIDMarker string
+}
+
+// SSEMode is a server-side encryption mode, spelled as S3 names it in
+// x-amz-server-side-encryption (SSEC has no such value: S3 signals it with
+// the x-amz-server-side-encryption-customer-* headers).
+type SSEMode string
+
+const (
+	SSENone    SSEMode = ""
+	SSES3      SSEMode = "AES256"       // keys managed by Coffer's KMS, default key
+	SSEKMS     SSEMode = "aws:kms"      // a named KMS key
+	SSEKMSDSSE SSEMode = "aws:kms:dsse" // accepted and handled as aws:kms
+	SSEC       SSEMode = "SSE-C"        // a key the customer sends with every request
+)
+
+// IsKMS reports the modes whose data key comes from a named KMS key.
+func (m SSEMode) IsKMS() bool { return m == SSEKMS || m == SSEKMSDSSE }
+
+// Encryption is a request's server-side encryption parameters, as the
+// adapter parsed them (the object layer decides what is done with them).
+type Encryption struct {
+	Mode SSEMode
+	// KMSKeyID names the KMS key of SSE-KMS ("" is the default key).
+	KMSKeyID string
+	// KMSContext is the SSE-KMS encryption context as sent (base64 of a
+	// JSON object), "" for none; it is bound to the data key and echoed.
+	KMSContext string
+	// BucketKey is S3's bucket-key flag: accepted, stored and echoed (every
+	// version still has its own data key).
+	BucketKey bool
+	// CustomerKey is the SSE-C key (32 bytes) and CustomerKeyMD5 its MD5
+	// as sent (base64), echoed in responses. Never stored.
+	CustomerKey    []byte
+	CustomerKeyMD5 string
+}
+
+// EncryptionInfo describes how a stored version (or upload) is encrypted.
+type EncryptionInfo struct {
+	Mode       SSEMode
+	KMSKeyID   string
+	KMSContext string
+	BucketKey  bool
+}
+
+// BucketEncryption is a bucket's default encryption (PutBucketEncryption),
+// stored under ConfigEncryption in the JSON form Encode writes. It applies
+// to writes that ask for no encryption.
+type BucketEncryption struct {
+	Algorithm SSEMode `json:"alg"` // SSES3, SSEKMS or SSEKMSDSSE
+	KMSKeyID  string  `json:"kms,omitempty"`
+	BucketKey bool    `json:"bk,omitempty"`
 }

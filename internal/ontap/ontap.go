@@ -182,6 +182,22 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // check them (storage) is 500.
 func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (string, error) {
 	unauthorized := &apiError{Status: http.StatusUnauthorized, Code: codeNotAuthenticated, Message: msgUnauthorized}
+	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		// An administrator's management token (ONTAP 9.14.1+ accepts OAuth
+		// 2.0 bearer tokens): a Commvault login or access token, as the
+		// coffer CLI stores; a user's token is refused.
+		sess, err := h.core.ResumeSession(r.Context(), strings.TrimPrefix(strings.TrimSpace(token), "QSDK "))
+		if err != nil {
+			if errs.KindOf(err) == errs.Unauthenticated {
+				return "", unauthorized
+			}
+			return "", err
+		}
+		if sess.Kind != core.SessionAdmin {
+			return "", unauthorized
+		}
+		return sess.Name, nil
+	}
 	user, pass, found := r.BasicAuth()
 	if !found {
 		return "", unauthorized

@@ -78,6 +78,12 @@ func (s *server) copyObject(ctx context.Context, ri *requestInfo, r *http.Reques
 	if in.Lock, err = s.writeLock(ctx, ri, r, h.Get); err != nil {
 		return nil, err
 	}
+	if in.Encryption, err = s.sseWrite(r); err != nil {
+		return nil, err
+	}
+	if in.SrcEncryption, err = s.sseCustomer(r, hSSECSrcPrefix); err != nil {
+		return nil, err
+	}
 	out, err := s.be.CopyObject(ctx, in)
 	if err != nil {
 		return nil, err
@@ -91,6 +97,7 @@ func (s *server) copyObject(ctx context.Context, ri *requestInfo, r *http.Reques
 	resp := &response{XML: res}
 	setCopySourceVersion(resp, src.VersionID, out.SrcVersionID)
 	setVersionHeader(resp, objectVersion(out.Info))
+	setSSEHeaders(resp, out.Info.Encryption, in.Encryption)
 	return resp, nil
 }
 
@@ -103,11 +110,19 @@ func (s *server) uploadPartCopy(ctx context.Context, ri *requestInfo, r *http.Re
 	if err != nil {
 		return nil, err
 	}
+	enc, err := s.sseCustomer(r, hSSECPrefix)
+	if err != nil {
+		return nil, err
+	}
+	srcEnc, err := s.sseCustomer(r, hSSECSrcPrefix)
+	if err != nil {
+		return nil, err
+	}
 	part, srcVID, err := s.be.UploadPartCopy(ctx, objects.UploadPartCopyInput{
 		Tenant: ri.Tenant(), Bucket: op.Bucket, Key: op.Key, UploadID: op.UploadID, PartNumber: op.PartNumber,
 		SrcTenant: ri.Tenant(), SrcBucket: src.Bucket, SrcKey: src.Key, SrcVersionID: src.VersionID,
 		SrcCond:  readConditions(r.Header, "X-Amz-Copy-Source-If-"),
-		SrcRange: rng,
+		SrcRange: rng, Encryption: enc, SrcEncryption: srcEnc,
 	})
 	if err != nil {
 		return nil, err
@@ -118,5 +133,6 @@ func (s *server) uploadPartCopy(ctx context.Context, ri *requestInfo, r *http.Re
 		checksumXML:  checksumFields(part.Checksum),
 	}}
 	setCopySourceVersion(resp, src.VersionID, srcVID)
+	setSSEHeaders(resp, part.Encryption, enc)
 	return resp, nil
 }

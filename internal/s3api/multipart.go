@@ -36,11 +36,15 @@ func (s *server) createMultipartUpload(ctx context.Context, ri *requestInfo, r *
 	if in.Lock, err = s.writeLock(ctx, ri, r, h.Get); err != nil {
 		return nil, err
 	}
+	if in.Encryption, err = s.sseWrite(r); err != nil {
+		return nil, err
+	}
 	info, err := s.be.CreateMultipartUpload(ctx, in)
 	if err != nil {
 		return nil, err
 	}
 	resp := &response{XML: initiateMultipartUploadResultXML{Bucket: ri.Op.Bucket, Key: ri.Op.Key, UploadID: info.UploadID}}
+	setSSEHeaders(resp, info.Encryption, in.Encryption)
 	if info.ChecksumAlgorithm != checksum.None {
 		resp.setHeader("X-Amz-Checksum-Algorithm", string(info.ChecksumAlgorithm))
 	}
@@ -54,6 +58,10 @@ func (s *server) uploadPart(ctx context.Context, ri *requestInfo, r *http.Reques
 	if err := s.requireLockIntegrity(ctx, ri, r, objects.LockSpec{}, "Put Part"); err != nil {
 		return nil, err
 	}
+	enc, err := s.sseCustomer(r, hSSECPrefix)
+	if err != nil {
+		return nil, err
+	}
 	body, size, err := s.objectBody(ri, r)
 	if err != nil {
 		return nil, err
@@ -61,13 +69,14 @@ func (s *server) uploadPart(ctx context.Context, ri *requestInfo, r *http.Reques
 	op := ri.Op
 	part, err := s.be.UploadPart(ctx, objects.UploadPartInput{
 		Tenant: ri.Tenant(), Bucket: op.Bucket, Key: op.Key, UploadID: op.UploadID,
-		PartNumber: op.PartNumber, Body: body, Size: size,
+		PartNumber: op.PartNumber, Body: body, Size: size, Encryption: enc,
 	})
 	if err != nil {
 		return nil, err
 	}
 	resp := &response{}
 	resp.setETag(part.ETag)
+	setSSEHeaders(resp, part.Encryption, enc)
 	if body.Requested() && !part.Checksum.IsZero() {
 		resp.setHeader(part.Checksum.Algorithm.HeaderName(), part.Checksum.Base64)
 	}
@@ -113,6 +122,7 @@ func (s *server) completeMultipartUpload(ctx context.Context, ri *requestInfo, r
 		checksumXML:  checksumFields(info.Checksum),
 	}}
 	setVersionHeader(resp, objectVersion(info))
+	setSSEHeaders(resp, info.Encryption, objects.Encryption{})
 	return resp, nil
 }
 

@@ -92,6 +92,10 @@ func (s *server) putObject(ctx context.Context, ri *requestInfo, r *http.Request
 	if err := s.requireLockIntegrity(ctx, ri, r, lock, "Put Object"); err != nil {
 		return nil, err
 	}
+	enc, err := s.sseWrite(r)
+	if err != nil {
+		return nil, err
+	}
 	body, size, err := s.objectBody(ri, r)
 	if err != nil {
 		return nil, err
@@ -99,12 +103,14 @@ func (s *server) putObject(ctx context.Context, ri *requestInfo, r *http.Request
 	info, err := s.be.PutObject(ctx, objects.PutInput{
 		Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: ri.Op.Key,
 		Body: body, Size: size, Meta: meta, Tags: tags, Cond: cond, Owner: owner, ACL: aclBytes, Lock: lock,
+		Encryption: enc,
 	})
 	if err != nil {
 		return nil, err
 	}
 	resp := &response{}
 	resp.setETag(info.ETag)
+	setSSEHeaders(resp, info.Encryption, enc)
 	setVersionHeader(resp, objectVersion(info))
 	if body.Requested() {
 		setChecksumHeaders(resp, info.Checksum)
@@ -128,6 +134,9 @@ func (s *server) getObject(ctx context.Context, ri *requestInfo, r *http.Request
 	}
 	var out *objects.GetOutput
 	var err error
+	if in.Encryption, err = s.sseCustomer(r, hSSECPrefix); err != nil {
+		return nil, err
+	}
 	if op.Kind == OpHeadObject {
 		out, err = s.be.HeadObject(ctx, in)
 	} else {
@@ -143,6 +152,7 @@ func (s *server) getObject(ctx context.Context, ri *requestInfo, r *http.Request
 	resp := &response{Body: out.Body}
 	setObjectHeaders(resp, out.Info, objectVersion(out.Info))
 	s.setLockHeaders(ctx, ri, r, resp, out.Info.Lock)
+	setSSEHeaders(resp, out.Info.Encryption, in.Encryption)
 	resp.setHeader("Content-Length", strconv.FormatInt(out.Length, 10))
 	if out.Partial {
 		resp.Status = http.StatusPartialContent
@@ -270,6 +280,7 @@ func (s *server) deleteObjects(ctx context.Context, ri *requestInfo, r *http.Req
 func (s *server) headInfo(ctx context.Context, ri *requestInfo) (*objects.GetOutput, *response, error) {
 	out, err := s.be.HeadObject(ctx, objects.GetInput{
 		Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: ri.Op.Key, VersionID: ri.Op.VersionID,
+		MetadataOnly: true,
 	})
 	if out != nil && out.Body != nil {
 		out.Body.Close()

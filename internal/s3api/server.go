@@ -66,6 +66,10 @@ type Options struct {
 	// second, measured over BodyTimeout. Default 128 (DefaultMinBodyRate);
 	// negative disables the floor (then only a stalled body times out).
 	MinBodyRate int64
+	// AllowSSECOverHTTP accepts SSE-C customer keys on plain HTTP requests;
+	// by default they are refused (InvalidRequest), as AWS does, since the
+	// key would cross the network in clear.
+	AllowSSECOverHTTP bool
 
 	// authenticate replaces SigV4 verification in tests of the layers below it.
 	authenticate func(*http.Request) (core.Principal, *sigv4.Auth, error)
@@ -468,6 +472,13 @@ func conditionContext(ri *requestInfo, r *http.Request) map[string]string {
 	}
 	if ri.Op.VersionID != "" {
 		c["s3:versionid"] = ri.Op.VersionID
+	}
+	// The encryption a write asks for, for policies that require it
+	// (s3:x-amz-server-side-encryption and friends).
+	for _, h := range [...]string{hSSE, hSSEKMSKeyID, hSSECPrefix + "Algorithm"} {
+		if v := r.Header.Get(h); v != "" {
+			c["s3:"+strings.ToLower(h)] = v
+		}
 	}
 	for _, h := range []string{"If-Match", "If-None-Match"} {
 		if v := r.Header.Get(h); v != "" {

@@ -75,6 +75,9 @@ type Options struct {
 	Version string
 	// InlineMax is the largest object stored inside its metadata record. Default 64 KiB.
 	InlineMax int64
+	// SSECAllowHTTP accepts SSE-C customer keys over plain HTTP (refused by
+	// default, as AWS does).
+	SSECAllowHTTP bool
 	// ShutdownTimeout bounds the graceful drain. Default 30 s.
 	ShutdownTimeout time.Duration
 
@@ -346,7 +349,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	s3h, err := s3api.New(s3api.Options{Backend: backend, BucketPolicies: backend, Credentials: s.core,
 		Authorizer: s.core.EndpointAuthorizer(s.nodeName()), Directory: s.core, Domain: o.Domain, Region: o.Region, Logger: o.Logger,
 		AccessLogInterval: o.AccessLogFlush,
-		BodyTimeout:       o.BodyTimeout, MinBodyRate: o.MinBodyRate})
+		BodyTimeout:       o.BodyTimeout, MinBodyRate: o.MinBodyRate,
+		AllowSSECOverHTTP: o.SSECAllowHTTP})
 	if err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ func clientFrom(t testing.TB, base *http.Client, ip string) *http.Client {
 // management listener whose requests come from ip.
 func adminClients(t testing.TB, srv *cofferServer, ip, pass string) (*ontapClient, *cvClient) {
 	t.Helper()
-	hc := clientFrom(t, ontapAPI(t).hc, ip)
+	hc := clientFrom(t, srv.AdminClient(30*time.Second), ip)
 	return &ontapClient{base: srv.AdminEndpoint(), user: cofferAdminUser, pass: pass, hc: hc},
 		&cvClient{base: srv.AdminEndpoint(), hc: hc}
 }

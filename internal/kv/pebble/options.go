@@ -27,6 +27,10 @@ type Options struct {
 	// errors at error level. nil: informational messages are dropped and
 	// errors go to slog.Default().
 	Logger *slog.Logger
+	// ReadOnly opens the database without writing to it (offline checks:
+	// coffer fsck); Update fails. The directory lock is taken all the same,
+	// so a database a running server holds is refused.
+	ReadOnly bool
 
 	// Test knobs (zero means the default).
 	maxAttempts   int  // Update attempts before ErrConflict; default 50
@@ -90,6 +94,7 @@ func (o *Options) pebbleOptions(cache *pebble.Cache) *pebble.Options {
 		FS:                 o.FS,
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
+		ReadOnly:           o.ReadOnly,
 		Logger:             newPebbleLogger(o.Logger),
 		// Large memtables absorb bursts of metadata writes; up to 4 of them
 		// may queue for flushing before writes stall.
