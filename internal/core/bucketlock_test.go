@@ -318,3 +318,28 @@ func TestPlanWORM(t *testing.T) {
 	_, err = e.s.UpdatePlan(vtCtx, 9999, PlanPatch{RetentionDays: &ten})
 	vtWant(t, "unknown plan", err, errs.NotFound, ReasonPlanNotFound)
 }
+
+// FuzzParseRetentionPeriod: any input either parses to a period that
+// renders back to an equivalent one, or is refused with
+// ReasonRetentionPeriodInvalid; it never panics.
+func FuzzParseRetentionPeriod(f *testing.F) {
+	for _, s := range []string{"P30D", "P1Y", "P1Y10D", "", "none", "P0D", "PT1H", "p999999y", "P-1D"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParseRetentionPeriod(s)
+		if err != nil {
+			if ReasonOf(err) != ReasonRetentionPeriodInvalid {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return
+		}
+		if p.Days < 0 || p.Years < 0 || p.Days > 0 && p.Years > 0 {
+			t.Fatalf("%q: %+v", s, p)
+		}
+		back, err := ParseRetentionPeriod(p.String())
+		if err != nil || back != p {
+			t.Fatalf("%q: %+v renders %q, reads back %+v %v", s, p, p.String(), back, err)
+		}
+	})
+}
