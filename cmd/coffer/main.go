@@ -122,6 +122,8 @@ func runServer(args []string) error {
 	fs.StringVar(&o.Region, "region", env("COFFER_REGION", "us-east-1"), "S3 region (env COFFER_REGION)")
 	fs.StringVar(&o.ClusterName, "cluster-name", env("COFFER_CLUSTER_NAME", "coffer"), "cluster name, fixed at the first start (env COFFER_CLUSTER_NAME)")
 	fs.BoolVar(&o.Pprof, "pprof", env("COFFER_PPROF", "") == "1", "serve Go's profiler at /debug/pprof/ on the admin listener (env COFFER_PPROF=1)")
+	fs.StringVar(&o.MetricsToken, "metrics-token", "", "bearer token that reads /metrics and /api/coffer/stats, at least 16 characters (prefer env COFFER_METRICS_TOKEN: a flag shows in ps); default: the cluster administrator's credentials")
+	fs.BoolVar(&o.MetricsPublic, "metrics-public", env("COFFER_METRICS_PUBLIC", "") == "1", "serve /metrics and /api/coffer/stats without credentials (env COFFER_METRICS_PUBLIC=1)")
 	fs.StringVar(&o.NodeName, "node-name", env("COFFER_NODE_NAME", ""), "this node's name as a Commvault client (env COFFER_NODE_NAME; default the host name)")
 	fs.BoolVar(&o.SSECAllowHTTP, "sse-c-allow-http", env("COFFER_SSE_C_ALLOW_HTTP", "") == "1", "accept SSE-C customer keys over plain HTTP (env COFFER_SSE_C_ALLOW_HTTP=1)")
 	fs.StringVar(&o.KMSMasterKeyFile, "kms-master-key-file", env("COFFER_KMS_MASTER_KEY_FILE", ""),
@@ -161,6 +163,10 @@ func runServer(args []string) error {
 	o.RootSecretKey = os.Getenv("COFFER_ROOT_SECRET_KEY")
 	o.AdminUser = os.Getenv("COFFER_ADMIN_USER")
 	o.AdminPassword = os.Getenv("COFFER_ADMIN_PASSWORD")
+	if o.MetricsToken == "" {
+		o.MetricsToken = os.Getenv("COFFER_METRICS_TOKEN")
+	}
+	os.Unsetenv("COFFER_METRICS_TOKEN")
 	o.KMSMasterKey = os.Getenv("COFFER_KMS_MASTER_KEY")
 	os.Unsetenv("COFFER_KMS_MASTER_KEY") // not inherited by anything this process runs
 	o.Version = version

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 	"unsafe"
 
 	"coffer/internal/errs"
@@ -57,6 +58,7 @@ type Store struct {
 	blobs  string
 	tmp    string
 	fanout int
+	st     *opStats // operation latencies (stats.go)
 }
 
 // Open prepares Dir (tmp/, blobs/ and every fan-out directory, durably) and
@@ -69,6 +71,7 @@ func Open(opts Options) (*Store, error) {
 		fs:     opts.FS,
 		dir:    filepath.Clean(opts.Dir),
 		fanout: opts.Fanout,
+		st:     newOpStats(),
 	}
 	if s.fs == nil {
 		s.fs = OSFS{}
@@ -205,6 +208,7 @@ func (s *Store) Open(id ID) (ReadHandle, error) {
 		return nil, notFound(id, nil)
 	}
 	_, p := s.path(id)
+	defer s.st.open.Since(time.Now())
 	f, err := s.fs.Open(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -217,7 +221,7 @@ func (s *Store) Open(id ID) (ReadHandle, error) {
 		f.Close()
 		return nil, ioErr(err, "stat blob %s", id)
 	}
-	h := &handle{f: f, size: fi.Size()}
+	h := &handle{f: f, size: fi.Size(), st: s.st}
 	if of, ok := f.(osFiler); ok {
 		h.osf = of.OSFile()
 	}
@@ -231,12 +235,13 @@ func (s *Store) Remove(id ID) error {
 		return nil
 	}
 	dir, p := s.path(id)
+	defer s.st.remove.Since(time.Now())
 	if err := s.fs.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return ioErr(err, "remove blob %s", id)
 	}
 	// Sync even when the blob was already gone: an earlier Remove may have
 	// failed between the unlink and the sync.
-	if err := s.fs.SyncDir(dir); err != nil {
+	if err := s.syncDir(dir); err != nil {
 		return ioErr(err, "sync %s", dir)
 	}
 	return nil
@@ -314,13 +319,17 @@ type handle struct {
 	f    File
 	size int64
 	osf  *os.File
+	st   *opStats
 }
 
 func (h *handle) Size() int64    { return h.size }
 func (h *handle) File() *os.File { return h.osf }
 
 func (h *handle) ReadAt(p []byte, off int64) (int, error) {
+	start := time.Now()
 	n, err := h.f.ReadAt(p, off)
+	h.st.read.Since(start)
+	h.st.bytesRead.Add(uint64(n))
 	if err != nil && err != io.EOF {
 		err = ioErr(err, "read blob")
 	}
@@ -424,7 +433,7 @@ func (w *Writer) flush() error {
 	}
 	b := *w.buf
 	if len(b) > 0 {
-		if _, err := w.f.Write(b); err != nil {
+		if _, err := w.writeFile(b); err != nil {
 			w.err = ioErr(err, "write temp file")
 			return w.err
 		}
@@ -454,7 +463,7 @@ func (w *Writer) flushTail() error {
 	b := *w.buf
 	aligned := len(b) - len(b)%directAlign
 	if aligned > 0 {
-		if _, err := w.f.Write(b[:aligned]); err != nil {
+		if _, err := w.writeFile(b[:aligned]); err != nil {
 			w.err = ioErr(err, "write temp file")
 			return w.err
 		}
@@ -465,7 +474,7 @@ func (w *Writer) flushTail() error {
 	}
 	w.direct = false
 	if rest := b[aligned:]; len(rest) > 0 {
-		if _, err := w.f.Write(rest); err != nil {
+		if _, err := w.writeFile(rest); err != nil {
 			w.err = ioErr(err, "write temp file")
 			return w.err
 		}
@@ -496,7 +505,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		b := w.buffer()
 		if len(b) == 0 && len(p) >= cap(b) && !w.direct {
-			m, err := w.f.Write(p)
+			m, err := w.writeFile(p)
 			written += m
 			w.n += int64(m)
 			if err != nil {
@@ -563,12 +572,15 @@ func (w *Writer) Commit() (ID, error) {
 	if w.state != writing {
 		return "", errs.New(errs.Internal, "blob: commit of a finished writer")
 	}
+	defer w.s.st.commit.Since(time.Now())
 	err := w.flushTail()
 	w.releaseBuf()
 	if err == nil {
+		start := time.Now()
 		if serr := w.f.Sync(); serr != nil {
 			err = ioErr(serr, "sync temp file")
 		}
+		w.s.st.sync.Since(start)
 	}
 	if cerr := w.closeFile(); err == nil && cerr != nil {
 		err = ioErr(cerr, "close temp file")
@@ -582,7 +594,7 @@ func (w *Writer) Commit() (ID, error) {
 		w.Abort()
 		return "", ioErr(err, "rename blob %s into place", w.id)
 	}
-	if err := w.s.fs.SyncDir(dir); err != nil {
+	if err := w.s.syncDir(dir); err != nil {
 		// Visible but maybe not durable: take it back (best effort) rather
 		// than leave a blob nobody was told about.
 		w.state = aborted

@@ -56,6 +56,11 @@ type adminEntry struct {
 	mac   []byte
 	until time.Time
 	admin Admin
+	// hash is the stored hash verified; remote the adminRemote it was read
+	// at. After a change on another node (adminRemote moved) the entry is
+	// used only while the stored hash is still this one.
+	hash   []byte
+	remote uint64
 }
 
 // AdminBootstrapResult is what BootstrapAdmin did.
@@ -293,10 +298,13 @@ func (s *Service) cachedAdmin(name, password string, now time.Time) (Admin, bool
 	s.adminMu.Lock()
 	e, ok := s.adminCache[name]
 	s.adminMu.Unlock()
-	if ok && now.Before(e.until) && subtle.ConstantTimeCompare(e.mac, s.adminMAC(name, password)) == 1 {
-		return e.admin, true
+	if !ok || !now.Before(e.until) || subtle.ConstantTimeCompare(e.mac, s.adminMAC(name, password)) != 1 {
+		return Admin{}, false
 	}
-	return Admin{}, false
+	if remote := s.adminRemote.Load(); e.remote != remote && !s.adminStillValid(name, &e, remote) {
+		return Admin{}, false
+	}
+	return e.admin, true
 }
 
 // verifyAdmin checks the password against the stored hash and caches a
@@ -308,6 +316,7 @@ func (s *Service) verifyAdmin(ctx context.Context, name, password string, dummy 
 	s.adminMu.Lock()
 	gen := s.adminGen
 	s.adminMu.Unlock()
+	remote := s.adminRemote.Load()
 	bad := fail(errs.Unauthenticated, ReasonBadCredentials, "", "invalid user name or password")
 	var rec adminRecord
 	var found bool
@@ -341,7 +350,8 @@ func (s *Service) verifyAdmin(ctx context.Context, name, password string, dummy 
 		if len(s.adminCache) > 1000 {
 			clear(s.adminCache)
 		}
-		s.adminCache[name] = adminEntry{mac: s.adminMAC(name, password), until: now.Add(s.opts.AdminCacheTTL), admin: a}
+		s.adminCache[name] = adminEntry{mac: s.adminMAC(name, password), until: now.Add(s.opts.AdminCacheTTL), admin: a,
+			hash: rec.Hash, remote: remote}
 	}
 	s.adminMu.Unlock()
 	return a, nil

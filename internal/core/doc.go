@@ -48,11 +48,13 @@
 //
 //	'a' name                        Admin (management account, password hash)
 //	'c' "cluster"                   clusterRecord (name, uuid, admin tenant)
+//	'f' shard(1)                    change-feed counters (feed.go)
 //	'g' id(4, big-endian)           Group (global by its int id)
 //	'h' tenant 0x00 groupName       group id (name index; lists a tenant's groups)
 //	'i' counterName                 uint64 counter of int ids ("tenant", "user", "group", "job", "audit")
 //	'j' jobUUID                     Job
 //	'q' jobID(8, big-endian)        job uuid (int id index)
+//	'l' leaseName                   leaseRecord (holder, expiry, fencing token; leases.go)
 //	'k' accessKey                   AccessKey (with its secret, sealed by Options.Secrets: SigV4 needs it)
 //	'm' tenantID(4, big-endian)     tenant uuid (int id index)
 //	'n' tenantName                  tenant uuid (name index)
@@ -91,6 +93,13 @@
 // change is therefore visible to the very next request, without a TTL. The
 // generation is read before the store, so a cache entry built from a state
 // older than a commit is never kept past the bump that follows the commit.
-// Several nodes sharing a store would need a change feed to bump remote
-// generations; that is not done yet.
+//
+// Several nodes sharing a store learn of each other's changes through the
+// change feed (feed.go): every cache-relevant write also counts the change
+// in one of 16 'f' shard records in the same transaction (the ChangeFeed
+// store wrapper does it from the keys written), and every node reads the
+// shards every Options.FeedPoll (200 ms) and on a kv.Notifier wake-up,
+// bumping identGen, bucketGen, the admin cache and the KMS cache for what
+// moved. Jobs carry leases and periodic work runs under leases
+// (leases.go, jobleases.go, background.go).
 package core

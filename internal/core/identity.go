@@ -66,8 +66,10 @@ func (s *Service) Credential(ctx context.Context, ak string) (Credential, error)
 	e, ok := s.creds[ak]
 	s.credMu.RUnlock()
 	if ok && e.gen == gen && (e.exp == nil || now.Before(*e.exp)) {
+		s.credHits.Add(1)
 		return e.cred, nil
 	}
+	s.credMisses.Add(1)
 	var k AccessKey
 	var found bool
 	err := s.view(ctx, "read access key", func(tx kv.Reader) error {

@@ -152,3 +152,20 @@ func (s *Service) pruneJobMeta(ctx context.Context) error {
 	}
 	return nil
 }
+
+// submitTrackedResumable submits a resumable job (SubmitResumable) with its
+// jobMeta record.
+func (s *Service) submitTrackedResumable(ctx context.Context, spec JobSpec, info JobInfo, kind string, params any) (Job, error) {
+	job, err := s.SubmitResumable(ctx, spec, kind, params)
+	if err != nil {
+		return Job{}, err
+	}
+	meta := jobMeta{Schema: jobMetaSchema, JobID: job.ID, Clients: info.Clients, ClientName: info.ClientName,
+		Created: s.now().UTC()}
+	if err := s.update(context.WithoutCancel(ctx), "record job", func(tx kv.Txn) error {
+		return setJSON(tx, vkey64('j', job.ID), &meta)
+	}); err != nil {
+		s.log.Warn("job metadata not saved", "job", job.ID, "err", err)
+	}
+	return job, nil
+}

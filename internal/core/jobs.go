@@ -2,9 +2,11 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"coffer/internal/errs"
@@ -57,6 +59,18 @@ type Job struct {
 	// Start and End are zero until the job starts and ends.
 	Start time.Time `json:"start,omitzero"`
 	End   time.Time `json:"end,omitzero"`
+
+	// The lease of an unfinished job (jobleases.go): the process running
+	// it (Holder: node "/" instance; Node: the node's name) renews Lease;
+	// past it, another node resumes the job (Kind set) or fails it.
+	Holder string    `json:"holder,omitempty"`
+	Node   string    `json:"node,omitempty"`
+	Lease  time.Time `json:"lease,omitzero"`
+	// Kind, Params and Checkpoint describe a resumable job: its registered
+	// kind, its input and its persisted progress.
+	Kind       string          `json:"kind,omitempty"`
+	Params     json.RawMessage `json:"params,omitempty"`
+	Checkpoint string          `json:"checkpoint,omitempty"`
 }
 
 // JobError is the persisted form of a job's failure.
@@ -90,6 +104,9 @@ type JobSpec struct {
 	Tenant      string
 	Description string
 	Operation   string
+
+	kind   string // SubmitResumable
+	params json.RawMessage
 }
 
 // JobProgress lets a running job report progress.
@@ -127,12 +144,17 @@ type jobRunner struct {
 
 	mu      sync.Mutex
 	waiters map[string][]chan struct{} // closed when the job ends
+
+	held map[string]context.CancelFunc // jobs this process holds (under mu)
+	// kinds are the resumable job kinds (under mu).
+	kinds map[string]ResumableJob
+	dead  atomic.Bool // tests: simulate a crash (no more writes, no renewals)
 }
 
 func newJobRunner(s *Service) *jobRunner {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &jobRunner{s: s, sem: make(chan struct{}, s.opts.JobWorkers), ctx: ctx, cancel: cancel,
-		waiters: map[string][]chan struct{}{}}
+		waiters: map[string][]chan struct{}{}, held: map[string]context.CancelFunc{}, kinds: map[string]ResumableJob{}}
 }
 
 // recover ends in failure every job a previous process left queued or
@@ -146,7 +168,7 @@ func (r *jobRunner) recover(ctx context.Context) error {
 			if err := jsonUnmarshal(raw, &j); err != nil {
 				return err
 			}
-			if !j.Terminal() {
+			if !j.Terminal() && r.orphaned(&j) {
 				stale = append(stale, j)
 			}
 			return nil
@@ -154,6 +176,13 @@ func (r *jobRunner) recover(ctx context.Context) error {
 			return err
 		}
 		for _, j := range stale {
+			if j.Kind != "" {
+				j.Lease = time.Time{} // resumable: the takeover scan resumes it at once
+				if err := setJSON(tx, key('j', j.UUID), &j); err != nil {
+					return err
+				}
+				continue
+			}
 			j.State, j.End, j.Message = JobFailure, now, "The job was interrupted by a restart of the server."
 			if j.Start.IsZero() {
 				j.Start = now
@@ -168,8 +197,9 @@ func (r *jobRunner) recover(ctx context.Context) error {
 }
 
 func (r *jobRunner) start() {
-	r.wg.Add(1)
+	r.wg.Add(2)
 	go r.sweeper()
+	go r.leases()
 }
 
 func (r *jobRunner) stop() {
@@ -247,10 +277,16 @@ func (p progress) Update(percent int, message string) {
 }
 
 func (s *Service) saveJob(ctx context.Context, uuid string, fn func(j *Job)) error {
+	if s.jobs != nil && s.jobs.dead.Load() {
+		return errs.New(errs.Internal, "the node crashed (test)")
+	}
 	return s.update(ctx, "save job", func(tx kv.Txn) error {
 		var j Job
 		if ok, err := getJSON(tx, key('j', uuid), &j); err != nil || !ok {
 			return err
+		}
+		if j.Holder != "" && j.Holder != s.node.holder {
+			return lostLease("job " + uuid) // another node took the job over
 		}
 		fn(&j)
 		return setJSON(tx, key('j', uuid), &j)
@@ -265,7 +301,9 @@ func (s *Service) SubmitJob(ctx context.Context, spec JobSpec, fn JobFunc) (Job,
 		return Job{}, errs.New(errs.Internal, "the server is shutting down")
 	}
 	j := Job{Schema: jobSchema, UUID: newUUID(), Tenant: spec.Tenant, Description: spec.Description,
-		Operation: spec.Operation, State: JobQueued, Created: s.now().UTC()}
+		Operation: spec.Operation, State: JobQueued, Created: s.now().UTC(),
+		Holder: s.node.holder, Node: s.node.name, Lease: s.now().UTC().Add(s.opts.JobLease),
+		Kind: spec.kind, Params: spec.params}
 	err := s.update(ctx, "submit job", func(tx kv.Txn) error {
 		id, err := nextID(tx, "job")
 		if err != nil {
@@ -288,18 +326,24 @@ func (s *Service) SubmitJob(ctx context.Context, spec JobSpec, fn JobFunc) (Job,
 	}
 	r.wg.Add(1)
 	r.addMu.Unlock()
-	go r.run(j.UUID, fn)
+	go r.run(j.UUID, fn, j.Kind != "")
 	return j, nil
 }
 
-func (r *jobRunner) run(uuid string, fn JobFunc) {
+func (r *jobRunner) run(uuid string, fn JobFunc, resumable bool) {
 	defer r.wg.Done()
+	jctx := r.hold(uuid)
+	defer r.drop(uuid)
 	s := r.s
 	bg := context.Background() // state changes are saved even during shutdown
 	select {
 	case r.sem <- struct{}{}:
 		defer func() { <-r.sem }()
 	case <-r.ctx.Done():
+		if resumable {
+			r.handOver(uuid)
+			return
+		}
 		r.finish(bg, uuid, "", fail(errs.Internal, ReasonJobInterrupted, "", "The job was interrupted by a shutdown of the server."))
 		return
 	}
@@ -312,8 +356,19 @@ func (r *jobRunner) run(uuid string, fn JobFunc) {
 				err = errs.New(errs.Internal, "job panicked: %v", p)
 			}
 		}()
-		return fn(r.ctx, progress{s, uuid})
+		return fn(jctx, progress{s, uuid})
 	}()
+	if r.dead.Load() {
+		return // a simulated crash (tests): nothing more is written
+	}
+	if jctx.Err() != nil && r.ctx.Err() == nil || isLeaseLost(err) {
+		s.log.Warn("job lease lost: another node took the job over", "job", uuid)
+		return
+	}
+	if resumable && r.ctx.Err() != nil && err != nil {
+		r.handOver(uuid) // a shutdown: another node resumes it
+		return
+	}
 	if err != nil && r.ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		err = fail(errs.Internal, ReasonJobInterrupted, "", "The job was interrupted by a shutdown of the server.")
 	}
@@ -442,11 +497,19 @@ func (s *Service) WaitJob(ctx context.Context, uuid string, timeout time.Duratio
 	}
 	t := time.NewTimer(timeout)
 	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
-	case <-ctx.Done():
-		return Job{}, ctx.Err()
+	poll := time.NewTicker(200 * time.Millisecond) // a job another node runs ends there
+	defer poll.Stop()
+	for {
+		select {
+		case <-ch:
+		case <-t.C:
+		case <-poll.C:
+			if j, err := s.GetJob(ctx, uuid); err != nil || !j.Terminal() {
+				continue
+			}
+		case <-ctx.Done():
+			return Job{}, ctx.Err()
+		}
+		return s.GetJob(ctx, uuid)
 	}
-	return s.GetJob(ctx, uuid)
 }

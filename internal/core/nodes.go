@@ -19,6 +19,10 @@ type Node struct {
 	// ids never meet vault (bucket) ids, which Commvault also shows as
 	// client ids.
 	ID int32 `json:"id"`
+	// UUID identifies the node in ONTAP's cluster/nodes view (given at
+	// the first registration; a record without one gets one when its node
+	// registers again).
+	UUID string `json:"uuid,omitempty"`
 	// Name is unique (the host name, or what the operator configured).
 	Name string `json:"name"`
 	// S3Endpoint is the URL clients reach this node's S3 API at, as
@@ -129,6 +133,10 @@ func (s *Service) RegisterNode(ctx context.Context, in RegisterNodeInput) (Node,
 		}
 		n.Schema, n.S3Endpoint, n.Version, n.Interval = nodeSchema, in.S3Endpoint, in.Version, in.Interval
 		n.Heartbeat, n.Stopped = now, false
+		if n.UUID == "" {
+			n.UUID = newUUID()
+		}
+		markChange(tx, changeBucket) // other nodes' endpoint answers name this node's S3 URL
 		return setJSON(tx, vkey32('n', n.ID), &n)
 	})
 	if err != nil {
@@ -205,3 +213,23 @@ func (s *Service) ListNodes(ctx context.Context) ([]Node, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, err
 }
+
+// GetNodeByUUID returns a node by uuid (ReasonNodeNotFound).
+func (s *Service) GetNodeByUUID(ctx context.Context, uuid string) (Node, error) {
+	nodes, err := s.ListNodes(ctx)
+	if err != nil {
+		return Node{}, err
+	}
+	for _, n := range nodes {
+		if n.UUID == uuid && uuid != "" {
+			return n, nil
+		}
+	}
+	return Node{}, nodeNotFound("uuid", "Node %q does not exist.", uuid)
+}
+
+// NodeUp reports whether a node runs now (by the core's clock).
+func (s *Service) NodeUp(n Node) bool { return n.Alive(s.now()) }
+
+// Now is the core's clock.
+func (s *Service) Now() time.Time { return s.now() }

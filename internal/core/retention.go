@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -175,34 +176,8 @@ func (s *Service) StartDataAging(ctx context.Context, in DataAgingInput) (job Jo
 		return Job{}, false, err
 	}
 	spec := JobSpec{Description: "Data aging of the vaults' noncurrent versions", Operation: "Data Aging"}
-	job, err = s.submitTracked(ctx, spec, JobInfo{Clients: clients, ClientName: "data aging"},
-		func(ctx context.Context, p JobProgress, check func() error) (string, error) {
-			var total AgingResult
-			for i, r := range planned {
-				if err := check(); err != nil {
-					return "", err
-				}
-				if live, err := s.vaultLive(ctx, r); err != nil {
-					return "", err
-				} else if !live {
-					continue
-				}
-				plan, err := s.GetPlan(ctx, r.PlanID)
-				if errs.KindOf(err) == errs.NotFound {
-					continue
-				} else if err != nil {
-					return "", err
-				}
-				res, err := s.AgeVault(ctx, r.Tenant, r.Bucket, time.Duration(plan.RetentionDays)*in.Day, check)
-				total.Examined += res.Examined
-				total.Removed += res.Removed
-				if err != nil {
-					return "", err
-				}
-				p.Update((i+1)*100/len(planned), fmt.Sprintf("%d of %d vaults aged, %d versions removed", i+1, len(planned), total.Removed))
-			}
-			return fmt.Sprintf("%d versions examined, %d removed", total.Examined, total.Removed), nil
-		})
+	job, err = s.submitTrackedResumable(ctx, spec, JobInfo{Clients: clients, ClientName: "data aging"},
+		jobKindDataAging, agingParams{Day: in.Day, Vaults: planned})
 	if err != nil {
 		return Job{}, false, err
 	}
@@ -256,4 +231,56 @@ func (s *Service) VaultUpkeep(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// jobKindDataAging is the resumable data-aging job: its checkpoint is the
+// number of vaults done, so a node resuming it skips them.
+const jobKindDataAging = "data-aging"
+
+type agingParams struct {
+	Day    time.Duration `json:"day"`
+	Vaults []vaultRecord `json:"vaults"`
+}
+
+func (s *Service) runDataAging(ctx context.Context, run *JobRun) (string, error) {
+	var in agingParams
+	if err := json.Unmarshal(run.Params, &in); err != nil {
+		return "", err
+	}
+	var total AgingResult
+	var done int
+	if run.Checkpoint != "" {
+		if _, err := fmt.Sscanf(run.Checkpoint, "%d %d %d", &done, &total.Examined, &total.Removed); err != nil {
+			return "", fmt.Errorf("data aging checkpoint %q: %w", run.Checkpoint, err)
+		}
+	}
+	check := func() error { return s.checkKill(ctx, run.ID) }
+	for i := done; i < len(in.Vaults); i++ {
+		r := in.Vaults[i]
+		if err := check(); err != nil {
+			return "", err
+		}
+		if live, err := s.vaultLive(ctx, r); err != nil {
+			return "", err
+		} else if live {
+			plan, err := s.GetPlan(ctx, r.PlanID)
+			switch {
+			case errs.KindOf(err) == errs.NotFound:
+			case err != nil:
+				return "", err
+			default:
+				res, err := s.AgeVault(ctx, r.Tenant, r.Bucket, time.Duration(plan.RetentionDays)*in.Day, check)
+				total.Examined += res.Examined
+				total.Removed += res.Removed
+				if err != nil {
+					return "", err
+				}
+			}
+		}
+		if err := run.Save(ctx, fmt.Sprintf("%d %d %d", i+1, total.Examined, total.Removed)); err != nil {
+			return "", err
+		}
+		run.Update((i+1)*100/len(in.Vaults), fmt.Sprintf("%d of %d vaults aged, %d versions removed", i+1, len(in.Vaults), total.Removed))
+	}
+	return fmt.Sprintf("%d versions examined, %d removed", total.Examined, total.Removed), nil
 }

@@ -79,6 +79,20 @@ type Options struct {
 	// and 90 days.
 	AuditMaxRecords int
 	AuditRetention  time.Duration
+
+	// Several nodes sharing KV (feed.go, leases.go): NodeName names this
+	// node in leases and jobs (default: the host name); FeedPoll is how
+	// often the change feed is read when no notification came (default
+	// 200 ms); JobLease is the lease of a running job (default 10 s).
+	NodeName string
+	FeedPoll time.Duration
+	JobLease time.Duration
+	// OrphanGrace is the least age of a blob or temp file the periodic
+	// orphan sweep may remove (longer than any request; default 1 h), and
+	// OrphanSweepEvery how often one node runs it (default 1 h; negative:
+	// never, for tests).
+	OrphanGrace      time.Duration
+	OrphanSweepEvery time.Duration
 }
 
 // Defaults of Options.
@@ -158,6 +172,7 @@ func (o Options) withDefaults() Options {
 	if o.AuditRetention == 0 {
 		o.AuditRetention = DefaultAuditRetention
 	}
+	o.multiNodeDefaults()
 	return o
 }
 
@@ -208,6 +223,8 @@ type Service struct {
 
 	credMu sync.RWMutex
 	creds  map[string]credEntry
+	// credHits and credMisses count Credential's cache lookups (metrics).
+	credHits, credMisses atomic.Uint64
 
 	authzMu sync.Mutex
 	authz   map[string]*tenantAuthz     // by tenant uuid
@@ -220,8 +237,13 @@ type Service struct {
 	adminCache map[string]adminEntry
 	adminKey   []byte // per-process HMAC key for adminCache
 	adminGen   uint64 // bumped by every account change (under adminMu)
+	// adminRemote counts account changes the change feed reported (feed.go).
+	adminRemote atomic.Uint64
 
 	jobs *jobRunner
+	feed *follower
+	bg   *background
+	node nodeIdentity // this process in leases (leases.go)
 
 	guard  *loginGuard
 	checks chan struct{} // the password-check semaphore
@@ -237,6 +259,7 @@ func New(opts Options) (*Service, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	o.KV = ChangeFeed(o.KV)
 	s := &Service{opts: o, kv: o.KV, obj: o.Objects, log: o.Logger, now: o.Now,
 		creds: map[string]credEntry{}, authz: map[string]*tenantAuthz{}, bpols: map[bucketRef]*bucketAccess{},
 		adminCache: map[string]adminEntry{}, adminKey: randomBytes(32),
@@ -255,11 +278,17 @@ func New(opts Options) (*Service, error) {
 	if err := s.obj.IndexBuckets(ctx); err != nil {
 		return nil, fmt.Errorf("core: index buckets: %w", err)
 	}
+	s.node = newNodeIdentity(o.NodeName)
 	s.jobs = newJobRunner(s)
+	s.RegisterJobKind(jobKindDataAging, s.runDataAging)
 	if err := s.jobs.recover(ctx); err != nil {
 		return nil, fmt.Errorf("core: recover jobs: %w", err)
 	}
+	if err := s.startFeed(ctx); err != nil {
+		return nil, fmt.Errorf("core: read the change feed: %w", err)
+	}
 	s.jobs.start()
+	s.startBackground()
 	return s, nil
 }
 
@@ -268,6 +297,10 @@ func New(opts Options) (*Service, error) {
 func (s *Service) Close() error {
 	if s.jobs != nil {
 		s.jobs.stop()
+	}
+	s.stopBackground()
+	if s.feed != nil {
+		s.feed.close()
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ func (s *Service) submitEndpointJob(ctx context.Context, desc, tenant string, in
 	s.bucketChanged()
 	spec := JobSpec{Tenant: tenant, Description: desc, Operation: "Install Software"}
 	return s.submitTracked(ctx, spec, info, func(ctx context.Context, p JobProgress, check func() error) (string, error) {
-		var failures []string
+		var failures, parts []string
 		active := 0
 		defer s.bucketChanged()
 		for i, pair := range pairs {
@@ -62,12 +62,19 @@ func (s *Service) submitEndpointJob(ctx context.Context, desc, tenant string, in
 			if err := s.setEndpoint(ctx, pair, st, false); err != nil {
 				return "", err
 			}
+			name := fmt.Sprintf("client %d", pair.node)
+			if err == nil {
+				name = n.Name
+			}
 			if st.State == EndpointActive {
 				active++
+				parts = append(parts, fmt.Sprintf("%s (vault %s): active", name, pair.bucket))
 			} else {
 				failures = append(failures, fmt.Sprintf("vault %s: %s", pair.bucket, st.Reason))
+				parts = append(parts, fmt.Sprintf("%s (vault %s): failed, %s", name, pair.bucket, st.Reason))
 			}
-			p.Update((i+1)*100/len(pairs), fmt.Sprintf("%d of %d endpoints configured", i+1, len(pairs)))
+			// Per-node progress: every node's part so far, in the job's message.
+			p.Update((i+1)*100/len(pairs), fmt.Sprintf("%d of %d endpoints configured: %s", i+1, len(pairs), strings.Join(parts, "; ")))
 		}
 		if len(failures) > 0 {
 			return "", fail(errs.Internal, ReasonNodeDown, "cvs3Endpoints",

@@ -29,9 +29,15 @@ func (s *Service) collector() {
 			return
 		case <-s.gcKick:
 		case <-t.C:
+			if g := s.gcGate.Load(); g != nil && !(*g)() {
+				continue // another node collects
+			}
 			if err := s.FoldUsage(context.Background()); err != nil {
 				s.log.Warn("usage fold failed", "err", err)
 			}
+		}
+		if g := s.gcGate.Load(); g != nil && !(*g)() {
+			continue
 		}
 		if _, err := s.CollectGarbage(context.Background()); err != nil {
 			s.log.Warn("garbage collection failed", "err", err)
@@ -84,6 +90,7 @@ func (s *Service) CollectGarbage(ctx context.Context) (int, error) {
 				return total, err
 			}
 			total++
+			s.gcRemoved.Add(1)
 		}
 	}
 }
@@ -150,14 +157,19 @@ type SweepResult struct {
 
 // Sweep removes what a crash can leave behind: temp files, blobs that no
 // record references, and pending garbage. Run it at startup before serving;
-// blobs younger than minAge are spared (another node may be writing them
-// when the data directory is shared).
+// blobs and temp files younger than minAge are spared (another node may be
+// writing them when the data directory is shared: there, run it only with
+// a grace period longer than any request, from one node at a time).
 func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (SweepResult, error) {
 	var res SweepResult
-	if err := s.blobs.SweepTemp(); err != nil {
+	cutoff := s.opts.Now().Add(-minAge)
+	tmpCutoff := time.Time{}
+	if minAge > 0 {
+		tmpCutoff = cutoff
+	}
+	if err := s.blobs.SweepTempOlder(tmpCutoff); err != nil {
 		return res, err
 	}
-	cutoff := s.opts.Now().Add(-minAge)
 	var batch []blob.BlobInfo
 	flush := func() error {
 		var orphans []blob.ID
@@ -210,3 +222,9 @@ func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (SweepResult,
 }
 
 var _ = json.Marshal
+
+// SetCollectorGate makes the background collector (garbage collection and
+// usage folding) run only while gate returns true: with several nodes
+// sharing the store, the core gates it on a lease so one node collects.
+// CollectGarbage and Sweep called directly are not gated.
+func (s *Service) SetCollectorGate(gate func() bool) { s.gcGate.Store(&gate) }

@@ -109,6 +109,8 @@ type Service struct {
 	// removing their files, so a concurrent pass must wait for it to finish
 	// rather than find nothing left and return while files remain.
 	gcMu sync.Mutex
+	// gcRemoved counts the garbage blobs deleted (metrics, stats.go).
+	gcRemoved atomic.Uint64
 
 	// testHookBeforeOpen, when set (by tests, before any request), runs
 	// between a read's lookup and the open of its blobs, to interleave a
@@ -116,6 +118,7 @@ type Service struct {
 	testHookBeforeOpen func()
 
 	gcKick chan struct{}
+	gcGate atomic.Pointer[func() bool] // SetCollectorGate
 	stop   chan struct{}
 	wg     sync.WaitGroup
 }

@@ -118,6 +118,8 @@ var endpoints = map[resource]endpoint{
 	resPolicy:     (*handler).policy,
 	resAccounts:   (*handler).accounts,
 	resAudit:      (*handler).auditMessages,
+	resNodes:      (*handler).clusterNodes,
+	resNode:       (*handler).clusterNode,
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

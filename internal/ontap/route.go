@@ -31,6 +31,8 @@ const (
 	resBucket              // /api/protocols/s3/buckets/{svm.uuid}/{uuid}
 	resAccounts            // /api/security/accounts
 	resAudit               // /api/security/audit/messages
+	resNodes               // /api/cluster/nodes
+	resNode                // /api/cluster/nodes/{uuid}
 )
 
 var resourceNames = [...]string{
@@ -39,7 +41,7 @@ var resourceNames = [...]string{
 	resUsers: "users", resUser: "user", resSvmBuckets: "svm-buckets", resSvmBucket: "svm-bucket",
 	resGroups: "groups", resGroup: "group", resPolicies: "policies", resPolicy: "policy",
 	resBuckets: "buckets", resBucket: "bucket", resAccounts: "accounts",
-	resAudit: "audit-messages",
+	resAudit: "audit-messages", resNodes: "nodes", resNode: "node",
 }
 
 func (r resource) String() string {
@@ -71,6 +73,8 @@ var methods = map[resource][]string{
 	resBucket:     {http.MethodGet, http.MethodPatch, http.MethodDelete},
 	resAccounts:   {http.MethodGet},
 	resAudit:      {http.MethodGet},
+	resNodes:      {http.MethodGet},
+	resNode:       {http.MethodGet},
 }
 
 // route is a parsed request line: which resource, which method, and the
@@ -128,6 +132,10 @@ func parseRoute(method, escapedPath string) (route, error) {
 		rt.Res = resJobs
 	case match(segs, "cluster", "jobs", "*"):
 		rt.Res, rt.UUID = resJob, segs[2]
+	case match(segs, "cluster", "nodes"):
+		rt.Res = resNodes
+	case match(segs, "cluster", "nodes", "*"):
+		rt.Res, rt.UUID = resNode, segs[2]
 	case match(segs, "svm", "svms"):
 		rt.Res = resSVMs
 	case match(segs, "svm", "svms", "*"):

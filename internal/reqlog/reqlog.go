@@ -155,6 +155,8 @@ func (g *IDs) Next() string {
 func DialectOf(path string) string {
 	lp := strings.ToLower(path)
 	switch {
+	case strings.HasPrefix(lp, "/api/coffer/"):
+		return "coffer" // Coffer's own JSON APIs (KMS, stats)
 	case strings.HasPrefix(lp, "/api/"), lp == "/api":
 		return "ontap"
 	case strings.HasPrefix(lp, "/commandcenter/api"), strings.HasPrefix(lp, "/webconsole/api"):
@@ -163,13 +165,39 @@ func DialectOf(path string) string {
 		return "health"
 	case strings.HasPrefix(lp, "/debug/pprof"):
 		return "pprof"
+	case lp == "/metrics":
+		return "metrics"
+	case lp == "/console", strings.HasPrefix(lp, "/console/"):
+		return "console"
 	}
 	return "admin"
 }
 
+// Summary is what one finished request amounts to, for an Observer
+// (metrics): the log line's fields that have bounded values, plus the path.
+type Summary struct {
+	Dialect string
+	// Operation is what the dialect set (SetOperation), "" when it did not
+	// route the request.
+	Operation string
+	Path      string
+	Status    int
+	BytesIn   int64
+	BytesOut  int64
+	Start     time.Time
+	Duration  time.Duration
+}
+
+// Observer receives the Summary of every request the middleware served,
+// after its log line. It must not block.
+type Observer interface {
+	ObserveRequest(Summary)
+}
+
 // Middleware logs every request of next at info level on log, as one
-// JSON line (with a JSON handler) named "request".
-func Middleware(log *slog.Logger, next http.Handler) http.Handler {
+// JSON line (with a JSON handler) named "request", and passes its Summary
+// to each observer.
+func Middleware(log *slog.Logger, next http.Handler, observers ...Observer) http.Handler {
 	ids := NewIDs()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -191,6 +219,9 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
+			took := time.Since(start)
+			sum := Summary{Dialect: rec.dialect, Operation: rec.operation, Path: r.URL.Path, Status: status,
+				BytesIn: in, BytesOut: cw.n, Start: start, Duration: took}
 			if rec.operation == "" && rec.dialect != "ontap" && rec.dialect != "commvault" {
 				rec.operation = r.Method + " " + excerpt(r.URL.Path) // health, pprof
 			}
@@ -201,7 +232,10 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 				slog.String("remote", rec.addr), slog.String("tenant", rec.tenant),
 				slog.String("principal", rec.principal), slog.Int("status", status),
 				slog.String("error_code", rec.errorCode), slog.Int64("bytes_in", in),
-				slog.Int64("bytes_out", cw.n), slog.Float64("duration_ms", durationMS(time.Since(start))))
+				slog.Int64("bytes_out", cw.n), slog.Float64("duration_ms", durationMS(took)))
+			for _, o := range observers {
+				o.ObserveRequest(sum)
+			}
 		}()
 		next.ServeHTTP(cw, r)
 	})

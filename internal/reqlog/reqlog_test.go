@@ -54,7 +54,8 @@ func TestMiddleware_logsOneLine(t *testing.T) {
 
 func TestDialectOf(t *testing.T) {
 	for p, want := range map[string]string{"/api/cluster": "ontap", "/CommandCenter/API/Login": "commvault",
-		"/webconsole/api/": "commvault", "/health/ready": "health", "/debug/pprof/": "pprof", "/": "admin"} {
+		"/webconsole/api/": "commvault", "/health/ready": "health", "/debug/pprof/": "pprof", "/": "admin",
+		"/api/coffer/kms/keys": "coffer", "/metrics": "metrics", "/console/": "console", "/metricsx": "admin"} {
 		if got := DialectOf(p); got != want {
 			t.Errorf("DialectOf(%q) = %q, want %q", p, got, want)
 		}
@@ -99,5 +100,36 @@ func TestClientAddr(t *testing.T) {
 		if got := ClientAddr(r); got != want {
 			t.Errorf("ClientAddr(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+type observed []Summary
+
+func (o *observed) ObserveRequest(s Summary) { *o = append(*o, s) }
+
+// Observers see each request's summary: what the dialect set, never the
+// log's fallback operation.
+func TestMiddleware_observers(t *testing.T) {
+	var a, b observed
+	h := Middleware(slog.New(slog.NewJSONHandler(io.Discard, nil)), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/svm/svms" {
+			From(r.Context()).SetOperation("POST svms")
+			io.ReadAll(r.Body)
+			w.WriteHeader(http.StatusCreated)
+		}
+		w.Write([]byte("abc"))
+	}), &a, &b)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/api/svm/svms", strings.NewReader("12345")))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/health/live", nil))
+	if len(a) != 2 || len(b) != 2 {
+		t.Fatalf("observed %d and %d requests, want 2", len(a), len(b))
+	}
+	s := a[0]
+	if s.Dialect != "ontap" || s.Operation != "POST svms" || s.Status != 201 || s.BytesIn != 5 || s.BytesOut != 3 ||
+		s.Path != "/api/svm/svms" || s.Duration < 0 || s.Start.IsZero() {
+		t.Errorf("summary %+v", s)
+	}
+	if s := a[1]; s.Dialect != "health" || s.Operation != "" || s.Status != 200 {
+		t.Errorf("health summary %+v", s)
 	}
 }

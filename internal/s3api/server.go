@@ -70,6 +70,9 @@ type Options struct {
 	// by default they are refused (InvalidRequest), as AWS does, since the
 	// key would cross the network in clear.
 	AllowSSECOverHTTP bool
+	// Observer, when set, receives every request's outcome (metrics;
+	// observer.go).
+	Observer RequestObserver
 
 	// authenticate replaces SigV4 verification in tests of the layers below it.
 	authenticate func(*http.Request) (core.Principal, *sigv4.Auth, error)
@@ -230,6 +233,7 @@ func (s *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		e, _ := lookupError(err)
 		code = e.Code
 	}
+	took := time.Since(ri.Start)
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("request_id", ri.ID), slog.String("listener", "s3"), slog.String("dialect", "s3"),
 		slog.String("op", ri.Op.Kind.String()), slog.String("method", r.Method),
@@ -237,7 +241,11 @@ func (s *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		slog.String("key", ri.Op.Key), slog.String("principal", ri.Principal.UserName),
 		slog.Int("status", w.code()), slog.String("error_code", code),
 		slog.Int64("bytes_in", max(r.ContentLength, 0)), slog.Int64("bytes_out", w.bytes),
-		slog.Float64("duration_ms", reqlog.DurationMS(time.Since(ri.Start))))
+		slog.Float64("duration_ms", reqlog.DurationMS(took)))
+	if s.opts.Observer != nil {
+		s.opts.Observer.ObserveS3(Served{Op: ri.Op.Kind, Status: w.code(), BytesIn: max(r.ContentLength, 0),
+			BytesOut: w.bytes, Start: ri.Start, Duration: took})
+	}
 }
 
 // serve runs parse → authenticate → authorize → handler.

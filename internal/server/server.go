@@ -17,12 +17,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"coffer/internal/blob"
 	"coffer/internal/commvault"
 	"coffer/internal/core"
 	"coffer/internal/kms"
 	"coffer/internal/kmsapi"
+	"coffer/internal/kv/kvmetrics"
 	"coffer/internal/kv/pebble"
+	"coffer/internal/metrics"
 	"coffer/internal/objects"
 	"coffer/internal/ontap"
 	"coffer/internal/reqlog"
@@ -110,6 +114,12 @@ type Options struct {
 	LoginFailureWindow, LoginLockout          time.Duration
 	// Pprof serves Go's profiler under /debug/pprof/ on the admin listener.
 	Pprof bool
+	// MetricsToken, when set, is the bearer token that reads /metrics and
+	// /api/coffer/stats (at least 16 characters); MetricsPublic serves them
+	// without credentials. With neither, they take the cluster
+	// administrator's HTTP Basic credentials (internal/metrics, Auth).
+	MetricsToken  string
+	MetricsPublic bool
 	// NodeName is this node's name as a Commvault client. Default: the host name.
 	NodeName string
 	// AccessLogFlush is how often S3 server access logs are delivered to
@@ -224,6 +234,9 @@ func (o Options) Validate() error {
 			problems = append(problems, fmt.Errorf("COFFER_KMS_MASTER_KEY: %w", err))
 		}
 	}
+	if err := (metrics.Auth{Token: o.MetricsToken, Public: o.MetricsPublic}).Validate(); err != nil {
+		problems = append(problems, fmt.Errorf("--metrics-token / --metrics-public: %w", err))
+	}
 	if o.InlineMax < -1 || o.InlineMax > 1<<20 {
 		problems = append(problems, errors.New("inline max must be within -1..1 MiB"))
 	}
@@ -247,6 +260,7 @@ type Server struct {
 	kms     *kms.Local
 	objects *objects.Service
 	core    *core.Service
+	metrics *metrics.Metrics
 	s3      *http.Server
 	admin   *http.Server
 	cv      *commvault.Handler
@@ -285,7 +299,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		keyFile = filepath.Join(o.DataDir, "master.key")
 	}
 	var kmsRes kms.OpenResult
-	s.kms, kmsRes, err = kms.Open(ctx, kms.Options{KV: s.kv, MasterKey: o.KMSMasterKey, MasterKeyFile: keyFile, Logger: o.Logger})
+	// Every layer reads and writes the metadata through the measuring
+	// wrapper (coffer_kv_* metrics).
+	mkv := kvmetrics.New(s.kv)
+	// Everything writes through the change feed (core.ChangeFeed), so the
+	// caches of other nodes sharing the store learn of every change.
+	fed := core.ChangeFeed(mkv)
+	s.kms, kmsRes, err = kms.Open(ctx, kms.Options{KV: fed, MasterKey: o.KMSMasterKey, MasterKeyFile: keyFile, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -298,18 +318,18 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.objects, err = objects.New(objects.Options{KV: s.kv, Blobs: blobs, Keys: s.kms, InlineMax: o.InlineMax, Logger: o.Logger})
+	s.objects, err = objects.New(objects.Options{KV: fed, Blobs: blobs, Keys: s.kms, InlineMax: o.InlineMax, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	res, err := s.objects.Sweep(ctx, 0)
+	res, err := s.objects.Sweep(ctx, startupSweepAge(s.kv))
 	if err != nil {
 		return nil, fmt.Errorf("startup sweep: %w", err)
 	}
 	s.log.Info("startup sweep", "orphans_removed", res.Orphans, "garbage_removed", res.Garbage, "took", time.Since(start).String())
 
-	s.core, err = core.New(core.Options{KV: s.kv, Objects: s.objects, Secrets: s.kms, Logger: o.Logger,
+	s.core, err = core.New(core.Options{KV: fed, Objects: s.objects, Secrets: s.kms, Logger: o.Logger, NodeName: s.nodeName(),
 		ClusterName: o.ClusterName, Version: o.Version,
 		LoginMaxFailures: o.LoginMaxFailures, LoginMaxAddressFailures: o.LoginMaxAddressFailures,
 		LoginFailureWindow: o.LoginFailureWindow, LoginLockout: o.LoginLockout})
@@ -345,11 +365,17 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		s.log.Info("reset the cluster administrator's password from the environment", "user", admin.Admin.Name)
 	}
 
+	s.metrics, err = metrics.New(metrics.Options{Core: s.core, Objects: s.objects, KV: s.kv, Blobs: blobs,
+		Collectors: []prometheus.Collector{mkv}, Version: o.Version, Logger: o.Logger,
+		Auth: metrics.Auth{Token: o.MetricsToken, Public: o.MetricsPublic, Admins: s.core}})
+	if err != nil {
+		return nil, err
+	}
 	backend := s.core.S3Backend()
 	s3h, err := s3api.New(s3api.Options{Backend: backend, BucketPolicies: backend, Credentials: s.core,
 		Authorizer: s.core.EndpointAuthorizer(s.nodeName()), Directory: s.core, Domain: o.Domain, Region: o.Region, Logger: o.Logger,
-		AccessLogInterval: o.AccessLogFlush,
-		BodyTimeout:       o.BodyTimeout, MinBodyRate: o.MinBodyRate,
+		AccessLogInterval: o.AccessLogFlush, Observer: s.metrics,
+		BodyTimeout: o.BodyTimeout, MinBodyRate: o.MinBodyRate,
 		AllowSSECOverHTTP: o.SSECAllowHTTP})
 	if err != nil {
 		return nil, err
@@ -395,7 +421,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		s.adminln.Close()
 		return nil, err
 	}
-	s.admin = &http.Server{Handler: reqlog.Middleware(o.Logger, s.cv.Wrap(s.adminHandler())), ReadHeaderTimeout: o.ReadHeaderTimeout,
+	s.admin = &http.Server{Handler: reqlog.Middleware(o.Logger, s.cv.Wrap(s.adminHandler()), s.metrics), ReadHeaderTimeout: o.ReadHeaderTimeout,
 		ReadTimeout: o.AdminReadTimeout, WriteTimeout: o.AdminWriteTimeout, IdleTimeout: o.IdleTimeout,
 		MaxHeaderBytes: o.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
 	go s.serve(s.s3, s.s3ln, "s3")
@@ -496,6 +522,8 @@ func (s *Server) adminHandler() http.Handler {
 	} else {
 		s.log.Error("KMS API not mounted", "err", err)
 	}
+	mux.Handle("GET /metrics", s.metrics.Handler())           // Prometheus (internal/metrics)
+	mux.Handle("/api/coffer/stats", s.metrics.StatsHandler()) // the console's request history
 	if s.opts.Pprof {
 		// Profiling is opt-in: it exposes internals and costs CPU when used.
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

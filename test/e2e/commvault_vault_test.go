@@ -222,7 +222,9 @@ func TestCommvault_KeyRotation_whileInUse(t *testing.T) {
 // Repeated failed logins lock the account.
 func TestCommvault_Login_lockout(t *testing.T) {
 	t.Parallel()
-	c := cvAPI(t)
+	// A private server: the shared one lifts the lockout (see setupCoffer).
+	srv := startCofferWithEnv(t)
+	c := cvLogin(t, srv.AdminEndpoint(), cofferAdminUser, cofferAdminPassword)
 	name := "locked-" + randHex(4)
 	c.mkUser(t, name, "right-password-1")
 	anon := &cvClient{base: c.base, hc: c.hc}

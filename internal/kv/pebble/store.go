@@ -55,9 +55,17 @@ type Store struct {
 	// starts from it.
 	visible atomic.Uint64
 	clog    *commitLog
+	st      commitStats // for the metrics collector (stats.go)
+
+	// Broadcaster is the store's Notifier: one process owns a Pebble
+	// store, so every subscriber is local.
+	kv.Broadcaster
 }
 
-var _ kv.Store = (*Store)(nil)
+var (
+	_ kv.Store    = (*Store)(nil)
+	_ kv.Notifier = (*Store)(nil)
+)
 
 // errTxnDone is returned by a Txn or Reader used after its fn returned.
 var errTxnDone = errors.New("kv/pebble: transaction already ended")
@@ -74,7 +82,7 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kv/pebble: open %s: %w", o.Dir, err)
 	}
-	s := &Store{db: db, opts: o, clog: newCommitLog(o.logEntries, o.logBytes)}
+	s := &Store{db: db, opts: o, clog: newCommitLog(o.logEntries, o.logBytes), st: newCommitStats()}
 	s.lifeCond.L = &s.lifeMu
 	return s, nil
 }
@@ -157,7 +165,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
 	defer s.end()
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
+			s.st.conflicts.Add(1)
 			if attempt >= s.opts.maxAttempts {
+				s.st.gaveUp.Add(1)
 				return fmt.Errorf("%w (gave up after %d attempts)", kv.ErrConflict, attempt)
 			}
 			if s.closing() {
@@ -218,7 +228,10 @@ func (s *Store) attempt(fn func(tx kv.Txn) error) (done bool, err error) {
 		return ok, err
 	}
 	// Wait for the WAL fsync outside the lock; concurrent commits share it.
-	return true, tx.b.SyncWait()
+	s.st.waiters.Observe(s.st.syncing.Add(1))
+	err = tx.b.SyncWait()
+	s.st.syncing.Add(-1)
+	return true, err
 }
 
 // commit is the critical section: final validation, log entry, apply.
@@ -239,6 +252,7 @@ func (s *Store) commit(tx *txn, checked uint64) (ok bool, err error) {
 	s.head.Store(seq) // before the apply makes the writes visible
 	err = s.db.ApplyNoSyncWait(tx.b, pebble.Sync)
 	s.visible.Store(seq)
+	s.st.commits.Add(1)
 	if err != nil {
 		return true, fmt.Errorf("kv/pebble: commit: %w", err)
 	}

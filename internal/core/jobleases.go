@@ -1,0 +1,294 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"coffer/internal/errs"
+	"coffer/internal/kv"
+)
+
+// Jobs across nodes. Every job record names the process that runs it
+// (Job.Holder, Job.Node) and a lease (Job.Lease) that process renews every
+// Options.JobLease/3 while the job is queued or running. Every node scans
+// the unfinished jobs as often: a job whose lease has expired belongs to a
+// node that died (or lost the store). If its kind is registered
+// (RegisterJobKind: a resumable job, submitted with SubmitResumable), the
+// node claims it in one transaction and runs it again from its persisted
+// Params and Checkpoint; otherwise (a job whose work is a closure, which
+// only its own process had) it fails it with ReasonJobInterrupted, naming
+// the node that stopped. A process writes a job's progress and end only
+// while it still holds the job (saveJob checks Holder in the same
+// transaction), so a stalled node that wakes after its job was taken over
+// changes nothing.
+//
+// A clean shutdown hands resumable jobs over at once (their lease is
+// cleared, another node resumes them) and fails the others, as before.
+
+// ResumableJob is the work of a resumable job. It may run more than once
+// (on another node after a crash): it must resume from run.Checkpoint and
+// save its progress with run.Save as it goes.
+type ResumableJob func(ctx context.Context, run *JobRun) (result string, err error)
+
+// JobRun is one run of a resumable job.
+type JobRun struct {
+	s *Service
+	p JobProgress
+	// UUID and ID are the job's.
+	UUID string
+	ID   int64
+	// Params is the JSON the job was submitted with.
+	Params json.RawMessage
+	// Checkpoint is the progress the last run saved ("" at first).
+	Checkpoint string
+	// Resumed is set when an earlier run (another node's, or this node's
+	// previous process) was interrupted.
+	Resumed bool
+}
+
+// Update implements JobProgress.
+func (r *JobRun) Update(percent int, message string) { r.p.Update(percent, message) }
+
+// Save persists the job's checkpoint; it fails with ReasonLeaseLost when
+// another node has taken the job over (stop then).
+func (r *JobRun) Save(ctx context.Context, checkpoint string) error {
+	err := r.s.saveJob(context.WithoutCancel(ctx), r.UUID, func(j *Job) { j.Checkpoint = checkpoint })
+	if err == nil {
+		r.Checkpoint = checkpoint
+	}
+	return err
+}
+
+// RegisterJobKind registers the work of a resumable job kind. Register
+// every kind on every node, before submitting: a node resumes only kinds it
+// knows, and fails jobs of unknown kinds whose node died.
+func (s *Service) RegisterJobKind(kind string, fn ResumableJob) {
+	s.jobs.mu.Lock()
+	s.jobs.kinds[kind] = fn
+	s.jobs.mu.Unlock()
+}
+
+func (r *jobRunner) kind(kind string) (ResumableJob, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fn, ok := r.kinds[kind]
+	return fn, ok && kind != ""
+}
+
+// SubmitResumable submits a job of a registered kind with params (any
+// JSON-encodable value); another node resumes it if this one dies.
+func (s *Service) SubmitResumable(ctx context.Context, spec JobSpec, kind string, params any) (Job, error) {
+	fn, ok := s.jobs.kind(kind)
+	if !ok {
+		return Job{}, errs.New(errs.Internal, "job kind %q is not registered", kind)
+	}
+	raw, err := json.Marshal(params)
+	if err != nil {
+		return Job{}, err
+	}
+	spec.kind, spec.params = kind, raw
+	return s.SubmitJob(ctx, spec, s.jobs.resumable(fn, false))
+}
+
+// resumable adapts a ResumableJob to the runner.
+func (r *jobRunner) resumable(fn ResumableJob, resumed bool) JobFunc {
+	return func(ctx context.Context, p JobProgress) (string, error) {
+		uuid := p.(progress).uuid
+		j, err := r.s.GetJob(context.WithoutCancel(ctx), uuid)
+		if err != nil {
+			return "", err
+		}
+		return fn(ctx, &JobRun{s: r.s, p: p, UUID: uuid, ID: j.ID, Params: j.Params, Checkpoint: j.Checkpoint, Resumed: resumed})
+	}
+}
+
+// orphaned reports whether a job was left by an earlier process of this
+// node (or predates job leases): nobody else will finish it.
+func (r *jobRunner) orphaned(j *Job) bool {
+	me := r.s.node
+	return j.Holder == "" || j.Node == me.name && j.Holder != me.holder
+}
+
+// hold records that this process runs a job and returns the job's context.
+func (r *jobRunner) hold(uuid string) context.Context {
+	ctx, cancel := context.WithCancel(r.ctx)
+	r.mu.Lock()
+	r.held[uuid] = cancel
+	r.mu.Unlock()
+	return ctx
+}
+
+func (r *jobRunner) drop(uuid string) {
+	r.mu.Lock()
+	if c := r.held[uuid]; c != nil {
+		c()
+	}
+	delete(r.held, uuid)
+	r.mu.Unlock()
+}
+
+// leases renews the leases of this process's jobs and takes over the jobs
+// of dead nodes.
+func (r *jobRunner) leases() {
+	defer r.wg.Done()
+	every := max(r.s.opts.JobLease/3, 10*time.Millisecond)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-r.ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+		if r.dead.Load() {
+			continue
+		}
+		r.renew()
+		if err := r.takeOver(r.ctx); err != nil && r.ctx.Err() == nil {
+			r.s.log.Warn("job takeover scan failed", "err", err)
+		}
+	}
+}
+
+func (r *jobRunner) renew() {
+	r.mu.Lock()
+	uuids := make([]string, 0, len(r.held))
+	for u := range r.held {
+		uuids = append(uuids, u)
+	}
+	r.mu.Unlock()
+	s := r.s
+	for _, u := range uuids {
+		err := s.saveJob(r.ctx, u, func(j *Job) { j.Lease = s.now().UTC().Add(s.opts.JobLease) })
+		if ReasonOf(err) == ReasonLeaseLost {
+			s.log.Warn("job lease lost: another node took the job over", "job", u)
+			r.mu.Lock()
+			if c := r.held[u]; c != nil {
+				c()
+			}
+			r.mu.Unlock()
+		} else if err != nil && r.ctx.Err() == nil {
+			s.log.Warn("job lease not renewed", "job", u, "err", err)
+		}
+	}
+}
+
+func leaseExpired(j *Job, now time.Time) bool { return j.Lease.IsZero() || !now.Before(j.Lease) }
+
+// takeOver resumes or fails the unfinished jobs whose lease expired.
+func (r *jobRunner) takeOver(ctx context.Context) error {
+	s := r.s
+	now := s.now().UTC()
+	var cands []Job
+	err := s.view(ctx, "scan jobs", func(tx kv.Reader) error {
+		cands = cands[:0]
+		return scan(tx, []byte{'j'}, func(_, raw []byte) error {
+			var j Job
+			if err := jsonUnmarshal(raw, &j); err != nil {
+				return err
+			}
+			if !j.Terminal() && j.Holder != s.node.holder && leaseExpired(&j, now) {
+				cands = append(cands, j)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range cands {
+		fn, known := r.kind(c.Kind)
+		r.addMu.Lock()
+		stopped := r.stopped
+		if known && !stopped {
+			r.wg.Add(1) // released below unless the job is launched
+		}
+		r.addMu.Unlock()
+		if stopped {
+			return nil
+		}
+		var claimed bool
+		err := s.update(ctx, "take over job", func(tx kv.Txn) error {
+			claimed = false
+			var j Job
+			if ok, err := getJSON(tx, key('j', c.UUID), &j); err != nil || !ok {
+				return err
+			}
+			if j.Terminal() || j.Holder != c.Holder || !leaseExpired(&j, s.now().UTC()) {
+				return nil // finished, renewed or taken meanwhile
+			}
+			prev := j.Node
+			if prev == "" {
+				prev = "unknown"
+			}
+			now := s.now().UTC()
+			if !known {
+				j.State, j.End, j.Percent = JobFailure, now, 100
+				if j.Start.IsZero() {
+					j.Start = now
+				}
+				j.Message = fmt.Sprintf("The job was interrupted: its node (%s) stopped before the job ended.", prev)
+				j.Error = &JobError{Kind: errs.Internal, Reason: ReasonJobInterrupted, Message: j.Message}
+				return setJSON(tx, key('j', j.UUID), &j)
+			}
+			j.Holder, j.Node, j.Lease = s.node.holder, s.node.name, now.Add(s.opts.JobLease)
+			j.State = JobRunning
+			if j.Start.IsZero() {
+				j.Start = now
+			}
+			if prev != s.node.name {
+				j.Message = fmt.Sprintf("Resumed on node %s after node %s stopped.", s.node.name, prev)
+			} else {
+				j.Message = fmt.Sprintf("Resumed on node %s after a restart.", s.node.name)
+			}
+			claimed = true
+			return setJSON(tx, key('j', j.UUID), &j)
+		})
+		if !known {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil || !claimed {
+			r.wg.Done()
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		s.log.Info("resuming a job of a stopped node", "job", c.UUID, "kind", c.Kind, "previous_node", c.Node)
+		go r.run(c.UUID, r.resumable(fn, true), true)
+	}
+	return nil
+}
+
+// handOver clears the lease of a resumable job this process stops running
+// (a shutdown), so another node resumes it at once.
+func (r *jobRunner) handOver(uuid string) {
+	err := r.s.saveJob(context.Background(), uuid, func(j *Job) {
+		j.Holder, j.Lease = "", time.Time{}
+		j.Message = fmt.Sprintf("Node %s stopped; the job waits for another node.", r.s.node.name)
+	})
+	if err != nil {
+		r.s.log.Warn("job not handed over", "job", uuid, "err", err)
+	}
+}
+
+// crash simulates a kill -9 of this process's job work (tests): no lease
+// is renewed and no job state is written any more.
+func (r *jobRunner) crash() {
+	r.dead.Store(true)
+	r.mu.Lock()
+	for _, c := range r.held {
+		c()
+	}
+	r.mu.Unlock()
+}
+
+func isLeaseLost(err error) bool { return errors.Is(err, ReasonLeaseLost) }
