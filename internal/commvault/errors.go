@@ -97,6 +97,7 @@ var kindTable = map[errs.Kind]entry{
 	errs.InUse:                   {http.StatusConflict, codeInvalidOperationType},
 	errs.Conflict:                {http.StatusConflict, codeUnknownException},
 	errs.Unavailable:             {http.StatusServiceUnavailable, codeConnectionProblem},
+	errs.InvalidBucketState:      {http.StatusConflict, codeInvalidOperationType},
 }
 
 // reasonTable overrides kindTable for reasons that need another code.
@@ -113,6 +114,9 @@ var reasonTable = map[core.Reason]entry{
 	core.ReasonRootUser:         {http.StatusBadRequest, codeInvalidOperationType},
 	core.ReasonUserInGroup:      {http.StatusConflict, codeInvalidOperationType},
 	core.ReasonPasswordTooShort: {http.StatusBadRequest, codeInvalidInput},
+	// The WORM storage lock: refused operations, not bad input.
+	core.ReasonPlanRetentionLocked: {http.StatusBadRequest, codeInvalidOperationType},
+	core.ReasonPlanWORMPermanent:   {http.StatusBadRequest, codeInvalidOperationType},
 }
 
 // toAPIError translates err; mapped is false for internal errors (the

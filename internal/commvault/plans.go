@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"coffer/internal/core"
+	"coffer/internal/errs"
 )
 
 // Plans are the core's plans: server plans whose one backup destination
@@ -15,13 +16,44 @@ type createPlanBody struct {
 	// RetentionPeriodDays at the top level is Coffer's shorthand for the
 	// first backup destination's.
 	RetentionPeriodDays *int64 `json:"retentionPeriodDays"`
-	BackupDestinations  []struct {
+	// IsWormStorage at the top level is Coffer's shorthand for the first
+	// backup destination's storagePool.isWormStorage: the WORM storage
+	// lock.
+	IsWormStorage      *bool `json:"isWormStorage"`
+	BackupDestinations []struct {
 		BackupDestinationName *string `json:"backupDestinationName"`
 		RetentionPeriodDays   *int64  `json:"retentionPeriodDays"`
+		IsWormStorage         *bool   `json:"isWormStorage"`
 		StoragePool           *struct {
-			Name *string `json:"name"`
+			Name          *string `json:"name"`
+			IsWormStorage *bool   `json:"isWormStorage"`
 		} `json:"storagePool"`
 	} `json:"backupDestinations"`
+}
+
+// WORM lock flags as Commvault's storage pools report them
+// (storagePoolDetails.copyInfo.wormStorageFlag, cvpysdk's WORMLockType): a
+// plan with the WORM storage lock has the compliance lock (1), the WORM
+// storage lock (2) and object-level WORM (4): Object Lock on each version.
+const (
+	wormFlagCompliance = 1
+	wormFlagStorage    = 2
+	wormFlagObject     = 4
+	wormFlagsLocked    = wormFlagCompliance | wormFlagStorage | wormFlagObject
+)
+
+func wormFlags(worm bool) int {
+	if worm {
+		return wormFlagsLocked
+	}
+	return 0
+}
+
+func b01(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // planPool is the storage pool type a plan shows: 1, DEDUPLICATION, one of
@@ -37,8 +69,10 @@ func destinationJSON(p core.Plan) map[string]any {
 		"planBackupDestination": idName(1, "Primary"),
 		"retentionPeriodDays":   p.RetentionDays,
 		"retentionRuleType":     "RETENTION_PERIOD",
-		"storagePool":           map[string]any{"id": 1, "name": pool, "storagePoolType": planPoolType},
-		"isDefault":             true,
+		"storagePool": map[string]any{"id": 1, "name": pool, "storagePoolType": planPoolType,
+			"isWormStorage": p.WORM, "wormStorageFlag": wormFlags(p.WORM)},
+		"isDefault":     true,
+		"isWormStorage": p.WORM,
 	}
 }
 
@@ -50,6 +84,7 @@ func (h *Handler) planJSON(p core.Plan, used int) map[string]any {
 		"numberOfCopies":      1,
 		"associatedEntities":  used,
 		"retentionPeriodDays": p.RetentionDays,
+		"isWormStorage":       p.WORM,
 		"backupDestinations":  []any{destinationJSON(p)},
 		"createdTime":         epoch(p.Created),
 	}
@@ -67,6 +102,7 @@ func (h *Handler) createPlan(rq *request) (response, error) {
 		return response{}, errBadInput("planName", "planName is required.")
 	}
 	days := in.RetentionPeriodDays
+	worm := deref(in.IsWormStorage)
 	var pool string
 	if len(in.BackupDestinations) > 0 {
 		d := in.BackupDestinations[0]
@@ -76,8 +112,9 @@ func (h *Handler) createPlan(rq *request) (response, error) {
 		if d.StoragePool != nil && d.StoragePool.Name != nil {
 			pool = *d.StoragePool.Name
 		}
+		worm = worm || deref(d.IsWormStorage) || d.StoragePool != nil && deref(d.StoragePool.IsWormStorage)
 	}
-	cp := core.CreatePlanInput{Name: *in.PlanName, StoragePool: pool}
+	cp := core.CreatePlanInput{Name: *in.PlanName, StoragePool: pool, WORM: worm}
 	if days != nil {
 		if *days <= 0 || *days > core.MaxRetentionDays {
 			return response{}, errBadInput("retentionPeriodDays", "retentionPeriodDays must be between 1 and %d.", core.MaxRetentionDays)
@@ -174,6 +211,8 @@ func v2PlanJSON(p core.Plan) map[string]any {
 			"restrictions": 1, "numAssocEntities": 0},
 		"storage": map[string]any{"copy": []any{map[string]any{
 			"copyName": "Primary", "isDefault": 1, "isSnapCopy": 0, "storagePoolType": planPoolType,
+			"wormStorageFlag":   wormFlags(p.WORM),
+			"copyFlags":         map[string]any{"wormCopy": b01(p.WORM)},
 			"StoragePolicyCopy": map[string]any{"copyName": "Primary", "copyId": p.ID},
 			"useGlobalPolicy":   map[string]any{"storagePolicyName": pool, "storagePolicyId": 1},
 			"retentionRules":    map[string]any{"retainBackupDataForDays": p.RetentionDays},
@@ -209,4 +248,61 @@ func (h *Handler) v2Plan(rq *request) (response, error) {
 		return response{}, err
 	}
 	return ok(map[string]any{"plan": v2PlanJSON(p)}), nil
+}
+
+// modifyDestinationBody is the body of PUT
+// /V4/ServerPlan/{planId}/BackupDestination/{backupDestinationId}
+// (Commvault's "Modify Backup Destination for a Plan"): the fields Coffer
+// acts on.
+type modifyDestinationBody struct {
+	RetentionPeriodDays *int64 `json:"retentionPeriodDays"`
+	IsWormStorage       *bool  `json:"isWormStorage"`
+	StoragePool         *struct {
+		IsWormStorage *bool `json:"isWormStorage"`
+	} `json:"storagePool"`
+}
+
+// modifyDestination is PUT /V4/ServerPlan/{planId}/BackupDestination/
+// {backupDestinationId}: a plan's one destination (id 1, "Primary")
+// changes its retention or turns the WORM storage lock on. Under the lock
+// the retention can be raised, not lowered; the lock is irreversible
+// (core.UpdatePlan). → {errorCode: 0, errorMessage: ""}.
+func (h *Handler) modifyDestination(rq *request) (response, error) {
+	id, err := rq.id(0, "planId")
+	if err != nil {
+		return response{}, err
+	}
+	dest, err := rq.id(1, "backupDestinationId")
+	if err != nil {
+		return response{}, err
+	}
+	if _, err := h.core.GetPlan(rq.ctx, id); err != nil {
+		return response{}, err
+	}
+	if dest != 1 {
+		return response{}, errs.Field(errs.NotFound, "backupDestinationId", "Backup destination %d does not exist in plan %d.", dest, id)
+	}
+	var in modifyDestinationBody
+	if err := rq.decode(&in, false); err != nil {
+		return response{}, err
+	}
+	var p core.PlanPatch
+	if d := in.RetentionPeriodDays; d != nil {
+		if *d <= 0 || *d > core.MaxRetentionDays {
+			return response{}, errBadInput("retentionPeriodDays", "retentionPeriodDays must be between 1 and %d.", core.MaxRetentionDays)
+		}
+		n := int(*d)
+		p.RetentionDays = &n
+	}
+	p.WORM = in.IsWormStorage
+	if in.StoragePool != nil && in.StoragePool.IsWormStorage != nil {
+		if p.WORM != nil && *p.WORM != *in.StoragePool.IsWormStorage {
+			return response{}, errBadInput("isWormStorage", "isWormStorage and storagePool.isWormStorage disagree.")
+		}
+		p.WORM = in.StoragePool.IsWormStorage
+	}
+	if _, err := h.core.UpdatePlan(rq.ctx, id, p); err != nil {
+		return response{}, err
+	}
+	return genericOK(""), nil
 }

@@ -93,6 +93,7 @@ var routes = compile([]route{
 	{method: "POST", pattern: "v4/serverplan", fn: (*Handler).createPlan, admin: true},
 	{method: "GET", pattern: "v4/serverplan/{id}", fn: (*Handler).getPlan, admin: true},
 	{method: "DELETE", pattern: "v4/serverplan/{id}", fn: (*Handler).deletePlan, admin: true},
+	{method: "PUT", pattern: "v4/serverplan/{id}/backupdestination/{id}", fn: (*Handler).modifyDestination, admin: true},
 
 	{method: "GET", pattern: "client", fn: (*Handler).listClients, admin: true, legacy: true},
 	{method: "GET", pattern: "client/{id}", fn: (*Handler).getClient, admin: true, legacy: true},

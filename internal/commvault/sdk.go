@@ -556,6 +556,8 @@ func (h *Handler) planEntities(rq *request) (response, error) {
 type pool struct {
 	ID   int32
 	Name string
+	// WORM: a plan storing in the pool has the WORM storage lock.
+	WORM bool
 }
 
 func (h *Handler) pools(rq *request) ([]pool, int64, error) {
@@ -563,20 +565,24 @@ func (h *Handler) pools(rq *request) ([]pool, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	names := map[string]bool{}
+	worm := map[string]bool{}
 	for _, p := range plans {
-		if p.StoragePool != "" && p.StoragePool != defaultPool {
-			names[p.StoragePool] = true
+		name := p.StoragePool
+		if name == "" {
+			name = defaultPool
+		}
+		worm[name] = worm[name] || p.WORM
+	}
+	sorted := make([]string, 0, len(worm))
+	for n := range worm {
+		if n != defaultPool {
+			sorted = append(sorted, n)
 		}
 	}
-	sorted := make([]string, 0, len(names))
-	for n := range names {
-		sorted = append(sorted, n)
-	}
 	sort.Strings(sorted)
-	out := []pool{{1, defaultPool}}
+	out := []pool{{1, defaultPool, worm[defaultPool]}}
 	for i, n := range sorted {
-		out = append(out, pool{int32(i + 2), n})
+		out = append(out, pool{int32(i + 2), n, worm[n]})
 	}
 	t, err := h.tenant(rq)
 	if err != nil {
@@ -647,8 +653,8 @@ func (h *Handler) listPools(rq *request) (response, error) {
 
 // getPool is GET /StoragePool/{id} (storage_pool.py
 // StoragePool._get_storage_pool_properties): storagePoolDetails with
-// isWormStorage and copyInfo.{wormStorageFlag, copyFlags.wormCopy}
-// (Coffer has no WORM pools yet).
+// isWormStorage and copyInfo.{wormStorageFlag, copyFlags.wormCopy}: a
+// pool is WORM when a plan storing in it has the WORM storage lock.
 func (h *Handler) getPool(rq *request) (response, error) {
 	id, err := rq.id(0, "storagePoolId")
 	if err != nil {
@@ -664,9 +670,9 @@ func (h *Handler) getPool(rq *request) (response, error) {
 		}
 		entity := map[string]any{"storagePoolName": p.Name, "storagePoolId": p.ID, "_type_": 160}
 		return ok(map[string]any{"storagePoolDetails": map[string]any{
-			"storagePoolEntity": entity, "storagePoolType": planPoolType, "isWormStorage": false,
+			"storagePoolEntity": entity, "storagePoolType": planPoolType, "isWormStorage": p.WORM,
 			"usedCapacity": used, "sizeOnDisk": used, "status": "Online",
-			"copyInfo": map[string]any{"wormStorageFlag": 0, "copyFlags": map[string]any{"wormCopy": 0},
+			"copyInfo": map[string]any{"wormStorageFlag": wormFlags(p.WORM), "copyFlags": map[string]any{"wormCopy": b01(p.WORM)},
 				"StoragePolicyCopy": map[string]any{"copyName": "Primary", "storagePolicyName": p.Name,
 					"storagePolicyId": p.ID, "copyId": p.ID}},
 			"storageDestinationInfo": map[string]any{"displayName": p.Name},

@@ -195,6 +195,8 @@ func (h *Handler) vaultJSON(v core.Vault, t core.Tenant) map[string]any {
 		"createdTime":     epoch(b.Created),
 		"plan":            nil,
 	}
+	out["isWormStorage"] = v.Plan != nil && v.Plan.WORM
+	out["objectLock"] = objectLockJSON(b.Retention)
 	if v.Plan != nil {
 		out["plan"] = map[string]any{"planId": v.Plan.ID, "planName": v.Plan.Name}
 		out["retentionPeriodDays"] = v.Plan.RetentionDays
@@ -220,6 +222,23 @@ func (h *Handler) vaultJSON(v core.Vault, t core.Tenant) map[string]any {
 	}
 	out["owners"], out["userGroups"], out["cvs3Endpoints"] = owners, groups, eps
 	out["role"] = "S3 User"
+	return out
+}
+
+// objectLockJSON is a vault's Object Lock state: enabled, the mode of its
+// default retention (COMPLIANCE or GOVERNANCE; the mode chosen at creation
+// when there is no default) and the default in days or years.
+func objectLockJSON(r core.BucketRetention) map[string]any {
+	out := map[string]any{"enabled": r.Mode.Locked()}
+	if r.Mode.Locked() {
+		out["mode"] = strings.ToUpper(string(r.Mode))
+		if r.Period.Days > 0 {
+			out["defaultRetentionDays"] = r.Period.Days
+		}
+		if r.Period.Years > 0 {
+			out["defaultRetentionYears"] = r.Period.Years
+		}
+	}
 	return out
 }
 

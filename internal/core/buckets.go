@@ -75,12 +75,15 @@ type Bucket struct {
 	Owner   string
 	Region  string
 	Created time.Time
+	// Retention is the bucket's locking mode and default retention
+	// (bucketlock.go).
+	Retention BucketRetention
 }
 
 func bucketFromInfo(b objects.BucketInfo) (Bucket, error) {
 	out := Bucket{Tenant: b.Tenant, Name: b.Name, UUID: b.UUID, ID: int32(b.ID), Comment: b.Comment,
 		Size: b.QuotaBytes, Versioning: versioningFromObjects(b.Versioning), UsedBytes: b.UsedBytes,
-		Objects: b.Objects, Owner: b.Owner, Region: b.Region, Created: b.Created}
+		Objects: b.Objects, Owner: b.Owner, Region: b.Region, Created: b.Created, Retention: retentionFromInfo(b)}
 	if len(b.Policy) > 0 {
 		var d policy.Document
 		if err := json.Unmarshal(b.Policy, &d); err != nil {
@@ -110,6 +113,10 @@ type CreateBucketInput struct {
 	Policy *policy.Document
 	// Owner is the creating user's uuid, "" for an administrator.
 	Owner string
+	// Retention enables Object Lock (a mode other than none) with an
+	// optional default retention; versioning is then Enabled ("" or
+	// disabled become enabled; suspended is ReasonRetentionVersioning).
+	Retention BucketRetention
 }
 
 // BucketPatch changes a bucket; nil fields stay. Policy replaces the whole
@@ -119,6 +126,9 @@ type BucketPatch struct {
 	Size       *int64
 	Versioning *Versioning
 	Policy     *policy.Document
+	// Retention changes the default retention of a locked bucket (the mode
+	// is fixed at creation).
+	Retention *RetentionPatch
 }
 
 // ValidateBucketName applies ONTAP's bucket-name rules (length 3..63,
@@ -189,8 +199,9 @@ func (s *Service) dataTenantOf(ctx context.Context, tenant string, service bool)
 
 // CreateBucket creates a bucket. Errors: ReasonTenantNotFound,
 // ReasonNotDataTenant, ReasonNoS3Service, the name rules, comment,
-// ReasonBucketSize, ReasonVersioningInvalid, the bucket-policy rules, and
-// BucketAlreadyOwnedByYou when the tenant has a bucket of that name.
+// ReasonBucketSize, ReasonVersioningInvalid, the bucket-policy rules, the
+// retention rules (bucketlock.go), and BucketAlreadyOwnedByYou when the
+// tenant has a bucket of that name.
 func (s *Service) CreateBucket(ctx context.Context, in CreateBucketInput) (Bucket, error) {
 	if err := s.dataTenantOf(ctx, in.Tenant, true); err != nil {
 		return Bucket{}, err
@@ -212,8 +223,25 @@ func (s *Service) CreateBucket(ctx context.Context, in CreateBucketInput) (Bucke
 	if err != nil {
 		return Bucket{}, err
 	}
-	info, err := s.obj.CreateBucket(ctx, objects.CreateBucketInput{Tenant: in.Tenant, Name: in.Name,
-		Owner: in.Owner, Versioning: ver, QuotaBytes: in.Size, Comment: in.Comment, Policy: pol})
+	if in.Retention.Mode == "" {
+		in.Retention.Mode = RetentionNone
+	}
+	if err := s.checkRetention(ctx, in.Tenant, in.Retention); err != nil {
+		return Bucket{}, err
+	}
+	oin := objects.CreateBucketInput{Tenant: in.Tenant, Name: in.Name,
+		Owner: in.Owner, Versioning: ver, QuotaBytes: in.Size, Comment: in.Comment, Policy: pol}
+	if in.Retention.Mode.Locked() {
+		if ver == objects.VersioningSuspended {
+			return Bucket{}, fail(errs.InvalidArgument, ReasonRetentionVersioning, "versioning_state",
+				"A bucket with object locking has versioning enabled; it cannot be suspended.")
+		}
+		cfg := lockConfig(in.Retention.Mode, in.Retention.Period)
+		oin.ObjectLock = &cfg
+		oin.Versioning = objects.VersioningEnabled
+		oin.Configs = map[string][]byte{lockModeConfig: []byte(in.Retention.Mode)}
+	}
+	info, err := s.obj.CreateBucket(ctx, oin)
 	if err != nil {
 		return Bucket{}, err
 	}
@@ -296,9 +324,10 @@ func (s *Service) ListBuckets(ctx context.Context, tenant string) ([]Bucket, err
 	return out, nil
 }
 
-// UpdateBucket changes a bucket's comment, size, versioning or policy in
-// one transaction (ReasonVersioningCannotDisable, ReasonBucketSize, the
-// policy rules).
+// UpdateBucket changes a bucket's comment, size, versioning, policy or
+// default retention in one transaction (ReasonVersioningCannotDisable,
+// ReasonBucketSize, the policy rules, the retention rules of
+// bucketlock.go).
 func (s *Service) UpdateBucket(ctx context.Context, tenant, name string, p BucketPatch) (Bucket, error) {
 	if err := s.dataTenantOf(ctx, tenant, false); err != nil {
 		return Bucket{}, err
@@ -340,6 +369,25 @@ func (s *Service) UpdateBucket(ctx context.Context, tenant, name string, p Bucke
 		}
 		u.Policy = &pol
 	}
+	if p.Retention != nil {
+		info, err := s.obj.GetBucket(ctx, tenant, name)
+		if err != nil {
+			return Bucket{}, err
+		}
+		cur, err := bucketFromInfo(info)
+		if err != nil {
+			return Bucket{}, err
+		}
+		if u.ObjectLock, err = s.retentionUpdate(ctx, cur, *p.Retention); err != nil {
+			return Bucket{}, err
+		}
+		// Keep the mode for when the default retention is removed.
+		if u.ObjectLock != nil && string(info.Configs[lockModeConfig]) != string(cur.Retention.Mode) {
+			if err := s.obj.PutBucketConfig(ctx, tenant, name, lockModeConfig, []byte(cur.Retention.Mode)); err != nil {
+				return Bucket{}, err
+			}
+		}
+	}
 	info, err := s.obj.UpdateBucket(ctx, tenant, name, u)
 	if err != nil {
 		return Bucket{}, err
@@ -350,14 +398,20 @@ func (s *Service) UpdateBucket(ctx context.Context, tenant, name string, p Bucke
 	return bucketFromInfo(info)
 }
 
-// DeleteBucket deletes an empty bucket (BucketNotEmpty otherwise) with its
-// policy.
+// DeleteBucket deletes an empty bucket (BucketNotEmpty otherwise, saying
+// so when Object Lock protects some of its versions) with its policy.
 func (s *Service) DeleteBucket(ctx context.Context, tenant, name string) error {
 	if err := s.dataTenantOf(ctx, tenant, false); err != nil {
 		return err
 	}
 	err := s.obj.DeleteBucket(ctx, tenant, name)
 	s.bucketChanged()
+	if errs.KindOf(err) == errs.BucketNotEmpty {
+		if locked, lerr := s.obj.HasLockedVersions(ctx, tenant, name); lerr == nil && locked {
+			return errs.Field(errs.BucketNotEmpty, "bucket",
+				"the bucket holds object versions protected by object locking; it cannot be deleted until their retention ends")
+		}
+	}
 	return err
 }
 

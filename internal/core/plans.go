@@ -30,8 +30,13 @@ type Plan struct {
 	RetentionDays int `json:"retention_days"`
 	// StoragePool is the storage pool name the plan was created with
 	// (informational: every vault stores in Coffer's one data directory).
-	StoragePool string    `json:"pool,omitempty"`
-	Created     time.Time `json:"created"`
+	StoragePool string `json:"pool,omitempty"`
+	// WORM is Commvault's WORM storage lock: every vault of the plan has
+	// Object Lock with a Compliance default retention of RetentionDays,
+	// and RetentionDays can be raised but never lowered. Once on, it stays
+	// on (planlock.go).
+	WORM    bool      `json:"worm,omitempty"`
+	Created time.Time `json:"created"`
 }
 
 const planSchema = 1
@@ -58,6 +63,8 @@ type CreatePlanInput struct {
 	// RetentionDays: 0 means DefaultRetentionDays.
 	RetentionDays int
 	StoragePool   string
+	// WORM turns the WORM storage lock on (see Plan.WORM).
+	WORM bool
 }
 
 func validatePlanName(name string) error {
@@ -114,7 +121,7 @@ func (s *Service) CreatePlan(ctx context.Context, in CreatePlanInput) (Plan, err
 			return err
 		}
 		p = Plan{Schema: planSchema, ID: id, Name: in.Name, Type: PlanTypeServer, RetentionDays: in.RetentionDays,
-			StoragePool: in.StoragePool, Created: s.now().UTC()}
+			StoragePool: in.StoragePool, WORM: in.WORM, Created: s.now().UTC()}
 		if err := setJSON(tx, vkey32('p', id), &p); err != nil {
 			return err
 		}

@@ -362,6 +362,9 @@ func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (CreateV
 		doc := vaultPolicy(in.Name, userNames, groupNames)
 		in2.Policy = &doc
 	}
+	if plan.WORM {
+		in2.Retention = planRetention(plan)
+	}
 	b, err := s.CreateBucket(ctx, in2)
 	switch errs.KindOf(err) {
 	case errs.BucketAlreadyOwnedByYou, errs.BucketAlreadyExists:
@@ -383,8 +386,11 @@ func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (CreateV
 		_ = s.update(bg, "undo vault", func(tx kv.Txn) error { return tx.Delete(vaultKey(in.Tenant, in.Name)) })
 		return CreateVaultResult{}, cause
 	}
+	var now Plan
 	if err := s.update(ctx, "create vault", func(tx kv.Txn) error {
-		if _, ok, err := getPlan(tx, plan.ID); err != nil { // deleted meanwhile?
+		var ok bool
+		var err error
+		if now, ok, err = getPlan(tx, plan.ID); err != nil { // deleted meanwhile?
 			return err
 		} else if !ok {
 			return planNotFound("plan.planId", "Plan %d does not exist.", plan.ID)
@@ -392,6 +398,13 @@ func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (CreateV
 		return setJSON(tx, vaultKey(in.Tenant, in.Name), &rec)
 	}); err != nil {
 		return undo(err)
+	}
+	if now.WORM && (!plan.WORM || now.RetentionDays != plan.RetentionDays) {
+		// The plan's WORM storage lock changed meanwhile: UpdatePlan may
+		// not have seen this vault.
+		if err := s.lockVault(ctx, b, now); err != nil {
+			return undo(err)
+		}
 	}
 	s.bucketChanged()
 

@@ -39,6 +39,7 @@ var bucketKnown = collection.NewFieldSet("svm.uuid", "svm.name", "svm._links.*",
 
 // bucketPostFieldList are the body fields of a bucket POST (without svm).
 var bucketPostFieldList = []string{"name", "comment", "size", "versioning_state", "type",
+	"retention.mode", "retention.default_period",
 	"policy.statements.sid", "policy.statements.effect", "policy.statements.actions",
 	"policy.statements.principals", "policy.statements.resources",
 	"policy.statements.conditions.operator", "policy.statements.conditions.source_ips",
@@ -66,6 +67,34 @@ type bucketBody struct {
 	Policy          *struct {
 		Statements *[]policy.ONTAPStatement `json:"statements"`
 	} `json:"policy"`
+	Retention *struct {
+		Mode          *string `json:"mode"`
+		DefaultPeriod *string `json:"default_period"`
+	} `json:"retention"`
+}
+
+// retention reads the body's retention.mode and retention.default_period
+// with the core's parsers (nil fields when absent).
+func (b *bucketBody) retention() (core.RetentionPatch, error) {
+	var p core.RetentionPatch
+	if b.Retention == nil {
+		return p, nil
+	}
+	if b.Retention.Mode != nil {
+		m, err := core.ParseRetentionMode(*b.Retention.Mode)
+		if err != nil {
+			return p, err
+		}
+		p.Mode = &m
+	}
+	if b.Retention.DefaultPeriod != nil {
+		d, err := core.ParseRetentionPeriod(*b.Retention.DefaultPeriod)
+		if err != nil {
+			return p, err
+		}
+		p.Period = &d
+	}
+	return p, nil
 }
 
 // createInput turns a POST body into the core's input, checking what can
@@ -88,7 +117,20 @@ func (b *bucketBody) createInput(tenant string) (core.CreateBucketInput, error) 
 		in.Versioning = core.Versioning(*b.VersioningState)
 	}
 	if b.Type != nil && *b.Type != "s3" {
+		if *b.Type == "nas" && b.Retention != nil && b.Retention.Mode != nil && *b.Retention.Mode != "no_lock" {
+			return in, badRequest(codeLockNAS, "retention.mode", "Object locking cannot be enabled on a NAS bucket.")
+		}
 		return in, badRequest(codeNotSupported, "type", `Only buckets of type "s3" are supported.`)
+	}
+	r, err := b.retention()
+	if err != nil {
+		return in, err
+	}
+	if r.Mode != nil {
+		in.Retention.Mode = *r.Mode
+	}
+	if r.Period != nil {
+		in.Retention.Period = *r.Period
 	}
 	if b.Policy != nil && b.Policy.Statements != nil && len(*b.Policy.Statements) > 0 {
 		doc, err := policy.FromONTAPBucketPolicy(in.Name, *b.Policy.Statements)
@@ -103,6 +145,13 @@ func (b *bucketBody) createInput(tenant string) (core.CreateBucketInput, error) 
 // patch turns a PATCH body into the core's patch.
 func (b *bucketBody) patch(name string) (core.BucketPatch, error) {
 	p := core.BucketPatch{Comment: b.Comment, Size: b.Size}
+	if b.Retention != nil {
+		r, err := b.retention()
+		if err != nil {
+			return p, err
+		}
+		p.Retention = &r
+	}
 	if b.VersioningState != nil {
 		v := core.Versioning(*b.VersioningState)
 		p.Versioning = &v
@@ -170,7 +219,7 @@ func bucketRecord(t core.Tenant, b core.Bucket, cw bool) map[string]any {
 		"svm": svmRef(t.UUID, t.Name), "uuid": b.UUID, "name": b.Name, "comment": b.Comment,
 		"size": b.Size, "logical_used_size": b.UsedBytes, "type": "s3",
 		"versioning_state": string(b.Versioning), "encryption": map[string]any{"enabled": false},
-		"retention": map[string]any{"mode": "no_lock"}, "role": "standalone",
+		"retention": retentionRecord(b.Retention), "role": "standalone",
 		"_links": links(bucketSelf(cw, t.UUID, b.UUID)),
 	}
 	if rec["versioning_state"] == "" {
@@ -184,6 +233,19 @@ func bucketRecord(t core.Tenant, b core.Bucket, cw bool) map[string]any {
 		}
 	}
 	rec["policy"] = map[string]any{"statements": stmts}
+	return rec
+}
+
+// retentionRecord renders a bucket's retention: mode no_lock, governance
+// or compliance, and default_period ("P30D", "P1Y") when it has one.
+func retentionRecord(r core.BucketRetention) map[string]any {
+	rec := map[string]any{"mode": "no_lock"}
+	if r.Mode.Locked() {
+		rec["mode"] = string(r.Mode)
+		if !r.Period.IsZero() {
+			rec["default_period"] = r.Period.String()
+		}
+	}
 	return rec
 }
 
@@ -261,6 +323,9 @@ func (h *handler) createBucket(rq *request, q collection.Query, t core.Tenant, c
 	if err != nil {
 		return response{}, err
 	}
+	if err := h.core.CheckBucketRetention(rq.ctx, t.UUID, in.Retention); err != nil {
+		return response{}, err
+	}
 	if _, err := h.core.GetBucket(rq.ctx, t.UUID, in.Name); err == nil {
 		return response{}, &apiError{Status: http.StatusConflict, Code: codeDuplicate, Target: "name",
 			Message: `A bucket named "` + in.Name + `" already exists in SVM "` + t.Name + `".`}
@@ -330,6 +395,11 @@ func (h *handler) bucket(rq *request) (response, error) {
 		if err != nil {
 			return response{}, err
 		}
+		if p.Retention != nil {
+			if err := h.core.CheckRetentionPatch(rq.ctx, b, *p.Retention); err != nil {
+				return response{}, err
+			}
+		}
 		return h.runJob(rq, q, jobRun{
 			Tenant: t.UUID, Operation: opModifyBucket, Status: http.StatusOK,
 			Work: func(ctx context.Context, _ core.JobProgress) (string, error) {
@@ -343,7 +413,10 @@ func (h *handler) bucket(rq *request) (response, error) {
 		if err != nil {
 			return response{}, err
 		}
-		if b.Objects > 0 {
+		// A bucket with object locking is left to the job, which fails
+		// while the bucket holds versions (the object layer refuses);
+		// another non-empty bucket is refused at once.
+		if b.Objects > 0 && !b.Retention.Mode.Locked() {
 			return response{}, &apiError{Status: http.StatusConflict, Code: codeBucketRemove, Target: "uuid",
 				Message: `Failed to remove bucket "` + b.Name + `" for SVM "` + t.Name +
 					`". Reason: the bucket is not empty. Delete its objects (and object versions) first.`}
@@ -351,7 +424,12 @@ func (h *handler) bucket(rq *request) (response, error) {
 		return h.runJob(rq, q, jobRun{
 			Tenant: t.UUID, Operation: opDeleteBucket, Status: http.StatusOK,
 			Work: func(ctx context.Context, _ core.JobProgress) (string, error) {
-				return "", h.core.DeleteBucket(ctx, t.UUID, b.Name)
+				err := h.core.DeleteBucket(ctx, t.UUID, b.Name)
+				if errs.KindOf(err) == errs.BucketNotEmpty {
+					return "", errs.Field(errs.BucketNotEmpty, "uuid", "Failed to remove bucket %q for SVM %q. Reason: %s",
+						b.Name, t.Name, errs.Message(err))
+				}
+				return "", err
 			},
 			Body: func(j core.Job) any { return map[string]any{"job": jobLink(j.UUID)} },
 		})

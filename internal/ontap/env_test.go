@@ -24,6 +24,7 @@ import (
 type testEnv struct {
 	t     *testing.T
 	core  *core.Service
+	obj   *objects.Service
 	srv   *httptest.Server
 	clock *testClock
 }
@@ -86,7 +87,7 @@ func newTestEnv(t *testing.T) *testEnv {
 		obj.Close()
 		kv.Close()
 	})
-	return &testEnv{t: t, core: c, srv: srv, clock: clock}
+	return &testEnv{t: t, core: c, obj: obj, srv: srv, clock: clock}
 }
 
 // reply is a decoded response.

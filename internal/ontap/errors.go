@@ -94,6 +94,10 @@ const (
 	codeGroupUsersEmpty   = "92406207"
 	codeGroupUserDisabled = "92406307"
 	codeUserInGroup       = "92406308"
+	codeLockPeriodNoMode  = "92406165"
+	codeLockNAS           = "92406166"
+	codeLockAboveMax      = "92406230"
+	codeLockBelowMin      = "92406236"
 )
 
 // Messages of ONTAP's own texts (the seed and the swagger tables).
@@ -224,6 +228,14 @@ var reasonTable = map[core.Reason]entry{
 	core.ReasonVersioningCannotDisable: {http.StatusBadRequest, codeInvalidField, "", "versioning_state"},
 	core.ReasonVersioningInvalid:       {http.StatusBadRequest, codeInvalidField, "", "versioning_state"},
 
+	core.ReasonRetentionModeInvalid:   {http.StatusBadRequest, codeInvalidValue, "", "retention.mode"},
+	core.ReasonRetentionModeImmutable: {http.StatusBadRequest, codeInvalidField, "", "retention.mode"},
+	core.ReasonRetentionPeriodInvalid: {http.StatusBadRequest, codeInvalidValue, "", "retention.default_period"},
+	core.ReasonRetentionPeriodNoMode:  {http.StatusBadRequest, codeLockPeriodNoMode, "", "retention.default_period"},
+	core.ReasonRetentionAboveMax:      {http.StatusBadRequest, codeLockAboveMax, "", "retention.default_period"},
+	core.ReasonRetentionBelowMin:      {http.StatusBadRequest, codeLockBelowMin, "", "retention.default_period"},
+	core.ReasonRetentionVersioning:    {http.StatusBadRequest, codeInvalidField, "", "versioning_state"},
+
 	core.ReasonJobNotFound:    {http.StatusNotFound, codeNotFound, msgNotFound, "uuid"},
 	core.ReasonJobInterrupted: {http.StatusInternalServerError, codeJobFailed, "", ""},
 }
@@ -270,6 +282,7 @@ var kindTable = map[errs.Kind]entry{
 	errs.BucketAlreadyExists:     {http.StatusConflict, codeDuplicate, "", "name"},
 	errs.BucketAlreadyOwnedByYou: {http.StatusConflict, codeDuplicate, "", "name"},
 	errs.BucketNotEmpty:          {http.StatusConflict, codeBucketRemove, "", ""},
+	errs.InvalidBucketState:      {http.StatusConflict, codeBucketModify, "", ""},
 	errs.InUse:                   {http.StatusConflict, codeInUse, "", ""},
 	errs.InvalidArgument:         {http.StatusBadRequest, codeInvalidField, "", ""},
 	errs.InvalidRequest:          {http.StatusBadRequest, codeInvalidField, "", ""},
