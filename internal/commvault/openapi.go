@@ -1,6 +1,7 @@
 package commvault
 
 import (
+	"fmt"
 	"strings"
 
 	"coffer/internal/openapi"
@@ -36,7 +37,7 @@ func OpenAPI(version string) []byte {
 		},
 	}
 	for _, r := range routes {
-		path := "/" + r.pattern
+		path := docPath(r.pattern)
 		item := d.Paths[path]
 		if item == nil {
 			item = &openapi.PathItem{}
@@ -70,13 +71,36 @@ func OpenAPI(version string) []byte {
 	return d.Marshal()
 }
 
-// pathParams names a pattern's path parameters: its one {id} segment
-// (the unit test checks no pattern has two).
-func pathParams(pattern string) []string {
-	if strings.Contains(pattern, "{id}") {
-		return []string{"id"}
+// docPath is a route pattern as an OpenAPI path: the router's patterns
+// name every parameter {id}, which OpenAPI does not allow twice in one
+// path, so the second is {id2}, the third {id3}.
+func docPath(pattern string) string {
+	parts := strings.Split("/"+pattern, "{id}")
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			if i == 1 {
+				b.WriteString("{id}")
+			} else {
+				fmt.Fprintf(&b, "{id%d}", i)
+			}
+		}
+		b.WriteString(p)
 	}
-	return nil
+	return b.String()
+}
+
+// pathParams names a pattern's path parameters, as docPath writes them.
+func pathParams(pattern string) []string {
+	var names []string
+	for i := 1; i <= strings.Count(pattern, "{id}"); i++ {
+		if i == 1 {
+			names = append(names, "id")
+		} else {
+			names = append(names, fmt.Sprintf("id%d", i))
+		}
+	}
+	return names
 }
 
 func jsonObject(schema string) map[string]openapi.MediaType {
