@@ -12,7 +12,9 @@
 #   NAME/sse.
 # Env (flags win): DURATION (25s), ROUNDS (2), MINIO_PORT (19000), COFFER_PORT (19100),
 #   COFFER_ADMIN_PORT (19101), BENCH_BIN (where minio.sh installed MinIO), OUT (results file),
-#   COFFER_BIN (a prebuilt coffer binary instead of building ./cmd/coffer).
+#   COFFER_BIN (a prebuilt coffer binary instead of building ./cmd/coffer),
+#   COFFER_METADATA (a postgres:// URL: Coffer keeps its metadata there; each start gets a
+#   fresh schema, dropped at its stop when psql is installed).
 # Ports already in use (other engineers' servers) are skipped: the next free port is taken.
 #
 # By default each run gets a freshly started server with an empty data dir (so the peak RSS
@@ -102,13 +104,20 @@ start_minio() {
 }
 stop_minio() { ((minio_up)) || return 0; minio_sh stop || true; minio_up=0; }
 
+bench_schema=
 start_coffer() {
   local code
   COFFER_PORT=$(pick_port "$COFFER_PORT" "$MINIO_PORT")
   COFFER_ADMIN_PORT=$(pick_port "$COFFER_ADMIN_PORT" "$MINIO_PORT" "$COFFER_PORT")
   rm -rf "$TMP/coffer-data"; mkdir -p "$TMP/coffer-data"
-  COFFER_ROOT_ACCESS_KEY=$BENCH_ACCESS_KEY COFFER_ROOT_SECRET_KEY=$BENCH_SECRET_KEY \
-    "$TMP/bin/coffer" server --data-dir "$TMP/coffer-data" \
+  local meta=()
+  if [[ -n ${COFFER_METADATA:-} ]]; then
+    bench_schema=bench_$(date +%s)_$$
+    local sep='?'; [[ $COFFER_METADATA == *\?* ]] && sep='&'
+    meta=(--metadata "$COFFER_METADATA${sep}schema=$bench_schema")
+  fi
+  COFFER_ROOT_ACCESS_KEY=$BENCH_ACCESS_KEY COFFER_ROOT_SECRET_KEY=$BENCH_SECRET_KEY COFFER_METADATA= \
+    "$TMP/bin/coffer" server --data-dir "$TMP/coffer-data" "${meta[@]}" \
     --s3-addr "127.0.0.1:$COFFER_PORT" --admin-addr "127.0.0.1:$COFFER_ADMIN_PORT" \
     >>"$TMP/coffer.log" 2>&1 </dev/null &
   coffer_pid=$!
@@ -135,6 +144,10 @@ stop_coffer() {
   wait "$coffer_pid" 2>/dev/null || true
   coffer_pid=""
   rm -rf "$TMP/coffer-data"
+  if [[ -n ${bench_schema:-} ]] && command -v psql >/dev/null; then
+    psql -q "$COFFER_METADATA" -c "DROP SCHEMA IF EXISTS $bench_schema CASCADE" >/dev/null 2>&1 || true
+  fi
+  bench_schema=
 }
 
 start_target() { case $1 in minio) start_minio ;; coffer) start_coffer ;; esac; }

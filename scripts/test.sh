@@ -5,6 +5,12 @@
 #   FUZZ_BUDGET=600 scripts/test.sh   # seconds of fuzzing in all, split across the targets
 #   FUZZTIME=30s scripts/test.sh      # or a fixed time per target
 #   SKIP_E2E=1 scripts/test.sh # unit tests only
+#   SKIP_PG=1 scripts/test.sh  # without PostgreSQL (its tests skip)
+#
+# A throwaway PostgreSQL (Debian's server) runs for the tests of the shared
+# metadata store: initialised in a temp dir by an unprivileged user, on a
+# unix socket in that dir only, removed at exit. COFFER_TEST_PG_DSN given
+# from outside uses that database instead.
 #
 # It installs what the tests need when it is missing (the aws CLI, boto3,
 # s3cmd and Ansible with its netapp.ontap collection come from Debian's
@@ -31,9 +37,18 @@ ensure_tools() {
   python3 -c 'import requests' 2>/dev/null || need+=(python3-requests)
   command -v rclone >/dev/null || need+=(rclone)
   command -v restic >/dev/null || need+=(restic)
+  # A headless browser for the web console's tests (test/e2e/console_test.go).
+  command -v chromium >/dev/null || need+=(chromium)
   # Ansible with the netapp.ontap collection (bundled by Debian's package;
   # its REST modules need only requests) for test/e2e/ontap_ansible_real_test.go.
   { command -v ansible-playbook >/dev/null && ansible-galaxy collection list netapp.ontap 2>/dev/null | grep -q netapp.ontap; } || need+=(ansible)
+  if [ -z "${SKIP_PG:-}" ] && [ -z "${COFFER_TEST_PG_DSN:-}" ] && ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
+    need+=(postgresql)
+    # The package's own cluster (port 5432, started at install) is not wanted.
+    if [ "$(id -u)" = 0 ] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+      mkdir -p /etc/postgresql-common && echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.conf
+    fi
+  fi
   if [ ${#need[@]} -gt 0 ]; then
     step "installing ${need[*]}"
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -45,7 +60,45 @@ ensure_tools() {
   fi
 }
 
+# start_postgres initialises and starts the throwaway cluster and exports
+# COFFER_TEST_PG_DSN (and, for the e2e test that restarts PostgreSQL under
+# load, COFFER_TEST_PG_BIN and COFFER_TEST_PG_USER).
+PGTMP=
+start_postgres() {
+  if [ -n "${SKIP_PG:-}" ] || [ -n "${COFFER_TEST_PG_DSN:-}" ]; then return; fi
+  local bin user=""
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  if [ -z "$bin" ]; then echo "warning: no PostgreSQL server; its tests skip"; return; fi
+  step "PostgreSQL ($bin) for the shared metadata store's tests"
+  PGTMP=$(mktemp -d /tmp/coffer-pg.XXXXXX)
+  local as=()
+  if [ "$(id -u)" = 0 ]; then
+    # initdb refuses root: the cluster belongs to an unprivileged user.
+    user=coffer-test
+    id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user" 2>/dev/null || user=nobody
+    chown "$user" "$PGTMP"
+    as=(runuser -u "$user" --)
+  fi
+  "${as[@]}" "$bin/initdb" -D "$PGTMP/data" -U coffer --auth=trust -E UTF8 --no-sync >"$PGTMP/initdb.log" 2>&1 ||
+    { cat "$PGTMP/initdb.log"; exit 1; }
+  # fsync off: the tests kill Coffer, not the machine. Unix socket only.
+  "${as[@]}" "$bin/pg_ctl" -D "$PGTMP/data" -l "$PGTMP/server.log" -w -t 60 \
+    -o "-c listen_addresses='' -k $PGTMP -p 55433 -c fsync=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB" \
+    start >/dev/null || { cat "$PGTMP/server.log"; exit 1; }
+  export COFFER_TEST_PG_DSN="postgres://coffer@/postgres?host=$PGTMP&port=55433"
+  export COFFER_TEST_PG_BIN="$bin" COFFER_TEST_PG_USER="$user"
+}
+stop_postgres() {
+  [ -n "$PGTMP" ] || return 0
+  local as=()
+  [ -n "${COFFER_TEST_PG_USER:-}" ] && as=(runuser -u "$COFFER_TEST_PG_USER" --)
+  "${as[@]}" "$COFFER_TEST_PG_BIN/pg_ctl" -D "$PGTMP/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$PGTMP"
+}
+
 ensure_tools
+trap stop_postgres EXIT
+start_postgres
 
 step "gofmt"
 bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*'))
@@ -57,6 +110,11 @@ go vet ./...
 step "unit tests (race detector on the concurrent packages)"
 go test -count=1 -race ./internal/kv/... ./internal/blob/... ./internal/objects/... ./internal/core/...
 go test -count=1 $(go list ./... | grep -v -E '/internal/(kv|blob|objects|core)(/|$)|/test/e2e$')
+if [ -n "${COFFER_TEST_PG_DSN:-}" ]; then
+  step "object layer on PostgreSQL"
+  # The Pebble power-cut tests stay on Pebble.
+  COFFER_TEST_KV=postgres go test -count=1 -skip 'TestPowerCut|TestReviewGCActsOnlyOnDurableCommits' ./internal/objects/
+fi
 
 targets=()
 for pkg in $(go list ./...); do

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	iofs "io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -14,7 +13,7 @@ import (
 	"coffer/internal/core"
 	"coffer/internal/kms"
 	"coffer/internal/kv"
-	"coffer/internal/kv/pebble"
+	"coffer/internal/server"
 )
 
 func runKMS(args []string) error {
@@ -31,6 +30,7 @@ func runKMS(args []string) error {
 func runRekey(args []string) error {
 	fs := flag.NewFlagSet("kms rekey", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", env("COFFER_DATA_DIR", "./coffer-data"), "data directory of a stopped node (env COFFER_DATA_DIR)")
+	metadata := fs.String("metadata", env("COFFER_METADATA", ""), "metadata store, as for coffer server (env COFFER_METADATA)")
 	oldFile := fs.String("kms-master-key-file", env("COFFER_KMS_MASTER_KEY_FILE", ""),
 		"the current master key file (env COFFER_KMS_MASTER_KEY_FILE; default DATA-DIR/master.key; or the key itself in COFFER_KMS_MASTER_KEY)")
 	newFile := fs.String("new-master-key-file", "", "the new master key file; created with a random key when absent (required)")
@@ -75,7 +75,7 @@ func runRekey(args []string) error {
 		}
 		return err
 	}
-	store, err := pebble.Open(pebble.Options{Dir: filepath.Join(*dataDir, "meta"), Logger: slog.New(slog.DiscardHandler)})
+	store, err := server.OpenMetadata(context.Background(), server.MetadataOptions{DataDir: *dataDir, Metadata: *metadata})
 	if err != nil {
 		return fail(fmt.Errorf("%w (is the server still running? stop it first)", err))
 	}

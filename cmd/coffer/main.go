@@ -34,6 +34,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, "coffer:", err)
 			os.Exit(1)
 		}
+	case "migrate":
+		if err := runMigrate(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "coffer:", err)
+			os.Exit(1)
+		}
 	case "kms":
 		if err := runKMS(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, "coffer:", err)
@@ -52,6 +57,7 @@ func usage() {
 Commands:
   server    run a Coffer node (S3 on --s3-addr, management over HTTPS on --admin-addr)
   kms rekey replace the KMS master key of a stopped node (see docs/kms.md)
+  migrate   copy a stopped node's embedded metadata into PostgreSQL (docs/operations.md)
   version   print the version
 
   login, logout, status                  connect to a management API (stores a token)
@@ -112,6 +118,7 @@ func runServer(args []string) error {
 	var o server.Options
 	var lim envLimits
 	fs.StringVar(&o.DataDir, "data-dir", env("COFFER_DATA_DIR", "./coffer-data"), "data directory (env COFFER_DATA_DIR)")
+	fs.StringVar(&o.Metadata, "metadata", env("COFFER_METADATA", ""), "metadata store: empty for the embedded one in DATA-DIR/meta, or postgres://... (env COFFER_METADATA)")
 	fs.StringVar(&o.S3Addr, "s3-addr", env("COFFER_S3_ADDR", "127.0.0.1:9000"), "S3 listen address (env COFFER_S3_ADDR)")
 	fs.StringVar(&o.AdminAddr, "admin-addr", env("COFFER_ADMIN_ADDR", "127.0.0.1:9001"), "management listen address (env COFFER_ADMIN_ADDR)")
 	fs.StringVar(&o.TLSCert, "tls-cert", env("COFFER_TLS_CERT", ""), "TLS certificate file: serve HTTPS (env COFFER_TLS_CERT)")
@@ -136,6 +143,7 @@ func runServer(args []string) error {
 	fs.DurationVar(&o.BodyTimeout, "body-timeout", lim.duration("COFFER_BODY_TIMEOUT"), "an S3 request body that stalls this long, or is slower than --min-body-rate over this window, fails with RequestTimeout (env COFFER_BODY_TIMEOUT; default 30s)")
 	fs.Int64Var(&o.MinBodyRate, "min-body-rate", int64(lim.integer("COFFER_MIN_BODY_RATE")), "slowest S3 request body in bytes per second; negative only requires progress (env COFFER_MIN_BODY_RATE; default 128)")
 	fs.DurationVar(&o.AdminReadTimeout, "admin-read-timeout", lim.duration("COFFER_ADMIN_READ_TIMEOUT"), "time to read a whole management request (env COFFER_ADMIN_READ_TIMEOUT; default 1m)")
+	fs.DurationVar(&o.LifecycleInterval, "lifecycle-interval", lim.duration("COFFER_LIFECYCLE_INTERVAL"), "how often lifecycle rules run over the buckets (env COFFER_LIFECYCLE_INTERVAL; default 1h)")
 	fs.DurationVar(&o.AdminWriteTimeout, "admin-write-timeout", lim.duration("COFFER_ADMIN_WRITE_TIMEOUT"), "time to write a management response (env COFFER_ADMIN_WRITE_TIMEOUT; default 2m)")
 	fs.IntVar(&o.LoginMaxFailures, "login-max-failures", lim.integer("COFFER_LOGIN_MAX_FAILURES"), "failed management logins of one account from one address that lock it from there (env COFFER_LOGIN_MAX_FAILURES; default 5)")
 	fs.DurationVar(&o.LoginFailureWindow, "login-failure-window", lim.duration("COFFER_LOGIN_FAILURE_WINDOW"), "how long failed logins count (env COFFER_LOGIN_FAILURE_WINDOW; default 15m)")

@@ -291,13 +291,23 @@ func (s *Store) Walk(fn func(BlobInfo) error) error {
 // SweepTemp removes everything in tmp/: the remains of writers that never
 // committed or aborted. Call it at startup, before any Create; a Writer
 // still open when it runs will fail to Commit.
-func (s *Store) SweepTemp() error {
+func (s *Store) SweepTemp() error { return s.SweepTempBefore(time.Time{}) }
+
+// SweepTempBefore removes the temp files last modified before cutoff (all of
+// them for a zero cutoff). On a data directory that several nodes share,
+// another node may be writing a recent one.
+func (s *Store) SweepTempBefore(cutoff time.Time) error {
 	ents, err := s.fs.ReadDir(s.tmp)
 	if err != nil {
 		return ioErr(err, "read %s", s.tmp)
 	}
 	var failed []error
 	for _, e := range ents {
+		if !cutoff.IsZero() {
+			if fi, err := e.Info(); err != nil || !fi.ModTime().Before(cutoff) {
+				continue
+			}
+		}
 		p := filepath.Join(s.tmp, e.Name())
 		if err := s.fs.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			failed = append(failed, err)

@@ -96,6 +96,7 @@ var kindTable = map[errs.Kind]entry{
 	errs.BucketNotEmpty:          {http.StatusConflict, codeInvalidOperationType},
 	errs.InUse:                   {http.StatusConflict, codeInvalidOperationType},
 	errs.Conflict:                {http.StatusConflict, codeUnknownException},
+	errs.Unavailable:             {http.StatusServiceUnavailable, codeConnectionProblem},
 	errs.InvalidBucketState:      {http.StatusConflict, codeInvalidOperationType},
 }
 

@@ -93,6 +93,15 @@ type Options struct {
 	// never, for tests).
 	OrphanGrace      time.Duration
 	OrphanSweepEvery time.Duration
+	// Day is the length of one lifecycle day (lifecycle.go). Default 24 h;
+	// tests shorten it (cmd/coffer: COFFER_TEST_DAY_SECONDS).
+	Day time.Duration
+	// LifecycleInterval is how often a lifecycle pass starts. Default 1 h;
+	// negative: never on its own (StartLifecycle still runs one).
+	LifecycleInterval time.Duration
+	// LifecycleBatch is the number of versions or uploads a lifecycle batch
+	// handles. Default 1000.
+	LifecycleBatch int
 }
 
 // Defaults of Options.
@@ -173,6 +182,15 @@ func (o Options) withDefaults() Options {
 		o.AuditRetention = DefaultAuditRetention
 	}
 	o.multiNodeDefaults()
+	if o.Day == 0 {
+		o.Day = 24 * time.Hour
+	}
+	if o.LifecycleInterval == 0 {
+		o.LifecycleInterval = DefaultLifecycleInterval
+	}
+	if o.LifecycleBatch == 0 {
+		o.LifecycleBatch = DefaultLifecycleBatch
+	}
 	return o
 }
 
@@ -200,6 +218,9 @@ func (o Options) Validate() error {
 	if o.LoginMaxFailures < 0 || o.LoginFailureWindow < 0 || o.LoginLockout < 0 || o.LoginMaxAddressFailures < 0 ||
 		o.PasswordChecks < 0 || o.PasswordCheckWait < 0 || o.AuditMaxRecords < 0 || o.AuditRetention < 0 {
 		problems = append(problems, errors.New("core: the Login*, PasswordCheck* and Audit* options must not be negative"))
+	}
+	if o.Day < 0 || o.LifecycleBatch < 0 {
+		problems = append(problems, errors.New("core: Options.Day and LifecycleBatch must not be negative"))
 	}
 	if o.JobRetention < 0 || o.JobWorkers < 0 || o.AdminCacheTTL < 0 {
 		problems = append(problems, errors.New("core: Options.JobRetention, JobWorkers and AdminCacheTTL must not be negative"))
@@ -289,6 +310,7 @@ func New(opts Options) (*Service, error) {
 	}
 	s.jobs.start()
 	s.startBackground()
+	s.startLifecycleLoop()
 	return s, nil
 }
 

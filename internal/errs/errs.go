@@ -86,6 +86,8 @@ const (
 	InvalidBucketState              // the bucket's state forbids the change (suspending versioning under Object Lock)
 	ObjectLockConfigurationNotFound // the bucket has no Object Lock configuration
 	NoSuchObjectLockConfiguration   // the version has no retention (or legal hold) to show
+	Unavailable                     // the metadata store cannot be reached or is too slow: retry later (503 SlowDown)
+	NoSuchLifecycleConfiguration    // the bucket has no lifecycle configuration
 	numKinds
 )
 
@@ -120,6 +122,8 @@ var kindNames = [...]string{
 	BadRequest:           "BadRequest",
 	InvalidBucketState:   "InvalidBucketState", ObjectLockConfigurationNotFound: "ObjectLockConfigurationNotFoundError",
 	NoSuchObjectLockConfiguration: "NoSuchObjectLockConfiguration",
+	Unavailable:                   "Unavailable",
+	NoSuchLifecycleConfiguration:  "NoSuchLifecycleConfiguration",
 }
 
 func (k Kind) String() string {
@@ -200,8 +204,14 @@ func FromStorage(err error, what string, conflict error) error {
 	return Wrap(Internal, err, "%s", what)
 }
 
-// KindOf returns the Kind of err, or Internal when err carries none.
+// KindOf returns the Kind of err, or Internal when err carries none. An
+// Unavailable anywhere in the chain wins: a request that failed because the
+// metadata store is unreachable answers "retry later" whatever layer wrapped
+// the failure.
 func KindOf(err error) Kind {
+	if errors.Is(err, Unavailable) {
+		return Unavailable
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Kind

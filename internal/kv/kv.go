@@ -15,6 +15,8 @@ package kv
 import (
 	"context"
 	"errors"
+
+	"coffer/internal/errs"
 )
 
 // ErrNotFound is returned by Get when a key does not exist.
@@ -23,6 +25,13 @@ var ErrNotFound = errors.New("kv: not found")
 // ErrConflict is returned by Update when fn kept conflicting with concurrent
 // transactions after the retry budget was spent.
 var ErrConflict = errors.New("kv: transaction conflict")
+
+// ErrUnavailable is returned (wrapped, with the cause) when the store cannot
+// be reached or does not answer in time: a shared database that is down,
+// restarting or overloaded. Nothing was committed unless the failure hit the
+// commit itself, whose outcome is then unknown. It is an errs.Unavailable,
+// so every dialect answers "retry later" (S3: 503 SlowDown).
+var ErrUnavailable error = &errs.Error{Kind: errs.Unavailable, Msg: "The metadata store is unavailable; please retry."}
 
 // ErrClosed is returned after Close.
 var ErrClosed = errors.New("kv: store closed")

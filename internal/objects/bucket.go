@@ -448,6 +448,9 @@ const (
 	ConfigOwnership         = "ownershipControls"
 	ConfigPublicAccessBlock = "publicAccessBlock"
 	ConfigACL               = "acl"
+	// ConfigLifecycle is the lifecycle configuration (package lifecycle's
+	// stored form).
+	ConfigLifecycle = "lifecycle"
 )
 
 // PutBucketConfig sets (value != nil) or removes (value == nil) one of a

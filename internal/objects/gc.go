@@ -163,11 +163,11 @@ type SweepResult struct {
 func (s *Service) Sweep(ctx context.Context, minAge time.Duration) (SweepResult, error) {
 	var res SweepResult
 	cutoff := s.opts.Now().Add(-minAge)
-	tmpCutoff := time.Time{}
+	tempCutoff := time.Time{}
 	if minAge > 0 {
-		tmpCutoff = cutoff
+		tempCutoff = cutoff
 	}
-	if err := s.blobs.SweepTempOlder(tmpCutoff); err != nil {
+	if err := s.blobs.SweepTempBefore(tempCutoff); err != nil {
 		return res, err
 	}
 	var batch []blob.BlobInfo

@@ -6,12 +6,16 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"io"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"coffer/internal/blob"
 	"coffer/internal/checksum"
+	"coffer/internal/kv"
 	"coffer/internal/kv/pebble"
+	"coffer/internal/kv/postgres"
+	"coffer/internal/kv/postgres/pgtest"
 )
 
 const tenant = "t1"
@@ -19,16 +23,31 @@ const tenant = "t1"
 type env struct {
 	t  *testing.T
 	s  *Service
-	kv *pebble.Store
+	kv kv.Store
+}
+
+// openKV opens the store the tests run on: the embedded Pebble store, or
+// PostgreSQL (a fresh schema of COFFER_TEST_PG_DSN) when COFFER_TEST_KV is
+// "postgres". scripts/test.sh runs this package both ways.
+func openKV(t *testing.T, dir string) kv.Store {
+	t.Helper()
+	if os.Getenv("COFFER_TEST_KV") == "postgres" {
+		if pgtest.DSN() == "" {
+			t.Fatal("COFFER_TEST_KV=postgres needs COFFER_TEST_PG_DSN")
+		}
+		return pgtest.Open(t, postgres.Options{})
+	}
+	st, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 func newEnv(t *testing.T, mod func(*Options)) *env {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openKV(t, dir)
 	bl, err := blob.Open(blob.Options{Dir: filepath.Join(dir, "data")})
 	if err != nil {
 		t.Fatal(err)

@@ -212,7 +212,11 @@ func (s *Service) ListObjectVersions(ctx context.Context, in ListVersionsInput) 
 				out.IsTruncated = true
 				break
 			}
-			v, err := decodeListing(raw)
+			decode := decodeListing
+			if in.WithTags {
+				decode = func(b []byte) (*versionRecord, error) { return decodeVersion(b, false) }
+			}
+			v, err := decode(raw)
 			if err != nil {
 				return err
 			}

@@ -313,6 +313,9 @@ type ListVersionsInput struct {
 	KeyMarker       string
 	VersionIDMarker string
 	MaxKeys         int
+	// WithTags fills each version's Tags (a listing otherwise leaves them
+	// out); the lifecycle job needs them for tag filters.
+	WithTags bool
 }
 
 // ListVersionsOutput is one page of versions, keys ascending, each key's

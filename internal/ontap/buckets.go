@@ -2,6 +2,7 @@ package ontap
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -285,6 +286,9 @@ func (h *handler) buckets(rq *request) (response, error) {
 		bt, found := tenants[b.Tenant]
 		if !found {
 			if bt, err = h.core.GetTenant(rq.ctx, b.Tenant); err != nil {
+				if errors.Is(err, errs.NotFound) {
+					continue // its SVM was deleted since the listing
+				}
 				return response{}, err
 			}
 			tenants[b.Tenant] = bt

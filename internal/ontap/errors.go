@@ -296,6 +296,7 @@ var kindTable = map[errs.Kind]entry{
 	errs.EntityTooLarge:          {http.StatusRequestEntityTooLarge, codeInvalidField, "", ""},
 	errs.IncompleteBody:          {http.StatusBadRequest, codeInvalidField, "", ""},
 	errs.QuotaExceeded:           {http.StatusBadRequest, codeInvalidField, "", "size"},
+	errs.Unavailable:             {http.StatusServiceUnavailable, codeRetryLater, "The service is temporarily unavailable. Wait a few minutes, then try the command again.", ""},
 }
 
 // toAPIError translates err for the request's route. mapped is false for

@@ -2,10 +2,12 @@ package ontap
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
 	"coffer/internal/core"
+	"coffer/internal/errs"
 	"coffer/internal/ontap/collection"
 )
 
@@ -237,14 +239,18 @@ func (h *handler) services(rq *request) (response, error) {
 	recs := make([]map[string]any, 0, len(list))
 	for _, v := range list {
 		t, err := h.core.GetTenant(rq.ctx, v.Tenant)
-		if err != nil {
-			return response{}, err
+		if err == nil {
+			var rec map[string]any
+			if rec, err = h.loadService(rq.ctx, t, v); err == nil {
+				recs = append(recs, rec)
+				continue
+			}
 		}
-		rec, err := h.loadService(rq.ctx, t, v)
-		if err != nil {
-			return response{}, err
+		// Deleted (with its SVM) since the listing: not in the collection.
+		if errors.Is(err, errs.NotFound) || core.ReasonOf(err) == core.ReasonNoS3Service || core.ReasonOf(err) == core.ReasonTenantNotFound {
+			continue
 		}
-		recs = append(recs, rec)
+		return response{}, err
 	}
 	return ok(collection.Apply(recs, q, servicesPath)), nil
 }

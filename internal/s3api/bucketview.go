@@ -9,6 +9,7 @@ import (
 	"coffer/internal/core"
 	"coffer/internal/cors"
 	"coffer/internal/errs"
+	"coffer/internal/lifecycle"
 	"coffer/internal/objects"
 )
 
@@ -62,6 +63,8 @@ type bucketView struct {
 	owner   string
 	cors    *cors.Config   // nil: none
 	logging *loggingConfig // nil: logging off
+	// lifecycle is the lifecycle configuration, for x-amz-expiration (nil: none).
+	lifecycle *lifecycle.Config
 }
 
 type bucketRef struct{ tenant, name string }
@@ -128,6 +131,11 @@ func (c *viewCache) view(ctx context.Context, tenant, bucket string) (*bucketVie
 		if data := info.Configs[objects.ConfigCORS]; data != nil {
 			if v.cors, err = cors.Parse(data); err != nil {
 				c.log.Warn("s3: stored CORS configuration does not parse; ignored", "bucket", bucket, "error", err)
+			}
+		}
+		if data := info.Configs[objects.ConfigLifecycle]; data != nil {
+			if v.lifecycle, err = lifecycle.Decode(data); err != nil {
+				c.log.Warn("s3: stored lifecycle configuration does not decode; ignored", "bucket", bucket, "error", err)
 			}
 		}
 		if data := info.Configs[objects.ConfigLogging]; data != nil {

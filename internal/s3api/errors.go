@@ -95,6 +95,10 @@ var errorTable = map[errs.Kind]s3Error{
 	errs.InvalidBucketState:              {"InvalidBucketState", http.StatusConflict, "The request is not valid with the current state of the bucket."},
 	errs.ObjectLockConfigurationNotFound: {"ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket"},
 	errs.NoSuchObjectLockConfiguration:   {"NoSuchObjectLockConfiguration", http.StatusNotFound, "The specified object does not have a ObjectLock configuration"},
+	// The metadata store (a shared PostgreSQL) is unreachable or too slow.
+	// SDKs retry SlowDown with backoff, which is what the client should do.
+	errs.Unavailable:                  {"SlowDown", http.StatusServiceUnavailable, "Please reduce your request rate."},
+	errs.NoSuchLifecycleConfiguration: {"NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist"},
 }
 
 // lookupError maps err to its S3 code and status. The second result is false

@@ -69,6 +69,9 @@ func setChecksumHeaders(resp *response, v checksum.Value) {
 }
 
 func (s *server) putObject(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
+	if sosapiKey(ri) { // Veeam's SOSAPI objects are virtual (sosapi.go)
+		return s.sosapiPut(ctx, ri, r)
+	}
 	meta, err := metadataFromHeaders(r.Header)
 	if err != nil {
 		return nil, err
@@ -115,12 +118,16 @@ func (s *server) putObject(ctx context.Context, ri *requestInfo, r *http.Request
 	if body.Requested() {
 		setChecksumHeaders(resp, info.Checksum)
 	}
+	s.setExpiration(ctx, ri, resp, info)
 	return resp, nil
 }
 
 // getObject serves GetObject and HeadObject.
 func (s *server) getObject(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
 	op := ri.Op
+	if sosapiKey(ri) && op.VersionID == "" { // Veeam's SOSAPI objects are virtual (sosapi.go)
+		return s.sosapiObject(ctx, ri, r)
+	}
 	in := objects.GetInput{
 		Tenant: ri.Tenant(), Bucket: op.Bucket, Key: op.Key,
 		VersionID: op.VersionID, PartNumber: op.PartNumber,
@@ -153,6 +160,7 @@ func (s *server) getObject(ctx context.Context, ri *requestInfo, r *http.Request
 	setObjectHeaders(resp, out.Info, objectVersion(out.Info))
 	s.setLockHeaders(ctx, ri, r, resp, out.Info.Lock)
 	setSSEHeaders(resp, out.Info.Encryption, in.Encryption)
+	s.setExpiration(ctx, ri, resp, out.Info)
 	resp.setHeader("Content-Length", strconv.FormatInt(out.Length, 10))
 	if out.Partial {
 		resp.Status = http.StatusPartialContent
@@ -186,6 +194,9 @@ func (s *server) getObject(ctx context.Context, ri *requestInfo, r *http.Request
 }
 
 func (s *server) deleteObject(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
+	if sosapiKey(ri) && ri.Op.VersionID == "" { // nothing stored to delete (sosapi.go)
+		return &response{Status: http.StatusNoContent}, nil
+	}
 	in := objects.DeleteInput{
 		Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: ri.Op.Key,
 		VersionID: ri.Op.VersionID, IfMatch: normalizeETags(r.Header.Get("If-Match")),

@@ -76,6 +76,9 @@ const (
 	OpPutPublicAccessBlock
 	OpDeletePublicAccessBlock
 	OpGetBucketPolicyStatus
+	OpGetBucketLifecycleConfiguration
+	OpPutBucketLifecycleConfiguration
+	OpDeleteBucketLifecycle
 	// OpPostObject is a browser-based upload (POST with a multipart/form-data
 	// body); it is authenticated by its signed policy, not by headers.
 	OpPostObject
@@ -153,6 +156,11 @@ var opInfo = [numOps]struct{ name, action, versionAction string }{
 	OpGetBucketPolicyStatus:         {"GetBucketPolicyStatus", "s3:GetBucketPolicyStatus", ""},
 	OpPostObject:                    {"PostObject", "s3:PutObject", ""},
 	OpPreflight:                     {"PreflightRequest", "", ""},
+
+	// Lifecycle (lifecycle.go).
+	OpGetBucketLifecycleConfiguration: {"GetBucketLifecycleConfiguration", "s3:GetLifecycleConfiguration", ""},
+	OpPutBucketLifecycleConfiguration: {"PutBucketLifecycleConfiguration", "s3:PutLifecycleConfiguration", ""},
+	OpDeleteBucketLifecycle:           {"DeleteBucketLifecycle", "s3:PutLifecycleConfiguration", ""},
 }
 
 // String is the operation's AWS name, e.g. "PutObject".
@@ -341,6 +349,7 @@ var bucketConfigOps = []struct {
 	{"ownershipControls", OpGetBucketOwnershipControls, OpPutBucketOwnershipControls, OpDeleteBucketOwnershipControls},
 	{"publicAccessBlock", OpGetPublicAccessBlock, OpPutPublicAccessBlock, OpDeletePublicAccessBlock},
 	{"policyStatus", OpGetBucketPolicyStatus, OpUnknown, OpUnknown},
+	{"lifecycle", OpGetBucketLifecycleConfiguration, OpPutBucketLifecycleConfiguration, OpDeleteBucketLifecycle},
 }
 
 // routeBucketConfig routes a request on one of bucketConfigOps; ok is false

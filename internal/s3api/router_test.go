@@ -61,7 +61,7 @@ func TestParseRequest(t *testing.T) {
 		{"delete bucket policy", "DELETE /bkt?policy HTTP/1.1\nHost: h", Op{Kind: OpDeleteBucketPolicy, Bucket: "bkt"}, -1},
 		{"bucket policy status", "GET /bkt?policyStatus HTTP/1.1\nHost: h", Op{Kind: OpGetBucketPolicyStatus, Bucket: "bkt"}, -1},
 		{"put bucket acl", "PUT /bkt?acl HTTP/1.1\nHost: h", Op{Kind: OpPutBucketAcl, Bucket: "bkt"}, -1},
-		{"delete bucket lifecycle", "DELETE /bkt?lifecycle HTTP/1.1\nHost: h", Op{Bucket: "bkt"}, errs.NotImplemented},
+		{"delete bucket lifecycle", "DELETE /bkt?lifecycle HTTP/1.1\nHost: h", Op{Kind: OpDeleteBucketLifecycle, Bucket: "bkt"}, -1},
 		{"bucket tagging", "GET /bkt?tagging HTTP/1.1\nHost: h", Op{Kind: OpGetBucketTagging, Bucket: "bkt"}, -1},
 		{"put object lock config", "PUT /bkt?object-lock HTTP/1.1\nHost: h", Op{Kind: OpPutObjectLockConfiguration, Bucket: "bkt"}, -1},
 		{"get object lock config", "GET /bkt?object-lock HTTP/1.1\nHost: h", Op{Kind: OpGetObjectLockConfiguration, Bucket: "bkt"}, -1},

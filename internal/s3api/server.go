@@ -73,6 +73,13 @@ type Options struct {
 	// Observer, when set, receives every request's outcome (metrics;
 	// observer.go).
 	Observer RequestObserver
+	// Day is the length of a lifecycle day, for x-amz-expiration. Default
+	// 24 h (tests shorten it, as the core's lifecycle job does).
+	Day time.Duration
+	// DiskSpace reports the data directory's filesystem size and free
+	// bytes, for Veeam's SOSAPI capacity.xml of buckets without a quota
+	// (sosapi.go); nil: such buckets report no capacity.
+	DiskSpace func() (total, free int64, err error)
 
 	// authenticate replaces SigV4 verification in tests of the layers below it.
 	authenticate func(*http.Request) (core.Principal, *sigv4.Auth, error)
@@ -110,6 +117,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.MinBodyRate == 0 {
 		o.MinBodyRate = DefaultMinBodyRate
+	}
+	if o.Day <= 0 {
+		o.Day = 24 * time.Hour
 	}
 	return o
 }
@@ -402,6 +412,12 @@ func (s *server) handlerFor(k OpKind) handler {
 		return s.deletePublicAccessBlock
 	case OpGetBucketPolicyStatus:
 		return s.getBucketPolicyStatus
+	case OpGetBucketLifecycleConfiguration:
+		return s.getBucketLifecycle
+	case OpPutBucketLifecycleConfiguration:
+		return s.putBucketLifecycle
+	case OpDeleteBucketLifecycle:
+		return s.deleteBucketLifecycle
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 
 	"coffer/internal/blob"
 	"coffer/internal/commvault"
+	"coffer/internal/console"
 	"coffer/internal/core"
 	"coffer/internal/kms"
 	"coffer/internal/kmsapi"
@@ -36,8 +37,13 @@ import (
 // Options configures a Coffer server. cmd/coffer fills it from flags and
 // environment variables; every field has a default.
 type Options struct {
-	// DataDir holds the metadata (meta/) and object data (data/). Default ./coffer-data.
+	// DataDir holds the metadata (meta/, with the embedded store) and object
+	// data (data/). Default ./coffer-data. With PostgreSQL metadata several
+	// nodes may share it (see metadata.go).
 	DataDir string
+	// Metadata names the metadata store: empty for the embedded Pebble store
+	// in DataDir/meta, or a postgres:// URL (COFFER_METADATA).
+	Metadata string
 	// S3Addr is the S3 listener's address. Default 127.0.0.1:9000.
 	S3Addr string
 	// AdminAddr is the management listener's address. Default 127.0.0.1:9001.
@@ -128,6 +134,9 @@ type Options struct {
 	// Day is the length of one plan-retention day. Default 24 h (tests:
 	// COFFER_TEST_DAY_SECONDS).
 	Day time.Duration
+	// LifecycleInterval is how often a lifecycle pass starts. Default 1 h
+	// (tests: COFFER_LIFECYCLE_INTERVAL).
+	LifecycleInterval time.Duration
 	// Logger is the structured log. Default: JSON to stderr at info level.
 	Logger *slog.Logger
 	// Out receives the one-time banner with generated root keys. Default os.Stdout.
@@ -201,6 +210,9 @@ const (
 // Validate reports every problem with the options at once.
 func (o Options) Validate() error {
 	var problems []error
+	if _, _, err := ParseMetadata(o.Metadata); err != nil {
+		problems = append(problems, err)
+	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		problems = append(problems, errors.New("--tls-cert and --tls-key must be given together"))
 	}
@@ -241,7 +253,8 @@ func (o Options) Validate() error {
 		problems = append(problems, errors.New("inline max must be within -1..1 MiB"))
 	}
 	for name, d := range map[string]time.Duration{"--read-header-timeout": o.ReadHeaderTimeout, "--idle-timeout": o.IdleTimeout,
-		"--body-timeout": o.BodyTimeout, "--admin-read-timeout": o.AdminReadTimeout, "--admin-write-timeout": o.AdminWriteTimeout} {
+		"--body-timeout": o.BodyTimeout, "--admin-read-timeout": o.AdminReadTimeout, "--admin-write-timeout": o.AdminWriteTimeout,
+		"--lifecycle-interval": o.LifecycleInterval} {
 		if d < 0 {
 			problems = append(problems, fmt.Errorf("%s %v must not be negative", name, d))
 		}
@@ -256,7 +269,7 @@ func (o Options) Validate() error {
 type Server struct {
 	opts    Options
 	log     *slog.Logger
-	kv      *pebble.Store
+	kv      *Metadata
 	kms     *kms.Local
 	objects *objects.Service
 	core    *core.Service
@@ -264,6 +277,8 @@ type Server struct {
 	s3      *http.Server
 	admin   *http.Server
 	cv      *commvault.Handler
+	// stats counts S3 requests for the console's dashboard.
+	stats   *console.Stats
 	s3ln    net.Listener
 	adminln net.Listener
 	// adminTLS is the management listener's certificate; nil when it
@@ -290,7 +305,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	var err error
-	s.kv, err = pebble.Open(pebble.Options{Dir: filepath.Join(o.DataDir, "meta"), Logger: o.Logger})
+	s.kv, err = OpenMetadata(ctx, MetadataOptions{DataDir: o.DataDir, Metadata: o.Metadata, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +338,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	start := time.Now()
-	res, err := s.objects.Sweep(ctx, startupSweepAge(s.kv))
+	// On a directory that other nodes share (PostgreSQL metadata), spare
+	// what another node may be writing right now.
+	var grace time.Duration
+	if s.kv.Kind == MetadataPostgres {
+		grace = SharedSweepGrace
+	}
+	res, err := s.objects.Sweep(ctx, grace)
 	if err != nil {
 		return nil, fmt.Errorf("startup sweep: %w", err)
 	}
@@ -332,7 +353,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	s.core, err = core.New(core.Options{KV: fed, Objects: s.objects, Secrets: s.kms, Logger: o.Logger, NodeName: s.nodeName(),
 		ClusterName: o.ClusterName, Version: o.Version,
 		LoginMaxFailures: o.LoginMaxFailures, LoginMaxAddressFailures: o.LoginMaxAddressFailures,
-		LoginFailureWindow: o.LoginFailureWindow, LoginLockout: o.LoginLockout})
+		LoginFailureWindow: o.LoginFailureWindow, LoginLockout: o.LoginLockout,
+		Day: o.Day, LifecycleInterval: o.LifecycleInterval})
 	if err != nil {
 		return nil, err
 	}
@@ -365,7 +387,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		s.log.Info("reset the cluster administrator's password from the environment", "user", admin.Admin.Name)
 	}
 
-	s.metrics, err = metrics.New(metrics.Options{Core: s.core, Objects: s.objects, KV: s.kv, Blobs: blobs,
+	// The embedded store's own statistics (WAL fsyncs, group commits); a
+	// PostgreSQL store has none of these.
+	var kvStats metrics.KVStats
+	if ps, ok := s.kv.Store.(*pebble.Store); ok {
+		kvStats = ps
+	}
+	s.metrics, err = metrics.New(metrics.Options{Core: s.core, Objects: s.objects, KV: kvStats, Blobs: blobs,
 		Collectors: []prometheus.Collector{mkv}, Version: o.Version, Logger: o.Logger,
 		Auth: metrics.Auth{Token: o.MetricsToken, Public: o.MetricsPublic, Admins: s.core}})
 	if err != nil {
@@ -374,7 +402,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	backend := s.core.S3Backend()
 	s3h, err := s3api.New(s3api.Options{Backend: backend, BucketPolicies: backend, Credentials: s.core,
 		Authorizer: s.core.EndpointAuthorizer(s.nodeName()), Directory: s.core, Domain: o.Domain, Region: o.Region, Logger: o.Logger,
-		AccessLogInterval: o.AccessLogFlush, Observer: s.metrics,
+		AccessLogInterval: o.AccessLogFlush, Observer: s.metrics, Day: o.Day, DiskSpace: diskSpace(filepath.Join(o.DataDir, "data")),
 		BodyTimeout: o.BodyTimeout, MinBodyRate: o.MinBodyRate,
 		AllowSSECOverHTTP: o.SSECAllowHTTP})
 	if err != nil {
@@ -382,7 +410,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	// No whole-request read or write timeout on S3: a 5 GiB upload or
 	// download may take long; the minimum body rate bounds a stalled one.
-	s.s3 = &http.Server{Handler: s3h, ReadHeaderTimeout: o.ReadHeaderTimeout, IdleTimeout: o.IdleTimeout,
+	s.stats = console.NewStats()
+	s.s3 = &http.Server{Handler: s.stats.Wrap(s3h), ReadHeaderTimeout: o.ReadHeaderTimeout, IdleTimeout: o.IdleTimeout,
 		MaxHeaderBytes: o.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
 	var s3TLS *adminCert
 	switch {
@@ -428,7 +457,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	go s.serve(s.admin, s.adminln, "admin")
 	s.ready.Store(true)
 	s.log.Info("coffer started", "s3", s.s3ln.Addr().String(), "admin", s.adminln.Addr().String(),
-		"data_dir", o.DataDir, "tls", o.TLSCert != "", "admin_https", s.adminTLS != nil)
+		"data_dir", o.DataDir, "metadata", s.kv.Kind, "metadata_id", s.kv.ID, "tls", o.TLSCert != "", "admin_https", s.adminTLS != nil)
 	ok = true
 	return s, nil
 }
@@ -440,7 +469,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 // 0600 (blob, master key) or as Pebble creates them under cmd/coffer's
 // umask of 077.
 func (s *Server) prepareDataDir() error {
-	for _, dir := range []string{s.opts.DataDir, filepath.Join(s.opts.DataDir, "meta"), filepath.Join(s.opts.DataDir, "data")} {
+	dirs := []string{s.opts.DataDir, filepath.Join(s.opts.DataDir, "data")}
+	if kind, _, _ := ParseMetadata(s.opts.Metadata); kind == MetadataPebble {
+		dirs = append(dirs, filepath.Join(s.opts.DataDir, "meta"))
+	}
+	for _, dir := range dirs {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return fmt.Errorf("data dir: %w", err)
 		}
@@ -524,6 +557,7 @@ func (s *Server) adminHandler() http.Handler {
 	}
 	mux.Handle("GET /metrics", s.metrics.Handler())           // Prometheus (internal/metrics)
 	mux.Handle("/api/coffer/stats", s.metrics.StatsHandler()) // the console's request history
+	s.mountConsole(mux)
 	if s.opts.Pprof {
 		// Profiling is opt-in: it exposes internals and costs CPU when used.
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -543,9 +577,41 @@ func (s *Server) adminHandler() http.Handler {
 			io.WriteString(w, `{"status":"not ready"}`)
 			return
 		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.kv.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"status":"not ready","reason":"metadata store unreachable"}`)
+			return
+		}
 		io.WriteString(w, `{"status":"ready"}`)
 	})
 	return mux
+}
+
+// mountConsole mounts the web console at /console/, S3 at /S3/ (the
+// console's object browser signs its requests for this origin) and the
+// OpenAPI documents of the ONTAP and Commvault dialects at /docs/api.
+func (s *Server) mountConsole(mux *http.ServeMux) {
+	scheme := "http"
+	if s.opts.TLSCert != "" {
+		scheme = "https"
+	}
+	h, err := console.New(console.Options{Core: s.core, S3: s.s3.Handler, S3Endpoint: scheme + "://" + s.s3ln.Addr().String(),
+		Region: s.opts.Region, DataDir: s.opts.DataDir, Stats: s.stats, Logger: s.log})
+	if err != nil {
+		s.log.Error("console not mounted", "err", err)
+		return
+	}
+	mux.Handle(console.Prefix, h)
+	mux.Handle(console.S3Prefix, h) // S3 for the console's own origin
+	mux.Handle("GET /{$}", http.RedirectHandler(console.Prefix, http.StatusFound))
+	docs := console.DocsHandler([]console.APIDoc{
+		{Name: "ontap.json", Title: "NetApp ONTAP S3 REST API (/api)", JSON: ontap.OpenAPI(s.opts.Version)},
+		{Name: "commvault.json", Title: "Commvault S3 Vault API (/commandcenter/api, /webconsole/api)", JSON: commvault.OpenAPI(s.opts.Version)},
+	})
+	mux.Handle(console.DocsPrefix, docs)
+	mux.Handle(console.DocsPrefix+"/", docs)
 }
 
 // Shutdown stops accepting requests, drains in-flight ones (bounded by

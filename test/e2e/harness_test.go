@@ -218,6 +218,7 @@ func startCofferServer(dataDir string, env ...string) (*cofferServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	env = withPostgresMetadata(env)
 	s := &cofferServer{dataDir: dataDir, s3Addr: s3Addr, adminAddr: adminAddr,
 		logPath: dataDir + ".log", env: env}
 	if err := s.start(); err != nil {

@@ -59,6 +59,23 @@ func (s FieldSet) Allows(path string) bool {
 	return s.all || s.anc[path] || s.whole(path) || s.exact[path]
 }
 
+// Paths lists the set's paths as given, sorted ("x.*" for a whole
+// subtree, "*" for everything): what the OpenAPI documents describe.
+func (s FieldSet) Paths() []string {
+	var out []string
+	if s.all {
+		out = append(out, "*")
+	}
+	for p := range s.exact {
+		out = append(out, p)
+	}
+	for p := range s.wild {
+		out = append(out, p+".*")
+	}
+	sort.Strings(out)
+	return out
+}
+
 // whole reports whether path lies in a subtree accepted as a whole: a
 // "p.*" entry, or a listed p none of whose sub-fields are listed.
 func (s FieldSet) whole(path string) bool {

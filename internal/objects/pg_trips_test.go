@@ -1,0 +1,47 @@
+package objects
+
+import (
+	"path/filepath"
+	"testing"
+
+	"coffer/internal/blob"
+	"coffer/internal/kv/postgres"
+	"coffer/internal/kv/postgres/pgtest"
+)
+
+// TestPostgresRoundTrips measures what S3 operations cost on PostgreSQL in
+// database round trips (the benchmarks' "cost per PUT"), and holds a PUT to
+// one transaction: its reads plus a single commit round trip.
+func TestPostgresRoundTrips(t *testing.T) {
+	var trips pgtest.Trips
+	st := pgtest.Open(t, postgres.Options{Tracer: &trips})
+	bl, err := blob.Open(blob.Options{Dir: filepath.Join(t.TempDir(), "data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{KV: st, Blobs: bl, MinPartSize: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	e := &env{t: t, s: s, kv: st}
+	e.bucket("bkt")
+	e.put("bkt", "warm", []byte("x")) // caches, prepared statements
+	measure := func(what string, max int64, fn func()) {
+		t.Helper()
+		before, batches := trips.Total(), trips.Batches.Load()
+		fn()
+		n, commits := trips.Total()-before, trips.Batches.Load()-batches
+		t.Logf("%s: %d round trips (%d pipelined batches)", what, n, commits)
+		if n > max {
+			t.Errorf("%s: %d round trips, want at most %d", what, n, max)
+		}
+	}
+	measure("PutObject (new key, 4 KiB inline)", 4, func() { e.put("bkt", "k1", make([]byte, 4096)) })
+	measure("PutObject (overwrite)", 4, func() { e.put("bkt", "k1", make([]byte, 4096)) })
+	measure("GetObject (inline)", 4, func() {
+		if _, _, err := e.get("bkt", "k1", ""); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
