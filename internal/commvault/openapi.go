@@ -70,13 +70,16 @@ func OpenAPI(version string) []byte {
 	return d.Marshal()
 }
 
-// pathParams names a pattern's path parameters: its one {id} segment
-// (the unit test checks no pattern has two).
+// pathParams names a pattern's path parameters, its "{name}" segments in
+// order (the unit test checks a pattern names each once).
 func pathParams(pattern string) []string {
-	if strings.Contains(pattern, "{id}") {
-		return []string{"id"}
+	var out []string
+	for _, seg := range strings.Split(pattern, "/") {
+		if isParam(seg) {
+			out = append(out, strings.Trim(seg, "{}"))
+		}
 	}
-	return nil
+	return out
 }
 
 func jsonObject(schema string) map[string]openapi.MediaType {

@@ -2,9 +2,19 @@ package commvault
 
 import (
 	"encoding/json"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
+
+var paramRE = regexp.MustCompile(`\{[A-Za-z]+\}`)
+
+func uniq(l []string) []string {
+	c := slices.Clone(l)
+	slices.Sort(c)
+	return slices.Compact(c)
+}
 
 // TestOpenAPIMatchesRoutes checks that the generated document lists each
 // route once, and that every documented operation is answered by that
@@ -30,7 +40,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			ops++
 			method := strings.ToUpper(m)
 			for _, srv := range doc.Servers {
-				sample := srv.URL + strings.ReplaceAll(path, "{id}", "17")
+				sample := srv.URL + paramRE.ReplaceAllString(path, "17")
 				r, params, err := match(method, sample)
 				if err != nil {
 					t.Errorf("%s %s: %v", method, sample, err)
@@ -39,10 +49,11 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 				if "/"+r.pattern != path || r.method != method {
 					t.Errorf("%s %s matched route %s %s", method, sample, r.method, r.pattern)
 				}
-				if strings.Count(path, "{id}") > 1 {
-					t.Errorf("%s: more than one {id}", path)
+				names := paramRE.FindAllString(path, -1)
+				if len(names) != len(uniq(names)) {
+					t.Errorf("%s: a path parameter named twice", path)
 				}
-				if got, want := len(params), strings.Count(path, "{id}"); got != want {
+				if got, want := len(params), len(names); got != want {
 					t.Errorf("%s %s: %d params, want %d", method, sample, got, want)
 				}
 			}
