@@ -150,3 +150,24 @@ func TestONTAP_Rules_errors(t *testing.T) {
 		t.Fatalf("unknown bucket: %s", r.Raw)
 	}
 }
+
+// FuzzRuleTag: a tag string parses or is refused with an ONTAP code, and
+// a parsed tag renders to a string that parses back to it.
+func FuzzRuleTag(f *testing.F) {
+	for _, s := range []string{"k=v", "k", `a\=b=c\=d`, "=v", "k==v", "a b:c/d@e", "k#", `\`, `k\`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tag, err := parseRuleTag(s)
+		if err != nil {
+			if e, ok := err.(*apiError); !ok || e.Status != 400 || !strings.HasPrefix(e.Code, "924061") {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return
+		}
+		back, err := parseRuleTag(renderRuleTag(tag))
+		if err != nil || back != tag {
+			t.Fatalf("%q: %+v renders %q, reads back %+v %v", s, tag, renderRuleTag(tag), back, err)
+		}
+	})
+}
