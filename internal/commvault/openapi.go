@@ -1,7 +1,6 @@
 package commvault
 
 import (
-	"fmt"
 	"strings"
 
 	"coffer/internal/openapi"
@@ -37,7 +36,7 @@ func OpenAPI(version string) []byte {
 		},
 	}
 	for _, r := range routes {
-		path := docPath(r.pattern)
+		path := "/" + r.pattern
 		item := d.Paths[path]
 		if item == nil {
 			item = &openapi.PathItem{}
@@ -71,36 +70,16 @@ func OpenAPI(version string) []byte {
 	return d.Marshal()
 }
 
-// docPath is a route pattern as an OpenAPI path: the router's patterns
-// name every parameter {id}, which OpenAPI does not allow twice in one
-// path, so the second is {id2}, the third {id3}.
-func docPath(pattern string) string {
-	parts := strings.Split("/"+pattern, "{id}")
-	var b strings.Builder
-	for i, p := range parts {
-		if i > 0 {
-			if i == 1 {
-				b.WriteString("{id}")
-			} else {
-				fmt.Fprintf(&b, "{id%d}", i)
-			}
-		}
-		b.WriteString(p)
-	}
-	return b.String()
-}
-
-// pathParams names a pattern's path parameters, as docPath writes them.
+// pathParams names a pattern's path parameters, its "{name}" segments in
+// order (the unit test checks a pattern names each once).
 func pathParams(pattern string) []string {
-	var names []string
-	for i := 1; i <= strings.Count(pattern, "{id}"); i++ {
-		if i == 1 {
-			names = append(names, "id")
-		} else {
-			names = append(names, fmt.Sprintf("id%d", i))
+	var out []string
+	for _, seg := range strings.Split(pattern, "/") {
+		if isParam(seg) {
+			out = append(out, strings.Trim(seg, "{}"))
 		}
 	}
-	return names
+	return out
 }
 
 func jsonObject(schema string) map[string]openapi.MediaType {

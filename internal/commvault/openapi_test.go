@@ -3,15 +3,22 @@ package commvault
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
 
+var paramRE = regexp.MustCompile(`\{[A-Za-z]+\}`)
+
+func uniq(l []string) []string {
+	c := slices.Clone(l)
+	slices.Sort(c)
+	return slices.Compact(c)
+}
+
 // TestOpenAPIMatchesRoutes checks that the generated document lists each
 // route once, and that every documented operation is answered by that
 // route under both API roots.
-var idParam = regexp.MustCompile(`\{id[0-9]*\}`)
-
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	var doc struct {
 		OpenAPI string                                `json:"openapi"`
@@ -33,16 +40,20 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 			ops++
 			method := strings.ToUpper(m)
 			for _, srv := range doc.Servers {
-				sample := srv.URL + idParam.ReplaceAllString(path, "17")
+				sample := srv.URL + paramRE.ReplaceAllString(path, "17")
 				r, params, err := match(method, sample)
 				if err != nil {
 					t.Errorf("%s %s: %v", method, sample, err)
 					continue
 				}
-				if docPath(r.pattern) != path || r.method != method {
+				if "/"+r.pattern != path || r.method != method {
 					t.Errorf("%s %s matched route %s %s", method, sample, r.method, r.pattern)
 				}
-				if got, want := len(params), len(idParam.FindAllString(path, -1)); got != want {
+				names := paramRE.FindAllString(path, -1)
+				if len(names) != len(uniq(names)) {
+					t.Errorf("%s: a path parameter named twice", path)
+				}
+				if got, want := len(params), len(names); got != want {
 					t.Errorf("%s %s: %d params, want %d", method, sample, got, want)
 				}
 			}

@@ -12,7 +12,7 @@ import (
 var bases = []string{"/commandcenter/api", "/webconsole/api"}
 
 // route is one API call: a method and a path pattern of lower-case
-// segments, "{id}" matching any one segment.
+// segments, "{id}" (or another "{name}") matching any one segment.
 type route struct {
 	method  string
 	pattern string
@@ -93,7 +93,7 @@ var routes = compile([]route{
 	{method: "POST", pattern: "v4/serverplan", fn: (*Handler).createPlan, admin: true},
 	{method: "GET", pattern: "v4/serverplan/{id}", fn: (*Handler).getPlan, admin: true},
 	{method: "DELETE", pattern: "v4/serverplan/{id}", fn: (*Handler).deletePlan, admin: true},
-	{method: "PUT", pattern: "v4/serverplan/{id}/backupdestination/{id}", fn: (*Handler).modifyDestination, admin: true},
+	{method: "PUT", pattern: "v4/serverplan/{id}/backupdestination/{backupDestinationId}", fn: (*Handler).modifyDestination, admin: true},
 
 	{method: "GET", pattern: "client", fn: (*Handler).listClients, admin: true, legacy: true},
 	{method: "GET", pattern: "client/{id}", fn: (*Handler).getClient, admin: true, legacy: true},
@@ -137,7 +137,7 @@ func apiPath(p string) (string, bool) {
 }
 
 // match finds the route of a request. Path segments compare
-// case-insensitively; "{id}" captures the segment as sent. Errors: an
+// case-insensitively; "{id}" (any "{name}") captures the segment as sent. Errors: an
 // unknown path is NotFound, a known path with another method
 // MethodNotAllowed (listing the allowed methods). The route is never nil.
 func match(method, path string) (*route, []string, error) {
@@ -186,7 +186,7 @@ func (r *route) matches(segs, orig []string) ([]string, bool) {
 	}
 	var params []string
 	for i, s := range r.segs {
-		if s == "{id}" {
+		if isParam(s) {
 			params = append(params, orig[i])
 			continue
 		}
@@ -196,6 +196,10 @@ func (r *route) matches(segs, orig []string) ([]string, bool) {
 	}
 	return params, true
 }
+
+// isParam reports whether a pattern segment captures a path parameter
+// ("{id}", "{backupDestinationId}").
+func isParam(seg string) bool { return strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") }
 
 // errNotFound is a 404 VALUE_NOT_FOUND.
 func errNotFound(msg string) error { return errs.New(errs.NotFound, "%s", msg) }

@@ -78,7 +78,11 @@ func (h *handler) snapshot(ctx context.Context, rt route) json.RawMessage {
 		return nil
 	}
 	rt.Method, rt.Head = http.MethodGet, false
-	rq := &request{route: rt, ctx: ctx, query: url.Values{"fields": {"*"}}, body: func() []byte { return nil }}
+	fields := "*"
+	if rt.Res == resRule {
+		fields = "**" // a rule's parameters are expensive fields
+	}
+	rq := &request{route: rt, ctx: ctx, query: url.Values{"fields": {fields}}, body: func() []byte { return nil }}
 	resp, err := endpoints[rt.Res](h, rq)
 	if err != nil || resp.status != http.StatusOK {
 		return nil
@@ -102,7 +106,7 @@ func hasGet(res resource) bool {
 // isRecord reports whether a resource is one record (not a collection).
 func isRecord(res resource) bool {
 	switch res {
-	case resSVM, resService, resUser, resSvmBucket, resGroup, resPolicy, resBucket, resJob:
+	case resSVM, resService, resUser, resSvmBucket, resGroup, resPolicy, resBucket, resJob, resRule:
 		return true
 	}
 	return false

@@ -135,7 +135,7 @@ func familyOf(res resource) family {
 		return famUsers
 	case resServices, resService:
 		return famService
-	case resSvmBuckets, resSvmBucket, resBuckets, resBucket:
+	case resSvmBuckets, resSvmBucket, resBuckets, resBucket, resRules, resRule:
 		return famBuckets
 	case resGroups, resGroup:
 		return famGroups

@@ -120,6 +120,8 @@ var endpoints = map[resource]endpoint{
 	resAudit:      (*handler).auditMessages,
 	resNodes:      (*handler).clusterNodes,
 	resNode:       (*handler).clusterNode,
+	resRules:      (*handler).rules,
+	resRule:       (*handler).rule,
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

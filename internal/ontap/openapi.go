@@ -53,6 +53,8 @@ var resourceDocs = map[resource]resourceDoc{
 	resPolicy:     {path: "/protocols/s3/services/{svm.uuid}/policies/{name}", singular: "an S3 policy", tag: "s3", known: &policyKnown, patch: &policyPatchFields},
 	resBuckets:    {path: "/protocols/s3/buckets", plural: "buckets of every SVM", singular: "a bucket (svm.uuid or svm.name in the body)", tag: "s3", job: jobOn("POST"), known: &bucketKnown, post: &bucketPostFields},
 	resBucket:     {path: "/protocols/s3/buckets/{svm.uuid}/{uuid}", singular: "a bucket", tag: "s3", job: jobOn("PATCH", "DELETE"), known: &bucketKnown, patch: &bucketPatchFields},
+	resRules:      {path: "/protocols/s3/services/{svm.uuid}/buckets/{uuid}/rules", plural: "a bucket's lifecycle rules", singular: "a lifecycle rule", tag: "s3", known: &ruleKnown, post: &rulePostFields},
+	resRule:       {path: "/protocols/s3/services/{svm.uuid}/buckets/{uuid}/rules/{name}", singular: "a lifecycle rule", tag: "s3", known: &ruleKnown, patch: &rulePatchFields},
 }
 
 func jobOn(methods ...string) map[string]bool {

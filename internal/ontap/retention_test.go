@@ -3,6 +3,7 @@ package ontap
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -47,7 +48,7 @@ func (r reply) str(path string) string {
 	if s, ok := v.(interface{ String() string }); ok {
 		return s.String()
 	}
-	return ""
+	return fmt.Sprint(v)
 }
 
 func (e *testEnv) bucketUUID(svm, name string) string {

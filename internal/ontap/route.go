@@ -33,6 +33,8 @@ const (
 	resAudit               // /api/security/audit/messages
 	resNodes               // /api/cluster/nodes
 	resNode                // /api/cluster/nodes/{uuid}
+	resRules               // /api/protocols/s3/services/{svm.uuid}/buckets/{uuid}/rules
+	resRule                // /api/protocols/s3/services/{svm.uuid}/buckets/{uuid}/rules/{name}
 )
 
 var resourceNames = [...]string{
@@ -42,6 +44,7 @@ var resourceNames = [...]string{
 	resGroups: "groups", resGroup: "group", resPolicies: "policies", resPolicy: "policy",
 	resBuckets: "buckets", resBucket: "bucket", resAccounts: "accounts",
 	resAudit: "audit-messages", resNodes: "nodes", resNode: "node",
+	resRules: "bucket-rules", resRule: "bucket-rule",
 }
 
 func (r resource) String() string {
@@ -75,6 +78,8 @@ var methods = map[resource][]string{
 	resAudit:      {http.MethodGet},
 	resNodes:      {http.MethodGet},
 	resNode:       {http.MethodGet},
+	resRules:      {http.MethodGet, http.MethodPost},
+	resRule:       {http.MethodGet, http.MethodPatch, http.MethodDelete},
 }
 
 // route is a parsed request line: which resource, which method, and the
@@ -152,6 +157,10 @@ func parseRoute(method, escapedPath string) (route, error) {
 		rt.Res, rt.SVM = resSvmBuckets, segs[3]
 	case match(segs, "protocols", "s3", "services", "*", "buckets", "*"):
 		rt.Res, rt.SVM, rt.UUID = resSvmBucket, segs[3], segs[5]
+	case match(segs, "protocols", "s3", "services", "*", "buckets", "*", "rules"):
+		rt.Res, rt.SVM, rt.UUID = resRules, segs[3], segs[5]
+	case match(segs, "protocols", "s3", "services", "*", "buckets", "*", "rules", "*"):
+		rt.Res, rt.SVM, rt.UUID, rt.Name = resRule, segs[3], segs[5], segs[7]
 	case match(segs, "protocols", "s3", "services", "*", "groups"):
 		rt.Res, rt.SVM = resGroups, segs[3]
 	case match(segs, "protocols", "s3", "services", "*", "groups", "*"):
