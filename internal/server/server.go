@@ -267,16 +267,17 @@ func (o Options) Validate() error {
 
 // Server is a running Coffer node.
 type Server struct {
-	opts    Options
-	log     *slog.Logger
-	kv      *Metadata
-	kms     *kms.Local
-	objects *objects.Service
-	core    *core.Service
-	metrics *metrics.Metrics
-	s3      *http.Server
-	admin   *http.Server
-	cv      *commvault.Handler
+	s3Handler io.Closer // the S3 handler, closed after the listeners drain
+	opts      Options
+	log       *slog.Logger
+	kv        *Metadata
+	kms       *kms.Local
+	objects   *objects.Service
+	core      *core.Service
+	metrics   *metrics.Metrics
+	s3        *http.Server
+	admin     *http.Server
+	cv        *commvault.Handler
 	// stats counts S3 requests for the console's dashboard.
 	stats   *console.Stats
 	s3ln    net.Listener
@@ -411,6 +412,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	// No whole-request read or write timeout on S3: a 5 GiB upload or
 	// download may take long; the minimum body rate bounds a stalled one.
 	s.stats = console.NewStats()
+	// The S3 handler itself, not its wrappers, delivers buffered access logs
+	// at shutdown.
+	if c, ok := s3h.(io.Closer); ok {
+		s.s3Handler = c
+	}
 	s.s3 = &http.Server{Handler: s.stats.Wrap(s3h), ReadHeaderTimeout: o.ReadHeaderTimeout, IdleTimeout: o.IdleTimeout,
 		MaxHeaderBytes: o.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
 	var s3TLS *adminCert
@@ -621,8 +627,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.ShutdownTimeout)
 	defer cancel()
 	err := errors.Join(s.s3.Shutdown(ctx), s.admin.Shutdown(ctx))
-	if c, ok := s.s3.Handler.(io.Closer); ok { // delivers buffered access logs
-		err = errors.Join(err, c.Close())
+	if s.s3Handler != nil { // delivers buffered access logs
+		err = errors.Join(err, s.s3Handler.Close())
 	}
 	return errors.Join(err, s.closeStorage())
 }

@@ -238,7 +238,7 @@ func TestLifecycle_job_shortDay(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 	// The passes are jobs of the core, visible on the management plane.
-	code, body := curl(t, "-u", cofferAdminUser+":"+cofferAdminPassword, srv.AdminEndpoint()+"/api/cluster/jobs?fields=description,state,message")
+	code, body := curlAdmin(t, "-u", cofferAdminUser+":"+cofferAdminPassword, srv.AdminEndpoint()+"/api/cluster/jobs?fields=description,state,message")
 	if code != 200 || !strings.Contains(string(body), "Lifecycle rules of") {
 		t.Fatalf("ONTAP jobs: %d %s", code, body)
 	}

@@ -301,8 +301,7 @@ func (p *privatePG) stop() {
 }
 
 func readyStatus(srv *cofferServer) int {
-	hc := &http.Client{Timeout: 5 * time.Second}
-	resp, err := hc.Get(srv.AdminEndpoint() + "/health/ready")
+	resp, err := adminHTTPClient(5 * time.Second).Get(srv.AdminEndpoint() + "/health/ready")
 	if err != nil {
 		return 0
 	}
