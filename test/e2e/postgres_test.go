@@ -357,7 +357,7 @@ func TestPostgres_restartUnderLoad(t *testing.T) {
 	}
 	req, _ := http.NewRequest("GET", srv.AdminEndpoint()+"/api/svm/svms", nil)
 	req.SetBasicAuth(cofferAdminUser, cofferAdminPassword)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := adminHTTPClient(30 * time.Second).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
