@@ -89,6 +89,14 @@ func (s *server) postObject(ctx context.Context, ri *requestInfo, r *http.Reques
 	if err != nil {
 		return nil, err
 	}
+	// The encryption fields are read as PutObject's headers, with the
+	// request's own transport (SSE-C needs TLS).
+	hr := *r
+	hr.Header = h
+	enc, err := s.sseWrite(&hr)
+	if err != nil {
+		return nil, err
+	}
 	body, err := checksum.NewReader(&postFileReader{r: form.File, lim: lim, max: s.opts.MaxObjectSize}, expect)
 	if err != nil {
 		return nil, err
@@ -96,11 +104,14 @@ func (s *server) postObject(ctx context.Context, ri *requestInfo, r *http.Reques
 	info, err := s.be.PutObject(ctx, objects.PutInput{
 		Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: key,
 		Body: body, Size: -1, Meta: meta, Tags: tags, Owner: owner, ACL: aclBytes,
+		Encryption: enc,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return postResponse(r, s.opts.Domain, form, ri.Op.Bucket, key, info, body.Requested()), nil
+	resp := postResponse(r, s.opts.Domain, form, ri.Op.Bucket, key, info, body.Requested())
+	setSSEHeaders(resp, info.Encryption, enc)
+	return resp, nil
 }
 
 // postPrincipal authenticates the form: SigV4 (x-amz-algorithm,
@@ -220,7 +231,9 @@ func postFormHeaders(form *postpolicy.Form) (http.Header, []objects.Tag, error) 
 		case strings.HasPrefix(l, "x-amz-grant-"):
 			h.Add(f.Name, f.Value)
 		case strings.HasPrefix(l, "x-amz-server-side-encryption"):
-			return nil, nil, errs.Field(errs.NotImplemented, f.Name, "Server-side encryption fields are not implemented for POST uploads")
+			// PutObject's SSE headers (SSE-S3, SSE-KMS with key id,
+			// context and bucket-key flag, SSE-C), parsed by sseWrite.
+			h.Add(f.Name, f.Value)
 		}
 	}
 	return h, tags, nil

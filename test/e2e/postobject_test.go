@@ -348,3 +348,41 @@ func TestPostObject_aclField(t *testing.T) {
 		t.Fatalf("anonymous GET of a public-read object: %d %q", code, got)
 	}
 }
+
+// The form's x-amz-server-side-encryption fields are PutObject's headers:
+// an SSE-S3 field encrypts the object (HeadObject and the POST's answer
+// report it), an unknown method is refused as PutObject refuses it, and
+// nothing is stored.
+func TestPostObject_sseFields(t *testing.T) {
+	t.Parallel()
+	requireTarget(t)
+	c := s3c(t)
+	b := newBucket(t)
+	exp := time.Now().Add(10 * time.Minute).UTC().Format("2006-01-02T15:04:05.000Z")
+	u := suite.endpoint + "/" + b
+
+	policy := fmt.Sprintf(`{"expiration": %q, "conditions": [{"bucket": %q}, {"key": "enc.txt"}, {"x-amz-server-side-encryption": "AES256"}]}`, exp, b)
+	fields := map[string]string{"key": "enc.txt", "x-amz-server-side-encryption": "AES256"}
+	code, body, hdr := postForm(t, u, sigV2Form(policy, fields), "enc.txt", []byte("secret text"))
+	if code != 204 || headerValue(hdr, "x-amz-server-side-encryption") != "AES256" {
+		t.Fatalf("SSE-S3 form: %d %s\n%s", code, body, hdr)
+	}
+	head, err := c.HeadObject(ctxT(t), &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String("enc.txt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.ServerSideEncryption != types.ServerSideEncryptionAes256 {
+		t.Fatalf("HeadObject after an SSE-S3 form: encryption %q", head.ServerSideEncryption)
+	}
+	mustEqualBytes(t, "SSE-S3 object posted", getObject(t, b, "enc.txt"), []byte("secret text"))
+
+	policy = fmt.Sprintf(`{"expiration": %q, "conditions": [{"bucket": %q}, {"key": "bad.txt"}, {"x-amz-server-side-encryption": "AES128"}]}`, exp, b)
+	fields = map[string]string{"key": "bad.txt", "x-amz-server-side-encryption": "AES128"}
+	code, body, _ = postForm(t, u, sigV2Form(policy, fields), "bad.txt", []byte("x"))
+	if e := parseS3Error(t, body); code != 400 || e.Code != "InvalidArgument" {
+		t.Fatalf("unknown SSE method in a form: %d %s", code, body)
+	}
+	if _, err := c.HeadObject(ctxT(t), &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String("bad.txt")}); err == nil {
+		t.Fatal("a refused form stored its object")
+	}
+}
