@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
+	"net/http"
 	"strings"
 
 	"coffer/internal/acl"
@@ -190,6 +191,19 @@ type aclRequest struct {
 	Grants []acl.Grant
 	// Given reports that x-amz-acl or some x-amz-grant-* header is present.
 	Given bool
+}
+
+// hasACLHeaders reports whether h carries x-amz-acl or a grant header.
+func hasACLHeaders(h http.Header) bool {
+	if h.Get("X-Amz-Acl") != "" {
+		return true
+	}
+	for _, g := range grantHeaders {
+		if h.Get(g.name) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // parseACLHeaders reads x-amz-acl and the x-amz-grant-* headers through

@@ -77,6 +77,13 @@ func (s *server) postObject(ctx context.Context, ri *requestInfo, r *http.Reques
 	if err != nil {
 		return nil, err
 	}
+	// The form's tagging field needs s3:PutObjectTagging, as x-amz-tagging
+	// on PutObject does.
+	if _, ok := form.Get("tagging"); ok {
+		if err := s.authorize(ctx, ri, r, "s3:PutObjectTagging", ri.Op.Bucket, key); err != nil {
+			return nil, err
+		}
+	}
 	meta, err := metadataFromHeaders(h)
 	if err != nil {
 		return nil, err

@@ -288,6 +288,9 @@ func (s *server) serve(ctx context.Context, ri *requestInfo, r *http.Request) (*
 		if err := s.authorize(ctx, ri, r, op.Action(), op.Bucket, op.Key); err != nil {
 			return nil, err
 		}
+		if err := s.authorizeHeaderActions(ctx, ri, r); err != nil {
+			return nil, err
+		}
 	}
 	h := s.handlerFor(op.Kind)
 	if h == nil {
@@ -464,6 +467,40 @@ func (s *server) authorize(ctx context.Context, ri *requestInfo, r *http.Request
 		SourceIP:  sourceIP(r),
 		Context:   conditionContext(ri, r),
 	})
+}
+
+// authorizeHeaderActions asks for the permissions of the sub-resources a
+// write sets through its headers, where AWS's API reference asks for them:
+// x-amz-tagging on PutObject, CopyObject and CreateMultipartUpload needs
+// s3:PutObjectTagging; on CreateBucket, an ACL (x-amz-acl or a grant
+// header) needs s3:PutBucketAcl and x-amz-object-ownership
+// s3:PutBucketOwnershipControls. An ACL header on an object write needs
+// only s3:PutObject, as on AWS (whose user guide grants s3:PutObject on the
+// condition that the writer sets bucket-owner-full-control). The Object
+// Lock headers are checked with their values, in objectlock.go.
+func (s *server) authorizeHeaderActions(ctx context.Context, ri *requestInfo, r *http.Request) error {
+	op := ri.Op
+	var actions [2]string
+	n := 0
+	switch op.Kind {
+	case OpPutObject, OpCopyObject, OpCreateMultipartUpload:
+		if r.Header.Get("X-Amz-Tagging") != "" {
+			actions[n], n = "s3:PutObjectTagging", n+1
+		}
+	case OpCreateBucket:
+		if hasACLHeaders(r.Header) {
+			actions[n], n = "s3:PutBucketAcl", n+1
+		}
+		if r.Header.Get("X-Amz-Object-Ownership") != "" {
+			actions[n], n = "s3:PutBucketOwnershipControls", n+1
+		}
+	}
+	for _, a := range actions[:n] {
+		if err := s.authorize(ctx, ri, r, a, op.Bucket, op.Key); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // conditionContext is the request's values for policy condition keys other
