@@ -541,9 +541,16 @@ func conditionContext(ri *requestInfo, r *http.Request) map[string]string {
 			c["s3:"+strings.ToLower(h)] = v
 		}
 	}
-	for _, h := range []string{"If-Match", "If-None-Match"} {
+	for _, h := range []string{"If-Match", "If-None-Match", "X-Amz-Acl"} {
 		if v := r.Header.Get(h); v != "" {
 			c["s3:"+strings.ToLower(h)] = v
+		}
+	}
+	// The grant headers, for policies that require the bucket owner's full
+	// control (s3:x-amz-grant-full-control and friends).
+	for _, g := range grantHeaders {
+		if v := r.Header.Get(g.name); v != "" {
+			c["s3:"+strings.ToLower(g.name)] = v
 		}
 	}
 	ri.condCtx = c

@@ -61,4 +61,14 @@ func TestHeaderPermissions_taggingNeedsItsPermission_awsSDKGoV2(t *testing.T) {
 	if err != nil || len(tg.TagSet) != 1 || aws.ToString(tg.TagSet[0].Key) != "team" {
 		t.Fatalf("tags of bob's tagged object: %+v %v", tg, err)
 	}
+
+	// AWS's user-guide example: s3:PutObject only on the condition that the
+	// writer gives the bucket owner full control (s3:x-amz-acl).
+	cond := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/bob"}` +
+		`,"Action":"s3:PutObject","Resource":"arn:aws:s3:::` + b + `/*","Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}}]}`
+	setPolicy(cond)
+	wantErr(t, "PutObject without the ACL a policy condition requires", put("cond-plain", nil), "AccessDenied", 403)
+	if err := put("cond-acl", func(in *s3.PutObjectInput) { in.ACL = types.ObjectCannedACLBucketOwnerFullControl }); err != nil {
+		t.Fatalf("PutObject with the ACL the policy condition requires: %v", err)
+	}
 }
