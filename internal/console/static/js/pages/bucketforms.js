@@ -5,7 +5,7 @@
 // Put/GetObjectRetention, Put/GetObjectLegalHold), signed with the object
 // browser's keys: the core checks every rule, the forms only lay it out.
 
-import { h, field, form, nextId } from "../ui.js";
+import { h, field, form } from "../ui.js";
 import { ApiError } from "../api.js";
 
 const NS = "http://s3.amazonaws.com/doc/2006-03-01/";
@@ -117,7 +117,7 @@ function ruleFieldset(r, onremove) {
     field("Tag filter", tags, "One key=value a line; an object must carry every tag."),
     num("exp-days", r.expDays, "Expire current versions after (days)"),
     field("Expire current versions on (date)", h("input", { name: "exp-date", type: "date", value: r.expDate })),
-    h("div", { class: "field check" }, marker, h("label", { for: (marker.id = nextId()) }, "Remove expired object delete markers")),
+    h("label", { class: "check" }, marker, "Remove expired object delete markers"),
     num("nc-days", r.ncDays, "Expire noncurrent versions after (days)"),
     num("nc-newer", r.ncNewer, "…but keep this many newer noncurrent versions", "Optional, with the days above."),
     num("abort-days", r.abortDays, "Abort incomplete multipart uploads after (days)"),
@@ -177,8 +177,8 @@ export function objectLockForm(xml, save) {
   const unit = c.years ? "years" : "days";
   return form([
     h("h3", {}, "Object Lock"),
-    h("div", { class: "field check" }, enabled, h("label", { for: enabled.id }, "Object Lock enabled"),
-      h("small", { class: "hint" }, c.enabled ? "Object Lock cannot be turned off." : "Needs versioning enabled; cannot be turned off once on.")),
+    h("label", { class: "check" }, enabled, "Object Lock enabled",
+      h("small", { class: "muted" }, c.enabled ? " (cannot be turned off)" : " (needs versioning enabled; cannot be turned off once on)")),
     field("Default retention mode", h("select", { name: "mode", id: "lock-mode" },
       [["", "none"], ["GOVERNANCE", "GOVERNANCE (users with s3:BypassGovernanceRetention may shorten it)"], ["COMPLIANCE", "COMPLIANCE (nobody may shorten it)"]]
         .map(([v, l]) => h("option", { value: v, selected: v === c.mode }, l))), "Applies to versions written afterwards without their own retention."),
@@ -215,8 +215,8 @@ export function objectLockControls(meta, put) {
     field("Retention mode", h("select", { name: "mode", id: "obj-retention-mode" },
       [["", "none"], ["GOVERNANCE", "GOVERNANCE"], ["COMPLIANCE", "COMPLIANCE"]].map(([v, l]) => h("option", { value: v, selected: v === mode }, l)))),
     field("Retain until (UTC date)", h("input", { name: "until", id: "obj-retain-until", type: "date", value: until.slice(0, 10) })),
-    h("div", { class: "field check" }, bypass, h("label", { for: bypass.id }, "Bypass governance retention (to shorten or remove it)")),
-    h("div", { class: "field check" }, holdBox, h("label", { for: holdBox.id }, "Legal hold")),
+    h("label", { class: "check" }, bypass, "Bypass governance retention (to shorten or remove it)"),
+    h("label", { class: "check" }, holdBox, "Legal hold"),
   ], "Save retention and legal hold", async (d) => {
     if (d.mode && !d.until) throw new ApiError("A retention needs a date.", { target: "until" });
     const untilISO = d.until ? new Date(d.until + "T00:00:00Z").toISOString() : "";
