@@ -22,96 +22,55 @@ func names(rs []adminclient.Ref) string {
 func (c *cli) groupCmd() *cobra.Command {
 	var comment string
 	var users, policies []string
-	list := &cobra.Command{
-		Use: "list", Short: "list a tenant's groups", Args: args(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			svm, err := c.tenantUUID(cl)
-			if err != nil {
-				return err
-			}
-			gs, err := cl.Groups(c.ctx, svm)
-			if err != nil {
-				return err
-			}
-			return c.out(gs, func() {
-				var rows [][]string
-				for _, g := range gs {
-					rows = append(rows, []string{i64(g.ID), g.Name, names(g.Users), names(g.Policies), g.Comment})
+	return c.tenantFlag(group("group", "a tenant's S3 groups", c.subs(
+		sub{use: "list", short: "list a tenant's groups", tenant: true,
+			run: func(cl *adminclient.Client, svm string, _ []string) error {
+				gs, err := cl.Groups(c.ctx, svm)
+				if err != nil {
+					return err
 				}
-				c.table([]string{"ID", "NAME", "USERS", "POLICIES", "COMMENT"}, rows)
-			})
-		},
-	}
-	show := &cobra.Command{
-		Use: "show NAME", Short: "show a group", Args: args(1, "NAME"),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			svm, err := c.tenantUUID(cl)
-			if err != nil {
-				return err
-			}
-			g, err := cl.Group(c.ctx, svm, a[0])
-			if err != nil {
-				return err
-			}
-			return c.out(g, func() {
-				c.fields("ID", i64(g.ID), "Name", g.Name, "Users", names(g.Users), "Policies", names(g.Policies), "Comment", g.Comment)
-			})
-		},
-	}
-	create := &cobra.Command{
-		Use: "create NAME", Short: "create a group of users with policies", Args: args(1, "NAME"),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			svm, err := c.tenantUUID(cl)
-			if err != nil {
-				return err
-			}
-			if err := cl.CreateGroup(c.ctx, svm, a[0], comment, users, policies); err != nil {
-				return err
-			}
-			g, err := cl.Group(c.ctx, svm, a[0])
-			if err != nil {
-				return err
-			}
-			return c.out(g, func() { c.notef("Created group %s (id %d).", g.Name, g.ID) })
-		},
-	}
-	create.Flags().StringVar(&comment, "comment", "", "comment")
-	create.Flags().StringSliceVar(&users, "user", nil, "a member (repeat, or comma-separated)")
-	create.Flags().StringSliceVar(&policies, "policy", nil, "a policy attached to the group (repeat, or comma-separated)")
-	del := &cobra.Command{
-		Use: "delete NAME", Short: "delete a group", Args: args(1, "NAME"),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			svm, err := c.tenantUUID(cl)
-			if err != nil {
-				return err
-			}
-			g, err := cl.Group(c.ctx, svm, a[0])
-			if err != nil {
-				return err
-			}
-			if err := cl.DeleteGroup(c.ctx, svm, g.ID); err != nil {
-				return err
-			}
-			return c.out(map[string]any{"deleted": g.Name}, func() { c.notef("Deleted group %s.", g.Name) })
-		},
-	}
-	return c.tenantFlag(group("group", "a tenant's S3 groups", list, show, create, del))
+				return printRows(c, gs, []string{"ID", "NAME", "USERS", "POLICIES", "COMMENT"}, func(g adminclient.Group) []string {
+					return []string{i64(g.ID), g.Name, names(g.Users), names(g.Policies), g.Comment}
+				})
+			}},
+		sub{use: "show NAME", short: "show a group", tenant: true,
+			run: func(cl *adminclient.Client, svm string, a []string) error {
+				g, err := cl.Group(c.ctx, svm, a[0])
+				if err != nil {
+					return err
+				}
+				return c.out(g, func() {
+					c.fields("ID", i64(g.ID), "Name", g.Name, "Users", names(g.Users), "Policies", names(g.Policies), "Comment", g.Comment)
+				})
+			}},
+		sub{use: "create NAME", short: "create a group of users with policies", tenant: true,
+			flags: func(cmd *cobra.Command) {
+				cmd.Flags().StringVar(&comment, "comment", "", "comment")
+				cmd.Flags().StringSliceVar(&users, "user", nil, "a member (repeat, or comma-separated)")
+				cmd.Flags().StringSliceVar(&policies, "policy", nil, "a policy attached to the group (repeat, or comma-separated)")
+			},
+			run: func(cl *adminclient.Client, svm string, a []string) error {
+				if err := cl.CreateGroup(c.ctx, svm, a[0], comment, users, policies); err != nil {
+					return err
+				}
+				g, err := cl.Group(c.ctx, svm, a[0])
+				if err != nil {
+					return err
+				}
+				return c.out(g, func() { c.notef("Created group %s (id %d).", g.Name, g.ID) })
+			}},
+		sub{use: "delete NAME", short: "delete a group", tenant: true,
+			run: func(cl *adminclient.Client, svm string, a []string) error {
+				g, err := cl.Group(c.ctx, svm, a[0])
+				if err != nil {
+					return err
+				}
+				if err := cl.DeleteGroup(c.ctx, svm, g.ID); err != nil {
+					return err
+				}
+				return c.out(map[string]any{"deleted": g.Name}, func() { c.notef("Deleted group %s.", g.Name) })
+			}},
+	)...))
 }
 
 // readStatements reads ONTAP statements from a file ("-" is stdin): a JSON
@@ -143,115 +102,76 @@ func (c *cli) readStatements(path string) ([]adminclient.Statement, error) {
 func (c *cli) policyCmd() *cobra.Command {
 	var comment, file, effect string
 	var actions, resources []string
-	list := &cobra.Command{
-		Use: "list", Short: "list a tenant's policies", Args: args(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			svm, err := c.tenantUUID(cl)
-			if err != nil {
-				return err
-			}
-			ps, err := cl.Policies(c.ctx, svm)
-			if err != nil {
-				return err
-			}
-			return c.out(ps, func() {
-				var rows [][]string
-				for _, p := range ps {
+	var created adminclient.Policy // by check, for run
+	return c.tenantFlag(group("policy", "a tenant's S3 policies (ONTAP statements)", c.subs(
+		sub{use: "list", short: "list a tenant's policies", tenant: true,
+			run: func(cl *adminclient.Client, svm string, _ []string) error {
+				ps, err := cl.Policies(c.ctx, svm)
+				if err != nil {
+					return err
+				}
+				return printRows(c, ps, []string{"NAME", "STATEMENTS", "", "COMMENT"}, func(p adminclient.Policy) []string {
 					ro := ""
 					if p.ReadOnly {
 						ro = "built-in"
 					}
-					rows = append(rows, []string{p.Name, fmt.Sprint(len(p.Statements)), ro, p.Comment})
-				}
-				c.table([]string{"NAME", "STATEMENTS", "", "COMMENT"}, rows)
-			})
-		},
-	}
-	show := &cobra.Command{
-		Use: "show NAME", Short: "show a policy and its statements", Args: args(1, "NAME"),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			svm, err := c.tenantUUID(cl)
-			if err != nil {
-				return err
-			}
-			p, err := cl.Policy(c.ctx, svm, a[0])
-			if err != nil {
-				return err
-			}
-			return c.out(p, func() {
-				c.fields("Name", p.Name, "Comment", p.Comment)
-				var rows [][]string
-				for _, s := range p.Statements {
-					rows = append(rows, []string{orDash(s.Sid), s.Effect, strings.Join(s.Actions, ","), strings.Join(s.Resources, ",")})
-				}
-				c.table([]string{"SID", "EFFECT", "ACTIONS", "RESOURCES"}, rows)
-			})
-		},
-	}
-	create := &cobra.Command{
-		Use:   "create NAME",
-		Short: "create a policy from --file, or one statement from --effect, --action and --resource",
-		Args:  args(1, "NAME"),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			p := adminclient.Policy{Name: a[0], Comment: comment}
-			switch {
-			case file != "" && len(actions) > 0:
-				return usageErr("give --file or --action/--resource, not both")
-			case file != "":
-				st, err := c.readStatements(file)
+					return []string{p.Name, fmt.Sprint(len(p.Statements)), ro, p.Comment}
+				})
+			}},
+		sub{use: "show NAME", short: "show a policy and its statements", tenant: true,
+			run: func(cl *adminclient.Client, svm string, a []string) error {
+				p, err := cl.Policy(c.ctx, svm, a[0])
 				if err != nil {
 					return err
 				}
-				p.Statements = st
-			case len(actions) > 0 && len(resources) > 0:
-				p.Statements = []adminclient.Statement{{Effect: effect, Actions: actions, Resources: resources}}
-			default:
-				return usageErr("give --file, or --action and --resource")
-			}
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			svm, err := c.tenantUUID(cl)
-			if err != nil {
-				return err
-			}
-			if err := cl.CreatePolicy(c.ctx, svm, p); err != nil {
-				return err
-			}
-			return c.out(p, func() { c.notef("Created policy %s.", p.Name) })
-		},
-	}
-	f := create.Flags()
-	f.StringVar(&comment, "comment", "", "comment")
-	f.StringVar(&file, "file", "", "JSON file of ONTAP statements ([{\"effect\",\"actions\",\"resources\"}]); - reads stdin")
-	f.StringVar(&effect, "effect", "allow", "allow or deny (with --action)")
-	f.StringSliceVar(&actions, "action", nil, "an S3 action such as GetObject, or * (repeat, or comma-separated)")
-	f.StringSliceVar(&resources, "resource", nil, "a resource: bucket, bucket/prefix*, or * (repeat, or comma-separated)")
-	del := &cobra.Command{
-		Use: "delete NAME", Short: "delete a policy", Args: args(1, "NAME"),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			svm, err := c.tenantUUID(cl)
-			if err != nil {
-				return err
-			}
-			if err := cl.DeletePolicy(c.ctx, svm, a[0]); err != nil {
-				return err
-			}
-			return c.out(map[string]any{"deleted": a[0]}, func() { c.notef("Deleted policy %s.", a[0]) })
-		},
-	}
-	return c.tenantFlag(group("policy", "a tenant's S3 policies (ONTAP statements)", list, show, create, del))
+				return c.out(p, func() {
+					c.fields("Name", p.Name, "Comment", p.Comment)
+					var rows [][]string
+					for _, s := range p.Statements {
+						rows = append(rows, []string{orDash(s.Sid), s.Effect, strings.Join(s.Actions, ","), strings.Join(s.Resources, ",")})
+					}
+					c.table([]string{"SID", "EFFECT", "ACTIONS", "RESOURCES"}, rows)
+				})
+			}},
+		sub{use: "create NAME", short: "create a policy from --file, or one statement from --effect, --action and --resource", tenant: true,
+			flags: func(cmd *cobra.Command) {
+				f := cmd.Flags()
+				f.StringVar(&comment, "comment", "", "comment")
+				f.StringVar(&file, "file", "", "JSON file of ONTAP statements ([{\"effect\",\"actions\",\"resources\"}]); - reads stdin")
+				f.StringVar(&effect, "effect", "allow", "allow or deny (with --action)")
+				f.StringSliceVar(&actions, "action", nil, "an S3 action such as GetObject, or * (repeat, or comma-separated)")
+				f.StringSliceVar(&resources, "resource", nil, "a resource: bucket, bucket/prefix*, or * (repeat, or comma-separated)")
+			},
+			check: func(a []string) error {
+				created = adminclient.Policy{Name: a[0], Comment: comment}
+				switch {
+				case file != "" && len(actions) > 0:
+					return usageErr("give --file or --action/--resource, not both")
+				case file != "":
+					st, err := c.readStatements(file)
+					if err != nil {
+						return err
+					}
+					created.Statements = st
+				case len(actions) > 0 && len(resources) > 0:
+					created.Statements = []adminclient.Statement{{Effect: effect, Actions: actions, Resources: resources}}
+				default:
+					return usageErr("give --file, or --action and --resource")
+				}
+				return nil
+			},
+			run: func(cl *adminclient.Client, svm string, a []string) error {
+				if err := cl.CreatePolicy(c.ctx, svm, created); err != nil {
+					return err
+				}
+				return c.out(created, func() { c.notef("Created policy %s.", created.Name) })
+			}},
+		sub{use: "delete NAME", short: "delete a policy", tenant: true,
+			run: func(cl *adminclient.Client, svm string, a []string) error {
+				if err := cl.DeletePolicy(c.ctx, svm, a[0]); err != nil {
+					return err
+				}
+				return c.out(map[string]any{"deleted": a[0]}, func() { c.notef("Deleted policy %s.", a[0]) })
+			}},
+	)...))
 }

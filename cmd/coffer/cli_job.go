@@ -63,28 +63,29 @@ func progressLine(j adminclient.Job) string {
 func (c *cli) jobCmd() *cobra.Command {
 	var dialect string
 	var timeout time.Duration
-	list := &cobra.Command{
-		Use: "list", Short: "list recent jobs (ONTAP uuids, every tenant; --dialect commvault: numbers, the default tenant)", Args: args(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			d := adminclient.ONTAP
-			switch strings.ToLower(dialect) {
-			case "commvault":
-				d = adminclient.Commvault
-			case "ontap", "":
-			default:
-				return usageErr("--dialect: ontap or commvault")
-			}
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			js, err := cl.Jobs(c.ctx, d)
-			if err != nil {
-				return err
-			}
-			return c.out(js, func() {
-				var rows [][]string
-				for _, j := range js {
+	var d string // by list's check, for its run
+	return group("job", "jobs of both dialects", c.subs(
+		sub{use: "list", short: "list recent jobs (ONTAP uuids, every tenant; --dialect commvault: numbers, the default tenant)",
+			flags: func(cmd *cobra.Command) {
+				cmd.Flags().StringVar(&dialect, "dialect", "ontap", "whose view: ontap (uuids, every tenant's jobs) or commvault (numbers with progress, the default tenant's jobs)")
+			},
+			check: func([]string) error {
+				d = adminclient.ONTAP
+				switch strings.ToLower(dialect) {
+				case "commvault":
+					d = adminclient.Commvault
+				case "ontap", "":
+				default:
+					return usageErr("--dialect: ontap or commvault")
+				}
+				return nil
+			},
+			run: func(cl *adminclient.Client, _ string, _ []string) error {
+				js, err := cl.Jobs(c.ctx, d)
+				if err != nil {
+					return err
+				}
+				return printRows(c, js, []string{"ID", "STATE", "PROGRESS", "TYPE", "MESSAGE"}, func(j adminclient.Job) []string {
 					what := j.Type
 					if what == "" {
 						what = j.Description
@@ -93,49 +94,33 @@ func (c *cli) jobCmd() *cobra.Command {
 					if msg == "success" {
 						msg = ""
 					}
-					rows = append(rows, []string{j.ID, j.State, fmt.Sprintf("%d%%", j.Percent), what, msg})
+					return []string{j.ID, j.State, fmt.Sprintf("%d%%", j.Percent), what, msg}
+				})
+			}},
+		sub{use: "show ID", short: "show a job (a number: Commvault; a uuid: ONTAP)",
+			run: func(cl *adminclient.Client, _ string, a []string) error {
+				j, err := cl.Job(c.ctx, a[0])
+				if err != nil {
+					return err
 				}
-				c.table([]string{"ID", "STATE", "PROGRESS", "TYPE", "MESSAGE"}, rows)
-			})
-		},
-	}
-	list.Flags().StringVar(&dialect, "dialect", "ontap", "whose view: ontap (uuids, every tenant's jobs) or commvault (numbers with progress, the default tenant's jobs)")
-	show := &cobra.Command{
-		Use: "show ID", Short: "show a job (a number: Commvault; a uuid: ONTAP)", Args: args(1, "ID"),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			j, err := cl.Job(c.ctx, a[0])
-			if err != nil {
-				return err
-			}
-			return c.out(j, func() {
-				c.fields("ID", j.ID, "Dialect", j.Dialect, "State", j.State, "Progress", fmt.Sprintf("%d%%", j.Percent),
-					"Type", orDash(j.Type), "Description", orDash(j.Description), "Message", orDash(j.Message))
-			})
-		},
-	}
-	wait := &cobra.Command{
-		Use:   "wait ID",
-		Short: "wait for a job to end, with a progress bar; fails if the job fails",
-		Args:  args(1, "ID"),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			j, err := c.waitJob(cl, a[0], timeout)
-			if err != nil {
-				if c.json && j.ID != "" {
-					c.printJSON(j)
+				return c.out(j, func() {
+					c.fields("ID", j.ID, "Dialect", j.Dialect, "State", j.State, "Progress", fmt.Sprintf("%d%%", j.Percent),
+						"Type", orDash(j.Type), "Description", orDash(j.Description), "Message", orDash(j.Message))
+				})
+			}},
+		sub{use: "wait ID", short: "wait for a job to end, with a progress bar; fails if the job fails",
+			flags: func(cmd *cobra.Command) {
+				cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (e.g. 10m; default never)")
+			},
+			run: func(cl *adminclient.Client, _ string, a []string) error {
+				j, err := c.waitJob(cl, a[0], timeout)
+				if err != nil {
+					if c.json && j.ID != "" {
+						c.printJSON(j)
+					}
+					return err
 				}
-				return err
-			}
-			return c.out(j, func() { fmt.Fprintf(c.stdout, "Job %s %s.\n", j.ID, strings.ToLower(j.State)) })
-		},
-	}
-	wait.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (e.g. 10m; default never)")
-	return group("job", "jobs of both dialects", list, show, wait)
+				return c.out(j, func() { fmt.Fprintf(c.stdout, "Job %s %s.\n", j.ID, strings.ToLower(j.State)) })
+			}},
+	)...)
 }

@@ -39,155 +39,81 @@ func (c *cli) showSecret(u adminclient.S3User) error {
 
 func (c *cli) userCmd() *cobra.Command {
 	var comment string
-	list := &cobra.Command{
-		Use: "list", Short: "list a tenant's S3 users", Args: args(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			svm, err := c.tenantUUID(cl)
-			if err != nil {
-				return err
-			}
-			us, err := cl.Users(c.ctx, svm)
-			if err != nil {
-				return err
-			}
-			return c.out(us, func() {
-				var rows [][]string
-				for _, u := range us {
-					rows = append(rows, []string{u.Name, keyList(u), u.Comment})
+	return c.tenantFlag(group("user", "a tenant's S3 users", c.subs(
+		sub{use: "list", short: "list a tenant's S3 users", tenant: true,
+			run: func(cl *adminclient.Client, svm string, _ []string) error {
+				us, err := cl.Users(c.ctx, svm)
+				if err != nil {
+					return err
 				}
-				c.table([]string{"NAME", "KEYS", "COMMENT"}, rows)
-			})
-		},
-	}
-	show := &cobra.Command{
-		Use: "show NAME", Short: "show an S3 user", Args: args(1, "NAME"),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			svm, err := c.tenantUUID(cl)
-			if err != nil {
-				return err
-			}
-			u, err := cl.User(c.ctx, svm, a[0])
-			if err != nil {
-				return err
-			}
-			return c.out(u, func() { c.fields("Name", u.Name, "Tenant", u.SVM.Name, "Keys", keyList(u), "Comment", u.Comment) })
-		},
-	}
-	create := &cobra.Command{
-		Use: "create NAME", Short: "create an S3 user with a key pair; prints the secret key once", Args: args(1, "NAME"),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			svm, err := c.tenantUUID(cl)
-			if err != nil {
-				return err
-			}
-			u, err := cl.CreateUser(c.ctx, svm, a[0], comment)
-			if err != nil {
-				return err
-			}
-			return c.showSecret(u)
-		},
-	}
-	create.Flags().StringVar(&comment, "comment", "", "comment")
-	del := &cobra.Command{
-		Use: "delete NAME", Short: "delete an S3 user and its keys", Args: args(1, "NAME"),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			svm, err := c.tenantUUID(cl)
-			if err != nil {
-				return err
-			}
-			if err := cl.DeleteUser(c.ctx, svm, a[0]); err != nil {
-				return err
-			}
-			return c.out(map[string]any{"deleted": a[0]}, func() { c.notef("Deleted user %s.", a[0]) })
-		},
-	}
-	return c.tenantFlag(group("user", "a tenant's S3 users", list, show, create, del))
+				return printRows(c, us, []string{"NAME", "KEYS", "COMMENT"}, func(u adminclient.S3User) []string {
+					return []string{u.Name, keyList(u), u.Comment}
+				})
+			}},
+		sub{use: "show NAME", short: "show an S3 user", tenant: true,
+			run: func(cl *adminclient.Client, svm string, a []string) error {
+				u, err := cl.User(c.ctx, svm, a[0])
+				if err != nil {
+					return err
+				}
+				return c.out(u, func() { c.fields("Name", u.Name, "Tenant", u.SVM.Name, "Keys", keyList(u), "Comment", u.Comment) })
+			}},
+		sub{use: "create NAME", short: "create an S3 user with a key pair; prints the secret key once", tenant: true,
+			flags: func(cmd *cobra.Command) { cmd.Flags().StringVar(&comment, "comment", "", "comment") },
+			run: func(cl *adminclient.Client, svm string, a []string) error {
+				u, err := cl.CreateUser(c.ctx, svm, a[0], comment)
+				if err != nil {
+					return err
+				}
+				return c.showSecret(u)
+			}},
+		sub{use: "delete NAME", short: "delete an S3 user and its keys", tenant: true,
+			run: func(cl *adminclient.Client, svm string, a []string) error {
+				if err := cl.DeleteUser(c.ctx, svm, a[0]); err != nil {
+					return err
+				}
+				return c.out(map[string]any{"deleted": a[0]}, func() { c.notef("Deleted user %s.", a[0]) })
+			}},
+	)...))
 }
 
 func (c *cli) keyCmd() *cobra.Command {
 	var keyID int
 	var ttl string
-	list := &cobra.Command{
-		Use: "list USER", Short: "list a user's access keys (never the secrets)", Args: args(1, "USER"),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			svm, err := c.tenantUUID(cl)
-			if err != nil {
-				return err
-			}
-			u, err := cl.User(c.ctx, svm, a[0])
-			if err != nil {
-				return err
-			}
-			return c.out(u.Keys, func() {
-				var rows [][]string
-				for _, k := range u.Keys {
-					rows = append(rows, []string{strconv.Itoa(k.ID), k.AccessKey, orDash(k.ExpiryTime)})
+	return c.tenantFlag(group("key", "S3 access keys of a user (ONTAP regenerate_keys / delete_keys)", c.subs(
+		sub{use: "list USER", short: "list a user's access keys (never the secrets)", tenant: true,
+			run: func(cl *adminclient.Client, svm string, a []string) error {
+				u, err := cl.User(c.ctx, svm, a[0])
+				if err != nil {
+					return err
 				}
-				c.table([]string{"ID", "ACCESS KEY", "EXPIRES"}, rows)
-			})
-		},
-	}
-	create := &cobra.Command{
-		Use: "create USER", Aliases: []string{"rotate"},
-		Short: "issue a new key pair for a user (replacing key --key-id); prints the secret once", Args: args(1, "USER"),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			svm, err := c.tenantUUID(cl)
-			if err != nil {
-				return err
-			}
-			u, err := cl.RegenerateKey(c.ctx, svm, a[0], keyID, ttl)
-			if err != nil {
-				return err
-			}
-			if u.Name == "" {
-				u.Name = a[0]
-			}
-			return c.showSecret(u)
-		},
-	}
-	create.Flags().IntVar(&keyID, "key-id", 0, "which key to replace: 1 or 2 (default the server's: 1)")
-	create.Flags().StringVar(&ttl, "ttl", "", "the key's lifetime, ISO-8601 (P30D, PT12H)")
-	del := &cobra.Command{
-		Use: "delete USER", Short: "delete a user's keys (all, or --key-id)", Args: args(1, "USER"),
-		RunE: func(cmd *cobra.Command, a []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			svm, err := c.tenantUUID(cl)
-			if err != nil {
-				return err
-			}
-			if err := cl.DeleteKeys(c.ctx, svm, a[0], keyID); err != nil {
-				return err
-			}
-			return c.out(map[string]any{"user": a[0], "deleted_key": keyID}, func() { c.notef("Deleted the keys of %s.", a[0]) })
-		},
-	}
-	del.Flags().IntVar(&keyID, "key-id", 0, "delete only this key (1 or 2)")
-	return c.tenantFlag(group("key", "S3 access keys of a user (ONTAP regenerate_keys / delete_keys)", list, create, del))
+				return printRows(c, u.Keys, []string{"ID", "ACCESS KEY", "EXPIRES"}, func(k adminclient.UserKey) []string {
+					return []string{strconv.Itoa(k.ID), k.AccessKey, orDash(k.ExpiryTime)}
+				})
+			}},
+		sub{use: "create USER", aliases: []string{"rotate"}, tenant: true,
+			short: "issue a new key pair for a user (replacing key --key-id); prints the secret once",
+			flags: func(cmd *cobra.Command) {
+				cmd.Flags().IntVar(&keyID, "key-id", 0, "which key to replace: 1 or 2 (default the server's: 1)")
+				cmd.Flags().StringVar(&ttl, "ttl", "", "the key's lifetime, ISO-8601 (P30D, PT12H)")
+			},
+			run: func(cl *adminclient.Client, svm string, a []string) error {
+				u, err := cl.RegenerateKey(c.ctx, svm, a[0], keyID, ttl)
+				if err != nil {
+					return err
+				}
+				if u.Name == "" {
+					u.Name = a[0]
+				}
+				return c.showSecret(u)
+			}},
+		sub{use: "delete USER", short: "delete a user's keys (all, or --key-id)", tenant: true,
+			flags: func(cmd *cobra.Command) { cmd.Flags().IntVar(&keyID, "key-id", 0, "delete only this key (1 or 2)") },
+			run: func(cl *adminclient.Client, svm string, a []string) error {
+				if err := cl.DeleteKeys(c.ctx, svm, a[0], keyID); err != nil {
+					return err
+				}
+				return c.out(map[string]any{"user": a[0], "deleted_key": keyID}, func() { c.notef("Deleted the keys of %s.", a[0]) })
+			}},
+	)...))
 }

@@ -115,13 +115,9 @@ func (h *Handler) renewLoginToken(rq *request) (response, error) {
 // (security/user.py Users._get_users: users[].userEntity.{userName,
 // userId}; User._get_user_properties: enableUser, email, description,
 // associatedUserGroups[].userGroupName, all optional).
-func (h *Handler) legacyUser(rq *request, u core.User, groups []core.Group) (map[string]any, error) {
-	p, err := h.core.GetUserProfile(rq.ctx, u.ID)
-	if err != nil {
-		return nil, err
-	}
+func legacyUser(_ core.Tenant, u core.User, p core.UserProfile, groups []core.Group) map[string]any {
 	ug := []map[string]any{}
-	for _, g := range memberOf(groups, u.Name) {
+	for _, g := range groups {
 		ug = append(ug, map[string]any{"userGroupName": g.Name, "userGroupId": g.ID})
 	}
 	return map[string]any{
@@ -135,30 +131,14 @@ func (h *Handler) legacyUser(rq *request, u core.User, groups []core.Group) (map
 		"numDevices":           0,
 		"agePasswordDays":      0,
 		"securityAssociations": map[string]any{"associations": []any{}},
-	}, nil
+	}
 }
 
 // legacyUsers is GET /User: {users: [...]}.
 func (h *Handler) legacyUsers(rq *request) (response, error) {
-	t, err := h.tenant(rq)
+	list, err := h.renderUsers(rq, nil, legacyUser)
 	if err != nil {
 		return response{}, err
-	}
-	users, err := h.core.ListUsers(rq.ctx, t.UUID)
-	if err != nil {
-		return response{}, err
-	}
-	groups, err := h.core.ListGroups(rq.ctx, t.UUID)
-	if err != nil {
-		return response{}, err
-	}
-	list := []map[string]any{}
-	for _, u := range users {
-		j, err := h.legacyUser(rq, u, groups)
-		if err != nil {
-			return response{}, err
-		}
-		list = append(list, j)
 	}
 	return ok(map[string]any{"users": list}), nil
 }
@@ -172,23 +152,11 @@ func (h *Handler) legacyGetUser(rq *request) (response, error) {
 	if err := selfOrAdmin(rq, id); err != nil {
 		return response{}, err
 	}
-	t, err := h.tenant(rq)
+	list, err := h.renderUsers(rq, &id, legacyUser)
 	if err != nil {
 		return response{}, err
 	}
-	u, err := h.tenantUser(rq, t, id)
-	if err != nil {
-		return response{}, err
-	}
-	groups, err := h.core.ListGroups(rq.ctx, t.UUID)
-	if err != nil {
-		return response{}, err
-	}
-	j, err := h.legacyUser(rq, u, groups)
-	if err != nil {
-		return response{}, err
-	}
-	return ok(map[string]any{"users": []any{j}}), nil
+	return ok(map[string]any{"users": []any{list[0]}}), nil
 }
 
 // legacyResponse is the older APIs' result list: {response: [{errorCode,

@@ -24,8 +24,7 @@ func (h *Handler) tenantUser(rq *request, t core.Tenant, id int32) (core.User, e
 	return u, err
 }
 
-// userGroups returns the names of a tenant's groups, and the groups a user
-// is in.
+// memberOf returns the groups a user is in.
 func memberOf(groups []core.Group, user string) []core.Group {
 	var out []core.Group
 	for _, g := range groups {
@@ -36,16 +35,50 @@ func memberOf(groups []core.Group, user string) []core.Group {
 	return out
 }
 
-func (h *Handler) userJSON(rq *request, t core.Tenant, u core.User, groups []core.Group) (map[string]any, error) {
-	p, err := h.core.GetUserProfile(rq.ctx, u.ID)
+// userShape renders one user for an API (the V4 userJSON, the legacy
+// legacyUser) from the user, its profile and the groups it is in.
+type userShape func(t core.Tenant, u core.User, p core.UserProfile, groups []core.Group) map[string]any
+
+// renderUsers is the one user renderer of both APIs: the default tenant's
+// users (or, with id, that one user, 404 if it is not the tenant's), each
+// with its profile and groups, in shape.
+func (h *Handler) renderUsers(rq *request, id *int32, shape userShape) ([]map[string]any, error) {
+	t, err := h.tenant(rq)
 	if err != nil {
 		return nil, err
 	}
+	var users []core.User
+	if id != nil {
+		u, err := h.tenantUser(rq, t, *id)
+		if err != nil {
+			return nil, err
+		}
+		users = []core.User{u}
+	} else if users, err = h.core.ListUsers(rq.ctx, t.UUID); err != nil {
+		return nil, err
+	}
+	groups, err := h.core.ListGroups(rq.ctx, t.UUID)
+	if err != nil {
+		return nil, err
+	}
+	list := []map[string]any{}
+	for _, u := range users {
+		p, err := h.core.GetUserProfile(rq.ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, shape(t, u, p, memberOf(groups, u.Name)))
+	}
+	return list, nil
+}
+
+// userJSON is a user as the V4 API shows it (GET /V4/user, /V4/user/{id}).
+func (h *Handler) userJSON(t core.Tenant, u core.User, p core.UserProfile, groups []core.Group) map[string]any {
 	var ug []map[string]any
-	for _, g := range memberOf(groups, u.Name) {
+	for _, g := range groups {
 		ug = append(ug, idName(g.ID, g.Name))
 	}
-	out := map[string]any{
+	return map[string]any{
 		"id": u.ID, "userId": u.ID, "name": u.Name, "GUID": u.UUID, "email": p.Email, "fullName": p.FullName,
 		"userPrincipalName": u.Name, "enabled": !u.Disabled, "hasUsableKey": u.Enabled(h.now()), "description": u.Comment,
 		"company":              idName(t.ID, t.Name),
@@ -53,7 +86,6 @@ func (h *Handler) userJSON(rq *request, t core.Tenant, u core.User, groups []cor
 		"authenticationMethod": "LOCAL",
 		"hasPassword":          p.HasPassword,
 	}
-	return out, nil
 }
 
 func nonNil[T any](s []T) []T {
@@ -65,25 +97,9 @@ func nonNil[T any](s []T) []T {
 
 // listUsers is GET /V4/user.
 func (h *Handler) listUsers(rq *request) (response, error) {
-	t, err := h.tenant(rq)
+	list, err := h.renderUsers(rq, nil, h.userJSON)
 	if err != nil {
 		return response{}, err
-	}
-	users, err := h.core.ListUsers(rq.ctx, t.UUID)
-	if err != nil {
-		return response{}, err
-	}
-	groups, err := h.core.ListGroups(rq.ctx, t.UUID)
-	if err != nil {
-		return response{}, err
-	}
-	list := []map[string]any{}
-	for _, u := range users {
-		j, err := h.userJSON(rq, t, u, groups)
-		if err != nil {
-			return response{}, err
-		}
-		list = append(list, j)
 	}
 	return ok(map[string]any{"users": list, "numberOfUsers": len(list)}), nil
 }
@@ -105,23 +121,11 @@ func (h *Handler) getUser(rq *request) (response, error) {
 	if err := selfOrAdmin(rq, id); err != nil {
 		return response{}, err
 	}
-	t, err := h.tenant(rq)
+	list, err := h.renderUsers(rq, &id, h.userJSON)
 	if err != nil {
 		return response{}, err
 	}
-	u, err := h.tenantUser(rq, t, id)
-	if err != nil {
-		return response{}, err
-	}
-	groups, err := h.core.ListGroups(rq.ctx, t.UUID)
-	if err != nil {
-		return response{}, err
-	}
-	j, err := h.userJSON(rq, t, u, groups)
-	if err != nil {
-		return response{}, err
-	}
-	return ok(j), nil
+	return ok(list[0]), nil
 }
 
 type createUserBody struct {

@@ -16,8 +16,6 @@
 //   - GET /console/api/info: the S3 endpoint and region the pages sign for;
 //   - GET /console/api/admin: whether HTTP Basic credentials are an
 //     administrator's (the login page's check, without a browser prompt);
-//   - GET /console/api/stats: capacity, objects and bytes per tenant, and
-//     the S3 requests and errors per minute of the last hour (Stats);
 //   - /S3/...: S3 itself on the management listener, as the S3 listener
 //     answers it under its /S3 path prefix (Commvault's endpoint form), so
 //     the browser's SigV4-signed requests reach S3 from the console's own
@@ -27,8 +25,10 @@
 //     listener, and the path is passed unchanged, so any S3 client can
 //     use https://<admin>/S3 as its endpoint too.
 //
-// The stats call needs an administrator (HTTP Basic, as ONTAP); info
-// (the S3 endpoint and region) is public, for tenant users' pages too.
+// The dashboard's capacity, usage and request chart come from the metrics
+// package's GET /api/coffer/stats, the one request history the server
+// keeps. Info (the S3 endpoint and region) is public, for tenant users'
+// pages too.
 package console
 
 import (
@@ -38,9 +38,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"coffer/internal/core"
@@ -60,26 +58,20 @@ const S3Prefix = "/S3/"
 // Core is the part of the core the console's own calls read.
 type Core interface {
 	VerifyAdmin(ctx context.Context, name, password string) (core.Admin, error)
-	ListTenants(ctx context.Context) ([]core.Tenant, error)
-	ListBuckets(ctx context.Context, tenant string) ([]core.Bucket, error)
 }
 
 // Options configures the console.
 type Options struct {
-	// Core answers the administrator checks and the usage totals.
+	// Core answers the administrator checks.
 	Core Core
 	// S3 is the S3 handler that answers under S3Prefix (the same one the
-	// S3 listener serves, wrapped by Stats).
+	// S3 listener serves).
 	S3 http.Handler
 	// S3Endpoint is the S3 listener's URL (scheme://host:port) for
 	// presigned share links, which work without the console.
 	S3Endpoint string
 	// Region is the region the pages sign for.
 	Region string
-	// DataDir is where capacity is measured (the file system's free space).
-	DataDir string
-	// Stats are the S3 request counters; nil draws an empty chart.
-	Stats *Stats
 	// Logger logs failures of the console's own calls.
 	Logger *slog.Logger
 }
@@ -98,9 +90,6 @@ func New(o Options) (*Handler, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
-	}
-	if o.Stats == nil {
-		o.Stats = NewStats()
 	}
 	sub, err := fs.Sub(staticFiles, "static")
 	if err != nil {
@@ -123,8 +112,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		v, _ := h.info(r)
 		writeJSON(w, http.StatusOK, v)
-	case r.URL.Path == "/console/api/stats":
-		h.api(w, r, h.stats)
 	case r.URL.Path == "/console/api/admin":
 		h.api(w, r, func(r *http.Request) (any, error) {
 			user, _, _ := r.BasicAuth()
@@ -216,66 +203,6 @@ func (h *Handler) info(r *http.Request) (any, error) {
 // WWW-Authenticate challenge, which would make the browser prompt.
 type adminJSON struct {
 	Name string `json:"name"`
-}
-
-// statsJSON is GET /console/api/stats.
-type statsJSON struct {
-	Capacity capacityJSON `json:"capacity"`
-	Tenants  []tenantJSON `json:"tenants"`
-	Requests Series       `json:"requests"`
-}
-
-// capacityJSON is the data directory's file system and what the buckets
-// hold (logical bytes, every version).
-type capacityJSON struct {
-	TotalBytes  uint64 `json:"total_bytes"`
-	FreeBytes   uint64 `json:"free_bytes"`
-	UsedBytes   uint64 `json:"used_bytes"`
-	StoredBytes int64  `json:"stored_bytes"`
-}
-
-type tenantJSON struct {
-	Name    string `json:"name"`
-	UUID    string `json:"uuid"`
-	State   string `json:"state"`
-	Buckets int    `json:"buckets"`
-	Objects int64  `json:"objects"`
-	Bytes   int64  `json:"bytes"`
-	Quota   int64  `json:"quota_bytes"`
-}
-
-func (h *Handler) stats(r *http.Request) (any, error) {
-	out := statsJSON{Tenants: []tenantJSON{}, Requests: h.opts.Stats.Snapshot()}
-	if h.opts.DataDir != "" {
-		var st syscall.Statfs_t
-		if err := syscall.Statfs(h.opts.DataDir, &st); err == nil {
-			bs := uint64(st.Bsize)
-			out.Capacity.TotalBytes = uint64(st.Blocks) * bs
-			out.Capacity.FreeBytes = uint64(st.Bavail) * bs
-			out.Capacity.UsedBytes = (uint64(st.Blocks) - uint64(st.Bfree)) * bs
-		}
-	}
-	tenants, err := h.opts.Core.ListTenants(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range tenants {
-		tj := tenantJSON{Name: t.Name, UUID: t.UUID, State: string(t.State)}
-		buckets, err := h.opts.Core.ListBuckets(r.Context(), t.UUID)
-		if err != nil {
-			return nil, err
-		}
-		for _, b := range buckets {
-			tj.Buckets++
-			tj.Objects += b.Objects
-			tj.Bytes += b.UsedBytes
-			tj.Quota += b.Size
-		}
-		out.Capacity.StoredBytes += tj.Bytes
-		out.Tenants = append(out.Tenants, tj)
-	}
-	sort.Slice(out.Tenants, func(i, j int) bool { return out.Tenants[i].Name < out.Tenants[j].Name })
-	return out, nil
 }
 
 type errorBody struct {

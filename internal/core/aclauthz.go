@@ -156,6 +156,13 @@ func (s *Service) EnforcedOwner(ctx context.Context, tenant, bucket string) (own
 	return ba.owner, !ba.ownership.ACLsEnabled(), nil
 }
 
+// BucketTenants is the core's BucketTenants, for the S3 adapter's
+// per-request hooks (CORS preflights, access logs of anonymous requests):
+// one cache of the cross-tenant name lookup, not one per adapter.
+func (b *S3Backend) BucketTenants(ctx context.Context, name string) ([]string, error) {
+	return b.core.BucketTenants(ctx, name)
+}
+
 // BucketTenants returns the tenants that have a bucket named name: bucket
 // names are unique per tenant only, and an anonymous request names no
 // tenant. Answers are cached until the next bucket change (bucketGen).

@@ -1,12 +1,16 @@
 package metrics
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"coffer/internal/objects"
 	"coffer/internal/reqlog"
 )
 
@@ -92,6 +96,33 @@ type Stats struct {
 	Minutes []Minute `json:"minutes"`
 	// Totals are the counts since the server started.
 	Totals counts `json:"totals"`
+	// Capacity is the data directory's file system and what the buckets
+	// hold; absent without Options.DiskSpace.
+	Capacity *Capacity `json:"capacity,omitempty"`
+	// Tenants are every tenant's usage, by name; absent without
+	// Options.Core and Options.Objects.
+	Tenants []TenantStats `json:"tenants,omitempty"`
+}
+
+// Capacity is the dashboard's capacity card.
+type Capacity struct {
+	TotalBytes int64 `json:"total_bytes"`
+	FreeBytes  int64 `json:"free_bytes"`
+	UsedBytes  int64 `json:"used_bytes"`
+	// StoredBytes are the buckets' logical bytes (every version).
+	StoredBytes int64 `json:"stored_bytes"`
+}
+
+// TenantStats is one tenant's usage, from the same counters as the
+// coffer_tenant_* gauges (but every tenant: the dashboard's table is not
+// a label set).
+type TenantStats struct {
+	Name    string `json:"name"`
+	UUID    string `json:"uuid"`
+	State   string `json:"state"`
+	Buckets int64  `json:"buckets"`
+	Objects int64  `json:"objects"`
+	Bytes   int64  `json:"bytes"`
 }
 
 // snapshot renders the last historyMinutes minutes ending with now's.
@@ -142,12 +173,51 @@ func (m *Metrics) StatsHandler() http.Handler {
 		if !m.opts.Auth.check(w, r, rec) {
 			return
 		}
+		st, err := m.stats(r.Context())
+		if err != nil {
+			m.opts.Logger.Error("metrics: stats", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		_ = json.NewEncoder(w).Encode(m.history.snapshot(m.opts.Now()))
+		_ = json.NewEncoder(w).Encode(st)
 	})
 }
 
-// History returns the per-minute request history (the console may embed
-// it in its own dashboard call).
-func (m *Metrics) History() Stats { return m.history.snapshot(m.opts.Now()) }
+// stats is the history with the capacity and the tenants' usage.
+func (m *Metrics) stats(ctx context.Context) (Stats, error) {
+	st := m.history.snapshot(m.opts.Now())
+	if m.opts.Core != nil && m.opts.Objects != nil {
+		usage, err := m.opts.Objects.UsageByTenant(ctx)
+		if err != nil {
+			return st, err
+		}
+		tenants, err := m.opts.Core.ListTenants(ctx)
+		if err != nil {
+			return st, err
+		}
+		byID := make(map[string]objects.TenantUsage, len(usage))
+		for _, u := range usage {
+			byID[u.Tenant] = u
+		}
+		st.Tenants = make([]TenantStats, 0, len(tenants))
+		for _, t := range tenants {
+			u := byID[t.UUID]
+			st.Tenants = append(st.Tenants, TenantStats{Name: t.Name, UUID: t.UUID, State: string(t.State),
+				Buckets: u.Buckets, Objects: u.Objects, Bytes: u.Bytes})
+		}
+		slices.SortFunc(st.Tenants, func(a, b TenantStats) int { return cmp.Compare(a.Name, b.Name) })
+	}
+	if m.opts.DiskSpace != nil {
+		total, free, err := m.opts.DiskSpace()
+		if err != nil {
+			return st, err
+		}
+		st.Capacity = &Capacity{TotalBytes: total, FreeBytes: free, UsedBytes: total - free}
+		for _, t := range st.Tenants {
+			st.Capacity.StoredBytes += t.Bytes
+		}
+	}
+	return st, nil
+}

@@ -1,10 +1,16 @@
 package metrics
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"coffer/internal/core"
+	"coffer/internal/objects"
 )
 
 func TestHistory_minutes(t *testing.T) {
@@ -74,5 +80,50 @@ func TestStatsHandler_json(t *testing.T) {
 	m.StatsHandler().ServeHTTP(w, httptest.NewRequest("POST", "/api/coffer/stats", nil))
 	if w.Code != 405 {
 		t.Errorf("POST: %d", w.Code)
+	}
+}
+
+// The stats document carries every tenant's usage (by name, from the
+// buckets' counters) and the capacity, for the console's dashboard.
+func TestStatsHandler_usageAndCapacity(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	for name, size := range map[string]int{"beta": 2000, "alpha": 1000} {
+		tn, err := st.core.CreateTenant(ctx, core.CreateTenantInput{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.obj.CreateBucket(ctx, objects.CreateBucketInput{Tenant: tn.UUID, Name: "b-" + name}); err != nil {
+			t.Fatal(err)
+		}
+		st.put(t, tn.UUID, "b-"+name, "a", size/2)
+		st.put(t, tn.UUID, "b-"+name, "b", size/2)
+	}
+	if _, err := st.core.CreateTenant(ctx, core.CreateTenantInput{Name: "empty"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(Options{Core: st.core, Objects: st.obj, Auth: Auth{Public: true},
+		DiskSpace: func() (int64, int64, error) { return 1000_000, 400_000, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	m.StatsHandler().ServeHTTP(w, httptest.NewRequest("GET", "/api/coffer/stats", nil))
+	var doc Stats
+	if err := json.Unmarshal(w.Body.Bytes(), &doc); err != nil || w.Code != 200 {
+		t.Fatalf("%d %v %s", w.Code, err, w.Body)
+	}
+	var got []string
+	for _, tn := range doc.Tenants {
+		got = append(got, fmt.Sprintf("%s:%d/%d/%d", tn.Name, tn.Buckets, tn.Objects, tn.Bytes))
+		if tn.UUID == "" {
+			t.Errorf("tenant %s without uuid", tn.Name)
+		}
+	}
+	if want := "alpha:1/2/1000 beta:1/2/2000 empty:0/0/0"; strings.Join(got, " ") != want {
+		t.Errorf("tenants %q, want %q", got, want)
+	}
+	if c := doc.Capacity; c == nil || *c != (Capacity{TotalBytes: 1000_000, FreeBytes: 400_000, UsedBytes: 600_000, StoredBytes: 3000}) {
+		t.Errorf("capacity %+v", c)
 	}
 }

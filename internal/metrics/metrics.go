@@ -72,6 +72,9 @@ type Options struct {
 	Objects Objects
 	KV      KVStats
 	Blobs   BlobStats
+	// DiskSpace measures the data directory's file system (total and free
+	// bytes) for /api/coffer/stats's capacity; nil leaves it out.
+	DiskSpace func() (total, free int64, err error)
 	// Collectors are registered too (kv/kvmetrics's Store).
 	Collectors []prometheus.Collector
 	// Auth decides who may read /metrics and /api/coffer/stats.

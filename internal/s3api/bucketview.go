@@ -32,8 +32,8 @@ import (
 // viewTTL bounds the age of a cached bucket view.
 const viewTTL = 10 * time.Second
 
-// maxViews bounds the caches; past it they are emptied (names of buckets
-// that do not exist are cached too, so probing cannot grow them unbounded).
+// maxViews bounds the cache; past it it is emptied (buckets that do not
+// exist are cached too, so probing cannot grow it unbounded).
 const maxViews = 10_000
 
 // bucketGenerations is implemented by backends that version their bucket
@@ -44,15 +44,17 @@ type bucketGenerations interface {
 }
 
 // bucketTenants is implemented by backends that can find a bucket name
-// across tenants (objects.Service.TenantsOfBucket).
+// across tenants: core.S3Backend answers from the core's BucketTenants,
+// cached until the next bucket change, the same answer anonymous requests
+// are authorized by (Directory.BucketTenants). The adapter keeps no copy.
 type bucketTenants interface {
-	TenantsOfBucket(ctx context.Context, name string) ([]string, error)
+	BucketTenants(ctx context.Context, name string) ([]string, error)
 }
 
-// The backends Coffer runs with provide both.
+// The backend Coffer runs with provides both.
 var (
 	_ bucketGenerations = (*core.S3Backend)(nil)
-	_ bucketTenants     = (*objects.Service)(nil)
+	_ bucketTenants     = (*core.S3Backend)(nil)
 )
 
 // bucketView is what the per-request hooks know about a bucket.
@@ -75,12 +77,6 @@ type viewEntry struct {
 	view *bucketView
 }
 
-type nameEntry struct {
-	gen     uint64
-	read    time.Time
-	tenants []string
-}
-
 type viewCache struct {
 	be   Backend
 	gens bucketGenerations // nil when the backend has none
@@ -88,11 +84,10 @@ type viewCache struct {
 
 	mu    sync.RWMutex
 	views map[bucketRef]viewEntry
-	names map[string]nameEntry
 }
 
 func newViewCache(be Backend, log *slog.Logger) *viewCache {
-	c := &viewCache{be: be, log: log, views: map[bucketRef]viewEntry{}, names: map[string]nameEntry{}}
+	c := &viewCache{be: be, log: log, views: map[bucketRef]viewEntry{}}
 	c.gens, _ = be.(bucketGenerations)
 	return c
 }
@@ -169,28 +164,11 @@ func (c *viewCache) tenantOf(ctx context.Context, name string) (tenant string, o
 	if !can || name == "" {
 		return "", false, nil
 	}
-	now := time.Now()
-	c.mu.RLock()
-	e, hit := c.names[name]
-	c.mu.RUnlock()
-	if !hit || !c.fresh(e.gen, e.read, now) {
-		gen := c.generation()
-		tenants, err := bt.TenantsOfBucket(ctx, name)
-		if err != nil {
-			return "", false, err
-		}
-		e = nameEntry{gen: gen, read: now, tenants: tenants}
-		c.mu.Lock()
-		if len(c.names) >= maxViews {
-			clear(c.names)
-		}
-		c.names[name] = e
-		c.mu.Unlock()
+	tenants, err := bt.BucketTenants(ctx, name)
+	if err != nil || len(tenants) != 1 {
+		return "", false, err
 	}
-	if len(e.tenants) != 1 {
-		return "", false, nil
-	}
-	return e.tenants[0], true, nil
+	return tenants[0], true, nil
 }
 
 // requestView is the view of the request's bucket: in the principal's

@@ -335,19 +335,49 @@ func (s *server) setLockHeaders(ctx context.Context, ri *requestInfo, r *http.Re
 	}
 }
 
-func (s *server) putObjectLockConfiguration(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
+// lockDocument is the common start of the three Object Lock PUTs
+// (?object-lock, ?retention, ?legal-hold): a backend with Object Lock, a
+// body with an integrity check (AWS requires Content-MD5 or a flexible
+// checksum on each), read within maxSmallBody and parsed by parse.
+func lockDocument[T any](s *server, ri *requestInfo, r *http.Request, parse func([]byte) (T, error)) (LockBackend, T, error) {
+	var zero T
 	lb, err := s.lockBackend()
 	if err != nil {
-		return nil, err
+		return nil, zero, err
 	}
 	if err := requireIntegrity(r); err != nil {
-		return nil, err
+		return nil, zero, err
 	}
 	data, err := s.readXMLBody(ri, r, maxSmallBody)
 	if err != nil {
-		return nil, err
+		return nil, zero, err
 	}
-	cfg, err := parseObjectLockConfigXML(data)
+	v, err := parse(data)
+	if err != nil {
+		return nil, zero, err
+	}
+	return lb, v, nil
+}
+
+// objectLock is the common part of GetObjectRetention and
+// GetObjectLegalHold: the addressed version's lock.
+func (s *server) objectLock(ctx context.Context, ri *requestInfo) (objects.LockInfo, error) {
+	lb, err := s.lockBackend()
+	if err != nil {
+		return objects.LockInfo{}, err
+	}
+	l, _, err := lb.GetObjectLock(ctx, ri.Tenant(), ri.Op.Bucket, ri.Op.Key, ri.Op.VersionID)
+	return l, err
+}
+
+// errNoObjectLock is AWS's answer for a version without the retention or
+// legal hold asked for.
+func errNoObjectLock() error {
+	return errs.New(errs.NoSuchObjectLockConfiguration, "The specified object does not have a ObjectLock configuration")
+}
+
+func (s *server) putObjectLockConfiguration(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
+	lb, cfg, err := lockDocument(s, ri, r, parseObjectLockConfigXML)
 	if err != nil {
 		return nil, err
 	}
@@ -369,60 +399,44 @@ func (s *server) getObjectLockConfiguration(ctx context.Context, ri *requestInfo
 	return &response{XML: lockConfigDoc(cfg)}, nil
 }
 
-func (s *server) putObjectRetention(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
-	lb, err := s.lockBackend()
-	if err != nil {
-		return nil, err
-	}
-	if err := requireIntegrity(r); err != nil {
-		return nil, err
-	}
-	data, err := s.readXMLBody(ri, r, maxSmallBody)
-	if err != nil {
-		return nil, err
-	}
+// retention is a parsed Retention document.
+type retention struct {
+	mode  objects.LockMode
+	until time.Time
+}
+
+func parseRetention(data []byte) (retention, error) {
 	mode, until, err := parseRetentionXML(data)
+	return retention{mode, until}, err
+}
+
+func (s *server) putObjectRetention(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
+	lb, ret, err := lockDocument(s, ri, r, parseRetention)
 	if err != nil {
 		return nil, err
 	}
-	_, err = lb.PutObjectRetention(ctx, objects.PutRetentionInput{
+	if _, err := lb.PutObjectRetention(ctx, objects.PutRetentionInput{
 		Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: ri.Op.Key, VersionID: ri.Op.VersionID,
-		Mode: mode, RetainUntil: until, BypassGovernance: s.bypassGovernance(ctx, ri, r, ri.Op.Key),
-	})
-	if err != nil {
+		Mode: ret.mode, RetainUntil: ret.until, BypassGovernance: s.bypassGovernance(ctx, ri, r, ri.Op.Key),
+	}); err != nil {
 		return nil, err
 	}
 	return &response{}, nil
 }
 
 func (s *server) getObjectRetention(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
-	lb, err := s.lockBackend()
-	if err != nil {
-		return nil, err
-	}
-	l, _, err := lb.GetObjectLock(ctx, ri.Tenant(), ri.Op.Bucket, ri.Op.Key, ri.Op.VersionID)
+	l, err := s.objectLock(ctx, ri)
 	if err != nil {
 		return nil, err
 	}
 	if l.Mode == objects.LockNone {
-		return nil, errs.New(errs.NoSuchObjectLockConfiguration, "The specified object does not have a ObjectLock configuration")
+		return nil, errNoObjectLock()
 	}
 	return &response{XML: retentionXML{Mode: string(l.Mode), RetainUntilDate: isoTime(l.RetainUntil)}}, nil
 }
 
 func (s *server) putObjectLegalHold(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
-	lb, err := s.lockBackend()
-	if err != nil {
-		return nil, err
-	}
-	if err := requireIntegrity(r); err != nil {
-		return nil, err
-	}
-	data, err := s.readXMLBody(ri, r, maxSmallBody)
-	if err != nil {
-		return nil, err
-	}
-	hold, err := parseLegalHoldXML(data)
+	lb, hold, err := lockDocument(s, ri, r, parseLegalHoldXML)
 	if err != nil {
 		return nil, err
 	}
@@ -433,16 +447,12 @@ func (s *server) putObjectLegalHold(ctx context.Context, ri *requestInfo, r *htt
 }
 
 func (s *server) getObjectLegalHold(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error) {
-	lb, err := s.lockBackend()
-	if err != nil {
-		return nil, err
-	}
-	l, _, err := lb.GetObjectLock(ctx, ri.Tenant(), ri.Op.Bucket, ri.Op.Key, ri.Op.VersionID)
+	l, err := s.objectLock(ctx, ri)
 	if err != nil {
 		return nil, err
 	}
 	if l.LegalHold == objects.LegalHoldUnset {
-		return nil, errs.New(errs.NoSuchObjectLockConfiguration, "The specified object does not have a ObjectLock configuration")
+		return nil, errNoObjectLock()
 	}
 	return &response{XML: legalHoldXML{Status: string(l.LegalHold)}}, nil
 }

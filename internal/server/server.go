@@ -278,10 +278,8 @@ type Server struct {
 	s3        *http.Server
 	admin     *http.Server
 	cv        *commvault.Handler
-	// stats counts S3 requests for the console's dashboard.
-	stats   *console.Stats
-	s3ln    net.Listener
-	adminln net.Listener
+	s3ln      net.Listener
+	adminln   net.Listener
 	// adminTLS is the management listener's certificate; nil when it
 	// serves plain HTTP.
 	adminTLS *adminCert
@@ -395,7 +393,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		kvStats = ps
 	}
 	s.metrics, err = metrics.New(metrics.Options{Core: s.core, Objects: s.objects, KV: kvStats, Blobs: blobs,
-		Collectors: []prometheus.Collector{mkv}, Version: o.Version, Logger: o.Logger,
+		Collectors: []prometheus.Collector{mkv}, Version: o.Version, Logger: o.Logger, DiskSpace: diskSpace(o.DataDir),
 		Auth: metrics.Auth{Token: o.MetricsToken, Public: o.MetricsPublic, Admins: s.core}})
 	if err != nil {
 		return nil, err
@@ -411,13 +409,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	// No whole-request read or write timeout on S3: a 5 GiB upload or
 	// download may take long; the minimum body rate bounds a stalled one.
-	s.stats = console.NewStats()
 	// The S3 handler itself, not its wrappers, delivers buffered access logs
 	// at shutdown.
 	if c, ok := s3h.(io.Closer); ok {
 		s.s3Handler = c
 	}
-	s.s3 = &http.Server{Handler: s.stats.Wrap(s3h), ReadHeaderTimeout: o.ReadHeaderTimeout, IdleTimeout: o.IdleTimeout,
+	s.s3 = &http.Server{Handler: s3h, ReadHeaderTimeout: o.ReadHeaderTimeout, IdleTimeout: o.IdleTimeout,
 		MaxHeaderBytes: o.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)}
 	var s3TLS *adminCert
 	switch {
@@ -604,7 +601,7 @@ func (s *Server) mountConsole(mux *http.ServeMux) {
 		scheme = "https"
 	}
 	h, err := console.New(console.Options{Core: s.core, S3: s.s3.Handler, S3Endpoint: scheme + "://" + s.s3ln.Addr().String(),
-		Region: s.opts.Region, DataDir: s.opts.DataDir, Stats: s.stats, Logger: s.log})
+		Region: s.opts.Region, Logger: s.log})
 	if err != nil {
 		s.log.Error("console not mounted", "err", err)
 		return

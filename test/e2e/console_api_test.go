@@ -69,41 +69,49 @@ func TestConsolePages(t *testing.T) {
 	}
 }
 
+// TestConsoleStatsAPI: the dashboard's document is the metrics'
+// /api/coffer/stats (administrator's Basic credentials), with capacity,
+// usage per tenant and the request history; the console has no counters
+// of its own any more.
 func TestConsoleStatsAPI(t *testing.T) {
 	requireTarget(t)
 	t.Parallel()
-	if resp, _ := adminGet(t, "/console/api/stats", false); resp.StatusCode != 401 {
+	if resp, _ := adminGet(t, "/api/coffer/stats", false); resp.StatusCode != 401 {
 		t.Fatalf("stats without credentials: %s", resp.Status)
+	}
+	if resp, _ := adminGet(t, "/console/api/stats", true); resp.StatusCode != 404 {
+		t.Errorf("/console/api/stats: %s, want 404 (the dashboard reads /api/coffer/stats)", resp.Status)
 	}
 	// Some S3 traffic, including an error, to count.
 	c := s3c(t)
 	_, _ = c.HeadBucket(ctxT(t), &s3.HeadBucketInput{Bucket: aws.String("no-such-bucket-" + randHex(4))})
 	b := newBucket(t)
 	putObject(t, b, "counted", []byte("x"))
-	resp, body := adminGet(t, "/console/api/stats", true)
+	resp, body := adminGet(t, "/api/coffer/stats", true)
 	if resp.StatusCode != 200 {
 		t.Fatalf("stats: %s %s", resp.Status, body)
 	}
 	var st struct {
 		Capacity struct {
 			TotalBytes uint64 `json:"total_bytes"`
+			FreeBytes  uint64 `json:"free_bytes"`
 		} `json:"capacity"`
 		Tenants []struct {
 			Name    string `json:"name"`
 			Buckets int    `json:"buckets"`
 			Objects int64  `json:"objects"`
 		} `json:"tenants"`
-		Requests struct {
-			StepSeconds  int     `json:"step_seconds"`
-			Requests     []int64 `json:"requests"`
-			ClientErrors []int64 `json:"client_errors"`
-		} `json:"requests"`
+		IntervalSeconds int `json:"interval_seconds"`
+		Minutes         []struct {
+			Requests     int64 `json:"requests"`
+			ClientErrors int64 `json:"client_errors"`
+		} `json:"minutes"`
 	}
 	if err := json.Unmarshal(body, &st); err != nil {
 		t.Fatal(err)
 	}
-	if st.Capacity.TotalBytes == 0 {
-		t.Errorf("no capacity: %s", body)
+	if st.Capacity.TotalBytes == 0 || st.Capacity.FreeBytes > st.Capacity.TotalBytes {
+		t.Errorf("capacity: %s", body)
 	}
 	var found bool
 	for _, tn := range st.Tenants {
@@ -114,12 +122,12 @@ func TestConsoleStatsAPI(t *testing.T) {
 	if !found {
 		t.Errorf("the default tenant's bucket and object are not counted: %s", body)
 	}
-	if len(st.Requests.Requests) != 60 || st.Requests.StepSeconds != 60 {
-		t.Fatalf("series: %+v", st.Requests)
+	if len(st.Minutes) != 60 || st.IntervalSeconds != 60 {
+		t.Fatalf("series: %d minutes of %d s", len(st.Minutes), st.IntervalSeconds)
 	}
-	last := len(st.Requests.Requests) - 1
-	if st.Requests.Requests[last]+st.Requests.Requests[last-1] < 2 || st.Requests.ClientErrors[last]+st.Requests.ClientErrors[last-1] < 1 {
-		t.Errorf("the last minutes count %v requests and %v client errors, want the test's", st.Requests.Requests[last-1:], st.Requests.ClientErrors[last-1:])
+	last := len(st.Minutes) - 1
+	if st.Minutes[last].Requests+st.Minutes[last-1].Requests < 2 || st.Minutes[last].ClientErrors+st.Minutes[last-1].ClientErrors < 1 {
+		t.Errorf("the last minutes count %+v, want the test's requests and client error", st.Minutes[last-1:])
 	}
 	resp, body = adminGet(t, "/console/api/info", true)
 	if resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"s3_proxy":"/S3"`)) || !bytes.Contains(body, []byte(`"region":"us-east-1"`)) {

@@ -357,6 +357,27 @@ func TestConsoleBrowser(t *testing.T) {
 		setv(`#bucket-quota`, "1"),
 		chromedp.Click(chromedp.CSS(`#create-bucket button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.Search(`//table//a[text()="console-b1"]`)))
+	// Object locking at creation: ONTAP's retention (governance, 30 days); and a
+	// versioned bucket without it, whose Object Lock the S3 form turns on below.
+	p.run("locked bucket", setv(`#bucket-name`, "console-lock"), setv(`#bucket-versioning`, "enabled"),
+		setv(`#bucket-lock`, "governance"), setv(`#bucket-lock-period`, "30"), setv(`#bucket-lock-unit`, "D"),
+		chromedp.Click(chromedp.CSS(`#create-bucket button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.Search(`//tr[.//a[text()="console-lock"]]//td[contains(., "governance P30D")]`)))
+	p.run("versioned bucket", setv(`#bucket-name`, "console-v2"), setv(`#bucket-versioning`, "enabled"),
+		chromedp.Click(chromedp.CSS(`#create-bucket button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.Search(`//table//a[text()="console-v2"]`)))
+	var lockRec struct {
+		Records []struct {
+			Retention struct {
+				Mode          string `json:"mode"`
+				DefaultPeriod string `json:"default_period"`
+			} `json:"retention"`
+		} `json:"records"`
+	}
+	adminJSON(t, srv, "GET", "/api/protocols/s3/services/"+svm+"/buckets?name=console-lock&fields=retention", &lockRec)
+	if len(lockRec.Records) != 1 || lockRec.Records[0].Retention.Mode != "governance" || lockRec.Records[0].Retention.DefaultPeriod != "P30D" {
+		t.Errorf("ONTAP's record of the bucket created with object locking: %+v", lockRec)
+	}
 	p.shot("buckets")
 
 	// Upload 20 MiB through the page (multipart), download it byte-identical.
@@ -443,14 +464,13 @@ func TestConsoleBrowser(t *testing.T) {
 	p.open("buckets?svm=" + svm)
 	p.run("s3 settings", chromedp.Click(chromedp.Search(`//tr[.//a[text()="console-b1"]]//button[contains(., "CORS")]`)),
 		chromedp.WaitVisible(chromedp.CSS(`dialog`)))
-	p.run("s3 settings loaded", chromedp.WaitVisible(chromedp.CSS(`#cfg-object-lock`)),
+	p.run("s3 settings loaded", chromedp.WaitVisible(chromedp.CSS(`#object-lock-form`)),
 		chromedp.Click(chromedp.Search(`//form[.//textarea[@id="cfg-cors"]]//button[text()="Insert an example"]`)),
 		chromedp.Click(chromedp.Search(`//dialog//button[text()="Save cors"]`)),
 		chromedp.WaitVisible(chromedp.Search(`//div[contains(@class, "notice")][contains(., "cors of console-b1 saved")]`)),
 		setv(`#cfg-tagging`, `<Tagging><TagSet><Tag><Key>team</Key><Value>blue</Value></Tag></TagSet></Tagging>`),
 		chromedp.Click(chromedp.Search(`//dialog//button[text()="Save tagging"]`)),
 		chromedp.WaitVisible(chromedp.Search(`//div[contains(@class, "notice")][contains(., "tagging of console-b1 saved")]`)))
-	p.shot("bucket-s3-settings")
 	p.run("close", chromedp.Click(chromedp.CSS(`dialog .close`)), chromedp.WaitNotPresent(chromedp.CSS(`dialog`)))
 	rootC := newClient(t, srv.Endpoint(), rootAK, rootSecret)
 	if cors, err := rootC.GetBucketCors(ctxT(t), &s3.GetBucketCorsInput{Bucket: aws.String("console-b1")}); err != nil || len(cors.CORSRules) != 1 ||
@@ -460,6 +480,124 @@ func TestConsoleBrowser(t *testing.T) {
 	if tags, err := rootC.GetBucketTagging(ctxT(t), &s3.GetBucketTaggingInput{Bucket: aws.String("console-b1")}); err != nil || len(tags.TagSet) != 1 ||
 		aws.ToString(tags.TagSet[0].Value) != "blue" {
 		t.Errorf("GetBucketTagging after the console saved it: %v %+v", err, tags)
+	}
+	if lc, err := rootC.GetObjectLockConfiguration(ctxT(t), &s3.GetObjectLockConfigurationInput{Bucket: aws.String("console-lock")}); err != nil ||
+		lc.ObjectLockConfiguration.ObjectLockEnabled != "Enabled" || lc.ObjectLockConfiguration.Rule == nil ||
+		lc.ObjectLockConfiguration.Rule.DefaultRetention.Mode != "GOVERNANCE" || aws.ToInt32(lc.ObjectLockConfiguration.Rule.DefaultRetention.Days) != 30 {
+		t.Errorf("GetObjectLockConfiguration of the bucket the console created locked (governance, P30D): %v %+v", err, lc)
+	}
+
+	// Lifecycle as a form: three rules (prefix and tag filter, expiration and
+	// noncurrent days, newer noncurrent count; expired delete markers; an
+	// expiration date and abort days), saved through S3, read back with the SDK
+	// and shown again by the form after a reload.
+	openS3Settings := func(bucket string) {
+		p.open("buckets?svm=" + svm)
+		p.run("s3 settings of "+bucket, chromedp.Click(chromedp.Search(`//tr[.//a[text()="`+bucket+`"]]//button[contains(., "CORS")]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#lifecycle-form`)), chromedp.WaitVisible(chromedp.CSS(`#object-lock-form`)))
+	}
+	rule := func(n int, name string) string { return fmt.Sprintf(`.lc-rule:nth-of-type(%d) [name="%s"]`, n, name) }
+	openS3Settings("console-b1")
+	p.run("lifecycle form", chromedp.Click(chromedp.CSS(`#lc-add`)),
+		setv(rule(1, "id"), "expire-logs"), setv(rule(1, "prefix"), "logs/"), setv(rule(1, "tags"), "class=tmp"),
+		setv(rule(1, "exp-days"), "30"), setv(rule(1, "nc-days"), "7"), setv(rule(1, "nc-newer"), "2"),
+		chromedp.Click(chromedp.CSS(`#lc-add`)), setv(rule(2, "id"), "markers"), setv(rule(2, "status"), "Disabled"),
+		chromedp.Click(chromedp.CSS(rule(2, "exp-marker"))),
+		chromedp.Click(chromedp.CSS(`#lc-add`)), setv(rule(3, "id"), "by-date"), setv(rule(3, "prefix"), "tmp/"), setv(rule(3, "exp-date"), "2031-01-01"),
+		setv(rule(3, "abort-days"), "3"),
+		chromedp.Click(chromedp.CSS(`#lifecycle-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.Search(`//div[contains(@class, "notice")][contains(., "lifecycle of console-b1 saved")]`)))
+	lc, err := rootC.GetBucketLifecycleConfiguration(ctxT(t), &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String("console-b1")})
+	if err != nil || len(lc.Rules) != 3 {
+		t.Fatalf("GetBucketLifecycleConfiguration after the form saved three rules: %v %+v", err, lc)
+	}
+	r1, r2, r3 := lc.Rules[0], lc.Rules[1], lc.Rules[2]
+	if aws.ToString(r1.ID) != "expire-logs" || r1.Status != "Enabled" || r1.Filter == nil || r1.Filter.And == nil ||
+		aws.ToString(r1.Filter.And.Prefix) != "logs/" || len(r1.Filter.And.Tags) != 1 || aws.ToString(r1.Filter.And.Tags[0].Key) != "class" ||
+		aws.ToString(r1.Filter.And.Tags[0].Value) != "tmp" || r1.Expiration == nil || aws.ToInt32(r1.Expiration.Days) != 30 ||
+		r1.NoncurrentVersionExpiration == nil || aws.ToInt32(r1.NoncurrentVersionExpiration.NoncurrentDays) != 7 ||
+		aws.ToInt32(r1.NoncurrentVersionExpiration.NewerNoncurrentVersions) != 2 {
+		t.Errorf("rule 1 as S3 stored it: %+v filter %+v", r1, r1.Filter)
+	}
+	if aws.ToString(r2.ID) != "markers" || r2.Status != "Disabled" || r2.Expiration == nil || !aws.ToBool(r2.Expiration.ExpiredObjectDeleteMarker) {
+		t.Errorf("rule 2 as S3 stored it: %+v", r2)
+	}
+	if aws.ToString(r3.ID) != "by-date" || r3.Filter == nil || aws.ToString(r3.Filter.Prefix) != "tmp/" || r3.Expiration == nil ||
+		r3.Expiration.Date == nil || !r3.Expiration.Date.Equal(time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)) ||
+		r3.AbortIncompleteMultipartUpload == nil || aws.ToInt32(r3.AbortIncompleteMultipartUpload.DaysAfterInitiation) != 3 {
+		t.Errorf("rule 3 as S3 stored it: %+v", r3)
+	}
+	// Reload: the form shows what S3 holds.
+	openS3Settings("console-b1")
+	formValues := func(sels ...string) string {
+		js := `[` + strings.Join(func() []string {
+			var out []string
+			for _, s := range sels {
+				out = append(out, fmt.Sprintf(`(e => e.type === "checkbox" ? String(e.checked) : e.value)(document.querySelector(%q))`, s))
+			}
+			return out
+		}(), ",") + `].join("|")`
+		return pget(p, "form values", chromedp.Evaluate[string](js))
+	}
+	if got, want := formValues(rule(1, "id"), rule(1, "prefix"), rule(1, "tags"), rule(1, "exp-days"), rule(1, "nc-days"), rule(1, "nc-newer"),
+		rule(3, "abort-days"), rule(2, "status"), rule(2, "exp-marker"), rule(3, "exp-date")),
+		"expire-logs|logs/|class=tmp|30|7|2|3|Disabled|true|2031-01-01"; got != want {
+		t.Errorf("the lifecycle form after a reload shows %q, want %q", got, want)
+	}
+	p.shot("bucket-s3-settings")
+	// The raw XML stays behind the "advanced" toggle.
+	if x := pget(p, "advanced xml", chromedp.Evaluate[string](`document.querySelector("#cfg-lifecycle").value`)); !strings.Contains(x, "<ID>expire-logs</ID>") {
+		t.Errorf("the advanced XML view holds %q", x)
+	}
+	p.run("close", chromedp.Click(chromedp.CSS(`dialog .close`)), chromedp.WaitNotPresent(chromedp.CSS(`dialog`)))
+
+	// Object Lock as a form: turned on for a versioned bucket with a default
+	// retention of 2 years (governance), read back with the SDK and shown again.
+	openS3Settings("console-v2")
+	p.run("object lock form", chromedp.Click(chromedp.CSS(`#lock-enabled`)), setv(`#lock-mode`, "GOVERNANCE"),
+		setv(`#lock-period`, "2"), setv(`#lock-unit`, "years"), chromedp.Click(chromedp.CSS(`#object-lock-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.Search(`//div[contains(@class, "notice")][contains(., "object-lock of console-v2 saved")]`)))
+	if lc, err := rootC.GetObjectLockConfiguration(ctxT(t), &s3.GetObjectLockConfigurationInput{Bucket: aws.String("console-v2")}); err != nil ||
+		lc.ObjectLockConfiguration.ObjectLockEnabled != "Enabled" || lc.ObjectLockConfiguration.Rule == nil ||
+		lc.ObjectLockConfiguration.Rule.DefaultRetention.Mode != "GOVERNANCE" || aws.ToInt32(lc.ObjectLockConfiguration.Rule.DefaultRetention.Years) != 2 {
+		t.Errorf("GetObjectLockConfiguration after the form turned it on: %v %+v", err, lc)
+	}
+	openS3Settings("console-v2")
+	if got, want := formValues(`#lock-enabled`, `#lock-mode`, `#lock-period`, `#lock-unit`), "true|GOVERNANCE|2|years"; got != want {
+		t.Errorf("the Object Lock form after a reload shows %q, want %q", got, want)
+	}
+	if dis := pget(p, "lock checkbox", chromedp.Evaluate[bool](`document.querySelector("#lock-enabled").disabled`)); !dis {
+		t.Error("the Object Lock checkbox of a locked bucket can be unticked")
+	}
+	p.run("close", chromedp.Click(chromedp.CSS(`dialog .close`)), chromedp.WaitNotPresent(chromedp.CSS(`dialog`)))
+
+	// An object's retention and legal hold in the object browser: a file in
+	// the bucket created locked gets its default retention (governance, 30
+	// days, shown); the page puts a legal hold and a longer retention.
+	lockDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(lockDir, "held.txt"), []byte("held"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.open("objects?bucket=console-lock")
+	p.run("upload locked", chromedp.SetUploadFiles(chromedp.CSS(`#upload-input`), []string{filepath.Join(lockDir, "held.txt")}),
+		chromedp.WaitVisible(chromedp.Search(`//table//span[text()="held.txt"]`)),
+		chromedp.Click(chromedp.Search(`//tr[.//span[text()="held.txt"]]//button[text()="Details"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#object-lock-controls`)))
+	if got := formValues(`#obj-retention-mode`, `#obj-legal-hold`); got != "GOVERNANCE|false" {
+		t.Errorf("the new object's lock controls show %q, want its default retention GOVERNANCE and no legal hold", got)
+	}
+	p.run("object lock controls", chromedp.Click(chromedp.CSS(`#obj-legal-hold`)), setv(`#obj-retain-until`, "2032-06-30"),
+		chromedp.Click(chromedp.CSS(`#object-lock-controls button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.Search(`//div[contains(@class, "notice")][contains(., "Legal hold saved")]`)))
+	p.shot("object-lock")
+	p.run("close", chromedp.Click(chromedp.CSS(`dialog .close`)), chromedp.WaitNotPresent(chromedp.CSS(`dialog`)))
+	if lh, err := rootC.GetObjectLegalHold(ctxT(t), &s3.GetObjectLegalHoldInput{Bucket: aws.String("console-lock"), Key: aws.String("held.txt")}); err != nil ||
+		lh.LegalHold.Status != "ON" {
+		t.Errorf("GetObjectLegalHold after the page set it: %v %+v", err, lh)
+	}
+	if r, err := rootC.GetObjectRetention(ctxT(t), &s3.GetObjectRetentionInput{Bucket: aws.String("console-lock"), Key: aws.String("held.txt")}); err != nil ||
+		r.Retention.Mode != "GOVERNANCE" || !aws.ToTime(r.Retention.RetainUntilDate).Equal(time.Date(2032, 6, 30, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("GetObjectRetention after the page extended it: %v %+v", err, r)
 	}
 
 	// Rotate alice's key: a new secret, shown once; the old key stops working.

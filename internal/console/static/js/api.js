@@ -191,11 +191,11 @@ export async function cv(method, path, body, { poll = false } = {}) {
   return j;
 }
 
-// consoleApi calls the console's own /console/api<path> (info needs no
-// administrator; stats does).
-export async function consoleApi(path) {
+// getJSON GETs a same-origin JSON document with the session's Basic
+// credentials.
+async function getJSON(url) {
   const s = need();
-  const r = await fetch("/console/api" + path, { credentials: "omit", headers: { ...(s.basic ? { Authorization: s.basic } : {}), Accept: "application/json" } });
+  const r = await fetch(url, { credentials: "omit", headers: { ...(s.basic ? { Authorization: s.basic } : {}), Accept: "application/json" } });
   const j = await r.json().catch(() => ({}));
   if (r.status === 401) {
     expire();
@@ -203,4 +203,17 @@ export async function consoleApi(path) {
   }
   if (!r.ok) throw new ApiError(j.error?.message || `HTTP ${r.status}`, { status: r.status });
   return j;
+}
+
+// consoleApi calls the console's own /console/api<path> (info needs no
+// administrator).
+export function consoleApi(path) {
+  return getJSON("/console/api" + path);
+}
+
+// stats is the server's request history of the last hour, capacity and
+// usage per tenant (GET /api/coffer/stats, the metrics package's: an
+// administrator's credentials read it as they read /metrics).
+export function stats() {
+  return getJSON("/api/coffer/stats");
 }

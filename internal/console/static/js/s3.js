@@ -119,6 +119,9 @@ export async function versions(bucket, prefix) {
 export async function upload(bucket, key, file, onprogress, signal) {
   const headers = { "Content-Type": file.type || "application/octet-stream" };
   if (file.size < MULTIPART_THRESHOLD) {
+    // A checksum of the whole body: S3 checks it, and a bucket with a
+    // default retention (Object Lock) refuses a PUT without one.
+    headers["x-amz-checksum-sha256"] = await sha256Base64(await file.arrayBuffer());
     await request("PUT", bucket, key, { body: file, headers, onprogress: (l) => onprogress(l, file.size), signal });
     onprogress(file.size, file.size);
     return;
@@ -203,6 +206,14 @@ export async function putConfig(bucket, name, body) {
   const d = new DOMParser().parseFromString(body, "application/xml");
   if (d.querySelector("parsererror")) throw new ApiError("The XML is not well-formed: " + d.querySelector("parsererror").textContent.split("\n")[0]);
   await request("PUT", bucket, null, { query: [[name, ""]], body, headers: await xmlHeaders(body) });
+}
+
+// putObjectConfig writes an object version's sub-resource (retention,
+// legal-hold) as XML, with extra headers (x-amz-bypass-governance-retention).
+export async function putObjectConfig(bucket, key, versionId, name, body, headers = {}) {
+  const query = [[name, ""]];
+  if (versionId) query.push(["versionId", versionId]);
+  await request("PUT", bucket, key, { query, body, headers: { ...(await xmlHeaders(body)), ...headers } });
 }
 
 // downloadURL is a presigned GET through the pass-through that the browser

@@ -1,8 +1,9 @@
-// Dashboard: capacity, usage per tenant, the S3 request rate of the last
-// hour, nodes and recent failed jobs.
+// Dashboard: capacity, usage per tenant, the request rate of the last
+// hour (GET /api/coffer/stats, the server's one request history), nodes
+// and recent failed jobs.
 
 import { h, table, bytes, when, section } from "../ui.js";
-import { consoleApi, cv, records } from "../api.js";
+import { stats as cofferStats, cv, records } from "../api.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -14,21 +15,20 @@ function s(tag, attrs = {}, ...kids) {
 }
 
 // chart draws requests per second and errors per second, one point a
-// minute, as an SVG line chart.
-export function chart(series) {
+// minute, as an SVG line chart, from /api/coffer/stats's minutes.
+export function chart(minutes, step = 60) {
   // Narrow screens get a narrower drawing, so that its text stays legible.
   const W = window.matchMedia("(max-width: 760px)").matches ? 340 : 640, H = 200, L = 44, R = 8, T = 10, B = 24;
-  const step = series.step_seconds || 60;
-  const req = series.requests.map((n) => n / step);
-  const err = series.requests.map((_, i) => (series.client_errors[i] + series.server_errors[i]) / step);
+  const req = minutes.map((m) => m.requests / step);
+  const err = minutes.map((m) => (m.client_errors + m.server_errors) / step);
   const max = Math.max(0.1, ...req, ...err);
   const x = (i) => L + (i * (W - L - R)) / Math.max(1, req.length - 1);
   const y = (v) => T + (H - T - B) * (1 - v / max);
   const pts = (arr) => arr.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
-  const total = series.requests.reduce((a, b) => a + b, 0);
+  const total = minutes.reduce((a, m) => a + m.requests, 0);
   const errors = err.reduce((a, b) => a + b, 0) * step;
   const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img",
-    "aria-label": `S3 requests per second over the last hour: ${total} requests, ${errors} errors, peak ${max.toFixed(2)} per second` });
+    "aria-label": `Requests (S3 and management) per second over the last hour: ${total} requests, ${errors} errors, peak ${max.toFixed(2)} per second` });
   for (const f of [0, 0.5, 1]) {
     svg.append(s("line", { x1: L, x2: W - R, y1: y(max * f), y2: y(max * f), class: "grid-line" }),
       s("text", { x: L - 6, y: y(max * f) + 4, "text-anchor": "end" }, (max * f).toFixed(max * f >= 10 ? 0 : 2)));
@@ -43,12 +43,14 @@ export function chart(series) {
 
 export async function render(root) {
   const [stats, clients, jobs, cvJobs] = await Promise.all([
-    consoleApi("/stats"),
+    cofferStats(),
     cv("GET", "/Client").catch(() => ({ clientProperties: [] })),
     records("/cluster/jobs", { fields: "*", state: "failure" }).catch(() => []),
     cv("GET", "/Job").catch(() => ({ jobs: [] })),
   ]);
-  const c = stats.capacity;
+  const c = stats.capacity || { total_bytes: 0, free_bytes: 0, used_bytes: 0, stored_bytes: 0 };
+  stats.tenants = stats.tenants || [];
+  const series = () => chart(stats.minutes || [], stats.interval_seconds || 60);
   const usedPct = c.total_bytes ? (100 * c.used_bytes) / c.total_bytes : 0;
   const totals = stats.tenants.reduce((a, t) => ({ objects: a.objects + t.objects, bytes: a.bytes + t.bytes, buckets: a.buckets + t.buckets }),
     { objects: 0, bytes: 0, buckets: 0 });
@@ -67,12 +69,12 @@ export async function render(root) {
         { label: "State", get: (n) => h("span", { class: "badge " + (n.clientProps.isRunning ? "ok" : "bad") }, n.clientProps.readinessStatus || "?") },
         { label: "Heartbeat", get: (n) => when(n.clientProps.lastHeartbeat) },
       ], clients.clientProperties || [], "No node registered."))));
-  let fig = chart(stats.requests);
-  root.append(section("S3 requests, last hour", fig));
+  let fig = series();
+  root.append(section("Requests, last hour", fig));
   const mq = window.matchMedia("(max-width: 760px)");
   const redraw = () => {
     if (!document.contains(fig)) { mq.removeEventListener("change", redraw); return; }
-    const next = chart(stats.requests);
+    const next = series();
     fig.replaceWith(next);
     fig = next;
   };

@@ -4,6 +4,7 @@
 
 import { h, field, form, table, dialog, btn, notice, section, bytes, when, copyButton, errorBox } from "../ui.js";
 import * as s3 from "../s3.js";
+import { objectLockControls } from "./bucketforms.js";
 
 function go(params) {
   const q = new URLSearchParams(params);
@@ -195,7 +196,15 @@ async function details(bucket, key, versionId) {
         await s3.putTags(bucket, key, list);
         notice("Tags saved.", "ok");
       });
-    body.replaceChildren(kv, versionId ? null : tf);
+    // Retention and legal hold, where the bucket has Object Lock.
+    let lock = null;
+    if (await s3.getConfig(bucket, "object-lock").catch(() => "")) {
+      lock = objectLockControls(m, async (name, xml, headers) => {
+        await s3.putObjectConfig(bucket, key, m["x-amz-version-id"] || versionId, name, xml, headers);
+        notice(name === "retention" ? "Retention saved." : "Legal hold saved.", "ok");
+      });
+    }
+    body.replaceChildren(...[kv, versionId ? null : tf, lock].filter(Boolean));
   } catch (e) {
     body.replaceChildren(errorBox(e));
   }
