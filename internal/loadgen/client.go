@@ -32,6 +32,9 @@ type Client struct {
 	// size; 0 sends one chunk, as aws-sdk-go-v2 does for a body of known
 	// length. PayloadChunked's chunk size is the Body's.
 	TrailerChunkSize int
+	// PutHeaders are added to every PUT (e.g. X-Amz-Storage-Class); x-amz-*
+	// ones are signed.
+	PutHeaders http.Header
 
 	dials atomic.Int64 // TCP connections opened
 
@@ -138,6 +141,9 @@ func (c *Client) putRequest(ctx context.Context, bucket, key string, b *Body, no
 		return nil, err
 	}
 	h := req.Header
+	for k, v := range c.PutHeaders {
+		h[http.CanonicalHeaderKey(k)] = v
+	}
 	if c.SSE != "" {
 		h["X-Amz-Server-Side-Encryption"] = []string{c.SSE}
 	}

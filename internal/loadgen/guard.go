@@ -18,7 +18,8 @@ type Floor struct {
 }
 
 // ParseFloors reads every "| floor | WORKLOAD | RATIO |" row of r (other
-// lines, and rows whose first cell is not "floor", are skipped). A floor row
+// lines, rows whose first cell is not "floor", and the header row
+// "| floor | workload | ratio |" are skipped). A floor row
 // with a bad ratio, an unknown workload or a workload seen twice is an
 // error, so that a typo cannot silently disable the guard.
 func ParseFloors(r io.Reader) ([]Floor, error) {
@@ -38,6 +39,9 @@ func ParseFloors(r io.Reader) ([]Floor, error) {
 			return nil, fmt.Errorf("line %d: a floor row is | floor | WORKLOAD | RATIO |, got %q", n, line)
 		}
 		w, v := strings.TrimSpace(cells[1]), strings.TrimSpace(cells[2])
+		if w == "workload" {
+			continue // the table's header row, "| floor | workload | ratio |"
+		}
 		if _, ok := SpecByName(strings.SplitN(w, "/", 2)[0]); !ok {
 			return nil, fmt.Errorf("line %d: unknown workload %q", n, w)
 		}
