@@ -143,7 +143,7 @@ func TestPayloadModesDecodeWithSigv4(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	type mode struct {
-		payload, checksum string
+		payload, checksum   string
 		chunk, trailerChunk int
 		wantMode            sigv4.PayloadMode
 	}
