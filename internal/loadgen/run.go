@@ -579,7 +579,25 @@ func (r *Result) Text() string {
 		b.WriteByte('\n')
 	}
 	fmt.Fprintf(&b, "  latency p50 %.2f ms  p99 %.2f ms  mean %.2f ms  max %.2f ms\n", r.P50Ms, r.P99Ms, r.MeanMs, r.MaxMs)
-	fmt.Fprintf(&b, "  client CPU %.2f s = %.2f cores (client and server share this machine's cores; load average %.2f)\n", r.ClientCPUS, r.ClientCores, r.LoadAvg1)
+	if r.Payload != "" {
+		fmt.Fprintf(&b, "  PUT payload %s", r.Payload)
+		if r.Checksum != "" {
+			fmt.Fprintf(&b, " (%s trailer)", r.Checksum)
+		}
+		fmt.Fprintf(&b, "; %d new connections during the run\n", r.ClientConns)
+	}
+	fmt.Fprintf(&b, "  client CPU %.2f s = %.2f cores, %.1f µs/op (client and server share this machine's cores; load average %.2f)\n",
+		r.ClientCPUS, r.ClientCores, r.ClientCPUUsPerOp, r.LoadAvg1)
+	if r.ServerCPUS > 0 {
+		fmt.Fprintf(&b, "  server CPU %.2f s = %.2f cores, %.1f µs/op", r.ServerCPUS, r.ServerCores, r.ServerCPUUsPerOp)
+		if r.ServerCPUNsPerByte > 0 {
+			fmt.Fprintf(&b, ", %.3f ns/B", r.ServerCPUNsPerByte)
+		}
+		if r.ServerCPUUsPerKey > 0 {
+			fmt.Fprintf(&b, ", %.3f µs/key", r.ServerCPUUsPerKey)
+		}
+		b.WriteByte('\n')
+	}
 	if r.ServerPID > 0 {
 		fmt.Fprintf(&b, "  server pid %d: VmRSS max %.1f MiB during run, VmHWM %.1f MiB\n", r.ServerPID, r.ServerRSSMaxMiB, r.ServerHWMMiB)
 	}
