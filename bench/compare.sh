@@ -25,7 +25,8 @@
 #   NAME/sse.
 # Env (flags win): DURATION (25s), ROUNDS (2), MINIO_PORT (19000), COFFER_PORT (19100),
 #   COFFER_ADMIN_PORT (19101), BENCH_BIN (where minio.sh installed MinIO), OUT (results file),
-#   COFFER_BIN (a prebuilt coffer binary instead of building ./cmd/coffer),
+#   COFFER_BIN (a prebuilt coffer binary instead of building ./cmd/coffer), COFFER_BENCH (with
+#   --check: a prebuilt coffer-bench),
 #   COFFER_METADATA (a postgres:// URL: Coffer keeps its metadata there; each start gets a
 #   fresh schema, dropped at its stop when psql is installed).
 # Ports already in use (other engineers' servers) are skipped: the next free port is taken.
@@ -102,11 +103,17 @@ table_and_guard() {
 }
 
 if [[ -n $check ]]; then
-  BENCH=$(mktemp -d "${TMPDIR:-/tmp}/coffer-compare-check.XXXXXX")/coffer-bench
-  (cd "$ROOT" && go build -o "$BENCH" ./cmd/coffer-bench)
+  tmpb=""
+  if [[ -n ${COFFER_BENCH:-} ]]; then
+    BENCH=$COFFER_BENCH
+  else
+    tmpb=$(mktemp -d "${TMPDIR:-/tmp}/coffer-compare-check.XXXXXX")
+    BENCH=$tmpb/coffer-bench
+    (cd "$ROOT" && go build -o "$BENCH" ./cmd/coffer-bench)
+  fi
   status=0
   table_and_guard "$check" || status=$?
-  rm -rf "$(dirname "$BENCH")"
+  [[ -z $tmpb ]] || rm -rf "$tmpb"
   exit "$status"
 fi
 
