@@ -147,8 +147,11 @@ start_minio() {
   line=$(minio_sh start) || { log "MinIO failed to start (see $TMP/coffer-bench/minio.log)"; return 1; }
   minio_up=1
   pid=$(sed -n 's/.*PID=\([0-9]*\).*/\1/p' <<<"$line")
-  sleep 0.5
   # The readiness probe only proves that something answers on the port: make sure it is ours.
+  # A MinIO that lost a race for the port to another engineer's takes over a second to exit
+  # ("Specified port is already in use"), so look twice.
+  sleep 0.5
+  kill -0 "$pid" 2>/dev/null && sleep 1
   if ! kill -0 "$pid" 2>/dev/null || ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "127.0.0.1:$MINIO_PORT"; then
     log "the MinIO we started (pid $pid) is not serving 127.0.0.1:$MINIO_PORT"; stop_minio; return 1
   fi
@@ -262,6 +265,12 @@ for ((round = 1; round <= ROUNDS; round++)); do
         -secret-key "$BENCH_SECRET_KEY" -workload "$w" -duration "$DURATION" -bucket "$bucket" \
         -server-pid "${PID[$t]}" -label "$t" ${sse:+-sse "$sse"} -payload "$PAYLOAD" -checksum "$CHECKSUM" \
         -json 2>>"$TMP/client.log"); then
+        # A server that exited meanwhile was not what answered: drop the result.
+        if ! kill -0 "${PID[$t]}" 2>/dev/null; then
+          log "$t: $w round $round: our server (pid ${PID[$t]}) exited during the run; result dropped"
+          ((keep_running)) || stop_target "$t"
+          continue
+        fi
         echo "$line" >>"$RESULTS"
         jq -r '"    \(.label) \(.workload): \(.ops_per_sec) ops/s \(.mib_per_sec) MiB/s\(if .keys_per_sec then " \(.keys_per_sec) keys/s" else "" end) p50 \(.p50_ms) ms p99 \(.p99_ms) ms errors \(.errors)\(if .first_error then " (\(.first_error))" else "" end); server CPU \(.server_cores // 0) cores, \(.server_cpu_us_per_op // 0) µs/op\(if .server_cpu_ns_per_byte then ", \(.server_cpu_ns_per_byte) ns/B" else "" end)\(if .server_cpu_us_per_key then ", \(.server_cpu_us_per_key) µs/key" else "" end); client \(.client_cores) cores, \(.client_cpu_us_per_op) µs/op, \(.client_conns) new conns; server RSS max \(.server_rss_max_mib) MiB VmHWM \(.server_hwm_mib) MiB; load \(.loadavg_1m)"' \
           <<<"$line" >&2 2>/dev/null || echo "    $line" >&2
