@@ -2,17 +2,31 @@
 # compare.sh: Coffer against MinIO with the same client (coffer-bench), on this machine,
 # alternating runs (MinIO, Coffer, MinIO, Coffer, ...), then a table of the ratios.
 #
-#   bench/compare.sh [--peer-only|--coffer-only] [--keep-running] [--duration 25s] [--rounds 2] [--sse] [WORKLOAD...]
+#   bench/compare.sh [--peer-only|--coffer-only] [--keep-running] [--duration 25s] [--rounds 2] [--sse]
+#                    [--payload chunked|signed|trailer|unsigned] [--checksum crc32|crc64nvme]
+#                    [--floors FILE] [--no-guard] [WORKLOAD...]
+#   bench/compare.sh --check RESULTS.jsonl [--floors FILE]   # the table and the guard of an earlier run
 #
 # WORKLOAD: put4k get4k put16m get16m mixed list (default: all of them); `sse` is short for
 #   --sse put16m get16m.
+# --payload: how PUT bodies are sent (coffer-bench -payload). Default chunked: aws-chunked with a
+#   signature per 64 KiB chunk (STREAMING-AWS4-HMAC-SHA256-PAYLOAD), what warp (minio-go) sends over
+#   http; signed: one body with its SHA-256 signed (this script's default before 2026-12-01);
+#   trailer: aws-chunked unsigned with a CRC trailer, what aws-sdk-go-v2 and boto3 send (--checksum
+#   picks crc32, the SDKs' default, or crc64nvme); unsigned: UNSIGNED-PAYLOAD. Workloads that PUT are
+#   reported as NAME/MODE in any mode but chunked.
+# Regression guard: after the table, the Coffer/MinIO ratio of each workload that ran on both is
+#   checked against the floors in docs/benchmarks.md (rows "| floor | WORKLOAD | RATIO |"; --floors
+#   FILE for others); the script exits 3 when one is below its floor (or a workload with a floor has
+#   a result on one side only). --no-guard skips it; it is skipped with --peer-only/--coffer-only.
 # --sse: every PUT asks for SSE-S3 (x-amz-server-side-encryption: AES256) and every answer must
 #   report it; MinIO is started with its built-in KMS (MINIO_KMS_SECRET_KEY, a fresh random key),
 #   Coffer with its own (a master key generated in the fresh data dir). Workloads are reported as
 #   NAME/sse.
 # Env (flags win): DURATION (25s), ROUNDS (2), MINIO_PORT (19000), COFFER_PORT (19100),
 #   COFFER_ADMIN_PORT (19101), BENCH_BIN (where minio.sh installed MinIO), OUT (results file),
-#   COFFER_BIN (a prebuilt coffer binary instead of building ./cmd/coffer),
+#   COFFER_BIN (a prebuilt coffer binary instead of building ./cmd/coffer), COFFER_BENCH (with
+#   --check: a prebuilt coffer-bench),
 #   COFFER_METADATA (a postgres:// URL: Coffer keeps its metadata there; each start gets a
 #   fresh schema, dropped at its stop when psql is installed).
 # Ports already in use (other engineers' servers) are skipped: the next free port is taken.
@@ -36,10 +50,15 @@ export BENCH_BIN=${BENCH_BIN:-${TMPDIR:-/tmp}/coffer-bench/bin}
 export BENCH_ACCESS_KEY=${BENCH_ACCESS_KEY:-benchaccesskey}
 export BENCH_SECRET_KEY=${BENCH_SECRET_KEY:-benchsecretkey123}
 ALL_WORKLOADS=(put4k get4k put16m get16m mixed list)
+PAYLOAD=${PAYLOAD:-chunked}
+CHECKSUM=${CHECKSUM:-crc32}
+FLOORS=${FLOORS:-$ROOT/docs/benchmarks.md}
 
 targets=(minio coffer)
 keep_running=0
 sse=""
+guard=1
+check=""
 workloads=()
 usage() { sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; }
 while (($#)); do
@@ -49,6 +68,12 @@ while (($#)); do
     --keep-running) keep_running=1 ;;
     --sse) sse=AES256 ;;
     sse) sse=AES256; workloads+=(put16m get16m) ;;
+    --payload) PAYLOAD=$2; shift ;;
+    --payload=*) PAYLOAD=${1#*=} ;;
+    --checksum) CHECKSUM=$2; shift ;;
+    --floors) FLOORS=$2; shift ;;
+    --no-guard) guard=0 ;;
+    --check) check=$2; shift ;;
     --duration) DURATION=$2; shift ;;
     --duration=*) DURATION=${1#*=} ;;
     --rounds) ROUNDS=$2; shift ;;
@@ -64,6 +89,33 @@ while (($#)); do
 done
 ((${#workloads[@]})) || workloads=("${ALL_WORKLOADS[@]}")
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
+case $PAYLOAD in chunked|signed|trailer|unsigned) ;; *) echo "unknown payload $PAYLOAD" >&2; exit 2 ;; esac
+((${#targets[@]} == 2)) || guard=0
+
+# table_and_guard RESULTS: the comparison table and, unless disabled, the floors check; its exit
+# status is the guard's (3: a ratio below its floor).
+table_and_guard() {
+  if ((guard)); then
+    "$BENCH" -compare "$1" -peer minio -subject coffer -floors "$FLOORS"
+  else
+    "$BENCH" -compare "$1" -peer minio -subject coffer
+  fi
+}
+
+if [[ -n $check ]]; then
+  tmpb=""
+  if [[ -n ${COFFER_BENCH:-} ]]; then
+    BENCH=$COFFER_BENCH
+  else
+    tmpb=$(mktemp -d "${TMPDIR:-/tmp}/coffer-compare-check.XXXXXX")
+    BENCH=$tmpb/coffer-bench
+    (cd "$ROOT" && go build -o "$BENCH" ./cmd/coffer-bench)
+  fi
+  status=0
+  table_and_guard "$check" || status=$?
+  [[ -z $tmpb ]] || rm -rf "$tmpb"
+  exit "$status"
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/coffer-compare.XXXXXX")
 RESULTS=$(realpath -m "${OUT:-$TMP/results.jsonl}")
@@ -95,8 +147,11 @@ start_minio() {
   line=$(minio_sh start) || { log "MinIO failed to start (see $TMP/coffer-bench/minio.log)"; return 1; }
   minio_up=1
   pid=$(sed -n 's/.*PID=\([0-9]*\).*/\1/p' <<<"$line")
-  sleep 0.5
   # The readiness probe only proves that something answers on the port: make sure it is ours.
+  # A MinIO that lost a race for the port to another engineer's takes over a second to exit
+  # ("Specified port is already in use"), so look twice.
+  sleep 0.5
+  kill -0 "$pid" 2>/dev/null && sleep 1
   if ! kill -0 "$pid" 2>/dev/null || ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "127.0.0.1:$MINIO_PORT"; then
     log "the MinIO we started (pid $pid) is not serving 127.0.0.1:$MINIO_PORT"; stop_minio; return 1
   fi
@@ -165,6 +220,7 @@ trap 'exit 130' INT TERM
 cd "$ROOT"
 log "building coffer-bench"
 go build -o "$TMP/bin/coffer-bench" ./cmd/coffer-bench
+BENCH=$TMP/bin/coffer-bench
 
 declare -A available
 for t in "${targets[@]}"; do available[$t]=1; done
@@ -191,7 +247,7 @@ if ((keep_running)); then
 fi
 
 cores=$(nproc)
-log "workloads: ${workloads[*]}${sse:+ (SSE-S3)}; duration $DURATION; rounds $ROUNDS; targets: ${!available[*]}"
+log "workloads: ${workloads[*]}${sse:+ (SSE-S3)}; PUT payload $PAYLOAD; duration $DURATION; rounds $ROUNDS; targets: ${!available[*]}"
 log "the client and the servers share this machine's $cores cores (loopback); load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
 log "results in $RESULTS"
 
@@ -207,9 +263,16 @@ for ((round = 1; round <= ROUNDS; round++)); do
       log "$t: $w round $round/$ROUNDS (bucket $bucket)"
       if line=$("$TMP/bin/coffer-bench" -endpoint "${ENDPOINT[$t]}" -access-key "$BENCH_ACCESS_KEY" \
         -secret-key "$BENCH_SECRET_KEY" -workload "$w" -duration "$DURATION" -bucket "$bucket" \
-        -server-pid "${PID[$t]}" -label "$t" ${sse:+-sse "$sse"} -json 2>>"$TMP/client.log"); then
+        -server-pid "${PID[$t]}" -label "$t" ${sse:+-sse "$sse"} -payload "$PAYLOAD" -checksum "$CHECKSUM" \
+        -json 2>>"$TMP/client.log"); then
+        # A server that exited meanwhile was not what answered: drop the result.
+        if ! kill -0 "${PID[$t]}" 2>/dev/null; then
+          log "$t: $w round $round: our server (pid ${PID[$t]}) exited during the run; result dropped"
+          ((keep_running)) || stop_target "$t"
+          continue
+        fi
         echo "$line" >>"$RESULTS"
-        jq -r '"    \(.label) \(.workload): \(.ops_per_sec) ops/s \(.mib_per_sec) MiB/s\(if .keys_per_sec then " \(.keys_per_sec) keys/s" else "" end) p50 \(.p50_ms) ms p99 \(.p99_ms) ms errors \(.errors) client \(.client_cores) cores server RSS max \(.server_rss_max_mib) MiB VmHWM \(.server_hwm_mib) MiB load \(.loadavg_1m)"' \
+        jq -r '"    \(.label) \(.workload): \(.ops_per_sec) ops/s \(.mib_per_sec) MiB/s\(if .keys_per_sec then " \(.keys_per_sec) keys/s" else "" end) p50 \(.p50_ms) ms p99 \(.p99_ms) ms errors \(.errors)\(if .first_error then " (\(.first_error))" else "" end); server CPU \(.server_cores // 0) cores, \(.server_cpu_us_per_op // 0) µs/op\(if .server_cpu_ns_per_byte then ", \(.server_cpu_ns_per_byte) ns/B" else "" end)\(if .server_cpu_us_per_key then ", \(.server_cpu_us_per_key) µs/key" else "" end); client \(.client_cores) cores, \(.client_cpu_us_per_op) µs/op, \(.client_conns) new conns; server RSS max \(.server_rss_max_mib) MiB VmHWM \(.server_hwm_mib) MiB; load \(.loadavg_1m)"' \
           <<<"$line" >&2 2>/dev/null || echo "    $line" >&2
       else
         log "$t: $w round $round failed; last lines of $TMP/client.log:"; tail -3 "$TMP/client.log" >&2
@@ -228,9 +291,13 @@ if ((keep_running)); then
 else
   echo "A fresh server (empty data dir) per run, one server up at a time: peak RSS is per workload."
 fi
-echo "Throughput: mean over rounds (min–max). Latency: mean of each round's p50 / p99."
+echo "PUT payload: $PAYLOAD$([[ $PAYLOAD == trailer ]] && echo " ($CHECKSUM)"). Throughput: mean over rounds (min–max). Latency: mean of each round's p50 / p99."
+echo "Server CPU per unit: utime+stime of the server over the timed phase, per operation (ops/s), byte (MiB/s) or key (keys/s)."
 echo
-"$TMP/bin/coffer-bench" -compare "$RESULTS" -peer minio -subject coffer
+status=0
+table_and_guard "$RESULTS" || status=$?
 echo
 echo "raw results: $RESULTS (logs: $TMP)"
 [[ -s $RESULTS ]] || { log "no run succeeded"; exit 1; }
+if ((status == 3)); then log "regression guard: a Coffer/MinIO ratio is below its floor in $FLOORS"; fi
+exit "$status"

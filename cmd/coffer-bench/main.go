@@ -4,9 +4,10 @@
 // tool on the same machine.
 //
 //	coffer-bench -endpoint http://127.0.0.1:9000 -access-key AK -secret-key SK \
-//	    -workload put4k -duration 25s -bucket bench [-concurrency N] [-json] [-server-pid PID]
+//	    -workload put4k -duration 25s -bucket bench [-concurrency N] [-json] [-server-pid PID] \
+//	    [-payload chunked|signed|trailer|unsigned] [-checksum crc32|crc64nvme] [-chunk-size 64KiB]
 //	coffer-bench -selftest-server 127.0.0.1:19900   # a server that does nothing: the client's ceiling
-//	coffer-bench -compare results.jsonl -peer minio -subject coffer
+//	coffer-bench -compare results.jsonl -peer minio -subject coffer [-floors docs/benchmarks.md]
 package main
 
 import (
@@ -60,6 +61,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		peer        = fs.String("peer", "minio", "with -compare: the label of the reference system")
 		subject     = fs.String("subject", "coffer", "with -compare: the label of the system compared with it")
 		contentMD5  = fs.Bool("content-md5", false, "send Content-MD5 with every PUT (needed by a bucket with a default Object Lock retention)")
+		payload     = fs.String("payload", loadgen.PayloadChunked, "PUT payload: chunked (aws-chunked, a signature per 64 KiB chunk: minio-go, warp), "+
+			"signed (one body, its SHA-256 signed), trailer (aws-chunked unsigned with a CRC trailer: aws-sdk-go-v2, boto3), unsigned (UNSIGNED-PAYLOAD)")
+		checksumAlg = fs.String("checksum", loadgen.ChecksumCRC32, "with -payload trailer: the trailer's checksum, crc32 or crc64nvme")
+		chunkSize   = fs.String("chunk-size", "", "aws-chunked chunk size (default: 64KiB for chunked, one chunk for trailer)")
+		floors      = fs.String("floors", "", "with -compare: a file with | floor | WORKLOAD | RATIO | rows; exit 3 if a ratio is below its floor")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: coffer-bench -endpoint URL -access-key AK -secret-key SK -workload %s|all [flags]\n", strings.Join(names, "|"))
@@ -83,7 +89,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	switch {
 	case *compare != "":
-		return runCompare(*compare, *peer, *subject, stdout, stderr)
+		return runCompare(*compare, *peer, *subject, *floors, stdout, stderr)
 	case *selftest != "":
 		return runSelftest(ctx, *selftest, *accessKey, *secretKey, *verify, stderr)
 	}
@@ -91,6 +97,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	sizeBytes, err := parseSize(*size)
 	if err != nil {
 		fmt.Fprintf(stderr, "-size: %v\n", err)
+		return 2
+	}
+	chunkBytes, err := parseSize(*chunkSize)
+	if err != nil || chunkBytes > 1<<30 {
+		fmt.Fprintf(stderr, "-chunk-size: bad size %q\n", *chunkSize)
 		return 2
 	}
 	list := strings.Split(*workloads, ",")
@@ -108,6 +119,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			ServerPID: *serverPID, Label: *label, Log: stderr, SSE: *sseMode,
 		}
 		cfg.ContentMD5 = *contentMD5
+		cfg.Payload, cfg.ChunkSize = *payload, int(chunkBytes)
+		if *payload == loadgen.PayloadTrailer {
+			cfg.Checksum = *checksumAlg
+		}
 		if err := cfg.Validate(); err != nil {
 			bad = append(bad, err)
 		}
@@ -161,7 +176,9 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-func runCompare(path, peer, subject string, stdout, stderr io.Writer) int {
+// runCompare prints the comparison table of a results file and, with a
+// floors file, the guard: exit 3 when a ratio is below its floor.
+func runCompare(path, peer, subject, floorsPath string, stdout, stderr io.Writer) int {
 	f, err := os.Open(path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -182,9 +199,28 @@ func runCompare(path, peer, subject string, stdout, stderr io.Writer) int {
 		}
 		return l
 	}
-	fmt.Fprint(stdout, loadgen.CompareTable(results, loadgen.CompareOptions{
-		Peer: peer, Subject: subject, PeerTitle: title(peer), SubjectTitle: title(subject),
-	}))
+	opts := loadgen.CompareOptions{Peer: peer, Subject: subject, PeerTitle: title(peer), SubjectTitle: title(subject)}
+	fmt.Fprint(stdout, loadgen.CompareTable(results, opts))
+	if floorsPath == "" {
+		return 0
+	}
+	ff, err := os.Open(floorsPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer ff.Close()
+	fl, err := loadgen.ParseFloors(ff)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", floorsPath, err)
+		return 1
+	}
+	report, ok := loadgen.GuardReport(results, fl, opts)
+	fmt.Fprintf(stdout, "\nRegression guard, floors from %s:\n\n%s", floorsPath, report)
+	if !ok {
+		fmt.Fprintln(stderr, "regression guard: a ratio is below its floor (or a side has no result)")
+		return 3
+	}
 	return 0
 }
 

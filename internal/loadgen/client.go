@@ -3,8 +3,6 @@ package loadgen
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +22,21 @@ type Client struct {
 	// requires an integrity check on PUTs into a bucket with a default
 	// Object Lock retention).
 	ContentMD5 bool
+	// Payload is the PUT payload mode (PayloadChunked, PayloadSigned,
+	// PayloadTrailer, PayloadUnsigned); "" is PayloadSigned.
+	Payload string
+	// Checksum is PayloadTrailer's algorithm: ChecksumCRC32 ("" too) or
+	// ChecksumCRC64NVME.
+	Checksum string
+	// TrailerChunkSize splits a PayloadTrailer body in chunks of this
+	// size; 0 sends one chunk, as aws-sdk-go-v2 does for a body of known
+	// length. PayloadChunked's chunk size is the Body's.
+	TrailerChunkSize int
+	// PutHeaders are added to every PUT (e.g. X-Amz-Storage-Class); x-amz-*
+	// ones are signed.
+	PutHeaders http.Header
+
+	dials atomic.Int64 // TCP connections opened
 
 	base   *url.URL // scheme and host of the endpoint
 	signer *Signer
@@ -47,9 +61,21 @@ func NewClient(endpoint, accessKey, secretKey, region string, conns int) (*Clien
 	if u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("endpoint %q: want http://host:port", endpoint)
 	}
+	c := &Client{
+		base:   &url.URL{Scheme: u.Scheme, Host: u.Host},
+		signer: &Signer{AccessKey: accessKey, SecretKey: secretKey, Region: region},
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	conns = max(conns, 1)
 	tr := &http.Transport{
-		Proxy:                 nil, // loopback benchmarks never go through a proxy
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy: nil, // loopback benchmarks never go through a proxy
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c.dials.Add(1)
+			return dialer.DialContext(ctx, network, addr)
+		},
+		// Keep-alive: an idle pool larger than the number of workers, so
+		// that no worker ever waits for (or pays for) a new connection;
+		// Dials counts them to prove it.
 		MaxIdleConns:          2 * conns,
 		MaxIdleConnsPerHost:   2 * conns,
 		IdleConnTimeout:       90 * time.Second,
@@ -58,12 +84,12 @@ func NewClient(endpoint, accessKey, secretKey, region string, conns int) (*Clien
 		WriteBufferSize:       64 << 10,
 		ReadBufferSize:        64 << 10,
 	}
-	return &Client{
-		base:   &url.URL{Scheme: u.Scheme, Host: u.Host},
-		signer: &Signer{AccessKey: accessKey, SecretKey: secretKey, Region: region},
-		http:   &http.Client{Transport: tr},
-	}, nil
+	c.http = &http.Client{Transport: tr}
+	return c, nil
 }
+
+// Dials is the number of TCP connections the client has opened.
+func (c *Client) Dials() int64 { return c.dials.Load() }
 
 // Close drops idle connections.
 func (c *Client) Close() { c.http.CloseIdleConnections() }
@@ -82,9 +108,8 @@ func (e *S3Error) Error() string {
 	return fmt.Sprintf("%s: HTTP %d", e.Op, e.Status)
 }
 
-// do builds, signs and sends one request. body may be nil. The caller
-// must drain and close the response body.
-func (c *Client) do(ctx context.Context, method, bucket, key, rawQuery string, body []byte, bodySHA string) (*http.Response, error) {
+// newRequest builds an unsigned request without a body.
+func (c *Client) newRequest(ctx context.Context, method, bucket, key, rawQuery string) (*http.Request, error) {
 	path := "/" + bucket
 	if key != "" {
 		path += "/" + key
@@ -95,25 +120,68 @@ func (c *Client) do(ctx context.Context, method, bucket, key, rawQuery string, b
 		u.RawPath = enc
 	}
 	u.RawQuery = rawQuery
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	} else {
-		bodySHA = EmptySHA256
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	return http.NewRequestWithContext(ctx, method, u.String(), nil)
+}
+
+// do builds, signs and sends one request without a body. The caller must
+// drain and close the response body.
+func (c *Client) do(ctx context.Context, method, bucket, key, rawQuery string) (*http.Response, error) {
+	req, err := c.newRequest(ctx, method, bucket, key, rawQuery)
 	if err != nil {
 		return nil, err
 	}
-	if c.SSE != "" && method == http.MethodPut && key != "" {
-		req.Header["X-Amz-Server-Side-Encryption"] = []string{c.SSE}
-	}
-	c.signer.Sign(req, bodySHA, time.Now())
-	if c.ContentMD5 && body != nil {
-		sum := md5.Sum(body)
-		req.Header["Content-Md5"] = []string{base64.StdEncoding.EncodeToString(sum[:])}
-	}
+	c.signer.Sign(req, EmptySHA256, time.Now())
 	return c.http.Do(req)
+}
+
+// putRequest builds and signs a PutObject of b in the client's payload mode.
+func (c *Client) putRequest(ctx context.Context, bucket, key string, b *Body, now time.Time) (*http.Request, error) {
+	req, err := c.newRequest(ctx, http.MethodPut, bucket, key, "")
+	if err != nil {
+		return nil, err
+	}
+	h := req.Header
+	for k, v := range c.PutHeaders {
+		h[http.CanonicalHeaderKey(k)] = v
+	}
+	if c.SSE != "" {
+		h["X-Amz-Server-Side-Encryption"] = []string{c.SSE}
+	}
+	if c.ContentMD5 {
+		h["Content-Md5"] = []string{b.MD5}
+	}
+	var segs [][]byte
+	switch c.Payload {
+	case PayloadChunked:
+		n := chunkedLength(int64(len(b.Data)), b.chunkSize)
+		h["Content-Encoding"] = []string{"aws-chunked"}
+		h["Content-Length"] = []string{strconv.FormatInt(n, 10)}
+		h["X-Amz-Decoded-Content-Length"] = []string{strconv.Itoa(len(b.Data))}
+		seed := c.signer.Sign(req, streamingSigned, now)
+		segs = chunkedSegments(c.signer, h["X-Amz-Date"][0], seed, b)
+	case PayloadTrailer:
+		name, value := b.Checksum(c.Checksum)
+		h["Content-Encoding"] = []string{"aws-chunked"}
+		h["X-Amz-Decoded-Content-Length"] = []string{strconv.Itoa(len(b.Data))}
+		h["X-Amz-Trailer"] = []string{name}
+		h["X-Amz-Sdk-Checksum-Algorithm"] = []string{strings.ToUpper(strings.TrimPrefix(name, "x-amz-checksum-"))}
+		segs = trailerSegments(b, c.TrailerChunkSize, name, value)
+		c.signer.Sign(req, streamingUnsignedTrailer, now)
+	case PayloadUnsigned:
+		segs = [][]byte{b.Data}
+		c.signer.Sign(req, unsignedPayload, now)
+	default:
+		segs = [][]byte{b.Data}
+		c.signer.Sign(req, b.SHA256, now)
+	}
+	req.ContentLength = segmentsLength(segs)
+	if req.ContentLength > 0 {
+		req.Body = &segmentReader{segs: segs}
+		// Lets the transport resend on a keep-alive connection the server
+		// closed just before the request went out.
+		req.GetBody = func() (io.ReadCloser, error) { return &segmentReader{segs: segs}, nil }
+	}
+	return req, nil
 }
 
 // drain reads r to the end with buf (large reads go straight to the socket)
@@ -161,7 +229,7 @@ func xmlField(b []byte, name string) string {
 
 // CreateBucket creates bucket; a bucket the caller already owns is fine.
 func (c *Client) CreateBucket(ctx context.Context, bucket string) error {
-	resp, err := c.do(ctx, http.MethodPut, bucket, "", "", nil, "")
+	resp, err := c.do(ctx, http.MethodPut, bucket, "", "")
 	if err != nil {
 		return err
 	}
@@ -173,10 +241,13 @@ func (c *Client) CreateBucket(ctx context.Context, bucket string) error {
 	return err
 }
 
-// Put uploads body under key with its precomputed hex SHA-256 as the signed
-// payload hash.
-func (c *Client) Put(ctx context.Context, bucket, key string, body []byte, bodySHA string, buf []byte) error {
-	resp, err := c.do(ctx, http.MethodPut, bucket, key, "", body, bodySHA)
+// Put uploads b under key in the client's payload mode.
+func (c *Client) Put(ctx context.Context, bucket, key string, b *Body, buf []byte) error {
+	req, err := c.putRequest(ctx, bucket, key, b, time.Now())
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
 	if err != nil {
 		return err
 	}
@@ -201,7 +272,7 @@ func (c *Client) checkSSE(op string, resp *http.Response) error {
 // Get downloads key, discarding the bytes, and returns their number. When
 // want >= 0 a different length is an error.
 func (c *Client) Get(ctx context.Context, bucket, key string, want int64, buf []byte) (int64, error) {
-	resp, err := c.do(ctx, http.MethodGet, bucket, key, "", nil, "")
+	resp, err := c.do(ctx, http.MethodGet, bucket, key, "")
 	if err != nil {
 		return 0, err
 	}
@@ -217,7 +288,7 @@ func (c *Client) Get(ctx context.Context, bucket, key string, want int64, buf []
 
 // Head returns the Content-Length of key.
 func (c *Client) Head(ctx context.Context, bucket, key string, buf []byte) (int64, error) {
-	resp, err := c.do(ctx, http.MethodHead, bucket, key, "", nil, "")
+	resp, err := c.do(ctx, http.MethodHead, bucket, key, "")
 	if err != nil {
 		return 0, err
 	}
@@ -228,7 +299,7 @@ func (c *Client) Head(ctx context.Context, bucket, key string, buf []byte) (int6
 
 // Delete removes key.
 func (c *Client) Delete(ctx context.Context, bucket, key string, buf []byte) error {
-	resp, err := c.do(ctx, http.MethodDelete, bucket, key, "", nil, "")
+	resp, err := c.do(ctx, http.MethodDelete, bucket, key, "")
 	if err != nil {
 		return err
 	}
@@ -243,14 +314,15 @@ type ListPage struct {
 	NextToken string
 }
 
-// List fetches one ListObjectsV2 page. It counts <Key> elements instead of
-// decoding the XML, to keep the client cheap; out is a reusable buffer.
+// List fetches one ListObjectsV2 page into out (a reusable buffer). It
+// does not decode the XML, to keep the client cheap: it counts <Key>
+// elements and reads IsTruncated and NextContinuationToken.
 func (c *Client) List(ctx context.Context, bucket, prefix, token string, maxKeys int, out *bytes.Buffer) (ListPage, error) {
 	q := "list-type=2&max-keys=" + strconv.Itoa(maxKeys) + "&prefix=" + uriEncode(prefix, true)
 	if token != "" {
 		q = "continuation-token=" + uriEncode(token, true) + "&" + q
 	}
-	resp, err := c.do(ctx, http.MethodGet, bucket, "", q, nil, "")
+	resp, err := c.do(ctx, http.MethodGet, bucket, "", q)
 	if err != nil {
 		return ListPage{}, err
 	}
@@ -274,6 +346,70 @@ func (c *Client) List(ctx context.Context, bucket, prefix, token string, maxKeys
 		}
 	}
 	return p, nil
+}
+
+// Listing is the outcome of listing a prefix to its end.
+type Listing struct {
+	Keys  int // distinct keys listed
+	Pages int
+	// Duplicates counts keys listed again (equal to the key before them);
+	// Unordered counts keys not after the key before them otherwise. Both
+	// are server bugs: S3 lists keys once each, in UTF-8 binary order, which
+	// is also what lets the client prove uniqueness without a set.
+	Duplicates, Unordered int
+}
+
+// ListAll lists every key under prefix, page by page, following the
+// continuation tokens to the end, and checks each key: under prefix,
+// strictly after the one before it (across pages too). out is a reusable
+// buffer.
+func (c *Client) ListAll(ctx context.Context, bucket, prefix string, maxKeys int, out *bytes.Buffer) (Listing, error) {
+	var (
+		l     Listing
+		token string
+		last  []byte // the previous key, raw XML text
+	)
+	open, end := []byte("<Key>"), []byte("</Key>")
+	for {
+		page, err := c.List(ctx, bucket, prefix, token, maxKeys, out)
+		if err != nil {
+			return l, err
+		}
+		l.Pages++
+		b := out.Bytes()
+		for {
+			i := bytes.Index(b, open)
+			if i < 0 {
+				break
+			}
+			b = b[i+len(open):]
+			j := bytes.Index(b, end)
+			if j < 0 {
+				return l, errors.New("ListObjectsV2: unterminated <Key>")
+			}
+			k := b[:j]
+			b = b[j+len(end):]
+			if !bytes.HasPrefix(k, []byte(prefix)) {
+				return l, fmt.Errorf("ListObjectsV2: key %q outside prefix %q", k, prefix)
+			}
+			switch cmp := bytes.Compare(k, last); {
+			case last != nil && cmp == 0:
+				l.Duplicates++
+				continue
+			case last != nil && cmp < 0:
+				l.Unordered++
+			}
+			l.Keys++
+			last = append(last[:0], k...)
+		}
+		if !page.Truncated {
+			return l, nil
+		}
+		if page.Keys == 0 {
+			return l, errors.New("ListObjectsV2: truncated page without keys")
+		}
+		token = page.NextToken
+	}
 }
 
 var xmlUnescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&apos;", "'", "&#34;", `"`, "&#39;", "'", "&amp;", "&")

@@ -2,8 +2,7 @@ package loadgen
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/base64"
 	"encoding/xml"
 	"fmt"
 	"hash"
@@ -13,14 +12,20 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"coffer/internal/checksum"
+	"coffer/internal/errs"
+	"coffer/internal/sigv4"
 )
 
 // FakeS3Options tunes FakeS3.
 type FakeS3Options struct {
 	// AccessKey and SecretKey are the only credentials accepted when Verify.
 	AccessKey, SecretKey string
-	// Verify checks every request's SigV4 signature and every PUT's
-	// x-amz-content-sha256 against the body.
+	// Verify checks every request with Coffer's own SigV4 verifier
+	// (internal/sigv4): the signature, the payload in every mode (the
+	// signed SHA-256, each aws-chunked chunk signature, the decoded
+	// length) and a trailer's checksum against the decoded bytes.
 	Verify bool
 	// KeepData stores object bytes; otherwise only sizes are kept and GET
 	// serves filler bytes, which makes the server as cheap as it gets.
@@ -33,7 +38,6 @@ type FakeS3Options struct {
 // ceiling (coffer-bench -selftest-server).
 type FakeS3 struct {
 	opts   FakeS3Options
-	signer *Signer
 	filler []byte
 
 	mu      sync.RWMutex
@@ -55,7 +59,6 @@ type fakeObject struct {
 func NewFakeS3(opts FakeS3Options) *FakeS3 {
 	f := &FakeS3{
 		opts:    opts,
-		signer:  &Signer{AccessKey: opts.AccessKey, SecretKey: opts.SecretKey},
 		filler:  make([]byte, 256*kib),
 		buckets: map[string]*fakeBucket{},
 	}
@@ -81,11 +84,35 @@ func fakeError(w http.ResponseWriter, status int, code string) {
 	fmt.Fprintf(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code></Error>", code)
 }
 
+// lookup is the fake's one credential.
+func (f *FakeS3) lookup(ak string) (string, error) {
+	if ak != f.opts.AccessKey {
+		return "", errs.New(errs.InvalidAccessKeyID, "unknown access key")
+	}
+	return f.opts.SecretKey, nil
+}
+
+// errorStatus maps a verification failure to its S3 answer.
+func errorStatus(err error) (int, string) {
+	k := errs.KindOf(err)
+	switch k {
+	case errs.SignatureDoesNotMatch, errs.InvalidAccessKeyID, errs.AccessDenied, errs.RequestTimeTooSkewed:
+		return http.StatusForbidden, k.String()
+	}
+	return http.StatusBadRequest, k.String()
+}
+
 func (f *FakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if f.opts.Verify && !f.signer.Verify(r) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		fakeError(w, http.StatusForbidden, "SignatureDoesNotMatch")
-		return
+	var auth *sigv4.Auth
+	if f.opts.Verify {
+		a, err := sigv4.Verify(r, f.lookup, sigv4.Options{})
+		if err != nil {
+			_, _ = io.Copy(io.Discard, r.Body)
+			st, code := errorStatus(err)
+			fakeError(w, st, code)
+			return
+		}
+		auth = a
 	}
 	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	if bucket == "" {
@@ -105,7 +132,7 @@ func (f *FakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodPut:
-		f.put(w, r, bucket, key)
+		f.put(w, r, auth, bucket, key)
 	case http.MethodGet, http.MethodHead:
 		f.get(w, r, bucket, key)
 	case http.MethodDelete:
@@ -134,11 +161,14 @@ func (f *FakeS3) createBucket(w http.ResponseWriter, bucket string) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (f *FakeS3) put(w http.ResponseWriter, r *http.Request, bucket, key string) {
+func (f *FakeS3) put(w http.ResponseWriter, r *http.Request, auth *sigv4.Auth, bucket, key string) {
 	var (
-		h    hash.Hash
 		data bytes.Buffer
 		dst  io.Writer = io.Discard
+		src  io.Reader = r.Body
+		body *sigv4.BodyReader
+		sum  hash.Hash // the declared trailer's checksum of the decoded bytes
+		alg  checksum.Algorithm
 	)
 	if f.opts.KeepData {
 		if r.ContentLength > 0 {
@@ -146,18 +176,36 @@ func (f *FakeS3) put(w http.ResponseWriter, r *http.Request, bucket, key string)
 		}
 		dst = &data
 	}
-	if f.opts.Verify {
-		h = sha256.New()
-		dst = io.MultiWriter(dst, h)
+	if auth != nil {
+		body = auth.Body(r.Body)
+		src = body
+		if t := r.Header.Get("X-Amz-Trailer"); t != "" {
+			for _, a := range checksum.Algorithms {
+				if strings.EqualFold(t, a.HeaderName()) {
+					alg, sum = a, checksum.New(a)
+				}
+			}
+			if sum == nil {
+				fakeError(w, http.StatusBadRequest, "InvalidRequest")
+				return
+			}
+			dst = io.MultiWriter(dst, sum)
+		}
 	}
-	n, err := io.Copy(dst, r.Body)
+	n, err := io.Copy(dst, src)
 	if err != nil {
+		st, code := errorStatus(err)
+		fakeError(w, st, code)
+		return
+	}
+	if auth != nil && auth.DecodedLength >= 0 && n != auth.DecodedLength {
 		fakeError(w, http.StatusBadRequest, "IncompleteBody")
 		return
 	}
-	if h != nil {
-		if want := r.Header.Get("X-Amz-Content-Sha256"); want != "UNSIGNED-PAYLOAD" && want != hex.EncodeToString(h.Sum(nil)) {
-			fakeError(w, http.StatusBadRequest, "XAmzContentSHA256Mismatch")
+	if sum != nil {
+		got := body.Trailer().Get(alg.HeaderName())
+		if want := base64.StdEncoding.EncodeToString(sum.Sum(nil)); got != want {
+			fakeError(w, http.StatusBadRequest, "BadDigest")
 			return
 		}
 	}

@@ -1,16 +1,21 @@
-// Package loadgen is Coffer's S3 load generator: warp-like workloads
-// (put4k, get4k, put16m, get16m, mixed, list) driven by a lean client (its
-// own SigV4 signer, one keep-alive connection per worker, precomputed
-// payload hashes), reporting ops/s, MiB/s, latency quantiles, the client's
-// own CPU time and the server's peak RSS. It is stdlib only, so it adds
-// nothing to what it measures but HTTP.
+// Package loadgen is Coffer's S3 load generator: warp's workloads (put4k,
+// get4k, put16m, get16m, mixed, list) with warp's layout (random names under
+// a random prefix per client, warp's object counts), sending PUTs as the
+// clients users run send them (aws-chunked with chunk signatures as
+// minio-go and warp, unsigned with a CRC trailer as the AWS SDKs, or one
+// signed payload), driven by a lean client (its own SigV4 signer, keep-alive
+// connections, payload digests computed once), reporting ops/s, MiB/s,
+// latency quantiles, the client's own CPU, and the server's CPU per
+// operation, byte and key and its peak RSS. The client is stdlib only, so it
+// adds nothing to what it measures but HTTP; the fake server verifies with
+// Coffer's own internal/sigv4.
 package loadgen
 
 import (
 	"bytes"
 	"context"
 	crand "crypto/rand"
-	"encoding/hex"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -57,6 +62,18 @@ type Config struct {
 	// ContentMD5 sends Content-MD5 with every PUT (for a bucket with a
 	// default Object Lock retention, and its unlocked baseline).
 	ContentMD5 bool
+	// Payload is the PUT payload mode, one of PayloadModes; default
+	// PayloadChunked (what warp, through minio-go, sends over http). A
+	// workload that PUTs in its timed phase is reported as
+	// "<workload>/<payload>" in any other mode.
+	Payload string
+	// Checksum is PayloadTrailer's algorithm: ChecksumCRC32 (default) or
+	// ChecksumCRC64NVME.
+	Checksum string
+	// ChunkSize is the aws-chunked chunk size: of PayloadChunked (default
+	// DefaultChunkSize, minio-go's) and of PayloadTrailer (default: one
+	// chunk, as aws-sdk-go-v2 sends a body of known length).
+	ChunkSize int
 }
 
 // Validate reports every problem with c at once.
@@ -77,6 +94,9 @@ func (c *Config) Validate() error {
 	if c.SSE != "" && c.SSE != "AES256" && c.SSE != "aws:kms" {
 		errs = append(errs, fmt.Errorf("sse %q: want AES256 or aws:kms", c.SSE))
 	}
+	if err := validPayload(c.Payload, c.Checksum, c.ChunkSize); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Duration < 0 || c.Concurrency < 0 || c.Size < 0 || c.Objects < 0 {
 		errs = append(errs, errors.New("duration, concurrency, size and objects must not be negative"))
 	}
@@ -94,6 +114,9 @@ type Result struct {
 	Concurrency int              `json:"concurrency"`
 	ObjectSize  int64            `json:"object_size"`
 	Prewritten  int              `json:"prewritten"`
+	Payload     string           `json:"payload"`
+	Checksum    string           `json:"checksum,omitempty"`
+	ChunkSize   int              `json:"chunk_size,omitempty"`
 	Started     time.Time        `json:"started"`
 	PrepareS    float64          `json:"prepare_s"`
 	DurationS   float64          `json:"duration_s"`
@@ -101,6 +124,8 @@ type Result struct {
 	OpsByType   map[string]int64 `json:"ops_by_type"`
 	Errors      int64            `json:"errors"`
 	FirstError  string           `json:"first_error,omitempty"`
+	Bytes       int64            `json:"bytes"`
+	Keys        int64            `json:"keys,omitempty"`
 	OpsPerSec   float64          `json:"ops_per_sec"`
 	MiBPerSec   float64          `json:"mib_per_sec"`
 	KeysPerSec  float64          `json:"keys_per_sec,omitempty"`
@@ -112,7 +137,23 @@ type Result struct {
 	// phase; ClientCores is that over the wall time (2.0 = both cores).
 	ClientCPUS  float64 `json:"client_cpu_s"`
 	ClientCores float64 `json:"client_cores"`
-	ServerPID   int     `json:"server_pid,omitempty"`
+	// ClientCPUUsPerOp is the client's CPU per operation, in microseconds.
+	ClientCPUUsPerOp float64 `json:"client_cpu_us_per_op"`
+	// ClientConns is the number of TCP connections the client opened during
+	// the timed phase: with keep-alive working, 0 once the pre-fill has
+	// warmed the pool, at most Concurrency otherwise.
+	ClientConns int64 `json:"client_conns"`
+	ServerPID   int   `json:"server_pid,omitempty"`
+	// ServerCPUS is the server's user+system CPU time over the timed phase
+	// (utime+stime of /proc/PID/stat), ServerCores that over the wall time;
+	// per operation in microseconds, per byte moved in nanoseconds, per key
+	// listed in microseconds. Unlike ops/s, these do not depend on how much
+	// of the shared cores the client takes.
+	ServerCPUS         float64 `json:"server_cpu_s,omitempty"`
+	ServerCores        float64 `json:"server_cores,omitempty"`
+	ServerCPUUsPerOp   float64 `json:"server_cpu_us_per_op,omitempty"`
+	ServerCPUNsPerByte float64 `json:"server_cpu_ns_per_byte,omitempty"`
+	ServerCPUUsPerKey  float64 `json:"server_cpu_us_per_key,omitempty"`
 	// ServerRSSMaxMiB is the largest VmRSS sampled during the timed phase;
 	// ServerHWMMiB is the process's lifetime VmHWM read at the end.
 	ServerRSSMaxMiB float64 `json:"server_rss_max_mib,omitempty"`
@@ -137,22 +178,21 @@ type runner struct {
 	cfg     Config
 	spec    Spec
 	conc    int
-	prefix  string
 	client  *Client
-	bodies  []body
+	bodies  []*Body
 	objKeys []string
 	workers []*worker
 }
 
 type worker struct {
-	id        int
-	rng       *rand.Rand
-	buf       []byte       // drain buffer
-	list      bytes.Buffer // ListObjectsV2 response
-	seq       int
-	owned     []string // mixed: keys this worker may read and delete
-	listPref  int
-	listToken string
+	id       int
+	rng      *rand.Rand
+	buf      []byte       // drain buffer
+	list     bytes.Buffer // ListObjectsV2 response
+	prefix   string       // "<8 random letters>/", as warp gives each client
+	seq      int
+	owned    []string // mixed: keys this worker may read and delete
+	listWant int      // list: keys under prefix
 
 	hist     Histogram
 	ops      int64
@@ -188,9 +228,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Concurrency > 0 {
 		r.conc = cfg.Concurrency
 	}
-	var id [3]byte
-	_, _ = crand.Read(id[:])
-	r.prefix = spec.Name + "-" + hex.EncodeToString(id[:]) + "/"
+	if cfg.Payload == "" {
+		cfg.Payload = PayloadChunked
+	}
+	if cfg.Payload == PayloadTrailer && cfg.Checksum == "" {
+		cfg.Checksum = ChecksumCRC32
+	}
+	if spec.Name == "list" && spec.Objects < r.conc {
+		return nil, fmt.Errorf("list: %d objects over %d client prefixes leaves some empty", spec.Objects, r.conc)
+	}
 	var err error
 	r.client, err = NewClient(cfg.Endpoint, cfg.AccessKey, cfg.SecretKey, cfg.Region, r.conc)
 	if err != nil {
@@ -199,6 +245,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer r.client.Close()
 	r.client.ContentMD5 = cfg.ContentMD5
 	r.client.SSE = cfg.SSE
+	r.client.Payload, r.client.Checksum = cfg.Payload, cfg.Checksum
+	chunk := DefaultChunkSize
+	if cfg.ChunkSize > 0 {
+		chunk = cfg.ChunkSize
+		if cfg.Payload == PayloadTrailer {
+			r.client.TrailerChunkSize = cfg.ChunkSize
+		}
+	}
 
 	prepStart := time.Now()
 	// A few distinct bodies per size: enough that no two consecutive PUTs of
@@ -207,22 +261,31 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if spec.Size >= 4*mib {
 		nb = 4
 	}
-	r.bodies = makeBodies(nb, spec.Size, uint64(time.Now().UnixNano()))
+	r.bodies = makeBodies(nb, spec.Size, chunk, uint64(time.Now().UnixNano()))
+	var seed [8]byte
+	_, _ = crand.Read(seed[:])
 	for i := range r.conc {
-		r.workers = append(r.workers, &worker{
+		w := &worker{
 			id:  i,
-			rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano()))),
+			rng: rand.New(rand.NewPCG(uint64(i), binary.LittleEndian.Uint64(seed[:]))),
 			buf: make([]byte, 256*kib),
-		})
+		}
+		w.prefix = randLetters(w.rng, 8) + "/"
+		r.workers = append(r.workers, w)
 	}
 	if err := r.client.CreateBucket(ctx, cfg.Bucket); err != nil {
 		return nil, fmt.Errorf("create bucket %s: %w", cfg.Bucket, err)
 	}
 	prewritten := 0
 	switch spec.Name {
-	case "get4k", "get16m", "mixed", "list":
-		prewritten = spec.Objects * prefixCount(spec.Name)
-		fmt.Fprintf(logw, "%s: pre-writing %d objects of %s to %s/%s\n", spec.Name, prewritten, humanBytes(spec.Size), cfg.Bucket, r.prefix)
+	case "get4k", "get16m", "mixed":
+		prewritten = spec.Objects
+	case "list":
+		prewritten = spec.Objects / r.conc * r.conc
+	}
+	if prewritten > 0 {
+		fmt.Fprintf(logw, "%s: pre-writing %d objects of %s to %s under %d client prefixes (%s payload)\n",
+			spec.Name, prewritten, humanBytes(spec.Size), cfg.Bucket, r.conc, cfg.Payload)
 	}
 	if err := r.prepare(ctx); err != nil {
 		return nil, err
@@ -231,6 +294,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	fmt.Fprintf(logw, "%s: %d clients for %s against %s\n", spec.Name, r.conc, cfg.Duration, cfg.Endpoint)
 	samp := startRSSSampler(cfg.ServerPID)
+	srvCPU0, srvErr := ProcCPU(cfg.ServerPID)
+	dials0 := r.client.Dials()
 	cpu0 := cpuTime()
 	start := time.Now()
 	deadline := start.Add(cfg.Duration)
@@ -241,12 +306,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	cpu := cpuTime() - cpu0
+	srvCPU1, srvErr1 := ProcCPU(cfg.ServerPID)
+	dials := r.client.Dials() - dials0
 	rssMax, hwm := samp.stop()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 
 	name := spec.Name
+	if writes(spec.Name) && cfg.Payload != PayloadChunked {
+		name += "/" + cfg.Payload
+	}
 	if cfg.SSE != "" {
 		name += "/sse"
 	}
@@ -259,6 +329,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		Concurrency: r.conc,
 		ObjectSize:  spec.Size,
 		Prewritten:  prewritten,
+		Payload:     cfg.Payload,
+		Checksum:    cfg.Checksum,
+		ChunkSize:   cfg.ChunkSize,
+		ClientConns: dials,
 		Started:     start.UTC().Truncate(time.Second),
 		PrepareS:    round(prepS, 2),
 		DurationS:   round(elapsed.Seconds(), 3),
@@ -285,7 +359,25 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	secs := elapsed.Seconds()
+	res.Bytes, res.Keys = bytesMoved, keys
 	res.OpsPerSec = round(float64(res.Ops)/secs, 1)
+	if res.Ops > 0 {
+		res.ClientCPUUsPerOp = round(cpu.Seconds()*1e6/float64(res.Ops), 1)
+	}
+	if cfg.ServerPID > 0 && srvErr == nil && srvErr1 == nil {
+		sc := (srvCPU1 - srvCPU0).Seconds()
+		res.ServerCPUS = round(sc, 2)
+		res.ServerCores = round(sc/secs, 2)
+		if res.Ops > 0 {
+			res.ServerCPUUsPerOp = round(sc*1e6/float64(res.Ops), 1)
+		}
+		if bytesMoved > 0 {
+			res.ServerCPUNsPerByte = round(sc*1e9/float64(bytesMoved), 3)
+		}
+		if keys > 0 {
+			res.ServerCPUUsPerKey = round(sc*1e6/float64(keys), 3)
+		}
+	}
 	res.MiBPerSec = round(float64(bytesMoved)/mib/secs, 1)
 	if spec.Name == "list" {
 		res.KeysPerSec = round(float64(keys)/secs, 0)
@@ -343,6 +435,38 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every
+// Linux architecture Go supports (the kernel fixes it for user space).
+const clockTicks = 100
+
+// ProcCPU reads the user+system CPU time a process has used so far from
+// /proc/PID/stat (fields 14 and 15, after the parenthesised command name,
+// which may itself contain spaces and parentheses).
+func ProcCPU(pid int) (time.Duration, error) {
+	if pid <= 0 {
+		return 0, errors.New("no pid")
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	// After ")": state(3) ppid(4) ... utime(14) stime(15).
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+	}
+	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
 // loadAvg1 is the 1-minute load average from /proc/loadavg, 0 if unknown.
@@ -455,7 +579,25 @@ func (r *Result) Text() string {
 		b.WriteByte('\n')
 	}
 	fmt.Fprintf(&b, "  latency p50 %.2f ms  p99 %.2f ms  mean %.2f ms  max %.2f ms\n", r.P50Ms, r.P99Ms, r.MeanMs, r.MaxMs)
-	fmt.Fprintf(&b, "  client CPU %.2f s = %.2f cores (client and server share this machine's cores; load average %.2f)\n", r.ClientCPUS, r.ClientCores, r.LoadAvg1)
+	if r.Payload != "" {
+		fmt.Fprintf(&b, "  PUT payload %s", r.Payload)
+		if r.Checksum != "" {
+			fmt.Fprintf(&b, " (%s trailer)", r.Checksum)
+		}
+		fmt.Fprintf(&b, "; %d new connections during the run\n", r.ClientConns)
+	}
+	fmt.Fprintf(&b, "  client CPU %.2f s = %.2f cores, %.1f µs/op (client and server share this machine's cores; load average %.2f)\n",
+		r.ClientCPUS, r.ClientCores, r.ClientCPUUsPerOp, r.LoadAvg1)
+	if r.ServerCPUS > 0 {
+		fmt.Fprintf(&b, "  server CPU %.2f s = %.2f cores, %.1f µs/op", r.ServerCPUS, r.ServerCores, r.ServerCPUUsPerOp)
+		if r.ServerCPUNsPerByte > 0 {
+			fmt.Fprintf(&b, ", %.3f ns/B", r.ServerCPUNsPerByte)
+		}
+		if r.ServerCPUUsPerKey > 0 {
+			fmt.Fprintf(&b, ", %.3f µs/key", r.ServerCPUUsPerKey)
+		}
+		b.WriteByte('\n')
+	}
 	if r.ServerPID > 0 {
 		fmt.Fprintf(&b, "  server pid %d: VmRSS max %.1f MiB during run, VmHWM %.1f MiB\n", r.ServerPID, r.ServerRSSMaxMiB, r.ServerHWMMiB)
 	}

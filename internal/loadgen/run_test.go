@@ -1,8 +1,12 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
+	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +44,7 @@ func TestWorkloadsAgainstFakeS3(t *testing.T) {
 			case "get4k":
 				cfg.Objects = 200
 			case "list":
-				cfg.Objects = 1200 // more than a page: exercises continuation
+				cfg.Objects = 4400 // 1,100 per client prefix: more than a page, so continuation is followed
 			}
 			res, err := Run(context.Background(), cfg)
 			if err != nil {
@@ -63,13 +67,23 @@ func TestWorkloadsAgainstFakeS3(t *testing.T) {
 					}
 				}
 			case "list":
-				if res.KeysPerSec <= 0 {
-					t.Errorf("keys/s = %v", res.KeysPerSec)
+				if res.KeysPerSec <= 0 || res.Keys != res.Ops*1100 {
+					t.Errorf("keys/s = %v, %d keys in %d listings (want 1,100 each)", res.KeysPerSec, res.Keys, res.Ops)
 				}
 			case "put4k":
 				if n := fake.ObjectCount(cfg.Bucket); int64(n) != res.Ops {
 					t.Errorf("server holds %d objects after %d PUTs", n, res.Ops)
 				}
+			}
+			// Keep-alive: the pre-fill (or the first operations) open the
+			// connections, the timed phase reuses them. The transport may
+			// dial a spare when many workers wait at once, never one per
+			// operation.
+			if c := res.ClientConns; c > 2*int64(res.Concurrency) || c*2 > res.Ops {
+				t.Errorf("%d connections opened during the timed phase by %d clients in %d operations", res.ClientConns, res.Concurrency, res.Ops)
+			}
+			if res.Payload != PayloadChunked {
+				t.Errorf("default payload %q", res.Payload)
 			}
 			if !strings.Contains(res.Text(), spec.Name) {
 				t.Errorf("Text() lacks the workload name:\n%s", res.Text())
@@ -120,5 +134,115 @@ func TestProcMemorySelf(t *testing.T) {
 	}
 	if rss < 0 || hwm < rss {
 		t.Errorf("rss %d hwm %d", rss, hwm)
+	}
+}
+
+// Every payload mode through whole workloads against the verifying fake
+// (Coffer's internal/sigv4 decodes each PUT and checks its trailer).
+func TestPayloadModesAgainstFakeS3(t *testing.T) {
+	for _, m := range []struct{ payload, checksum string }{
+		{PayloadSigned, ""}, {PayloadChunked, ""}, {PayloadTrailer, ChecksumCRC32}, {PayloadTrailer, ChecksumCRC64NVME}, {PayloadUnsigned, ""},
+	} {
+		for _, w := range []string{"put4k", "mixed"} {
+			t.Run(m.payload+m.checksum+"/"+w, func(t *testing.T) {
+				fake, url := newFake(t)
+				cfg := Config{
+					Endpoint: url, AccessKey: testAK, SecretKey: testSK, Bucket: "b", Workload: w,
+					Duration: 300 * time.Millisecond, Payload: m.payload, Checksum: m.checksum, ContentMD5: true,
+				}
+				if w == "mixed" {
+					cfg.Size, cfg.Objects = 200*kib, 16 // several 64 KiB chunks per PUT
+				}
+				res, err := Run(context.Background(), cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Ops == 0 || res.Errors != 0 || res.OpsByType["PUT"] == 0 {
+					t.Fatalf("ops %v errors %d (first: %s)", res.OpsByType, res.Errors, res.FirstError)
+				}
+				wantName := w
+				if m.payload != PayloadChunked {
+					wantName += "/" + m.payload
+				}
+				if res.Workload != wantName || res.Payload != m.payload {
+					t.Errorf("workload %q payload %q", res.Workload, res.Payload)
+				}
+				if w == "put4k" && int64(fake.ObjectCount("b")) != res.Ops {
+					t.Errorf("server holds %d objects after %d PUTs", fake.ObjectCount("b"), res.Ops)
+				}
+			})
+		}
+	}
+}
+
+// A fake that breaks the checks the list workload relies on: the fake
+// itself must pass them, and the broken versions must not.
+func TestListAllCountsDuplicatesAndDisorder(t *testing.T) {
+	pages := map[string]string{
+		"":   "<IsTruncated>true</IsTruncated><NextContinuationToken>t1</NextContinuationToken><Contents><Key>p/a</Key></Contents><Contents><Key>p/b</Key></Contents>",
+		"t1": "<IsTruncated>true</IsTruncated><NextContinuationToken>t2</NextContinuationToken><Contents><Key>p/b</Key></Contents><Contents><Key>p/c</Key></Contents>",
+		"t2": "<IsTruncated>false</IsTruncated><Contents><Key>p/a2</Key></Contents>",
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("<ListBucketResult>" + pages[r.URL.Query().Get("continuation-token")] + "</ListBucketResult>"))
+	}))
+	defer srv.Close()
+	c, err := NewClient(srv.URL, testAK, testSK, "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	l, err := c.ListAll(context.Background(), "b", "p/", 2, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Pages != 3 || l.Keys != 4 || l.Duplicates != 1 || l.Unordered != 1 {
+		t.Errorf("listing %+v, want 3 pages, 4 distinct keys, 1 duplicate (p/b across pages), 1 out of order (p/a2)", l)
+	}
+
+	// The verifying fake, over several pages: every key once, in order.
+	_, url := newFake(t)
+	c, _ = NewClient(url, testAK, testSK, "", 4)
+	if err := c.CreateBucket(context.Background(), "b"); err != nil {
+		t.Fatal(err)
+	}
+	c.Payload = PayloadChunked
+	body := NewBody([]byte("x"), 0)
+	for i := range 25 {
+		if err := c.Put(context.Background(), "b", "q/"+strconv.Itoa(i), body, make([]byte, 512)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err = c.ListAll(context.Background(), "b", "q/", 10, &buf)
+	if err != nil || l.Keys != 25 || l.Pages != 3 || l.Duplicates+l.Unordered != 0 {
+		t.Errorf("fake listing %+v, %v", l, err)
+	}
+}
+
+// ProcCPU reads this process's CPU: after burning some, it must have grown
+// by about what getrusage says (the tick is 10 ms).
+func TestProcCPUSelf(t *testing.T) {
+	before, err := ProcCPU(os.Getpid())
+	if err != nil {
+		t.Skip("no /proc:", err)
+	}
+	ru0 := cpuTime()
+	x := uint64(1)
+	for start := time.Now(); time.Since(start) < 300*time.Millisecond; {
+		for range 10000 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+	}
+	after, err := ProcCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ru := cpuTime() - ru0
+	got := after - before
+	if x == 0 || got < ru/2 || got > ru+50*time.Millisecond {
+		t.Errorf("/proc/self/stat CPU grew %v, getrusage %v", got, ru)
+	}
+	if _, err := ProcCPU(0); err == nil {
+		t.Error("ProcCPU(0) succeeded")
 	}
 }

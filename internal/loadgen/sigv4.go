@@ -17,8 +17,9 @@ import (
 const EmptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 const (
-	sigAlgorithm = "AWS4-HMAC-SHA256"
-	amzDateFmt   = "20060102T150405Z"
+	sigAlgorithm   = "AWS4-HMAC-SHA256"
+	chunkAlgorithm = "AWS4-HMAC-SHA256-PAYLOAD"
+	amzDateFmt     = "20060102T150405Z"
 )
 
 // Signer signs S3 requests with AWS Signature Version 4, header form
@@ -58,9 +59,11 @@ func (s *Signer) service() string {
 	return s.Service
 }
 
-// Sign sets X-Amz-Date, X-Amz-Content-Sha256 and Authorization on req.
-// payloadHash is the hex SHA-256 of the body (EmptySHA256 for none).
-func (s *Signer) Sign(req *http.Request, payloadHash string, now time.Time) {
+// Sign sets X-Amz-Date, X-Amz-Content-Sha256 and Authorization on req and
+// returns the signature (the seed of an aws-chunked body's chunk signatures).
+// payloadHash is the hex SHA-256 of the body (EmptySHA256 for none) or one of
+// the payload modes' keywords (UNSIGNED-PAYLOAD, STREAMING-...).
+func (s *Signer) Sign(req *http.Request, payloadHash string, now time.Time) string {
 	amzDate := now.UTC().Format(amzDateFmt)
 	req.Header["X-Amz-Date"] = []string{amzDate}
 	req.Header["X-Amz-Content-Sha256"] = []string{payloadHash}
@@ -73,13 +76,43 @@ func (s *Signer) Sign(req *http.Request, payloadHash string, now time.Time) {
 	hdrs = append(hdrs, header{"host", host})
 	for name, vals := range req.Header {
 		lname := strings.ToLower(name)
+		// content-encoding and content-length are signed when set in the
+		// header map, as minio-go and the SigV4 streaming examples do for
+		// aws-chunked bodies (net/http sends Content-Length from
+		// req.ContentLength and never copies the map's entry).
 		if strings.HasPrefix(lname, "x-amz-") || lname == "range" || lname == "content-type" ||
-			lname == "content-md5" || lname == "date" {
+			lname == "content-md5" || lname == "date" || lname == "content-encoding" || lname == "content-length" {
 			hdrs = append(hdrs, header{lname, strings.Join(vals, ",")})
 		}
 	}
 	sig, signed := s.signature(req.Method, CanonicalURI(req.URL.Path), CanonicalQuery(req.URL.RawQuery), hdrs, payloadHash, amzDate)
 	req.Header["Authorization"] = []string{s.authorization(amzDate, signed, sig)}
+	return sig
+}
+
+// ChunkSignature signs one chunk of an aws-chunked body
+// (STREAMING-AWS4-HMAC-SHA256-PAYLOAD): the string to sign chains on the
+// previous signature (the request's own for the first chunk), so chunks can
+// be neither dropped nor reordered. chunkSHA is the SHA-256 of the chunk's
+// data (of nothing for the final, empty chunk). See
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
+func (s *Signer) ChunkSignature(amzDate, prev string, chunkSHA *[sha256.Size]byte) string {
+	b := make([]byte, 0, 256)
+	b = append(b, chunkAlgorithm...)
+	b = append(b, '\n')
+	b = append(b, amzDate...)
+	b = append(b, '\n')
+	b = append(b, s.scope(amzDate[:8])...)
+	b = append(b, '\n')
+	b = append(b, prev...)
+	b = append(b, '\n')
+	b = append(b, EmptySHA256...)
+	b = append(b, '\n')
+	b = hex.AppendEncode(b, chunkSHA[:])
+	mac := hmac.New(sha256.New, s.signingKey(amzDate[:8]))
+	mac.Write(b)
+	var out [sha256.Size]byte
+	return hex.EncodeToString(mac.Sum(out[:0]))
 }
 
 func (s *Signer) authorization(amzDate, signedHeaders, sig string) string {

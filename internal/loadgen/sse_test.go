@@ -29,7 +29,7 @@ func TestClientSSE(t *testing.T) {
 	}
 	c.SSE = "AES256"
 	buf := make([]byte, 1024)
-	if err := c.Put(context.Background(), "b", "k", []byte("x"), EmptySHA256, buf); err != nil {
+	if err := c.Put(context.Background(), "b", "k", NewBody([]byte("x"), 0), buf); err != nil {
 		t.Fatal(err)
 	}
 	if !sawHeader || !signed {
@@ -39,7 +39,7 @@ func TestClientSSE(t *testing.T) {
 		t.Fatal(err)
 	}
 	echo = false
-	if err := c.Put(context.Background(), "b", "k", []byte("x"), EmptySHA256, buf); err == nil {
+	if err := c.Put(context.Background(), "b", "k", NewBody([]byte("x"), 0), buf); err == nil {
 		t.Fatal("a PUT answer without the encryption header was accepted")
 	}
 	if _, err := c.Get(context.Background(), "b", "k", -1, buf); err == nil {

@@ -2,11 +2,9 @@ package loadgen
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 )
 
@@ -17,7 +15,7 @@ type Spec struct {
 	Desc        string
 	Concurrency int   // clients
 	Size        int64 // object size in bytes
-	Objects     int   // objects written before the timed phase (per prefix for list)
+	Objects     int   // objects written before the timed phase (list: in all, one prefix per client)
 	Metric      string
 }
 
@@ -33,14 +31,24 @@ const (
 	mib = 1 << 20
 )
 
-// Specs lists the workloads in the order "all" runs them.
+// Specs lists the workloads in the order "all" runs them. Object counts
+// are warp's defaults where the machine can hold them (minio/warp
+// cli/get.go and cli/mixed.go: --objects 2500; cli/list.go: --objects
+// 10000, "rounded to have equal concurrent objects", one prefix per
+// client); get16m keeps 48 objects, since warp's 2,500 would be 40 GiB.
 var Specs = []Spec{
-	{Name: "put4k", Desc: "PUT 4 KiB objects, new key each time, signed payload", Concurrency: 16, Size: 4 * kib, Metric: MetricOps},
-	{Name: "get4k", Desc: "GET random 4 KiB objects out of 2,000 pre-written", Concurrency: 16, Size: 4 * kib, Objects: 2000, Metric: MetricOps},
-	{Name: "put16m", Desc: "PUT 16 MiB objects, single PUT, signed payload", Concurrency: 4, Size: 16 * mib, Metric: MetricMiB},
+	{Name: "put4k", Desc: "PUT 4 KiB objects, new key each time", Concurrency: 16, Size: 4 * kib, Metric: MetricOps},
+	{Name: "get4k", Desc: "GET random 4 KiB objects out of 2,500 pre-written", Concurrency: 16, Size: 4 * kib, Objects: 2500, Metric: MetricOps},
+	{Name: "put16m", Desc: "PUT 16 MiB objects, single PUT", Concurrency: 4, Size: 16 * mib, Metric: MetricMiB},
 	{Name: "get16m", Desc: "GET random 16 MiB objects out of 48 pre-written", Concurrency: 4, Size: 16 * mib, Objects: 48, Metric: MetricMiB},
-	{Name: "mixed", Desc: "1 MiB objects: 45% GET, 30% HEAD, 15% PUT, 10% DELETE", Concurrency: 8, Size: 1 * mib, Objects: 200, Metric: MetricOps},
-	{Name: "list", Desc: "ListObjectsV2, max-keys 1000, over 4 prefixes of 1,000 keys", Concurrency: 4, Size: 1 * kib, Objects: 1000, Metric: MetricKeys},
+	{Name: "mixed", Desc: "1 MiB objects, 2,500 pre-written: 45% GET, 30% HEAD, 15% PUT, 10% DELETE", Concurrency: 8, Size: 1 * mib, Objects: 2500, Metric: MetricOps},
+	{Name: "list", Desc: "ListObjectsV2 of a whole prefix (1,000-key pages), 10,000 1 KiB objects over one prefix per client", Concurrency: 4, Size: 1 * kib, Objects: 10000, Metric: MetricKeys},
+}
+
+// writes reports whether a workload's timed phase PUTs, so that its
+// result depends on the payload mode.
+func writes(workload string) bool {
+	return workload == "put4k" || workload == "put16m" || workload == "mixed"
 }
 
 // SpecByName returns the named workload.
@@ -65,31 +73,34 @@ const (
 
 var opNames = [numOpKinds]string{"GET", "HEAD", "PUT", "DELETE", "LIST"}
 
-const listPrefixes = 4
-
-// body is a precomputed random payload and its hex SHA-256, so a PUT's
-// signed payload hash costs nothing at request time.
-type body struct {
-	data []byte
-	sha  string
-}
-
 // makeBodies returns n distinct random bodies of size bytes, hashed in
-// parallel.
-func makeBodies(n int, size int64, seed uint64) []body {
-	out := make([]body, n)
+// parallel for every payload mode.
+func makeBodies(n int, size int64, chunkSize int, seed uint64) []*Body {
+	out := make([]*Body, n)
 	var wg sync.WaitGroup
 	for i := range out {
 		wg.Go(func() {
 			src := rand.NewChaCha8([32]byte{byte(i), byte(seed), byte(seed >> 8), byte(seed >> 16), byte(seed >> 24)})
 			data := make([]byte, size)
 			_, _ = src.Read(data)
-			sum := sha256.Sum256(data)
-			out[i] = body{data: data, sha: hex.EncodeToString(sum[:])}
+			out[i] = NewBody(data, chunkSize)
 		})
 	}
 	wg.Wait()
 	return out
+}
+
+// warpLetters is warp's alphabet for random names
+// (pkg/generator/generator.go asciiLetters): '(' and ')' are not unreserved,
+// so names exercise the servers' percent-decoding and canonical URIs.
+const warpLetters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ1234567890()"
+
+func randLetters(rng *rand.Rand, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = warpLetters[rng.IntN(len(warpLetters))]
+	}
+	return string(b)
 }
 
 // opOutcome is what one operation did.
@@ -99,44 +110,45 @@ type opOutcome struct {
 	keys  int   // keys listed
 }
 
-// prepare writes the objects a workload reads before its timed phase.
+// prepare writes the objects a workload reads before its timed phase, each
+// under the prefix of the worker that will read (and, in mixed, delete)
+// it.
 func (r *runner) prepare(ctx context.Context) error {
 	s := r.spec
+	var all []string
 	switch s.Name {
 	case "get4k", "get16m":
-		r.objKeys = make([]string, s.Objects)
-		for i := range r.objKeys {
-			r.objKeys[i] = fmt.Sprintf("%sobj-%06d", r.prefix, i)
+		for i := range s.Objects {
+			all = append(all, r.nextKey(r.workers[i%len(r.workers)]))
 		}
-		return r.parallelPut(ctx, r.objKeys)
+		r.objKeys = all
 	case "mixed":
-		var all []string
-		for i, w := range r.workers {
-			for j := i; j < s.Objects; j += len(r.workers) {
-				k := r.nextKey(w)
-				w.owned = append(w.owned, k)
-				all = append(all, k)
-			}
+		for i := range s.Objects {
+			w := r.workers[i%len(r.workers)]
+			k := r.nextKey(w)
+			w.owned = append(w.owned, k)
+			all = append(all, k)
 		}
-		return r.parallelPut(ctx, all)
 	case "list":
-		var all []string
-		for p := range listPrefixes {
-			for i := range s.Objects {
-				all = append(all, fmt.Sprintf("%s%s%06d", r.prefix, listPrefix(p), i))
+		per := s.Objects / len(r.workers)
+		for _, w := range r.workers {
+			for range per {
+				all = append(all, r.nextKey(w))
 			}
+			w.listWant = per
 		}
-		return r.parallelPut(ctx, all)
+	default:
+		return nil
 	}
-	return nil
+	return r.parallelPut(ctx, all)
 }
 
-func listPrefix(p int) string { return fmt.Sprintf("p%d/", p) }
-
-// nextKey returns a key no other worker will use.
+// nextKey returns a new key of w, named as warp names them: the worker's
+// random prefix, a counter and 16 random letters,
+// "<prefix>/<n>.<letters>.rnd" (pkg/generator/random.go).
 func (r *runner) nextKey(w *worker) string {
 	w.seq++
-	return fmt.Sprintf("%sw%02d/%08d", r.prefix, w.id, w.seq)
+	return w.prefix + strconv.Itoa(w.seq) + "." + randLetters(w.rng, 16) + ".rnd"
 }
 
 // parallelPut writes keys with the workload's concurrency (at least 8).
@@ -154,8 +166,7 @@ func (r *runner) parallelPut(ctx context.Context, keys []string) error {
 		wg.Go(func() {
 			buf := make([]byte, 64*kib)
 			for i := range ch {
-				b := r.bodies[i%len(r.bodies)]
-				if err := r.client.Put(ctx, r.cfg.Bucket, keys[i], b.data, b.sha, buf); err != nil {
+				if err := r.client.Put(ctx, r.cfg.Bucket, keys[i], r.bodies[i%len(r.bodies)], buf); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -190,29 +201,33 @@ func (r *runner) op(ctx context.Context, w *worker) (opOutcome, error) {
 	switch s.Name {
 	case "put4k", "put16m":
 		b := r.bodies[w.rng.IntN(len(r.bodies))]
-		return opOutcome{kind: opPut, bytes: s.Size}, c.Put(ctx, bucket, r.nextKey(w), b.data, b.sha, w.buf)
+		return opOutcome{kind: opPut, bytes: s.Size}, c.Put(ctx, bucket, r.nextKey(w), b, w.buf)
 	case "get4k", "get16m":
 		n, err := c.Get(ctx, bucket, r.objKeys[w.rng.IntN(len(r.objKeys))], s.Size, w.buf)
 		return opOutcome{kind: opGet, bytes: n}, err
 	case "mixed":
 		return r.mixedOp(ctx, w)
 	case "list":
-		if w.listToken == "" {
-			w.listPref = (w.listPref + 1) % listPrefixes
+		// As warp's list: one operation lists the worker's whole prefix,
+		// and a count other than what was written is an error.
+		l, err := c.ListAll(ctx, bucket, w.prefix, 1000, &w.list)
+		out := opOutcome{kind: opList, keys: l.Keys}
+		switch {
+		case err != nil:
+		case l.Duplicates > 0 || l.Unordered > 0:
+			err = fmt.Errorf("ListObjectsV2 %s: %d keys listed twice, %d out of order", w.prefix, l.Duplicates, l.Unordered)
+		case l.Keys != w.listWant:
+			err = fmt.Errorf("ListObjectsV2 %s: %d keys, want %d", w.prefix, l.Keys, w.listWant)
 		}
-		page, err := c.List(ctx, bucket, r.prefix+listPrefix(w.listPref), w.listToken, 1000, &w.list)
-		w.listToken = page.NextToken
-		if err == nil && page.Keys == 0 {
-			err = errors.New("ListObjectsV2: empty page for a prefix holding objects")
-		}
-		return opOutcome{kind: opList, keys: page.Keys}, err
+		return out, err
 	}
 	return opOutcome{}, fmt.Errorf("unknown workload %q", s.Name)
 }
 
-// mixedOp draws GET 45%, HEAD 30%, PUT 15%, DELETE 10%. Each worker reads,
-// overwrites and deletes only keys it owns, so no operation races another
-// worker's DELETE and every error is the server's.
+// mixedOp draws GET 45%, HEAD 30%, PUT 15%, DELETE 10% (warp's mixed
+// defaults). Each worker reads, overwrites and deletes only keys it owns,
+// so no operation races another worker's DELETE and every error is the
+// server's.
 func (r *runner) mixedOp(ctx context.Context, w *worker) (opOutcome, error) {
 	c, bucket, size := r.client, r.cfg.Bucket, r.spec.Size
 	d := w.rng.IntN(100)
@@ -232,7 +247,7 @@ func (r *runner) mixedOp(ctx context.Context, w *worker) (opOutcome, error) {
 	case d < 90:
 		b := r.bodies[w.rng.IntN(len(r.bodies))]
 		k := r.nextKey(w)
-		err := c.Put(ctx, bucket, k, b.data, b.sha, w.buf)
+		err := c.Put(ctx, bucket, k, b, w.buf)
 		if err == nil {
 			w.owned = append(w.owned, k)
 		}
@@ -244,12 +259,4 @@ func (r *runner) mixedOp(ctx context.Context, w *worker) (opOutcome, error) {
 		w.owned = w.owned[:len(w.owned)-1]
 		return opOutcome{kind: opDelete}, c.Delete(ctx, bucket, k, w.buf)
 	}
-}
-
-// prefixCount is how many prefixes a workload pre-writes Objects into.
-func prefixCount(workload string) int {
-	if workload == "list" {
-		return listPrefixes
-	}
-	return 1
 }
