@@ -32,9 +32,10 @@
 // any read of an Update, the first read of a View. fn never runs again for
 // that (a View's fn runs once).
 //
-// Several nodes: the store is shared as it is; Options.BeforeCommit lets a
-// change feed add statements (pg_notify) to each commit's transaction, and
-// Pool gives it the database for LISTEN.
+// Several nodes: the store is shared as it is. It is a kv.Notifier over
+// LISTEN/NOTIFY (notify.go): the change feed's wake-up reaches every node
+// sharing the schema. Options.BeforeCommit lets a caller add statements to
+// each commit's transaction.
 //
 // Durability: Update returns after COMMIT returned with synchronous_commit
 // on (set for Coffer's sessions whatever the server's default).
@@ -70,6 +71,8 @@ type Store struct {
 	opts Options
 	id   string
 	sql  statements
+
+	notify *notifier // kv.Notifier: LISTEN/NOTIFY (notify.go)
 
 	lifeMu   sync.Mutex
 	lifeCond sync.Cond
@@ -152,6 +155,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("kv/postgres: %w", redact(err))
 	}
 	s := &Store{pool: pool, opts: o, sql: newStatements(o.Schema)}
+	s.notify = newNotifier(s)
 	s.lifeCond.L = &s.lifeMu
 	mctx, cancel := context.WithTimeout(ctx, o.OpTimeout+time.Minute)
 	defer cancel()
@@ -210,6 +214,7 @@ func (s *Store) Close() error {
 		s.lifeCond.Wait()
 	}
 	s.lifeMu.Unlock()
+	s.notify.close()
 	s.pool.Close()
 	return nil
 }
