@@ -50,7 +50,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/url"
 	"strconv"
@@ -280,47 +279,26 @@ func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
 	opCtx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
 	defer cancel()
 	transient := 0
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if attempt >= s.opts.MaxAttempts {
-				return fmt.Errorf("%w (gave up after %d attempts)", kv.ErrConflict, attempt)
-			}
-			if err := backoff(opCtx, attempt); err != nil {
-				return classify(ctx, err)
-			}
-		}
+	return kv.RetryConflicts(opCtx, kv.RetryPolicy{MaxAttempts: s.opts.MaxAttempts,
+		BaseDelay: 200 * time.Microsecond, MaxDelay: 20 * time.Millisecond,
+		WaitError: func(err error) error { return classify(ctx, err) },
+	}, func() (bool, error) {
 		done, retryable, err := s.attempt(opCtx, fn)
 		if done {
-			return err
+			return true, err
 		}
 		if err != nil {
 			// Not a conflict: an infrastructure failure before anything was
 			// committed. Retry a couple of times (stale pooled connections),
 			// then report it.
 			if !retryable || transient >= 2 || ctx.Err() != nil {
-				return classify(ctx, err)
+				return true, classify(ctx, err)
 			}
 			transient++
 			s.pool.Reset()
 		}
-	}
-}
-
-// backoff pauses before retry number attempt: not at all for the first two,
-// then for a random time up to a cap doubling from 200µs to 20ms.
-func backoff(ctx context.Context, attempt int) error {
-	if attempt < 3 {
-		return ctx.Err()
-	}
-	limit := min(200*time.Microsecond<<min(attempt-3, 7), 20*time.Millisecond)
-	t := time.NewTimer(rand.N(limit) + 1)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+		return false, nil
+	})
 }
 
 // attempt runs fn once and commits. done is false if the attempt must be
