@@ -137,6 +137,42 @@ func TestMultiNode_threeNodesOnePostgres(t *testing.T) {
 		c.ontap(2).do(t, "GET", "/api/svm/svms/"+svm.UUID, nil).must(t, 200)
 	})
 
+	t.Run("commvault user made on node 1 logs in and uses S3 on node 3 at once; lockout counted across nodes", func(t *testing.T) {
+		cv1 := cvLogin(t, c.nodes[0].AdminEndpoint(), cofferAdminUser, cofferAdminPassword)
+		name, pw := "cv3n-"+randHex(4), "pw-"+randHex(6)+"-long-enough"
+		id := cv1.mkUser(t, name, pw)
+		ak, sk := cv1.keys(t, id)
+		n3 := newClient(t, c.nodes[2].Endpoint(), ak, sk, func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+		d := eventually(t, time.Second, "Commvault user's key accepted on node 3", func() bool {
+			_, err := n3.ListBuckets(ctx, &s3.ListBucketsInput{})
+			return err == nil
+		})
+		t.Logf("key made through Commvault on node 1 accepted on node 3 after %v", d)
+		cvLogin(t, c.nodes[2].AdminEndpoint(), name, pw) // the user's own login on node 3
+
+		// Five bad passwords spread over the three nodes lock the user
+		// (from this address) on every node: the count is the cluster's.
+		login := func(n int, password string) int {
+			anon := &cvClient{base: c.nodes[n].AdminEndpoint(), hc: adminHTTPClient(time.Minute)}
+			return anon.do(t, "POST", "/Login", map[string]any{"username": name, "password": b64s(password)}).Status
+		}
+		for i := range 5 {
+			if st := login(i%3, "wrong-password"); st == 200 {
+				t.Fatalf("bad password %d accepted", i+1)
+			}
+		}
+		for n := range 3 {
+			if st := login(n, pw); st == 200 {
+				t.Fatalf("node %d lets the right password in after 5 failures spread over the nodes: the lockout is not shared", n+1)
+			}
+		}
+		// The client list names the three nodes on any node.
+		r := cvLogin(t, c.nodes[1].AdminEndpoint(), cofferAdminUser, cofferAdminPassword).do(t, "GET", "/Client", nil).must(t, 200)
+		if n := len(r.list("clientProperties")); n != 3 {
+			t.Fatalf("GET /Client on node 2 lists %d clients, want the 3 nodes: %s", n, r.Raw)
+		}
+	})
+
 	t.Run("cluster nodes listed by every node", func(t *testing.T) {
 		eventually(t, 10*time.Second, "three nodes in /api/cluster/nodes", func() bool {
 			r := c.ontap(1).do(t, "GET", "/api/cluster/nodes", nil).must(t, 200)
