@@ -193,11 +193,11 @@ func (n *notifier) listenOnce(ctx context.Context) (connected bool, err error) {
 	cancel()
 	if err != nil {
 		if conn != nil {
-			conn.Close(context.Background())
+			closeConn(conn)
 		}
 		return false, err
 	}
-	defer conn.Close(context.Background())
+	defer closeConn(conn)
 	n.mu.Lock()
 	n.listens++
 	again := n.listens > 1
@@ -218,6 +218,14 @@ func (n *notifier) listenOnce(ctx context.Context) (connected bool, err error) {
 		}
 		_ = n.local.Notify(ctx, channel)
 	}
+}
+
+// closeConn closes a LISTEN connection without waiting long on a hung
+// database (Close ends the store).
+func closeConn(c *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = c.Close(ctx)
 }
 
 // Listens reports how many times the LISTEN connection was established
