@@ -163,9 +163,13 @@ func (n *notifier) listen() {
 			return
 		}
 		if connected {
+			// Lost after listening: say so once; failed reconnects while
+			// the database stays away are only debug lines.
 			wait = 50 * time.Millisecond
+			n.s.opts.Logger.Warn("kv/postgres: LISTEN connection lost; reconnecting (followers poll meanwhile)", "err", redact(err))
+		} else {
+			n.s.opts.Logger.Debug("kv/postgres: LISTEN reconnect failed", "err", redact(err), "retry_in", wait)
 		}
-		n.s.opts.Logger.Warn("kv/postgres: LISTEN connection lost; reconnecting", "err", redact(err), "in", wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -205,6 +209,7 @@ func (n *notifier) listenOnce(ctx context.Context) (connected bool, err error) {
 	if again {
 		// Notifications sent while we were away are lost: every follower
 		// re-reads.
+		n.s.opts.Logger.Info("kv/postgres: LISTEN connection back")
 		n.local.NotifyAll()
 	}
 	for {
