@@ -60,6 +60,7 @@
 //	'l' "c" 0x00 tenant 0x00 bucket lifecycleCursor (a bucket's resumable lifecycle walk, lifecycle.go)
 //	'm' tenantID(4, big-endian)     tenant uuid (int id index)
 //	'n' tenantName                  tenant uuid (name index)
+//	'o' 'p' name 0x00 addr / 'o' 'a' addr  shared login-lockout counts (loginshared.go)
 //	'p' tenant 0x00 policyName      Policy (user-defined; built-ins are not stored)
 //	'r' userID(4, big-endian)       tenant 0x00 userName (int id index)
 //	's' tenant                      S3Service

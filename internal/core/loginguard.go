@@ -26,9 +26,13 @@ import (
 // (Options.PasswordChecks), so bad guesses from many addresses cannot hold
 // every core: they queue, bounded by Options.PasswordCheckWait.
 //
-// The state is per process: nodes sharing a store each count their own
-// attempts, and a restart forgets them (a lock lasts minutes; the store is
-// not written for each guess).
+// Several nodes: the counts are shared through the store (sharedGuard
+// below), so the limits hold for the cluster, not per node: a guesser
+// spreading attempts over N nodes behind a load balancer still gets
+// MaxFailures guesses per (account, address), not N times as many. Each
+// node also keeps the in-memory state above, which refuses a pair or an
+// address it knows to be locked without any store access, and which stays
+// the (per-node) fallback when the store cannot be written.
 
 // LoginPolicy is the lockout policy (core.Options fills it).
 type LoginPolicy struct {
@@ -87,6 +91,7 @@ type loginGuard struct {
 	mu     sync.Mutex
 	pairs  map[pairKey]*failState
 	addrs  map[string]*failState
+	shared *sharedGuard // nil: per-process counts only
 }
 
 func newLoginGuard(p LoginPolicy) *loginGuard {
@@ -136,6 +141,18 @@ func (g *loginGuard) begin(name, addr string, now time.Time) (LockState, bool) {
 	}
 	ps := guardEntry(g.pairs, pairKey{name, addr}, now, g.policy.FailureWindow)
 	as := guardEntry(g.addrs, addr, now, g.policy.FailureWindow)
+	if g.shared != nil {
+		// The cluster's counts decide; the local ones are only the
+		// fallback. The store is written under g.mu: one node's attempts
+		// on one pair do not conflict with each other in the store.
+		if sp, sa, locked, ok := g.shared.begin(name, addr, now, g); ok {
+			*ps, *as = sp, sa
+			if locked {
+				return g.stateMu(ps, as, now), true
+			}
+			return g.stateMu(ps, as, now), false
+		}
+	}
 	ls := g.fail(ps, g.policy.MaxFailures, now)
 	if a := g.fail(as, g.policy.MaxAddressFailures, now); a.Locked && !ls.Locked {
 		ls.Locked, ls.Remaining, ls.Address = true, a.Remaining, true
@@ -143,11 +160,30 @@ func (g *loginGuard) begin(name, addr string, now time.Time) (LockState, bool) {
 	return ls, false
 }
 
+// stateMu is the LockState of a pair and its address.
+func (g *loginGuard) stateMu(ps, as *failState, now time.Time) LockState {
+	ls := LockState{Failures: ps.failures}
+	if !ps.until.IsZero() {
+		ls.Locked, ls.Remaining = true, ps.until.Sub(now)
+	}
+	if !as.until.IsZero() && !ls.Locked {
+		ls.Locked, ls.Remaining, ls.Address = true, as.until.Sub(now), true
+	}
+	return ls
+}
+
 // failAddress counts a failure of the address alone (a bad session token).
 func (g *loginGuard) failAddress(addr string, now time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.fail(guardEntry(g.addrs, addr, now, g.policy.FailureWindow), g.policy.MaxAddressFailures, now)
+	as := guardEntry(g.addrs, addr, now, g.policy.FailureWindow)
+	if g.shared != nil {
+		if st, ok := g.shared.failAddress(addr, now, g); ok {
+			*as = st
+			return
+		}
+	}
+	g.fail(as, g.policy.MaxAddressFailures, now)
 }
 
 func (g *loginGuard) fail(st *failState, limit int, now time.Time) LockState {
@@ -173,6 +209,9 @@ func (g *loginGuard) succeed(name, addr string) {
 	if st := g.addrs[addr]; st != nil && st.failures > 0 && st.until.IsZero() {
 		st.failures--
 	}
+	if g.shared != nil {
+		g.shared.succeed(name, addr)
+	}
 }
 
 // forget clears every pair of an account (its password was reset by an
@@ -185,6 +224,22 @@ func (g *loginGuard) forget(name string) {
 			delete(g.pairs, k)
 		}
 	}
+	if g.shared != nil {
+		g.shared.forget(name)
+	}
+}
+
+// dropPairLocks forgets the pairs this node holds in memory when the
+// counts are shared: an account changed (maybe its password was reset on
+// another node, which unlocks it there, sharedGuard.forget), and the
+// store's counts are the truth; the next attempt of each pair reads them.
+func (g *loginGuard) dropPairLocks() {
+	if g.shared == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	clear(g.pairs)
 }
 
 // guardEntry returns m[k], creating it; it keeps m below maxGuardEntries.

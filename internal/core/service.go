@@ -287,6 +287,7 @@ func New(opts Options) (*Service, error) {
 		guard: newLoginGuard(LoginPolicy{MaxFailures: o.LoginMaxFailures, FailureWindow: o.LoginFailureWindow,
 			Lockout: o.LoginLockout, MaxAddressFailures: o.LoginMaxAddressFailures}),
 		checks: make(chan struct{}, o.PasswordChecks)}
+	s.guard.shared = &sharedGuard{kv: s.kv, log: s.log}
 	ctx := context.Background()
 	if err := s.initCluster(ctx); err != nil {
 		return nil, err

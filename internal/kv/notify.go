@@ -43,6 +43,21 @@ func (b *Broadcaster) Notify(_ context.Context, channel string) error {
 	return nil
 }
 
+// NotifyAll signals every local subscriber of every channel: a shared
+// store's wake-up that may have missed notifications (a reconnect) uses it.
+func (b *Broadcaster) NotifyAll() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, subs := range b.subs {
+		for ch := range subs {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
 // Subscribe implements Notifier.
 func (b *Broadcaster) Subscribe(channel string) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)

@@ -77,6 +77,27 @@ func (m *Metadata) Ping(ctx context.Context) error {
 	return m.Postgres.Ping(ctx)
 }
 
+// Notify passes a change feed's wake-up to the store (kv.Notifier: in
+// process for Pebble, LISTEN/NOTIFY for PostgreSQL). Without these methods
+// the embedding would hide the store's Notifier from the wrappers above it
+// (kvmetrics, the change feed), and followers would only poll.
+func (m *Metadata) Notify(ctx context.Context, channel string) error {
+	if n, ok := m.Store.(kv.Notifier); ok {
+		return n.Notify(ctx, channel)
+	}
+	return nil
+}
+
+// Subscribe implements kv.Notifier over the store's.
+func (m *Metadata) Subscribe(channel string) (<-chan struct{}, func()) {
+	if n, ok := m.Store.(kv.Notifier); ok {
+		return n.Subscribe(channel)
+	}
+	return make(chan struct{}), func() {}
+}
+
+var _ kv.Notifier = (*Metadata)(nil)
+
 // MetadataOptions say which store to open for which data directory.
 type MetadataOptions struct {
 	DataDir  string

@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -163,41 +162,20 @@ func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
 		return err
 	}
 	defer s.end()
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
+	err := kv.RetryConflicts(ctx, kv.RetryPolicy{MaxAttempts: s.opts.maxAttempts,
+		BaseDelay: 100 * time.Microsecond, MaxDelay: 10 * time.Millisecond,
+		BeforeRetry: func(int) error {
 			s.st.conflicts.Add(1)
-			if attempt >= s.opts.maxAttempts {
-				s.st.gaveUp.Add(1)
-				return fmt.Errorf("%w (gave up after %d attempts)", kv.ErrConflict, attempt)
-			}
 			if s.closing() {
 				return kv.ErrClosed
 			}
-			if err := backoff(ctx, attempt); err != nil {
-				return err
-			}
-		}
-		if done, err := s.attempt(fn); done {
-			return err
-		}
+			return nil
+		},
+	}, func() (bool, error) { return s.attempt(fn) })
+	if errors.Is(err, kv.ErrConflict) {
+		s.st.gaveUp.Add(1)
 	}
-}
-
-// backoff pauses before retry number attempt: not at all for the first two,
-// then for a random time up to a cap doubling from 100µs to 10ms.
-func backoff(ctx context.Context, attempt int) error {
-	if attempt < 3 {
-		return ctx.Err()
-	}
-	limit := min(100*time.Microsecond<<min(attempt-3, 7), 10*time.Millisecond)
-	t := time.NewTimer(rand.N(limit) + 1)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return err
 }
 
 // attempt runs fn once. done is false if it conflicted and must be retried.

@@ -32,9 +32,10 @@
 // any read of an Update, the first read of a View. fn never runs again for
 // that (a View's fn runs once).
 //
-// Several nodes: the store is shared as it is; Options.BeforeCommit lets a
-// change feed add statements (pg_notify) to each commit's transaction, and
-// Pool gives it the database for LISTEN.
+// Several nodes: the store is shared as it is. It is a kv.Notifier over
+// LISTEN/NOTIFY (notify.go): the change feed's wake-up reaches every node
+// sharing the schema. Options.BeforeCommit lets a caller add statements to
+// each commit's transaction.
 //
 // Durability: Update returns after COMMIT returned with synchronous_commit
 // on (set for Coffer's sessions whatever the server's default).
@@ -49,7 +50,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/url"
 	"strconv"
@@ -70,6 +70,8 @@ type Store struct {
 	opts Options
 	id   string
 	sql  statements
+
+	notify *notifier // kv.Notifier: LISTEN/NOTIFY (notify.go)
 
 	lifeMu   sync.Mutex
 	lifeCond sync.Cond
@@ -152,6 +154,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("kv/postgres: %w", redact(err))
 	}
 	s := &Store{pool: pool, opts: o, sql: newStatements(o.Schema)}
+	s.notify = newNotifier(s)
 	s.lifeCond.L = &s.lifeMu
 	mctx, cancel := context.WithTimeout(ctx, o.OpTimeout+time.Minute)
 	defer cancel()
@@ -210,6 +213,7 @@ func (s *Store) Close() error {
 		s.lifeCond.Wait()
 	}
 	s.lifeMu.Unlock()
+	s.notify.close()
 	s.pool.Close()
 	return nil
 }
@@ -275,47 +279,26 @@ func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
 	opCtx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
 	defer cancel()
 	transient := 0
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if attempt >= s.opts.MaxAttempts {
-				return fmt.Errorf("%w (gave up after %d attempts)", kv.ErrConflict, attempt)
-			}
-			if err := backoff(opCtx, attempt); err != nil {
-				return classify(ctx, err)
-			}
-		}
+	return kv.RetryConflicts(opCtx, kv.RetryPolicy{MaxAttempts: s.opts.MaxAttempts,
+		BaseDelay: 200 * time.Microsecond, MaxDelay: 20 * time.Millisecond,
+		WaitError: func(err error) error { return classify(ctx, err) },
+	}, func() (bool, error) {
 		done, retryable, err := s.attempt(opCtx, fn)
 		if done {
-			return err
+			return true, err
 		}
 		if err != nil {
 			// Not a conflict: an infrastructure failure before anything was
 			// committed. Retry a couple of times (stale pooled connections),
 			// then report it.
 			if !retryable || transient >= 2 || ctx.Err() != nil {
-				return classify(ctx, err)
+				return true, classify(ctx, err)
 			}
 			transient++
 			s.pool.Reset()
 		}
-	}
-}
-
-// backoff pauses before retry number attempt: not at all for the first two,
-// then for a random time up to a cap doubling from 200µs to 20ms.
-func backoff(ctx context.Context, attempt int) error {
-	if attempt < 3 {
-		return ctx.Err()
-	}
-	limit := min(200*time.Microsecond<<min(attempt-3, 7), 20*time.Millisecond)
-	t := time.NewTimer(rand.N(limit) + 1)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+		return false, nil
+	})
 }
 
 // attempt runs fn once and commits. done is false if the attempt must be

@@ -1,0 +1,191 @@
+package core
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"time"
+
+	"coffer/internal/kv"
+)
+
+// sharedGuard keeps the login guard's counts in the store, so that every
+// node sharing it applies one lockout (loginguard.go):
+//
+//	'o' 'p' name 0x00 addr   failure count of an account from an address
+//	'o' 'a' addr             failure count of an address (every account, bad tokens)
+//
+// Each value is 24 bytes: failures, window start and lock end (Unix ns,
+// big-endian; lock end 0 when not locked). 'o' is no cache's namespace,
+// so these writes cost the change feed nothing.
+//
+// Cost: only attempts that will compute a password hash touch the store
+// (an attempt refused by the node's own memory, and a request served from
+// the verified-password cache, do not): one transaction reading and
+// writing two small records before the hash, and one more after a
+// success (uncounting it). Bad guesses are slow hashes anyway.
+//
+// Records expire logically (an elapsed window or lock reads as empty) and
+// are rewritten or deleted by the next attempt of that pair or address; a
+// record of a pair that never tries again stays (24 bytes).
+//
+// A store failure does not block logins: the guard falls back to the
+// node's own counts for that attempt (a per-node bound, as before).
+type sharedGuard struct {
+	kv  kv.Store
+	log *slog.Logger
+}
+
+// sharedGuardTimeout bounds one store access of the guard.
+const sharedGuardTimeout = 2 * time.Second
+
+func guardPairKey(name, addr string) []byte { return key('o', "p"+name, addr) }
+func guardAddrKey(addr string) []byte       { return key('o', "a"+addr) }
+
+func encodeFail(st failState) []byte {
+	b := make([]byte, 0, 24)
+	b = binary.BigEndian.AppendUint64(b, uint64(st.failures))
+	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(st.first)))
+	return binary.BigEndian.AppendUint64(b, uint64(unixNano(st.until)))
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// getFail reads a count, as it is at now.
+func getFail(tx kv.Reader, k []byte, now time.Time, window time.Duration) (failState, error) {
+	v, err := tx.Get(k)
+	if errors.Is(err, kv.ErrNotFound) {
+		return failState{}, nil
+	}
+	if err != nil {
+		return failState{}, err
+	}
+	var st failState
+	if len(v) == 24 {
+		st = failState{failures: int(binary.BigEndian.Uint64(v)), first: fromNano(int64(binary.BigEndian.Uint64(v[8:]))),
+			until: fromNano(int64(binary.BigEndian.Uint64(v[16:])))}
+	}
+	st.current(now, window)
+	return st, nil
+}
+
+func (sg *sharedGuard) update(what string, fn func(tx kv.Txn) error) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), sharedGuardTimeout)
+	defer cancel()
+	if err := sg.kv.Update(ctx, fn); err != nil {
+		sg.log.Warn("login guard: shared lockout state not updated; this node counts alone", "op", what, "err", err)
+		return false
+	}
+	return true
+}
+
+// begin counts an attempt of (name, addr) in the store unless either is
+// locked there (locked). It returns the stored states after it; ok false
+// when the store failed.
+func (sg *sharedGuard) begin(name, addr string, now time.Time, g *loginGuard) (pair, adr failState, locked, ok bool) {
+	pk, ak := guardPairKey(name, addr), guardAddrKey(addr)
+	ok = sg.update("count failure", func(tx kv.Txn) error {
+		var err error
+		if pair, err = getFail(tx, pk, now, g.policy.FailureWindow); err != nil {
+			return err
+		}
+		if adr, err = getFail(tx, ak, now, g.policy.FailureWindow); err != nil {
+			return err
+		}
+		if locked = !pair.until.IsZero() || !adr.until.IsZero(); locked {
+			return nil // locked by another node: refused, not counted
+		}
+		g.fail(&pair, g.policy.MaxFailures, now)
+		g.fail(&adr, g.policy.MaxAddressFailures, now)
+		if err := tx.Set(pk, encodeFail(pair)); err != nil {
+			return err
+		}
+		return tx.Set(ak, encodeFail(adr))
+	})
+	return pair, adr, locked, ok
+}
+
+// failAddress counts a failure of addr alone.
+func (sg *sharedGuard) failAddress(addr string, now time.Time, g *loginGuard) (failState, bool) {
+	ak := guardAddrKey(addr)
+	var st failState
+	ok := sg.update("count address failure", func(tx kv.Txn) error {
+		var err error
+		if st, err = getFail(tx, ak, now, g.policy.FailureWindow); err != nil {
+			return err
+		}
+		if !st.until.IsZero() {
+			return nil
+		}
+		g.fail(&st, g.policy.MaxAddressFailures, now)
+		return tx.Set(ak, encodeFail(st))
+	})
+	return st, ok
+}
+
+// succeed uncounts begin's failure: the pair starts over, its address
+// keeps its other failures.
+func (sg *sharedGuard) succeed(name, addr string) {
+	pk, ak := guardPairKey(name, addr), guardAddrKey(addr)
+	sg.update("uncount success", func(tx kv.Txn) error {
+		if err := tx.Delete(pk); err != nil {
+			return err
+		}
+		v, err := tx.Get(ak)
+		if errors.Is(err, kv.ErrNotFound) {
+			return nil
+		}
+		if err != nil || len(v) != 24 {
+			return err
+		}
+		n, until := binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[16:])
+		switch {
+		case until != 0 || n == 0:
+			return nil
+		case n == 1:
+			return tx.Delete(ak)
+		}
+		out := append([]byte(nil), v...)
+		binary.BigEndian.PutUint64(out, n-1)
+		return tx.Set(ak, out)
+	})
+}
+
+// forget deletes every stored pair of an account (its password was reset)
+// and tells the other nodes through the change feed.
+func (sg *sharedGuard) forget(name string) {
+	prefix := append(key('o', "p"+name), 0)
+	sg.update("forget account", func(tx kv.Txn) error {
+		var keys [][]byte
+		if err := scan(tx, prefix, func(k, _ []byte) error {
+			keys = append(keys, append([]byte(nil), k...))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		if len(keys) > 0 {
+			// The other nodes drop the pair locks they hold in memory
+			// (dropPairLocks) once this has committed, not before.
+			markChange(tx, changeAdmin)
+		}
+		return nil
+	})
+}
