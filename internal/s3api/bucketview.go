@@ -65,6 +65,9 @@ type bucketView struct {
 	logging *loggingConfig // nil: logging off
 	// lifecycle is the lifecycle configuration, for x-amz-expiration (nil: none).
 	lifecycle *lifecycle.Config
+	// defaultRetention: new versions get an Object Lock retention without
+	// asking, so a PUT must carry an integrity check (requireLockIntegrity).
+	defaultRetention bool
 }
 
 type bucketRef struct{ tenant, name string }
@@ -128,6 +131,7 @@ func (c *viewCache) view(ctx context.Context, tenant, bucket string) (*bucketVie
 		return nil, err
 	default:
 		v.exists, v.owner = true, info.Owner
+		v.defaultRetention = info.ObjectLock.HasDefaultRetention()
 		if data := info.Configs[objects.ConfigCORS]; data != nil {
 			if v.cors, err = cors.Parse(data); err != nil {
 				c.log.Warn("s3: stored CORS configuration does not parse; ignored", "bucket", bucket, "error", err)
