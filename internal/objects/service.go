@@ -117,6 +117,8 @@ type Service struct {
 	// concurrent write and collection.
 	testHookBeforeOpen func()
 
+	buckets bucketCache // bucketRO
+
 	gcKick chan struct{}
 	// foldKick asks the collector for a usage fold; deltas counts the
 	// usage deltas written (chargeUsage), which kick it every foldEvery.
