@@ -171,6 +171,22 @@ func (s *Service) GetBucket(ctx context.Context, tenant, name string) (BucketInf
 	return info, err
 }
 
+// GetBucketSettings returns a bucket without its usage (UsedBytes and
+// Objects are zero): one point read, for the per-request checks that need
+// only the bucket's settings. GetBucket also sums the usage deltas written
+// since the last fold.
+func (s *Service) GetBucketSettings(ctx context.Context, tenant, name string) (BucketInfo, error) {
+	var info BucketInfo
+	err := s.view(ctx, "GetBucket", func(tx kv.Reader) error {
+		b, err := getBucket(tx, tenant, name)
+		if err == nil {
+			info = b.info()
+		}
+		return err
+	})
+	return info, err
+}
+
 // DeleteBucket deletes an empty bucket: no version, delete marker or pending
 // upload may remain.
 func (s *Service) DeleteBucket(ctx context.Context, tenant, name string) error {

@@ -117,10 +117,19 @@ type Service struct {
 	// concurrent write and collection.
 	testHookBeforeOpen func()
 
+	buckets bucketCache // bucketRO
+
 	gcKick chan struct{}
-	gcGate atomic.Pointer[func() bool] // SetCollectorGate
-	stop   chan struct{}
-	wg     sync.WaitGroup
+	// foldKick asks the collector for a usage fold; deltas counts the
+	// usage deltas written (chargeUsage), which kick it every foldEvery.
+	foldKick chan struct{}
+	deltas   atomic.Uint64
+	// testHookFold, when set (by tests), runs inside a folding transaction
+	// after its first delta is read.
+	testHookFold func()
+	gcGate       atomic.Pointer[func() bool] // SetCollectorGate
+	stop         chan struct{}
+	wg           sync.WaitGroup
 }
 
 // New opens the object layer and starts its background collector. Call
@@ -131,7 +140,7 @@ func New(opts Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{opts: o, kv: o.KV, blobs: o.Blobs, log: o.Logger,
-		gcKick: make(chan struct{}, 1), stop: make(chan struct{})}
+		gcKick: make(chan struct{}, 1), foldKick: make(chan struct{}, 1), stop: make(chan struct{})}
 	s.wg.Add(1)
 	go s.collector()
 	return s, nil

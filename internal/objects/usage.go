@@ -12,9 +12,10 @@ import (
 
 // Usage is counted with blind delta records ('D') so that concurrent writes
 // to one bucket never conflict on a shared counter; the collector folds them
-// into the bucket's 'Q' record. Only a bucket with a quota reads the deltas
-// inside its writes, which serializes that bucket's writers: the price of a
-// hard quota checked in the write's own transaction.
+// into the bucket's 'Q' record every GCInterval and after every foldEvery
+// deltas. Only a bucket with a quota reads the deltas inside its writes,
+// which serializes that bucket's writers: the price of a hard quota checked
+// in the write's own transaction.
 
 func readUsage(tx kv.Reader, bid uint64) (usageRecord, error) {
 	var u usageRecord
@@ -61,5 +62,15 @@ func (s *Service) chargeUsage(tx kv.Txn, b *bucketRecord, delta usageRecord, seq
 	var r [4]byte
 	_, _ = rand.Read(r[:])
 	k = append(k, r[:]...)
+	if s.deltas.Add(1)%foldEvery == 0 { // counted per attempt: close enough
+		select {
+		case s.foldKick <- struct{}{}:
+		default:
+		}
+	}
 	return tx.Set(k, marshal(&delta))
 }
+
+// foldEvery is how many usage deltas are written between folds (besides
+// the collector's interval): it bounds what readUsage sums.
+const foldEvery = 1024

@@ -78,7 +78,7 @@ type chunkDecoder struct {
 
 func newChunkDecoder(a *Auth, raw io.Reader) *chunkDecoder {
 	d := &chunkDecoder{
-		br:            bufio.NewReaderSize(raw, readBufSize),
+		br:            bufio.NewReaderSize(raw, chunkBufSize(a.DecodedLength)),
 		signed:        a.Mode == PayloadStreamingSigned || a.Mode == PayloadStreamingSignedTrailer,
 		trailers:      a.Mode == PayloadStreamingUnsignedTrailer || a.Mode == PayloadStreamingSignedTrailer,
 		signedTrailer: a.Mode == PayloadStreamingSignedTrailer,
@@ -93,6 +93,18 @@ func newChunkDecoder(a *Auth, raw io.Reader) *chunkDecoder {
 	// comparison; it must not panic.
 	copy(d.prev[:], a.seedSignature)
 	return d
+}
+
+// chunkBufSize sizes a body's read buffer: readBufSize, or less for a body
+// declared smaller (its data plus the chunk lines), and never less than a
+// line may take. A 4-KiB PUT from minio-go or warp then allocates 8 KiB,
+// not 128.
+func chunkBufSize(decoded int64) int {
+	const minSize = 2 * maxLineSize
+	if decoded < 0 || decoded >= readBufSize {
+		return readBufSize
+	}
+	return int(max(decoded+maxLineSize/4, minSize))
 }
 
 // read delivers payload bytes from at most one chunk per call.
