@@ -2,7 +2,6 @@ package objects
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"time"
 
@@ -107,46 +106,6 @@ func (s *Service) requeueGarbage(ids []string) {
 		}
 		return nil
 	})
-}
-
-// FoldUsage folds every bucket's usage deltas into its usage record.
-func (s *Service) FoldUsage(ctx context.Context) error {
-	var bids []uint64
-	err := s.view(ctx, "fold", func(tx kv.Reader) error {
-		bids = bids[:0]
-		p := []byte{nsDelta}
-		it := tx.NewIterator(p, kv.PrefixEnd(p))
-		defer it.Close()
-		for ok := it.First(); ok; {
-			if len(it.Key()) < 9 {
-				ok = it.Next()
-				continue
-			}
-			bid := binary.BigEndian.Uint64(it.Key()[1:9])
-			bids = append(bids, bid)
-			ok = it.SeekGE(kv.PrefixEnd(bidPrefix(nsDelta, bid)))
-		}
-		return it.Err()
-	})
-	if err != nil {
-		return err
-	}
-	for _, bid := range bids {
-		err := s.update(ctx, "fold", func(tx kv.Txn) error {
-			u, err := readUsage(tx, bid)
-			if err != nil {
-				return err
-			}
-			if err := deleteRange(tx, bidPrefix(nsDelta, bid)); err != nil {
-				return err
-			}
-			return tx.Set(bidPrefix(nsUsage, bid), marshal(&u))
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // SweepResult reports what Sweep removed.
