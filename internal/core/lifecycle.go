@@ -253,7 +253,13 @@ func (s *Service) StartLifecycle(ctx context.Context) (job Job, started bool, er
 		return Job{}, false, nil
 	}
 	buckets, err := s.obj.BucketsWithConfig(ctx, objects.ConfigLifecycle)
-	if err != nil || len(buckets) == 0 {
+	if err != nil {
+		return Job{}, false, err
+	}
+	if len(buckets) == 0 {
+		// An empty pass is done too: the loop looks at the buckets again
+		// an interval later, not at every tick.
+		_, err := s.RunPeriodic(ctx, leaseLifecycle, every, s.opts.JobLease, func(context.Context, Lease) error { return nil })
 		return Job{}, false, err
 	}
 	r := s.jobs
