@@ -8,6 +8,7 @@ import (
 
 	"coffer/internal/errs"
 	"coffer/internal/kv"
+	"coffer/internal/lifecycle"
 	"coffer/internal/objects"
 	"coffer/internal/policy"
 )
@@ -117,6 +118,10 @@ type CreateBucketInput struct {
 	// optional default retention; versioning is then Enabled ("" or
 	// disabled become enabled; suspended is ReasonRetentionVersioning).
 	Retention BucketRetention
+	// Lifecycle, when set, is the bucket's lifecycle configuration from
+	// its creation on (ONTAP's lifecycle_management.rules), validated and
+	// stored in the creating transaction.
+	Lifecycle *lifecycle.Config
 }
 
 // BucketPatch changes a bucket; nil fields stay. Policy replaces the whole
@@ -240,6 +245,15 @@ func (s *Service) CreateBucket(ctx context.Context, in CreateBucketInput) (Bucke
 		oin.ObjectLock = &cfg
 		oin.Versioning = objects.VersioningEnabled
 		oin.Configs = map[string][]byte{lockModeConfig: []byte(in.Retention.Mode)}
+	}
+	if in.Lifecycle != nil {
+		if err := in.Lifecycle.Validate(); err != nil {
+			return Bucket{}, err
+		}
+		if oin.Configs == nil {
+			oin.Configs = map[string][]byte{}
+		}
+		oin.Configs[objects.ConfigLifecycle] = in.Lifecycle.Encode()
 	}
 	info, err := s.obj.CreateBucket(ctx, oin)
 	if err != nil {

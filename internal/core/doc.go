@@ -56,7 +56,6 @@
 //	'q' jobID(8, big-endian)        job uuid (int id index)
 //	'l' leaseName                   leaseRecord (holder, expiry, fencing token; leases.go)
 //	'k' accessKey                   AccessKey (with its secret, sealed by Options.Secrets: SigV4 needs it)
-//	'l' "run"                       lifecycleRun (when the last lifecycle pass started, its job)
 //	'l' "c" 0x00 tenant 0x00 bucket lifecycleCursor (a bucket's resumable lifecycle walk, lifecycle.go)
 //	'm' tenantID(4, big-endian)     tenant uuid (int id index)
 //	'n' tenantName                  tenant uuid (name index)

@@ -38,9 +38,11 @@ import (
 //     AbortIncompleteMultipartUpload are aborted through
 //     objects.AbortMultipartUpload.
 //   - Options.Day is the length of a lifecycle day (tests shorten it, as for
-//     the plan retention job). Passes start every Options.LifecycleInterval
-//     (claimed in kv, so nodes sharing a store do not run two at once, and
-//     never while the previous pass's job is still running).
+//     the plan retention job). A pass runs under the "lifecycle" lease
+//     (RunPeriodic), so nodes sharing a store never run two at once; the
+//     next starts Options.LifecycleInterval after the last completed one
+//     ended, and a pass whose node died is started again, from the
+//     cursors, by another node once its lease expired.
 
 // LifecycleResult counts what lifecycle did to one bucket (or a pass).
 type LifecycleResult struct {
@@ -139,12 +141,6 @@ func (s *Service) UpdateBucketLifecycle(ctx context.Context, tenant, bucket stri
 
 // --- the job -----------------------------------------------------------------
 
-type lifecycleRun struct {
-	Schema int       `json:"_v"`
-	Last   time.Time `json:"last"`
-	Job    string    `json:"job,omitempty"` // uuid of the pass's job
-}
-
 // lifecycleCursor is a bucket's resumable position.
 type lifecycleCursor struct {
 	Schema     int       `json:"_v"`
@@ -185,8 +181,14 @@ const lifecycleSchema = 1
 
 func lifecycleCursorKey(tenant, bucket string) []byte { return key('l', "c", tenant, bucket) }
 
+// leaseLifecycle is the lease a node holds while it runs a lifecycle pass
+// (RunPeriodic): one pass at a time over every node sharing the store, one
+// per LifecycleInterval (counted from the end of the last completed pass).
+const leaseLifecycle = "lifecycle"
+
 // startLifecycleLoop starts the periodic passes (stopped with the job
-// runner).
+// runner). It looks every JobLease (or every interval, if shorter), so a
+// pass whose node died is taken over soon after its lease expired.
 func (s *Service) startLifecycleLoop() {
 	every := s.opts.LifecycleInterval
 	if every <= 0 {
@@ -196,13 +198,16 @@ func (s *Service) startLifecycleLoop() {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		t := time.NewTicker(every)
+		t := time.NewTicker(min(every, max(s.opts.JobLease, 10*time.Millisecond)))
 		defer t.Stop()
 		for {
 			select {
 			case <-r.ctx.Done():
 				return
 			case <-t.C:
+				if r.dead.Load() {
+					continue // a simulated crash (tests)
+				}
 				if _, _, err := s.StartLifecycle(r.ctx); err != nil && r.ctx.Err() == nil {
 					s.log.Warn("lifecycle pass not started", "err", err)
 				}
@@ -212,58 +217,127 @@ func (s *Service) startLifecycleLoop() {
 }
 
 // StartLifecycle submits a lifecycle pass ("Lifecycle" job) over every
-// bucket with a lifecycle configuration, when the last pass (by any node)
-// started at least Options.LifecycleInterval ago and its job has ended;
-// started is false otherwise (or when no bucket has rules). The job is
-// visible and killable like the vault plane's jobs (ONTAP
-// /api/cluster/jobs, Commvault /Job); a killed pass resumes where it
-// stopped on the next one.
+// bucket with a lifecycle configuration, under the "lifecycle" lease
+// (RunPeriodic): only when no node runs a pass and the last completed pass
+// (by any node) ended at least Options.LifecycleInterval ago; started is
+// false otherwise (or when no bucket has rules). The node renews the lease
+// while its job runs; if the node dies, the lease expires, the pass is not
+// "done", and the next node to look starts a new pass, which resumes every
+// bucket from its saved cursor (the dead node's job is failed as
+// interrupted by the job takeover scan). The job is visible and killable
+// like the vault plane's jobs (ONTAP /api/cluster/jobs, Commvault /Job); a
+// killed pass resumes where it stopped on the next one.
 func (s *Service) StartLifecycle(ctx context.Context) (job Job, started bool, err error) {
-	buckets, err := s.obj.BucketsWithConfig(ctx, objects.ConfigLifecycle)
-	if err != nil || len(buckets) == 0 {
-		return Job{}, false, err
-	}
 	every := s.opts.LifecycleInterval
 	if every <= 0 {
 		every = DefaultLifecycleInterval
 	}
-	now := s.now().UTC()
-	claimed := false
-	err = s.update(ctx, "claim lifecycle", func(tx kv.Txn) error {
-		var run lifecycleRun
-		if _, err := getJSON(tx, key('l', "run"), &run); err != nil {
-			return err
+	if !s.lifecycleBusy.CompareAndSwap(false, true) {
+		return Job{}, false, nil // this process runs a pass
+	}
+	handed := false // to the pass's goroutine, which clears lifecycleBusy
+	defer func() {
+		if !handed {
+			s.lifecycleBusy.Store(false)
 		}
-		// A little slack: a ticker may fire a hair before the interval.
-		claimed = now.Sub(run.Last) >= every-every/20 || run.Last.After(now.Add(every))
-		if claimed && run.Job != "" {
-			var j Job
-			ok, err := getJSON(tx, key('j', run.Job), &j)
+	}()
+	// A cheap look first: the loop asks often, and listing the buckets
+	// reads every bucket record.
+	l, err := s.GetLease(ctx, leaseLifecycle)
+	if err != nil {
+		return Job{}, false, err
+	}
+	now := s.now().UTC()
+	if l.Holder != "" && now.Before(l.Expires) ||
+		!l.LastDone.IsZero() && now.Sub(l.LastDone) < every && !l.LastDone.After(now.Add(every)) {
+		return Job{}, false, nil
+	}
+	buckets, err := s.obj.BucketsWithConfig(ctx, objects.ConfigLifecycle)
+	if err != nil {
+		return Job{}, false, err
+	}
+	if len(buckets) == 0 {
+		// An empty pass is done too: the loop looks at the buckets again
+		// an interval later, not at every tick.
+		_, err := s.RunPeriodic(ctx, leaseLifecycle, every, s.opts.JobLease, func(context.Context, Lease) error { return nil })
+		return Job{}, false, err
+	}
+	r := s.jobs
+	r.addMu.Lock()
+	if r.stopped {
+		r.addMu.Unlock()
+		return Job{}, false, errs.New(errs.Internal, "the server is shutting down")
+	}
+	r.wg.Add(1)
+	r.addMu.Unlock()
+	type submitted struct {
+		job Job
+		err error
+	}
+	out := make(chan submitted, 1)
+	handed = true
+	go func() {
+		defer r.wg.Done()
+		defer s.lifecycleBusy.Store(false)
+		sent := false
+		_, err := s.RunPeriodic(r.ctx, leaseLifecycle, every, s.opts.JobLease, func(lctx context.Context, _ Lease) error {
+			done := make(chan struct{})
+			var passErr error
+			job, err := s.submitLifecyclePass(lctx, buckets, func(err error) { passErr = err; close(done) })
+			out <- submitted{job, err}
+			sent = true
 			if err != nil {
 				return err
 			}
-			claimed = !ok || j.Terminal()
+			select {
+			case <-done:
+				return passErr
+			case <-r.ctx.Done(): // a shutdown: the job may never have started
+				return r.ctx.Err()
+			}
+		})
+		if !sent {
+			out <- submitted{err: err}
 		}
-		if !claimed {
-			return nil
-		}
-		return setJSON(tx, key('l', "run"), &lifecycleRun{Schema: lifecycleSchema, Last: now})
-	})
-	if err != nil || !claimed {
-		return Job{}, false, err
-	}
+	}()
+	res := <-out
+	return res.job, res.err == nil && res.job.UUID != "", res.err
+}
+
+// submitLifecyclePass submits the job of a pass held under the lease whose
+// context is lctx: the pass stops at its next batch once the lease is
+// lost, so two nodes never walk at once for long (a replayed batch is
+// harmless). ended is called with the pass's error when the job's work
+// returns.
+func (s *Service) submitLifecyclePass(lctx context.Context, buckets []objects.BucketInfo, ended func(error)) (Job, error) {
 	var clients []int32
 	for _, b := range buckets {
 		clients = append(clients, int32(b.ID))
 	}
+	lost := func() error {
+		return errs.New(errs.Internal, "The lifecycle pass stopped: node %s no longer holds the lifecycle lease.", s.node.name)
+	}
 	spec := JobSpec{Description: fmt.Sprintf("Lifecycle rules of %d buckets", len(buckets)), Operation: "Lifecycle"}
-	job, err = s.submitTracked(ctx, spec, JobInfo{Clients: clients, ClientName: "lifecycle"},
-		func(ctx context.Context, p JobProgress, check func() error) (string, error) {
+	return s.submitTracked(lctx, spec, JobInfo{Clients: clients, ClientName: "lifecycle"},
+		func(ctx context.Context, p JobProgress, check func() error) (result string, err error) {
+			defer func() { ended(err) }()
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			defer context.AfterFunc(lctx, cancel)()
+			leased := func() error {
+				if lctx.Err() != nil {
+					return lost()
+				}
+				return check()
+			}
 			var total LifecycleResult
 			var failed error
 			for i, b := range buckets {
-				res, err := s.RunBucketLifecycle(ctx, b.Tenant, b.Name, check)
+				res, err := s.RunBucketLifecycle(ctx, b.Tenant, b.Name, leased)
 				total.add(res)
+				if lctx.Err() != nil {
+					return "", lost()
+				}
 				if err != nil {
 					if ctx.Err() != nil || ReasonOf(err) == ReasonJobKilled {
 						return "", err
@@ -278,13 +352,6 @@ func (s *Service) StartLifecycle(ctx context.Context) (job Job, started bool, er
 			}
 			return total.String(), nil
 		})
-	if err != nil {
-		return Job{}, false, err
-	}
-	_ = s.update(ctx, "record lifecycle", func(tx kv.Txn) error {
-		return setJSON(tx, key('l', "run"), &lifecycleRun{Schema: lifecycleSchema, Last: now, Job: job.UUID})
-	})
-	return job, true, nil
 }
 
 // RunBucketLifecycle runs one bucket's rules to the end of the bucket,

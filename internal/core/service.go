@@ -265,6 +265,9 @@ type Service struct {
 	feed *follower
 	bg   *background
 	node nodeIdentity // this process in leases (leases.go)
+	// lifecycleBusy is set while this process runs (or starts) a lifecycle
+	// pass: the lease is reentrant for its holder, this is not.
+	lifecycleBusy atomic.Bool
 
 	guard  *loginGuard
 	checks chan struct{} // the password-check semaphore

@@ -2,9 +2,7 @@ package objects
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"coffer/internal/blob"
@@ -117,104 +115,6 @@ func (s *Service) requeueGarbage(ids []string) {
 		}
 		return nil
 	})
-}
-
-// foldBatch is how many usage deltas one folding transaction takes.
-const foldBatch = 1024
-
-// FoldUsage folds every bucket's usage deltas into its usage record.
-//
-// The deltas are found in a snapshot and each folding transaction reads
-// them back by key: a range read would conflict with every write committed
-// meanwhile (each adds a delta to the range), so under a steady write load
-// the fold never committed, and the deltas, which GetBucket and every
-// quota-checked write sum, grew without bound. A delta written after the
-// snapshot is left for the next fold; one another fold took first is gone
-// (not found) and skipped.
-func (s *Service) FoldUsage(ctx context.Context) error {
-	var bids []uint64
-	err := s.view(ctx, "fold", func(tx kv.Reader) error {
-		bids = bids[:0]
-		p := []byte{nsDelta}
-		it := tx.NewIterator(p, kv.PrefixEnd(p))
-		defer it.Close()
-		for ok := it.First(); ok; {
-			if len(it.Key()) < 9 {
-				ok = it.Next()
-				continue
-			}
-			bid := binary.BigEndian.Uint64(it.Key()[1:9])
-			bids = append(bids, bid)
-			ok = it.SeekGE(kv.PrefixEnd(bidPrefix(nsDelta, bid)))
-		}
-		return it.Err()
-	})
-	if err != nil {
-		return err
-	}
-	for _, bid := range bids {
-		if err := s.foldBucket(ctx, bid); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// foldBucket folds one bucket's deltas, foldBatch at a time.
-func (s *Service) foldBucket(ctx context.Context, bid uint64) error {
-	p := bidPrefix(nsDelta, bid)
-	for {
-		var keys [][]byte
-		err := s.view(ctx, "fold", func(tx kv.Reader) error {
-			keys = keys[:0]
-			it := tx.NewIterator(p, kv.PrefixEnd(p))
-			defer it.Close()
-			for ok := it.First(); ok && len(keys) < foldBatch; ok = it.Next() {
-				keys = append(keys, append([]byte(nil), it.Key()...))
-			}
-			return it.Err()
-		})
-		if err != nil || len(keys) == 0 {
-			return err
-		}
-		err = s.update(ctx, "fold", func(tx kv.Txn) error {
-			var u usageRecord
-			v, err := tx.Get(bidPrefix(nsUsage, bid))
-			switch {
-			case err == nil:
-				if err := json.Unmarshal(v, &u); err != nil {
-					return err
-				}
-			case !errors.Is(err, kv.ErrNotFound):
-				return err
-			}
-			for i, k := range keys {
-				v, err := tx.Get(k)
-				if errors.Is(err, kv.ErrNotFound) {
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				var d usageRecord
-				if err := json.Unmarshal(v, &d); err != nil {
-					return err
-				}
-				u.Bytes += d.Bytes
-				u.Objects += d.Objects
-				if err := tx.Delete(k); err != nil {
-					return err
-				}
-				if i == 0 && s.testHookFold != nil {
-					s.testHookFold()
-				}
-			}
-			return tx.Set(bidPrefix(nsUsage, bid), marshal(&u))
-		})
-		if err != nil || len(keys) < foldBatch {
-			return err
-		}
-	}
 }
 
 // SweepResult reports what Sweep removed.

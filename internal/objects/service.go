@@ -50,6 +50,11 @@ type Options struct {
 	// Keys seals and opens the data keys of encrypted objects (SSE-S3,
 	// SSE-KMS). Nil: requests for those modes fail with NotImplemented.
 	Keys kms.Service
+	// UsageFoldBatch is how many usage delta records FoldUsage folds in one
+	// transaction: a bucket written a million times between two folds is
+	// folded in bounded batches rather than one transaction the stores
+	// refuse. Default 10,000; tests lower it.
+	UsageFoldBatch int
 }
 
 func (o *Options) withDefaults() Options {
@@ -72,6 +77,9 @@ func (o *Options) withDefaults() Options {
 	if out.Now == nil {
 		out.Now = time.Now
 	}
+	if out.UsageFoldBatch == 0 {
+		out.UsageFoldBatch = 10000
+	}
 	return out
 }
 
@@ -92,6 +100,9 @@ func (o *Options) Validate() error {
 	}
 	if o.MaxParts < 0 || o.MaxParts > 10000 {
 		problems = append(problems, errors.New("objects: MaxParts must be within 1..10000"))
+	}
+	if o.UsageFoldBatch < 0 {
+		problems = append(problems, errors.New("objects: UsageFoldBatch must not be negative"))
 	}
 	return errors.Join(problems...)
 }

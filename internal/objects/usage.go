@@ -1,6 +1,7 @@
 package objects
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
@@ -17,16 +18,24 @@ import (
 // which serializes that bucket's writers: the price of a hard quota checked
 // in the write's own transaction.
 
-func readUsage(tx kv.Reader, bid uint64) (usageRecord, error) {
+// readFolded returns the bucket's folded 'Q' record, zero when none.
+func readFolded(tx kv.Reader, bid uint64) (usageRecord, error) {
 	var u usageRecord
 	v, err := tx.Get(bidPrefix(nsUsage, bid))
 	switch {
 	case err == nil:
-		if err := json.Unmarshal(v, &u); err != nil {
-			return u, err
-		}
+		return u, json.Unmarshal(v, &u)
 	case errors.Is(err, kv.ErrNotFound):
+		return u, nil
 	default:
+		return u, err
+	}
+}
+
+// readUsage returns the bucket's usage: the folded record plus every delta.
+func readUsage(tx kv.Reader, bid uint64) (usageRecord, error) {
+	u, err := readFolded(tx, bid)
+	if err != nil {
 		return u, err
 	}
 	p := bidPrefix(nsDelta, bid)
@@ -74,3 +83,99 @@ func (s *Service) chargeUsage(tx kv.Txn, b *bucketRecord, delta usageRecord, seq
 // foldEvery is how many usage deltas are written between folds (besides
 // the collector's interval): it bounds what readUsage sums.
 const foldEvery = 1024
+
+// FoldUsage folds every bucket's usage deltas into its usage record.
+func (s *Service) FoldUsage(ctx context.Context) error {
+	var bids []uint64
+	err := s.view(ctx, "fold", func(tx kv.Reader) error {
+		bids = bids[:0]
+		p := []byte{nsDelta}
+		it := tx.NewIterator(p, kv.PrefixEnd(p))
+		defer it.Close()
+		for ok := it.First(); ok; {
+			if len(it.Key()) < 9 {
+				ok = it.Next()
+				continue
+			}
+			bid := binary.BigEndian.Uint64(it.Key()[1:9])
+			bids = append(bids, bid)
+			ok = it.SeekGE(kv.PrefixEnd(bidPrefix(nsDelta, bid)))
+		}
+		return it.Err()
+	})
+	if err != nil {
+		return err
+	}
+	for _, bid := range bids {
+		if err := s.foldBucketUsage(ctx, bid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// foldBucketUsage folds one bucket's deltas in transactions of at most
+// UsageFoldBatch deltas. Each transaction deletes exactly the deltas it adds
+// to the folded record, so a crash between two batches neither loses nor
+// counts twice: the deltas not yet folded are still there for the next pass.
+//
+// The deltas are found in a snapshot and each folding transaction reads
+// them back by key: a range read would conflict with every write committed
+// meanwhile (each adds a delta to the range), so under a steady write load
+// the fold never committed, and the deltas, which GetBucket and every
+// quota-checked write sum, grew without bound. A delta written after the
+// snapshot is left for the next fold; one another fold took first is gone
+// (not found) and skipped. It stops at the first batch that is not full.
+func (s *Service) foldBucketUsage(ctx context.Context, bid uint64) error {
+	p := bidPrefix(nsDelta, bid)
+	limit := s.opts.UsageFoldBatch
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var keys [][]byte
+		err := s.view(ctx, "fold", func(tx kv.Reader) error {
+			keys = keys[:0]
+			it := tx.NewIterator(p, kv.PrefixEnd(p))
+			defer it.Close()
+			for ok := it.First(); ok && len(keys) < limit; ok = it.Next() {
+				keys = append(keys, append([]byte(nil), it.Key()...))
+			}
+			return it.Err()
+		})
+		if err != nil || len(keys) == 0 {
+			return err
+		}
+		err = s.update(ctx, "fold", func(tx kv.Txn) error {
+			u, err := readFolded(tx, bid)
+			if err != nil {
+				return err
+			}
+			for i, k := range keys {
+				v, err := tx.Get(k)
+				if errors.Is(err, kv.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				var d usageRecord
+				if err := json.Unmarshal(v, &d); err != nil {
+					return err
+				}
+				u.Bytes += d.Bytes
+				u.Objects += d.Objects
+				if err := tx.Delete(k); err != nil {
+					return err
+				}
+				if i == 0 && s.testHookFold != nil {
+					s.testHookFold()
+				}
+			}
+			return tx.Set(bidPrefix(nsUsage, bid), marshal(&u))
+		})
+		if err != nil || len(keys) < limit {
+			return err
+		}
+	}
+}

@@ -3,11 +3,14 @@ package ontap
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"coffer/internal/core"
 	"coffer/internal/errs"
+	"coffer/internal/lifecycle"
 	"coffer/internal/ontap/collection"
 	"coffer/internal/policy"
 )
@@ -48,10 +51,22 @@ var bucketPostFieldList = []string{"name", "comment", "size", "versioning_state"
 	"policy.statements.conditions.source-ips"}
 
 var (
-	bucketPostFields  = collection.NewFieldSet(append([]string{"svm.uuid", "svm.name", "svm._links.*"}, bucketPostFieldList...)...)
+	bucketPostFields = collection.NewFieldSet(append(append([]string{"svm.uuid", "svm.name", "svm._links.*"},
+		bucketPostFieldList...), bucketRuleFields()...)...)
 	bucketPatchFields = collection.NewFieldSet(append([]string{"comment", "size", "versioning_state", "policy"},
 		bucketPostFieldList[5:]...)...)
 )
+
+// bucketRuleFields are the fields of a bucket POST's
+// lifecycle_management.rules: each a rule as POST .../rules takes it.
+func bucketRuleFields() []string {
+	out := []string{"lifecycle_management.rules._links.*"}
+	for _, f := range append([]string{"expiration._links.*", "non_current_version_expiration._links.*",
+		"abort_incomplete_multipart_upload._links.*", "object_filter._links.*"}, ruleFieldList...) {
+		out = append(out, "lifecycle_management.rules."+f)
+	}
+	return out
+}
 
 // bucketBody is a bucket POST or PATCH body.
 type bucketBody struct {
@@ -71,6 +86,38 @@ type bucketBody struct {
 		Mode          *string `json:"mode"`
 		DefaultPeriod *string `json:"default_period"`
 	} `json:"retention"`
+	LifecycleManagement *struct {
+		Rules *[]ruleBody `json:"rules"`
+	} `json:"lifecycle_management"`
+}
+
+// lifecycleConfig builds the lifecycle configuration of a POST's
+// lifecycle_management.rules (nil when it has none), each rule checked as
+// a POST of .../rules checks it, with the rule's index in the target.
+func (b *bucketBody) lifecycleConfig(bucket string) (*lifecycle.Config, error) {
+	if b.LifecycleManagement == nil || b.LifecycleManagement.Rules == nil || len(*b.LifecycleManagement.Rules) == 0 {
+		return nil, nil
+	}
+	c := &lifecycle.Config{}
+	for i, rb := range *b.LifecycleManagement.Rules {
+		r, err := rb.newRule()
+		if err == nil {
+			err = addRule(c, r, bucket)
+		}
+		if err != nil {
+			var ae *apiError
+			if errors.As(err, &ae) {
+				e := *ae
+				e.Target = strings.TrimSuffix(fmt.Sprintf("lifecycle_management.rules[%d].%s", i, ae.Target), ".")
+				return nil, &e
+			}
+			return nil, err
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return nil, lifecycleError(err)
+	}
+	return c, nil
 }
 
 // retention reads the body's retention.mode and retention.default_period
@@ -138,6 +185,9 @@ func (b *bucketBody) createInput(tenant string) (core.CreateBucketInput, error) 
 			return in, policyError(err, "policy.statements")
 		}
 		in.Policy = &doc
+	}
+	if in.Lifecycle, err = b.lifecycleConfig(in.Name); err != nil {
+		return in, err
 	}
 	return in, nil
 }

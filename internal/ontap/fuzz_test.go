@@ -63,6 +63,8 @@ func FuzzONTAP_ParseUserPatch(f *testing.F) {
 
 func FuzzONTAP_ParseBucketBody(f *testing.F) {
 	bodySeeds(f)
+	f.Add([]byte(`{"name":"bucket-1","lifecycle_management":{"rules":[{"name":"r","object_filter":{"prefix":"a/","tags":["k=v"]},` +
+		`"expiration":{"object_age_days":3}},{"name":"m","abort_incomplete_multipart_upload":{"after_initiation_days":1}}]}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		b, err := parseBucketPost(body)
 		if err == nil {

@@ -53,7 +53,7 @@ var resourceDocs = map[resource]resourceDoc{
 	resPolicy:     {path: "/protocols/s3/services/{svm.uuid}/policies/{name}", singular: "an S3 policy", tag: "s3", known: &policyKnown, patch: &policyPatchFields},
 	resBuckets:    {path: "/protocols/s3/buckets", plural: "buckets of every SVM", singular: "a bucket (svm.uuid or svm.name in the body)", tag: "s3", job: jobOn("POST"), known: &bucketKnown, post: &bucketPostFields},
 	resBucket:     {path: "/protocols/s3/buckets/{svm.uuid}/{uuid}", singular: "a bucket", tag: "s3", job: jobOn("PATCH", "DELETE"), known: &bucketKnown, patch: &bucketPatchFields},
-	resRules:      {path: "/protocols/s3/services/{svm.uuid}/buckets/{uuid}/rules", plural: "a bucket's lifecycle rules", singular: "a lifecycle rule", tag: "s3", known: &ruleKnown, post: &rulePostFields},
+	resRules:      {path: "/protocols/s3/services/{svm.uuid}/buckets/{uuid}/rules", plural: "a bucket's lifecycle rules", singular: "a lifecycle rule", tag: "s3", known: &ruleKnown, post: &rulePostFields, patch: &rulePatchFields},
 	resRule:       {path: "/protocols/s3/services/{svm.uuid}/buckets/{uuid}/rules/{name}", singular: "a lifecycle rule", tag: "s3", known: &ruleKnown, patch: &rulePatchFields},
 }
 
@@ -190,6 +190,9 @@ func operation(res resource, rd resourceDoc, method string) *openapi.Operation {
 		op.Responses["201"] = openapi.Response{Description: "Created; Location names the record.", Content: jsonOf("Collection")}
 	case http.MethodPatch:
 		op.Summary = "Modify " + rd.singular
+		if !record {
+			op.Summary = "Modify the " + rd.plural + " the query's field filters select"
+		}
 		op.RequestBody = &openapi.RequestBody{Required: true, Content: jsonOf("Record")}
 		if rd.patch != nil {
 			op.RequestBody.Content = bodyOf(fieldsSchema(rd.patch, "The fields a PATCH accepts (others answer 262179)."))
@@ -197,6 +200,9 @@ func operation(res resource, rd resourceDoc, method string) *openapi.Operation {
 		op.Responses["200"] = openapi.Response{Description: "Modified.", Content: jsonOf("Record")}
 	case http.MethodDelete:
 		op.Summary = "Delete " + rd.singular
+		if !record {
+			op.Summary = "Delete the " + rd.plural + " the query's field filters select"
+		}
 		op.Responses["200"] = openapi.Response{Description: "Deleted.", Content: jsonOf("Record")}
 	}
 	if rd.job[method] {

@@ -78,7 +78,7 @@ var methods = map[resource][]string{
 	resAudit:      {http.MethodGet},
 	resNodes:      {http.MethodGet},
 	resNode:       {http.MethodGet},
-	resRules:      {http.MethodGet, http.MethodPost},
+	resRules:      {http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete},
 	resRule:       {http.MethodGet, http.MethodPatch, http.MethodDelete},
 }
 

@@ -468,14 +468,18 @@ func lifecycleError(err error) error {
 	return err
 }
 
-// rules is GET and POST .../buckets/{uuid}/rules.
+// rules is GET, POST, and the query-based PATCH and DELETE of
+// .../buckets/{uuid}/rules.
 func (h *handler) rules(rq *request) (response, error) {
 	t, b, err := h.ruleBucket(rq)
 	if err != nil {
 		return response{}, err
 	}
 	base := svmBucketHref(t.UUID, b.UUID) + "/rules"
-	if rq.Method == http.MethodGet {
+	switch rq.Method {
+	case http.MethodPatch, http.MethodDelete:
+		return h.rulesByQuery(rq, t, b)
+	case http.MethodGet:
 		q, err := parseQuery(rq, ruleSchema)
 		if err != nil {
 			return response{}, err
@@ -502,33 +506,16 @@ func (h *handler) rules(rq *request) (response, error) {
 	if _, err := decodeInto(rq.body(), rulePostFields, &body); err != nil {
 		return response{}, err
 	}
-	if body.Name == nil || *body.Name == "" {
-		return response{}, badRequest(codeInvalidField, "name", `Missing required field "name".`)
-	}
-	name := *body.Name
-	if len(name) > maxRuleNameLen {
-		return response{}, badRequest(codeInvalidField, "name", fmt.Sprintf("A rule name has at most %d characters.", maxRuleNameLen))
-	}
-	r := lifecycle.Rule{ID: name, Status: lifecycle.Enabled}
-	if r.Filter, err = body.filter(); err != nil {
+	r, err := body.newRule()
+	if err != nil {
 		return response{}, err
 	}
-	if err := body.apply(&r, true); err != nil {
-		return response{}, err
-	}
+	name := r.ID
 	err = h.core.UpdateBucketLifecycle(rq.ctx, t.UUID, b.Name, func(c *lifecycle.Config) (*lifecycle.Config, error) {
 		if c == nil {
 			c = &lifecycle.Config{}
 		}
-		if slices.ContainsFunc(c.Rules, func(o lifecycle.Rule) bool { return o.ID == name }) {
-			return nil, &apiError{Status: http.StatusConflict, Code: codeRuleExists, Target: "name",
-				Message: fmt.Sprintf("A rule named %q already exists for bucket %q.", name, b.Name)}
-		}
-		if len(c.Rules) >= lifecycle.MaxRules {
-			return nil, ruleErr(codeRuleTooMany, "name", "A bucket has at most %d lifecycle rules.", lifecycle.MaxRules)
-		}
-		c.Rules = append(c.Rules, r)
-		return c, nil
+		return c, addRule(c, r, b.Name)
 	})
 	if err != nil {
 		return response{}, lifecycleError(err)
@@ -538,6 +525,127 @@ func (h *handler) rules(rq *request) (response, error) {
 		resp.body = map[string]any{"num_records": 1, "records": []any{ruleRecord(t, b, r)}}
 	}
 	return resp, nil
+}
+
+// newRule builds the S3 rule of a POST body (a POST of /rules, or one of
+// a bucket POST's lifecycle_management.rules), with ONTAP's checks.
+func (b *ruleBody) newRule() (lifecycle.Rule, error) {
+	if b.Name == nil || *b.Name == "" {
+		return lifecycle.Rule{}, badRequest(codeInvalidField, "name", `Missing required field "name".`)
+	}
+	name := *b.Name
+	if len(name) > maxRuleNameLen {
+		return lifecycle.Rule{}, badRequest(codeInvalidField, "name", fmt.Sprintf("A rule name has at most %d characters.", maxRuleNameLen))
+	}
+	r := lifecycle.Rule{ID: name, Status: lifecycle.Enabled}
+	var err error
+	if r.Filter, err = b.filter(); err != nil {
+		return r, err
+	}
+	return r, b.apply(&r, true)
+}
+
+// addRule appends r to c, refusing a name c has (92406146) and a rule past
+// the limit (92406134).
+func addRule(c *lifecycle.Config, r lifecycle.Rule, bucket string) error {
+	if slices.ContainsFunc(c.Rules, func(o lifecycle.Rule) bool { return o.ID == r.ID }) {
+		return &apiError{Status: http.StatusConflict, Code: codeRuleExists, Target: "name",
+			Message: fmt.Sprintf("A rule named %q already exists for bucket %q.", r.ID, bucket)}
+	}
+	if len(c.Rules) >= lifecycle.MaxRules {
+		return ruleErr(codeRuleTooMany, "name", "A bucket has at most %d lifecycle rules.", lifecycle.MaxRules)
+	}
+	c.Rules = append(c.Rules, r)
+	return nil
+}
+
+// Query-based PATCH and DELETE of /rules (ONTAP serves them on every
+// collection): the query's field filters (name=..., enabled=false,
+// expiration.object_age_days=>30, any filter a GET takes) select the
+// rules; PATCH applies its body (the single-rule PATCH's fields and checks)
+// to each, DELETE removes them. With no filter every rule is selected, as
+// on ONTAP. All selected rules change in one transaction of the core:
+// either all or, on the first refusal (its ONTAP code), none, so
+// continue_on_failure and serial_records are accepted and change nothing.
+// The answer is 200 with num_records, the number of rules selected (0 is
+// not an error), and with return_records=true the rules as they now are
+// (PATCH) or were (DELETE).
+var rulesQueryReserved = []string{"continue_on_failure", "serial_records"}
+
+func (h *handler) rulesByQuery(rq *request, t core.Tenant, b core.Bucket) (response, error) {
+	q, err := collection.ParseQuery(rq.query, rulesQueryReserved...)
+	if err != nil {
+		return response{}, err
+	}
+	q.Schema = ruleSchema
+	if err := q.Check(ruleKnown); err != nil {
+		return response{}, err
+	}
+	for _, p := range rulesQueryReserved {
+		if v := q.Reserved.Get(p); v != "" && v != "true" && v != "false" {
+			return response{}, collection.InvalidValue(p, v, "boolean")
+		}
+	}
+	patch := rq.Method == http.MethodPatch
+	var body ruleBody
+	if patch {
+		if _, err := decodeInto(rq.body(), rulePatchFields, &body); err != nil {
+			return response{}, err
+		}
+	}
+	var selected []lifecycle.Rule
+	err = h.core.UpdateBucketLifecycle(rq.ctx, t.UUID, b.Name, func(c *lifecycle.Config) (*lifecycle.Config, error) {
+		selected = selected[:0]
+		if c == nil {
+			return nil, nil
+		}
+		rules := make([]lifecycle.Rule, 0, len(c.Rules))
+		for _, r := range c.Rules {
+			if !q.Match(ruleRecord(t, b, r)) {
+				rules = append(rules, r)
+				continue
+			}
+			if patch {
+				if err := body.patchRule(&r); err != nil {
+					return nil, err
+				}
+				rules = append(rules, r)
+			}
+			selected = append(selected, r)
+		}
+		if len(rules) == 0 {
+			return nil, nil // every rule deleted: the configuration goes
+		}
+		return &lifecycle.Config{Rules: rules, MinSize: c.MinSize}, nil
+	})
+	if err != nil {
+		return response{}, lifecycleError(err)
+	}
+	out := map[string]any{"num_records": len(selected)}
+	if q.ReturnRecordsOr(false) {
+		recs := make([]any, 0, len(selected))
+		for _, r := range selected {
+			recs = append(recs, ruleRecord(t, b, r))
+		}
+		out["records"] = recs
+	}
+	return ok(out), nil
+}
+
+// patchRule applies a PATCH body to rule r: its filter, if given, must be
+// r's (92406113); then the actions and enabled, with ONTAP's checks.
+func (b *ruleBody) patchRule(r *lifecycle.Rule) error {
+	if b.ObjectFilter != nil {
+		f, err := b.filter()
+		if err != nil {
+			return err
+		}
+		if !sameFilter(f, r.Filter) {
+			return ruleErr(codeRuleFilterChanged, "object_filter",
+				"The object filter of rule %q cannot be modified; delete the rule and create it again.", r.ID)
+		}
+	}
+	return b.apply(r, false)
 }
 
 // rule is GET, PATCH and DELETE .../buckets/{uuid}/rules/{name}.
@@ -583,17 +691,7 @@ func (h *handler) rule(rq *request) (response, error) {
 				return nil, ruleNotFound()
 			}
 			r := c.Rules[i]
-			if body.ObjectFilter != nil {
-				f, err := body.filter()
-				if err != nil {
-					return nil, err
-				}
-				if !sameFilter(f, r.Filter) {
-					return nil, ruleErr(codeRuleFilterChanged, "object_filter",
-						"The object filter of rule %q cannot be modified; delete the rule and create it again.", name)
-				}
-			}
-			if err := body.apply(&r, false); err != nil {
+			if err := body.patchRule(&r); err != nil {
 				return nil, err
 			}
 			rules := slices.Clone(c.Rules)

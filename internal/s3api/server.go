@@ -80,6 +80,9 @@ type Options struct {
 	// bytes, for Veeam's SOSAPI capacity.xml of buckets without a quota
 	// (sosapi.go); nil: such buckets report no capacity.
 	DiskSpace func() (total, free int64, err error)
+	// Version is the software version, named in Veeam's SOSAPI system.xml
+	// (ModelName "Coffer <version>").
+	Version string
 
 	// authenticate replaces SigV4 verification in tests of the layers below it.
 	authenticate func(*http.Request) (core.Principal, *sigv4.Auth, error)

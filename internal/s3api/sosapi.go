@@ -19,6 +19,9 @@ import (
 // reads two XML objects under a fixed prefix of the repository's bucket to
 // learn what the storage offers (system.xml) and how much room is left
 // (capacity.xml). https://helpcenter.veeam.com/docs/vbr/userguide/sosapi.html
+// describes the feature; the element names and rules are those of Veeam's
+// vendor document (Veeam-SOSAPI_1.0_Document, v1.02d), which is not public:
+// docs/s3.md ("Veeam SOSAPI") lists what was checked against what.
 //
 // Coffer serves them as virtual objects of every bucket: GET and HEAD
 // answer them from the bucket's record after the ordinary authorization
@@ -38,16 +41,17 @@ const (
 	sosapiCapacity = sosapiPrefix + "capacity.xml"
 )
 
-// Coffer's recommendations to Veeam.
-const (
-	sosapiConcurrentTasks = 64   // S3ConcurrentTaskLimit and StorageCurrentTasksLimit
-	sosapiDeleteLimit     = 1000 // S3MultiObjectDeleteLimit: DeleteObjects' maximum
-	sosapiBlockSizeKB     = 4096 // KbBlockSize: 4 MiB objects keep buckets' key counts down
-)
-
 func isSOSAPIKey(key string) bool { return key == sosapiSystem || key == sosapiCapacity }
 
-// Veeam's document quotes the string values inside the elements.
+// sosapiSystemXML is system.xml. Veeam's document quotes the string values
+// inside the elements ("1.0"). It has no SystemRecommendations section:
+// the document says there is none by default, and that a vendor sets its
+// values (S3ConcurrentTaskLimit, S3MultiObjectDeleteLimit,
+// StorageConcurrentTasksLimit, KbBlockSize) only with Veeam's approval;
+// without it Veeam uses its defaults (64 S3 operations per task, 1,000 keys
+// per DeleteObjects, every repository task slot, 1 MiB blocks), all of
+// which Coffer serves. Neither are APIEndpoints given (mandatory only with
+// IAMSTS, which Coffer does not offer).
 type sosapiSystemXML struct {
 	XMLName              xml.Name `xml:"SystemInfo"`
 	ProtocolVersion      string   `xml:"ProtocolVersion"`
@@ -57,12 +61,6 @@ type sosapiSystemXML struct {
 		UploadSessions bool `xml:"UploadSessions"`
 		IAMSTS         bool `xml:"IAMSTS"`
 	} `xml:"ProtocolCapabilities"`
-	SystemRecommendations struct {
-		S3ConcurrentTaskLimit    int `xml:"S3ConcurrentTaskLimit"`
-		S3MultiObjectDeleteLimit int `xml:"S3MultiObjectDeleteLimit"`
-		StorageCurrentTasksLimit int `xml:"StorageCurrentTasksLimit"`
-		KbBlockSize              int `xml:"KbBlockSize"`
-	} `xml:"SystemRecommendations"`
 }
 
 type sosapiCapacityXML struct {
@@ -72,16 +70,23 @@ type sosapiCapacityXML struct {
 	Used      int64    `xml:"Used"`
 }
 
-// sosapiSystemDoc renders system.xml.
-func sosapiSystemDoc(capacity bool) []byte {
+// sosapiSystemDoc renders system.xml. The model name carries the version,
+// as the document asks ("model name of the vendor plus version, for
+// statistical analysis").
+func sosapiSystemDoc(capacity bool, version string) []byte {
 	var d sosapiSystemXML
 	d.ProtocolVersion = `"1.0"`
-	d.ModelName = `"Coffer"`
+	model := "Coffer"
+	if version = strings.Map(func(r rune) rune {
+		if r == '"' || r < ' ' {
+			return -1
+		}
+		return r
+	}, version); version != "" {
+		model += " " + version
+	}
+	d.ModelName = `"` + model + `"`
 	d.ProtocolCapabilities.CapacityInfo = capacity
-	d.SystemRecommendations.S3ConcurrentTaskLimit = sosapiConcurrentTasks
-	d.SystemRecommendations.S3MultiObjectDeleteLimit = sosapiDeleteLimit
-	d.SystemRecommendations.StorageCurrentTasksLimit = sosapiConcurrentTasks
-	d.SystemRecommendations.KbBlockSize = sosapiBlockSizeKB
 	return sosapiRender(d)
 }
 
@@ -116,7 +121,7 @@ func (s *server) sosapiObject(ctx context.Context, ri *requestInfo, r *http.Requ
 	canFS := s.opts.DiskSpace != nil
 	var doc []byte
 	if ri.Op.Key == sosapiSystem {
-		doc = sosapiSystemDoc(canFS || b.QuotaBytes > 0)
+		doc = sosapiSystemDoc(canFS || b.QuotaBytes > 0, s.opts.Version)
 	} else {
 		var total, free int64
 		if b.QuotaBytes <= 0 {

@@ -10,15 +10,28 @@ import (
 )
 
 func TestSOSAPIDocuments(t *testing.T) {
-	sys := string(sosapiSystemDoc(true))
+	sys := string(sosapiSystemDoc(true, "1.4.2"))
 	for _, want := range []string{`<?xml version="1.0" encoding="UTF-8"?>`, `<SystemInfo>`, `<ProtocolVersion>"1.0"</ProtocolVersion>`,
-		`<ModelName>"Coffer"</ModelName>`, `<CapacityInfo>true</CapacityInfo>`, `<UploadSessions>false</UploadSessions>`,
-		`<IAMSTS>false</IAMSTS>`, `<S3ConcurrentTaskLimit>64</S3ConcurrentTaskLimit>`,
-		`<S3MultiObjectDeleteLimit>1000</S3MultiObjectDeleteLimit>`, `<StorageCurrentTasksLimit>64</StorageCurrentTasksLimit>`,
-		`<KbBlockSize>4096</KbBlockSize>`} {
+		`<ModelName>"Coffer 1.4.2"</ModelName>`, `<CapacityInfo>true</CapacityInfo>`, `<UploadSessions>false</UploadSessions>`,
+		`<IAMSTS>false</IAMSTS>`} {
 		if !strings.Contains(sys, want) {
 			t.Errorf("system.xml lacks %s:\n%s", want, sys)
 		}
+	}
+	// Veeam's document: no SystemRecommendations unless Veeam approved
+	// them, no APIEndpoints without IAMSTS.
+	for _, absent := range []string{"SystemRecommendations", "APIEndpoints", "TasksLimit", "KbBlockSize"} {
+		if strings.Contains(sys, absent) {
+			t.Errorf("system.xml has %s:\n%s", absent, sys)
+		}
+	}
+	// The version cannot break the quoting, and without one the model is
+	// the name alone.
+	if sys := string(sosapiSystemDoc(false, `2"x`+"\n")); !strings.Contains(sys, `<ModelName>"Coffer 2x"</ModelName>`) || !strings.Contains(sys, `<CapacityInfo>false</CapacityInfo>`) {
+		t.Errorf("sanitized version:\n%s", sys)
+	}
+	if sys := string(sosapiSystemDoc(true, "")); !strings.Contains(sys, `<ModelName>"Coffer"</ModelName>`) {
+		t.Errorf("no version:\n%s", sys)
 	}
 	var c sosapiCapacityXML
 	if err := xml.Unmarshal(sosapiCapacityDoc(1000, 300, 1<<40, 1<<30), &c); err != nil || c.Capacity != 1000 || c.Available != 700 || c.Used != 300 {

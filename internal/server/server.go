@@ -403,7 +403,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		Authorizer: s.core.EndpointAuthorizer(s.nodeName()), Directory: s.core, Domain: o.Domain, Region: o.Region, Logger: o.Logger,
 		AccessLogInterval: o.AccessLogFlush, Observer: s.metrics, Day: o.Day, DiskSpace: diskSpace(filepath.Join(o.DataDir, "data")),
 		BodyTimeout: o.BodyTimeout, MinBodyRate: o.MinBodyRate,
-		AllowSSECOverHTTP: o.SSECAllowHTTP})
+		AllowSSECOverHTTP: o.SSECAllowHTTP, Version: o.Version})
 	if err != nil {
 		return nil, err
 	}

@@ -277,12 +277,15 @@ func TestSOSAPI_cli(t *testing.T) {
 		t.Fatal(err)
 	}
 	var si struct {
-		ProtocolVersion string `xml:"ProtocolVersion"`
-		CapacityInfo    bool   `xml:"ProtocolCapabilities>CapacityInfo"`
-		DeleteLimit     int    `xml:"SystemRecommendations>S3MultiObjectDeleteLimit"`
-		BlockSize       int    `xml:"SystemRecommendations>KbBlockSize"`
+		ProtocolVersion string    `xml:"ProtocolVersion"`
+		ModelName       string    `xml:"ModelName"`
+		CapacityInfo    bool      `xml:"ProtocolCapabilities>CapacityInfo"`
+		Recommendations *struct{} `xml:"SystemRecommendations"`
 	}
-	if err := xml.Unmarshal(data, &si); err != nil || si.ProtocolVersion != `"1.0"` || !si.CapacityInfo || si.DeleteLimit != 1000 || si.BlockSize == 0 {
+	// Veeam's document: a quoted version and model name, and no
+	// SystemRecommendations without Veeam's approval (docs/s3.md).
+	if err := xml.Unmarshal(data, &si); err != nil || si.ProtocolVersion != `"1.0"` || !strings.HasPrefix(si.ModelName, `"Coffer`) ||
+		!si.CapacityInfo || si.Recommendations != nil {
 		t.Fatalf("system.xml: %+v %v\n%s", si, err, data)
 	}
 	capFile := filepath.Join(dir, "capacity.xml")
