@@ -16,7 +16,9 @@
 #            disk; the server stores --size bytes in its data dir.
 # Default: both. The 10-million-object check of the object layer is `go run ./bench/scale`.
 # Env: COFFER_PORT (19300), COFFER_ADMIN_PORT (19301), COFFER_BIN (a prebuilt binary), OUT (a
-#   file the summary is appended to). Run it under `nice -n 10` on a shared machine.
+#   file the summary is appended to), PROFILE_DIR (the server runs with --pprof and, mid-run,
+#   each check saves its heap profile and goroutine count there; pprof is on the admin listener,
+#   HTTPS with the server's self-signed certificate). Run it under `nice -n 10` on a shared machine.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -79,8 +81,10 @@ if [[ -n ${COFFER_BIN:-} ]]; then cp "$COFFER_BIN" "$TMP/coffer"; else go build 
 COFFER_PORT=$(pick_port "$COFFER_PORT")
 COFFER_ADMIN_PORT=$(pick_port "$COFFER_ADMIN_PORT" "$COFFER_PORT")
 mkdir -p "$TMP/data"
+pprof=()
+[[ -z ${PROFILE_DIR:-} ]] || { mkdir -p "$PROFILE_DIR"; pprof=(--pprof); }
 COFFER_ROOT_ACCESS_KEY=$AK COFFER_ROOT_SECRET_KEY=$SK COFFER_METADATA= \
-  "$TMP/coffer" server --data-dir "$TMP/data" \
+  "$TMP/coffer" server "${pprof[@]}" --data-dir "$TMP/data" \
   --s3-addr "127.0.0.1:$COFFER_PORT" --admin-addr "127.0.0.1:$COFFER_ADMIN_PORT" \
   >>"$TMP/coffer.log" 2>&1 </dev/null &
 coffer_pid=$!
@@ -104,6 +108,14 @@ rss_file=$TMP/rss.txt
 sampler_pid=$!
 # peak_rss FROM_MS TO_MS: the largest sample in the window, in MiB; and the number of samples.
 peak_rss() { awk -v a="$1" -v b="$2" '$1>=a && $1<=b && $2!="" {n++; if ($2>m) m=$2} END {printf "%.0f MiB (%d samples)", m/1024, n}' "$rss_file"; }
+# profile NAME: the server's heap profile and goroutine count, when PROFILE_DIR is set.
+profile() {
+  [[ -n ${PROFILE_DIR:-} ]] || return 0
+  local a=https://127.0.0.1:$COFFER_ADMIN_PORT/debug/pprof
+  curl -sk --max-time 60 -o "$PROFILE_DIR/$1.heap.pprof" "$a/heap" || log "heap profile failed"
+  curl -sk --max-time 60 "$a/goroutine?debug=1" | head -1 >"$PROFILE_DIR/$1.goroutines.txt" || true
+  log "profile $1: $(cat "$PROFILE_DIR/$1.goroutines.txt" 2>/dev/null)"
+}
 rss_now() { awk '/^VmRSS:/{printf "%.0f MiB", $2/1024}' "/proc/$coffer_pid/status"; }
 summary "scale.sh $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, commit $(git rev-parse --short HEAD), server RSS idle $(rss_now), load $(load)"
 
@@ -119,6 +131,7 @@ check_conns() {
       ss -Htn state established "( sport = :$COFFER_PORT )" 2>/dev/null | wc -l
       sleep 3
     done
+    profile conns >&2
   ) >"$TMP/est.txt" &
   local counter=$!
   out=$("$TMP/coffer-bench" -endpoint "$ENDPOINT" -access-key "$AK" -secret-key "$SK" -workload get4k \
@@ -146,6 +159,7 @@ check_multipart() {
   mib=$((SIZE >> 20))
   log "multipart: uploading $mib MiB from a pipe (server RSS now $(rss_now), load $(load))"
   t0=$(now_ms)
+  (sleep 60; profile upload) &
   head -c "$SIZE" /dev/urandom | tee >(sha256sum | cut -d' ' -f1 >"$TMP/src.sha") |
     "${aws[@]}" s3 cp - s3://scale-multipart/big --expected-size "$SIZE" --only-show-errors ||
     { log "multipart: the upload failed"; return 1; }

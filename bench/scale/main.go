@@ -136,6 +136,10 @@ type Checkpoint struct {
 	ReadAmp int `json:"read_amp"`
 	// FoldSeconds is the time the fill spent in its usage folds.
 	FoldSeconds float64 `json:"fold_seconds"`
+	// GetBucketUnfoldedUs is the slowest GetBucket call timed just before
+	// a fold, with UnfoldedDeltas usage deltas waiting.
+	GetBucketUnfoldedUs float64 `json:"get_bucket_unfolded_us"`
+	UnfoldedDeltas      int     `json:"unfolded_deltas"`
 	// Stopped: the fill was stopped early and this is the size reached.
 	Stopped bool      `json:"stopped,omitempty"`
 	GaveUp  uint64    `json:"gave_up"`
@@ -243,6 +247,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		start := time.Now()
 		stop := profile(cfg.ProfileDir, fmt.Sprintf("fill-%d", n))
 		var foldTime time.Duration
+		var cp0 struct {
+			GetBucketMax    time.Duration
+			GetBucketDeltas int
+		}
 		for from := have; from < n; {
 			to := n
 			if cfg.FoldEvery > 0 {
@@ -256,7 +264,18 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			if reached < to {
 				n, to, last = reached, reached, true
 			}
+			// GetBucket (which the S3 layer calls on every PUT without
+			// Content-MD5 or a checksum, for the Object Lock check) reads
+			// every unfolded usage delta: time it just before the fold.
 			t := time.Now()
+			if _, err := e.svc.GetBucket(ctx, tenant, bucketName); err != nil {
+				stop()
+				return rep, err
+			}
+			if d := time.Since(t); d > cp0.GetBucketMax {
+				cp0.GetBucketMax, cp0.GetBucketDeltas = d, to-from
+			}
+			t = time.Now()
 			if err := e.svc.FoldUsage(ctx); err != nil {
 				stop()
 				return rep, fmt.Errorf("fold usage at %d objects: %w", to, err)
@@ -266,7 +285,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		stop()
 		el := time.Since(start).Seconds()
-		cp := Checkpoint{Objects: n, PutSeconds: el, PutRate: float64(n-have) / el, FoldSeconds: foldTime.Seconds(), Stopped: last}
+		cp := Checkpoint{Objects: n, PutSeconds: el, PutRate: float64(n-have) / el, FoldSeconds: foldTime.Seconds(), Stopped: last,
+			GetBucketUnfoldedUs: us(cp0.GetBucketMax), UnfoldedDeltas: cp0.GetBucketDeltas}
 		have = n
 		st := e.kv.Stats()
 		cp.ReadAmp, cp.GaveUp = st.ReadAmp, st.GaveUp
@@ -543,6 +563,7 @@ func printCheckpoint(w io.Writer, cp Checkpoint) {
 	}
 	fmt.Fprintf(w, "objects %d: filled at %.0f/s (%.1f s, %.1f s of it folding usage), meta %.1f MiB, RSS %.0f MiB, read amp %d, gave up %d, load %s\n",
 		cp.Objects, cp.PutRate, cp.PutSeconds, cp.FoldSeconds, float64(cp.MetaBytes)/(1<<20), float64(cp.RSSBytes)/(1<<20), cp.ReadAmp, cp.GaveUp, cp.Load)
+	fmt.Fprintf(w, "  GetBucket with %d unfolded usage deltas: %.1f us\n", cp.UnfoldedDeltas, cp.GetBucketUnfoldedUs)
 	for _, l := range cp.Ops {
 		fmt.Fprintf(w, "  %-12s p50 %8.1f us  p99 %8.1f us  max %8.1f us  cpu %8.1f us/call  (%d samples", l.Op, l.P50us, l.P99us, l.MaxUs, l.CPUus, l.Samples)
 		if l.Items > 0 {

@@ -276,6 +276,15 @@ func (s *server) writeLock(ctx context.Context, ri *requestInfo, r *http.Request
 // trailer or x-amz-sdk-checksum-algorithm) on a request.
 func hasIntegrity(r *http.Request) bool { return requireIntegrity(r) == nil }
 
+// bucketSettings is implemented by backends that read a bucket without its
+// usage (objects.Service.GetBucketSettings), which GetBucket adds at the
+// cost of a read of every usage delta not folded yet.
+type bucketSettings interface {
+	GetBucketSettings(ctx context.Context, tenant, name string) (objects.BucketInfo, error)
+}
+
+var _ bucketSettings = (*objects.Service)(nil)
+
 // requireLockIntegrity applies AWS's rule that a PUT whose new version is
 // locked (lock headers, or the bucket's default retention) carries an
 // integrity check. The bucket is read only when the request has none.
@@ -284,7 +293,11 @@ func (s *server) requireLockIntegrity(ctx context.Context, ri *requestInfo, r *h
 		return nil
 	}
 	if spec.IsZero() {
-		b, err := s.be.GetBucket(ctx, ri.Tenant(), ri.Op.Bucket)
+		get := s.be.GetBucket
+		if bs, ok := s.be.(bucketSettings); ok {
+			get = bs.GetBucketSettings // no usage: this runs on every PUT
+		}
+		b, err := get(ctx, ri.Tenant(), ri.Op.Bucket)
 		if err != nil || !b.ObjectLock.HasDefaultRetention() {
 			return nil // a missing bucket is reported by the write itself
 		}
