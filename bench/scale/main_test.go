@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"coffer/internal/objects"
+)
+
+// TestShortRun runs the scale check at a small size, so that the program
+// (the fill, every measured operation and their checks) cannot rot while
+// the 10-million-object run is not in CI.
+func TestShortRun(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	cfg := Config{Dir: dir, Objects: 3000, Checkpoints: []int{500, 3000, 99999}, Dirs: 50, BodySize: 40,
+		Concurrency: 16, Samples: 50, ListSamples: 5, Seed: 7, FoldEvery: 1000}
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Checkpoints) != 2 || rep.Checkpoints[0].Objects != 500 || rep.Checkpoints[1].Objects != 3000 {
+		t.Fatalf("checkpoints %+v, want 500 and 3000 (sizes above -objects dropped)", rep.Checkpoints)
+	}
+	wantOps := []string{"list-first", "list-middle", "list-delim", "head", "get"}
+	for _, cp := range rep.Checkpoints {
+		if len(cp.Ops) != len(wantOps) {
+			t.Fatalf("at %d: %d operations measured, want %d", cp.Objects, len(cp.Ops), len(wantOps))
+		}
+		for i, l := range cp.Ops {
+			if l.Op != wantOps[i] || l.P50us <= 0 || l.P99us < l.P50us || l.MaxUs < l.P99us {
+				t.Errorf("at %d: %+v", cp.Objects, l)
+			}
+		}
+		if cp.Ops[0].Items != 1000 && cp.Objects >= 1000 {
+			t.Errorf("at %d: the first page held %v entries, want 1000", cp.Objects, cp.Ops[0].Items)
+		}
+		if cp.MetaBytes <= 0 || cp.PutRate <= 0 {
+			t.Errorf("at %d: meta %d bytes, fill rate %v", cp.Objects, cp.MetaBytes, cp.PutRate)
+		}
+	}
+	// The delimiter listing rolls each directory up: 50 of them.
+	if got := rep.Checkpoints[1].Ops[2].Items; got != 50 {
+		t.Errorf("delimiter listing: %v entries, want 50", got)
+	}
+
+	// The bucket holds exactly the objects put, with their contents, and
+	// the fold left the usage right.
+	e, err := open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close()
+	ctx := context.Background()
+	seen := map[string]bool{}
+	for after := ""; ; {
+		out, err := e.svc.ListObjects(ctx, objects.ListInput{Tenant: tenant, Bucket: bucketName, After: after, MaxKeys: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range out.Objects {
+			seen[o.Key] = true
+		}
+		if !out.IsTruncated {
+			break
+		}
+		after = out.NextAfter
+	}
+	if len(seen) != cfg.Objects {
+		t.Fatalf("bucket lists %d objects, want %d", len(seen), cfg.Objects)
+	}
+	for _, i := range []int{0, 1234, cfg.Objects - 1} {
+		k := objectKey(i, cfg.Dirs)
+		if !seen[k] || !strings.Contains(k, "/") {
+			t.Errorf("object %d (%q) missing", i, k)
+		}
+	}
+	b, err := e.svc.GetBucket(ctx, tenant, bucketName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Objects != int64(cfg.Objects) || b.UsedBytes != int64(cfg.Objects*cfg.BodySize) {
+		t.Errorf("bucket usage %d objects, %d bytes; want %d, %d", b.Objects, b.UsedBytes, cfg.Objects, cfg.Objects*cfg.BodySize)
+	}
+
+	var md bytes.Buffer
+	rep.Markdown(&md)
+	if n := strings.Count(md.String(), "\n"); n != 2+2*len(wantOps) {
+		t.Errorf("markdown has %d lines:\n%s", n, md.String())
+	}
+}
+
+// TestStop: closing Stop ends the fill early and the run measures at the
+// size reached.
+func TestStop(t *testing.T) {
+	stop := make(chan struct{})
+	close(stop)
+	rep, err := Run(context.Background(), Config{Dir: filepath.Join(t.TempDir(), "d"), Objects: 1000000, Checkpoints: []int{100},
+		Dirs: 10, BodySize: 8, Concurrency: 4, Samples: 5, ListSamples: 2, Stop: stop})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Checkpoints) != 1 || !rep.Checkpoints[0].Stopped || rep.Checkpoints[0].Objects != 0 || rep.Checkpoints[0].Ops != nil {
+		t.Fatalf("checkpoints %+v, want one, stopped at 0 objects, nothing measured", rep.Checkpoints)
+	}
+}
+
+func TestRefusesNonEmptyDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "x"), []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), Config{Dir: dir, Objects: 10, Dirs: 1, BodySize: 1, Concurrency: 1, Samples: 1, ListSamples: 1})
+	if err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("err %v, want a refusal", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "x")); err != nil || string(b) != "keep me" {
+		t.Fatalf("the file was touched: %q %v", b, err)
+	}
+}
