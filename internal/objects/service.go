@@ -117,6 +117,8 @@ type Service struct {
 	// concurrent write and collection.
 	testHookBeforeOpen func()
 
+	buckets bucketCache // decoded bucket records of the read paths (bucketcache.go)
+
 	gcKick chan struct{}
 	gcGate atomic.Pointer[func() bool] // SetCollectorGate
 	stop   chan struct{}

@@ -73,7 +73,7 @@ func storageClass(m objects.Metadata) string {
 }
 
 // object renders o; ow nil leaves the owner out (fetch-owner not set).
-func (e listEncoder) object(o objects.ObjectInfo, ow *owners) objectXML {
+func (e listEncoder) object(o *objects.ObjectInfo, ow *owners) objectXML {
 	x := objectXML{
 		Key:          e.enc(o.Key),
 		LastModified: isoTime(o.LastModified),
@@ -132,8 +132,11 @@ func (s *server) listObjectsV1(ctx context.Context, ri *requestInfo, r *http.Req
 	if err != nil {
 		return nil, err
 	}
-	for _, o := range out.Objects {
-		res.Contents = append(res.Contents, enc.object(o, ow))
+	if len(out.Objects) > 0 {
+		res.Contents = make([]objectXML, 0, len(out.Objects))
+	}
+	for i := range out.Objects {
+		res.Contents = append(res.Contents, enc.object(&out.Objects[i], ow))
 	}
 	return &response{rawXML: res.appendXML(getXMLBuf())}, nil
 }
@@ -180,8 +183,11 @@ func (s *server) listObjectsV2(ctx context.Context, ri *requestInfo, r *http.Req
 	if out.IsTruncated {
 		res.NextContinuationToken = encodeToken(out.NextAfter)
 	}
-	for _, o := range out.Objects {
-		res.Contents = append(res.Contents, enc.object(o, ow))
+	if len(out.Objects) > 0 {
+		res.Contents = make([]objectXML, 0, len(out.Objects))
+	}
+	for i := range out.Objects {
+		res.Contents = append(res.Contents, enc.object(&out.Objects[i], ow))
 	}
 	return &response{rawXML: res.appendXML(getXMLBuf())}, nil
 }
@@ -227,13 +233,16 @@ func (s *server) listObjectVersions(ctx context.Context, ri *requestInfo, r *htt
 	if err != nil {
 		return nil, err
 	}
-	for _, v := range out.Versions {
-		res.Entries = append(res.Entries, enc.version(v, ow))
+	if len(out.Versions) > 0 {
+		res.Entries = make([]versionEntryXML, 0, len(out.Versions))
+	}
+	for i := range out.Versions {
+		res.Entries = append(res.Entries, enc.version(&out.Versions[i], ow))
 	}
 	return &response{rawXML: res.appendXML(getXMLBuf())}, nil
 }
 
-func (e listEncoder) version(v objects.ObjectInfo, ow *owners) versionEntryXML {
+func (e listEncoder) version(v *objects.ObjectInfo, ow *owners) versionEntryXML {
 	x := versionEntryXML{
 		Key:          e.enc(v.Key),
 		VersionID:    v.VersionID,

@@ -369,7 +369,8 @@ func benchListV2() *listBucketV2Result {
 		NextContinuationToken: encodeToken("2026/01/02/IMG_000999.jpg")}
 	enc := listEncoder(false)
 	for i := range 1000 {
-		res.Contents = append(res.Contents, enc.object(objectInfoForBench(i), nil))
+		o := objectInfoForBench(i)
+		res.Contents = append(res.Contents, enc.object(&o, nil))
 	}
 	return res
 }
