@@ -1,10 +1,13 @@
 package s3api
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"testing"
 	"time"
+
+	"coffer/internal/objects"
 )
 
 // The fixed-layout formatters must render exactly what time.Format does,
@@ -45,5 +48,27 @@ func BenchmarkISOTime(b *testing.B) {
 	tm := time.Now()
 	for b.Loop() {
 		_ = isoTime(tm)
+	}
+}
+
+// A page's shared strings give each object exactly isoTime and quoteETag
+// of its own values, whatever the ETag's quoting and the year.
+func TestPageStrings(t *testing.T) {
+	etags := []string{"", `"`, `""`, `"abc"`, "d41d8cd98f00b204e9800998ecf8427e", "5f363e0e58a95f06cbe9bbc662c5dfb6-3", `"x`, `x"`}
+	times := []time.Time{{}, time.Unix(1700000000, 123456789), time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1999, 12, 31, 23, 59, 59, 999e6, time.FixedZone("z", 3600))}
+	var objs []objects.ObjectInfo
+	for i, e := range etags {
+		for j, tm := range times {
+			objs = append(objs, objects.ObjectInfo{Key: fmt.Sprint(i, j), ETag: e, LastModified: tm})
+		}
+	}
+	p := newPageStrings(objs)
+	for i, o := range objs {
+		if got, want := p.lastModified(i), isoTime(o.LastModified); got != want {
+			t.Errorf("object %d: LastModified %q, want %q", i, got, want)
+		}
+		if got, want := p.etag(i), quoteETag(o.ETag); got != want {
+			t.Errorf("object %d: ETag %q, want %q", i, got, want)
+		}
 	}
 }
