@@ -62,12 +62,21 @@ func newUUID() string {
 
 func getBucket(tx kv.Reader, tenant, name string) (*bucketRecord, error) {
 	v, err := tx.Get(bucketKey(tenant, name))
+	if err != nil {
+		return getBucketErr(name, err)
+	}
+	return decodeBucket(name, v)
+}
+
+// getBucketErr maps a failed read of a bucket record.
+func getBucketErr(name string, err error) (*bucketRecord, error) {
 	if errors.Is(err, kv.ErrNotFound) {
 		return nil, errs.Field(errs.NoSuchBucket, "bucket", "The specified bucket does not exist")
 	}
-	if err != nil {
-		return nil, err
-	}
+	return nil, err
+}
+
+func decodeBucket(name string, v []byte) (*bucketRecord, error) {
 	var b bucketRecord
 	if err := json.Unmarshal(v, &b); err != nil {
 		return nil, fmt.Errorf("objects: bucket record %q: %w", name, err)

@@ -2,64 +2,57 @@ package objects
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"sync"
 
-	"coffer/internal/errs"
 	"coffer/internal/kv"
 )
 
-// Every PUT reads its bucket's record twice (the pre-check before the body,
-// then inside the commit) and decoding its JSON was ~8% of put4k's CPU. The
-// decoded records are kept here, each with the raw value it came from: a
-// read still fetches the value in its own transaction (so conflicts and
-// visibility are those of kv), and reuses the decoded record only when the
-// bytes are the same.
-//
-// The records handed out are shared: only read-only call sites use them
-// (bucketRO); anything that changes a bucket decodes its own (getBucket).
-
-// maxBucketCache bounds the cache; past it, it is emptied.
-const maxBucketCache = 4096
-
+// bucketCache memoizes the decoding of bucket records for the read paths
+// (GET, HEAD, listings), where decoding the record's JSON cost more than
+// the rest of a small GET's lookup. The record is still read from the
+// transaction every time, so a read sees exactly the bucket its snapshot
+// holds; only when those bytes equal the cached ones is the decoded record
+// reused. Records are shared: a caller must not modify one.
 type bucketCache struct {
 	mu sync.RWMutex
-	m  map[string]bucketCacheEntry // by bucket key
+	m  map[bucketCacheKey]*cachedBucket
 }
 
-type bucketCacheEntry struct {
+type bucketCacheKey struct{ tenant, name string }
+
+type cachedBucket struct {
 	raw []byte
 	rec *bucketRecord
 }
 
-// bucketRO is getBucket for callers that do not modify the record.
-func (s *Service) bucketRO(tx kv.Reader, tenant, name string) (*bucketRecord, error) {
-	k := bucketKey(tenant, name)
-	v, err := tx.Get(k)
-	if errors.Is(err, kv.ErrNotFound) {
-		return nil, errs.Field(errs.NoSuchBucket, "bucket", "The specified bucket does not exist")
+// maxCachedBuckets bounds the cache; past it the cache starts over (a
+// deployment with more buckets than this read at once gains little from it).
+const maxCachedBuckets = 4096
+
+// readBucket is getBucket for readers that do not modify the record.
+func (s *Service) readBucket(tx kv.Reader, tenant, name string) (*bucketRecord, error) {
+	raw, err := tx.Get(bucketKey(tenant, name))
+	if err != nil {
+		return getBucketErr(name, err)
 	}
+	c := &s.buckets
+	k := bucketCacheKey{tenant, name}
+	c.mu.RLock()
+	e := c.m[k]
+	c.mu.RUnlock()
+	if e != nil && bytes.Equal(e.raw, raw) {
+		return e.rec, nil
+	}
+	b, err := decodeBucket(name, raw)
 	if err != nil {
 		return nil, err
 	}
-	c := &s.buckets
-	c.mu.RLock()
-	e, ok := c.m[string(k)]
-	c.mu.RUnlock()
-	if ok && bytes.Equal(e.raw, v) {
-		return e.rec, nil
-	}
-	var b bucketRecord
-	if err := json.Unmarshal(v, &b); err != nil {
-		return nil, fmt.Errorf("objects: bucket record %q: %w", name, err)
-	}
+	e = &cachedBucket{raw: bytes.Clone(raw), rec: b}
 	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxBucketCache {
-		c.m = map[string]bucketCacheEntry{}
+	if c.m == nil || len(c.m) >= maxCachedBuckets {
+		c.m = make(map[bucketCacheKey]*cachedBucket)
 	}
-	c.m[string(k)] = bucketCacheEntry{raw: bytes.Clone(v), rec: &b}
+	c.m[k] = e
 	c.mu.Unlock()
-	return &b, nil
+	return b, nil
 }

@@ -6,7 +6,7 @@ import (
 	"coffer/internal/kv"
 )
 
-// bucketRO reuses a decoded bucket record while its stored bytes are the
+// readBucket reuses a decoded bucket record while its stored bytes are the
 // same, and decodes again once they change: a PUT after a versioning change
 // sees it.
 func TestBucketRecordCache(t *testing.T) {
@@ -16,7 +16,7 @@ func TestBucketRecordCache(t *testing.T) {
 		var b *bucketRecord
 		if err := e.kv.View(ctx, func(tx kv.Reader) error {
 			var err error
-			b, err = e.s.bucketRO(tx, tenant, "ccc")
+			b, err = e.s.readBucket(tx, tenant, "ccc")
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -41,7 +41,7 @@ func TestBucketRecordCache(t *testing.T) {
 		t.Fatalf("PUT after enabling versioning got version %q", v.VersionID)
 	}
 	if err := e.kv.View(ctx, func(tx kv.Reader) error {
-		_, err := e.s.bucketRO(tx, tenant, "missing")
+		_, err := e.s.readBucket(tx, tenant, "missing")
 		return err
 	}); err == nil {
 		t.Fatal("a missing bucket was found")

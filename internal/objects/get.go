@@ -145,7 +145,7 @@ func (s *Service) readVersion(ctx context.Context, tenant, bucket, key, versionI
 	var latest bool
 	err := s.view(ctx, "GetObject", func(tx kv.Reader) error {
 		var err error
-		if b, err = getBucket(tx, tenant, bucket); err != nil {
+		if b, err = s.readBucket(tx, tenant, bucket); err != nil {
 			return err
 		}
 		v, latest, err = lookup(tx, b, key, versionID, withData)

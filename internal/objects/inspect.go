@@ -247,7 +247,7 @@ func recordJSON(b []byte) []byte {
 	rest := b[2:]
 	if b[0] >= 2 {
 		var err error
-		if rest, err = readListingHeader(rest, &versionRecord{}); err != nil {
+		if rest, err = skipListingHeader(rest); err != nil {
 			return nil
 		}
 	}

@@ -15,7 +15,7 @@ func (s *Service) ListObjects(ctx context.Context, in ListInput) (ListOutput, er
 	var out ListOutput
 	err := s.view(ctx, "ListObjects", func(tx kv.Reader) error {
 		out = ListOutput{}
-		b, err := getBucket(tx, in.Tenant, in.Bucket)
+		b, err := s.readBucket(tx, in.Tenant, in.Bucket)
 		if err != nil {
 			return err
 		}
@@ -32,6 +32,7 @@ func (s *Service) ListObjects(ctx context.Context, in ListInput) (ListOutput, er
 		} else {
 			ok = it.First()
 		}
+		var dec listingDecoder
 		count := 0
 		for ok {
 			key, valid := splitCurrentKey(it.Key())
@@ -68,12 +69,15 @@ func (s *Service) ListObjects(ctx context.Context, in ListInput) (ListOutput, er
 				out.IsTruncated = true
 				break
 			}
-			v, err := decodeListing(it.Value())
+			v, err := dec.decode(it.Value())
 			if err != nil {
 				return err
 			}
 			info := v.info(in.Bucket, key, true)
 			info.Versioned = b.Versioning != VersioningUnset
+			if out.Objects == nil {
+				out.Objects = make([]ObjectInfo, 0, min(in.MaxKeys, maxListPrealloc))
+			}
 			out.Objects = append(out.Objects, info)
 			out.NextAfter = key
 			count++
@@ -82,6 +86,28 @@ func (s *Service) ListObjects(ctx context.Context, in ListInput) (ListOutput, er
 		return it.Err()
 	})
 	return out, err
+}
+
+// maxListPrealloc caps the entries a listing allocates room for up front
+// (S3's pages hold at most 1,000; internal callers may ask for more).
+const maxListPrealloc = 1000
+
+// listingDecoder decodes the records of one scan for a listing. The record
+// it returns is valid until the next decode: its strings are reused from
+// the previous record's when equal (readListingHeader), and the record
+// itself is not allocated per key.
+type listingDecoder struct{ prev versionRecord }
+
+func (d *listingDecoder) decode(b []byte) (*versionRecord, error) {
+	if len(b) < 3 || b[0] != recordSchema && b[0] != recordSchemaEncrypted {
+		return decodeVersion(b, false)
+	}
+	v := versionRecord{flags: b[1]}
+	if _, err := readListingHeader(b[2:], &v, &d.prev); err != nil {
+		return nil, err
+	}
+	d.prev = v
+	return &d.prev, nil
 }
 
 // versionCursor walks a bucket's versions in S3's order: keys ascending and,
@@ -146,7 +172,7 @@ func (s *Service) ListObjectVersions(ctx context.Context, in ListVersionsInput) 
 	var out ListVersionsOutput
 	err := s.view(ctx, "ListObjectVersions", func(tx kv.Reader) error {
 		out = ListVersionsOutput{}
-		b, err := getBucket(tx, in.Tenant, in.Bucket)
+		b, err := s.readBucket(tx, in.Tenant, in.Bucket)
 		if err != nil {
 			return err
 		}
@@ -174,6 +200,7 @@ func (s *Service) ListObjectVersions(ctx context.Context, in ListVersionsInput) 
 			vc.cOK, vc.vOK = vc.c.First(), vc.v.First()
 			ok = vc.pick()
 		}
+		dec := listingDecoder{}
 		count := 0
 		for ok {
 			key, raw, current := vc.entry()
@@ -181,7 +208,7 @@ func (s *Service) ListObjectVersions(ctx context.Context, in ListVersionsInput) 
 				if key != in.KeyMarker {
 					skipUntil = ""
 				} else {
-					v, err := decodeListing(raw)
+					v, err := dec.decode(raw)
 					if err != nil {
 						return err
 					}
@@ -212,7 +239,7 @@ func (s *Service) ListObjectVersions(ctx context.Context, in ListVersionsInput) 
 				out.IsTruncated = true
 				break
 			}
-			decode := decodeListing
+			decode := dec.decode
 			if in.WithTags {
 				decode = func(b []byte) (*versionRecord, error) { return decodeVersion(b, false) }
 			}
@@ -222,6 +249,9 @@ func (s *Service) ListObjectVersions(ctx context.Context, in ListVersionsInput) 
 			}
 			info := v.info(in.Bucket, key, current)
 			info.Versioned = b.Versioning != VersioningUnset
+			if out.Versions == nil {
+				out.Versions = make([]ObjectInfo, 0, min(in.MaxKeys, maxListPrealloc))
+			}
 			out.Versions = append(out.Versions, info)
 			out.NextKeyMarker, out.NextVersionIDMarker = key, info.VersionID
 			count++

@@ -243,7 +243,7 @@ func (s *Service) bucketForWrite(ctx context.Context, tenant, bucket string) (*b
 	var b *bucketRecord
 	err := s.view(ctx, "checkBucket", func(tx kv.Reader) error {
 		var err error
-		b, err = s.bucketRO(tx, tenant, bucket)
+		b, err = s.readBucket(tx, tenant, bucket)
 		return err
 	})
 	return b, err
@@ -252,7 +252,7 @@ func (s *Service) bucketForWrite(ctx context.Context, tenant, bucket string) (*b
 // checkBucket fails early (before reading a body) when the bucket is missing.
 func (s *Service) checkBucket(ctx context.Context, tenant, bucket string) error {
 	return s.view(ctx, "checkBucket", func(tx kv.Reader) error {
-		_, err := s.bucketRO(tx, tenant, bucket)
+		_, err := s.readBucket(tx, tenant, bucket)
 		return err
 	})
 }
@@ -279,7 +279,7 @@ func (s *Service) publish(ctx context.Context, in publishInput) (ObjectInfo, err
 	var garbage bool
 	err := s.update(ctx, "PutObject", func(tx kv.Txn) error {
 		garbage = false
-		b, err := s.bucketRO(tx, in.tenant, in.bucket)
+		b, err := s.readBucket(tx, in.tenant, in.bucket)
 		if err != nil {
 			return err
 		}

@@ -133,8 +133,10 @@ func (v *versionRecord) appendListingHeader(b []byte) []byte {
 var errTruncated = fmt.Errorf("objects: truncated version record")
 
 // readListingHeader parses a schema-2 listing header into v and returns
-// the bytes after it.
-func readListingHeader(b []byte, v *versionRecord) ([]byte, error) {
+// the bytes after it. Strings equal to prev's (when not nil) are taken
+// from it rather than allocated again: the records of a listing mostly
+// share their owner, storage class and checksum algorithm.
+func readListingHeader(b []byte, v, prev *versionRecord) ([]byte, error) {
 	var n int
 	if v.Seq, n = binary.Uvarint(b); n <= 0 {
 		return nil, errTruncated
@@ -146,16 +148,45 @@ func readListingHeader(b []byte, v *versionRecord) ([]byte, error) {
 	}
 	v.Size, b = int64(size), b[n:]
 	var strs [6]string
+	var old [6]string
+	if prev != nil {
+		old = [6]string{prev.VID, prev.ETag, prev.Owner, string(prev.Checksum.Algorithm), string(prev.Checksum.Type), prev.Meta.StorageClass}
+	}
 	for i := range strs {
 		l, n := binary.Uvarint(b)
 		if n <= 0 || uint64(len(b)-n) < l {
 			return nil, errTruncated
 		}
-		strs[i], b = string(b[n:n+int(l)]), b[n+int(l):]
+		raw := b[n : n+int(l)]
+		if string(raw) == old[i] { // compared without a conversion
+			strs[i] = old[i]
+		} else {
+			strs[i] = string(raw)
+		}
+		b = b[n+int(l):]
 	}
 	v.VID, v.ETag, v.Owner = strs[0], strs[1], strs[2]
 	v.Checksum.Algorithm, v.Checksum.Type = checksum.Algorithm(strs[3]), checksum.Type(strs[4])
 	v.Meta.StorageClass = strs[5]
+	return b, nil
+}
+
+// skipListingHeader returns the bytes after a schema-2 listing header.
+func skipListingHeader(b []byte) ([]byte, error) {
+	for range 2 {
+		if _, n := binary.Uvarint(b); n > 0 {
+			b = b[n:]
+		} else {
+			return nil, errTruncated
+		}
+	}
+	for range 6 {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return nil, errTruncated
+		}
+		b = b[n+int(l):]
+	}
 	return b, nil
 }
 
@@ -169,7 +200,7 @@ func decodeVersion(b []byte, withData bool) (*versionRecord, error) {
 	rest := b[2:]
 	if b[0] >= 2 {
 		var err error
-		if rest, err = readListingHeader(rest, &versionRecord{}); err != nil {
+		if rest, err = skipListingHeader(rest); err != nil {
 			return nil, err
 		}
 	}
@@ -198,7 +229,7 @@ func decodeListing(b []byte) (*versionRecord, error) {
 		return decodeVersion(b, false)
 	}
 	v := &versionRecord{flags: b[1]}
-	if _, err := readListingHeader(b[2:], v); err != nil {
+	if _, err := readListingHeader(b[2:], v, nil); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -128,7 +128,7 @@ type Service struct {
 	// concurrent write and collection.
 	testHookBeforeOpen func()
 
-	buckets bucketCache // bucketRO
+	buckets bucketCache // decoded bucket records of the read paths (bucketcache.go)
 
 	gcKick chan struct{}
 	// foldKick asks the collector for a usage fold; deltas counts the

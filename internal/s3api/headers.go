@@ -105,23 +105,35 @@ func normalizeETags(v string) string {
 // prefix "If-" for GET/HEAD, "X-Amz-Copy-Source-If-" for a copy source.
 // An unparsable date is ignored, as AWS does.
 func readConditions(h http.Header, prefix string) objects.Conditions {
+	names := &getConditionNames
+	if prefix != names[0] {
+		names = &[5]string{prefix, prefix + "Match", prefix + "None-Match", prefix + "Modified-Since", prefix + "Unmodified-Since"}
+	}
 	var c objects.Conditions
-	if v := h.Get(prefix + "Match"); v != "" {
+	if v := h.Get(names[1]); v != "" {
 		c.IfMatch = normalizeETags(v)
 	}
-	if v := h.Get(prefix + "None-Match"); v != "" {
+	if v := h.Get(names[2]); v != "" {
 		c.IfNoneMatch = normalizeETags(v)
 	}
 	parse := func(name string) *time.Time {
-		if t, err := http.ParseTime(h.Get(name)); err == nil {
+		v := h.Get(name)
+		if v == "" { // most requests: no parse attempt (and its error) at all
+			return nil
+		}
+		if t, err := http.ParseTime(v); err == nil {
 			return &t
 		}
 		return nil
 	}
-	c.IfModifiedSince = parse(prefix + "Modified-Since")
-	c.IfUnmodifiedSince = parse(prefix + "Unmodified-Since")
+	c.IfModifiedSince = parse(names[3])
+	c.IfUnmodifiedSince = parse(names[4])
 	return c
 }
+
+// getConditionNames are the header names of a GET's preconditions, built
+// once rather than per request.
+var getConditionNames = [5]string{"If-", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"}
 
 // writeConditions parses the preconditions of PutObject and
 // CompleteMultipartUpload: If-None-Match "*" (the object must not exist; any

@@ -34,7 +34,7 @@ type response struct {
 
 func (r *response) header() http.Header {
 	if r.Header == nil {
-		r.Header = http.Header{}
+		r.Header = make(http.Header, 8) // a GET's headers without growing
 	}
 	return r.Header
 }

@@ -212,19 +212,35 @@ func (ri *requestInfo) Tenant() string { return ri.Principal.Tenant }
 // never writes to the client itself.
 type handler func(ctx context.Context, ri *requestInfo, r *http.Request) (*response, error)
 
+// opHandler is a handler as a method expression of server.
+type opHandler func(s *server, ctx context.Context, ri *requestInfo, r *http.Request) (*response, error)
+
+// newRequestID returns the request's id (16 upper-case hex digits) and
+// host id (base64 of a SHA-256 over it), formatted without fmt: this runs
+// on every request.
 func (s *server) newRequestID() (id, hostID string) {
+	const digits = "0123456789ABCDEF"
 	n := s.idBase + s.idSeq.Add(1)
-	id = fmt.Sprintf("%016X", n)
-	h := sha256.Sum256(append([]byte(id), s.hostSeed...))
-	return id, base64.StdEncoding.EncodeToString(h[:])
+	var buf [16 + 16]byte // the id, then the host seed
+	for i := 15; i >= 0; i-- {
+		buf[i] = digits[n&0xF]
+		n >>= 4
+	}
+	in := append(buf[:16], s.hostSeed...)
+	h := sha256.Sum256(in)
+	var b64 [44]byte // base64 of 32 bytes
+	base64.StdEncoding.Encode(b64[:], h[:])
+	return string(buf[:16]), string(b64[:])
 }
 
 func (s *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w := &statusWriter{ResponseWriter: rw}
 	ri := &requestInfo{Start: time.Now()}
 	ri.ID, ri.HostID = s.newRequestID()
-	w.Header().Set("X-Amz-Request-Id", ri.ID)
-	w.Header().Set("X-Amz-Id-2", ri.HostID)
+	// Canonical names assigned directly, both values in one allocation.
+	ids := []string{ri.ID, ri.HostID}
+	h := w.Header()
+	h["X-Amz-Request-Id"], h["X-Amz-Id-2"] = ids[0:1:1], ids[1:2:2]
 	restoreBody := s.limitBodyRate(rw, r)
 
 	resp, err := s.serve(r.Context(), ri, r)
@@ -295,135 +311,137 @@ func (s *server) serve(ctx context.Context, ri *requestInfo, r *http.Request) (*
 			return nil, err
 		}
 	}
-	h := s.handlerFor(op.Kind)
+	h := handlerFor(op.Kind)
 	if h == nil {
 		return nil, errs.New(errs.NotImplemented, "%s is not implemented", op.Kind)
 	}
-	return h(ctx, ri, r)
+	return h(s, ctx, ri, r)
 }
 
-func (s *server) handlerFor(k OpKind) handler {
+// handlerFor returns the operation's handler as a method expression: a
+// method value (s.getObject) would be allocated on every request.
+func handlerFor(k OpKind) opHandler {
 	switch k {
 	case OpListBuckets:
-		return s.listBuckets
+		return (*server).listBuckets
 	case OpCreateBucket:
-		return s.createBucket
+		return (*server).createBucket
 	case OpHeadBucket:
-		return s.headBucket
+		return (*server).headBucket
 	case OpDeleteBucket:
-		return s.deleteBucket
+		return (*server).deleteBucket
 	case OpGetBucketLocation:
-		return s.getBucketLocation
+		return (*server).getBucketLocation
 	case OpGetBucketVersioning:
-		return s.getBucketVersioning
+		return (*server).getBucketVersioning
 	case OpPutBucketVersioning:
-		return s.putBucketVersioning
+		return (*server).putBucketVersioning
 	case OpGetBucketAcl:
-		return s.getBucketACL
+		return (*server).getBucketACL
 	case OpListObjects:
-		return s.listObjectsV1
+		return (*server).listObjectsV1
 	case OpListObjectsV2:
-		return s.listObjectsV2
+		return (*server).listObjectsV2
 	case OpListObjectVersions:
-		return s.listObjectVersions
+		return (*server).listObjectVersions
 	case OpListMultipartUploads:
-		return s.listMultipartUploads
+		return (*server).listMultipartUploads
 	case OpDeleteObjects:
-		return s.deleteObjects
+		return (*server).deleteObjects
 	case OpPutObject:
-		return s.putObject
+		return (*server).putObject
 	case OpCopyObject:
-		return s.copyObject
+		return (*server).copyObject
 	case OpGetObject, OpHeadObject:
-		return s.getObject
+		return (*server).getObject
 	case OpDeleteObject:
-		return s.deleteObject
+		return (*server).deleteObject
 	case OpGetObjectAcl:
-		return s.getObjectACL
+		return (*server).getObjectACL
 	case OpPutObjectTagging:
-		return s.putObjectTagging
+		return (*server).putObjectTagging
 	case OpGetObjectTagging:
-		return s.getObjectTagging
+		return (*server).getObjectTagging
 	case OpDeleteObjectTagging:
-		return s.deleteObjectTagging
+		return (*server).deleteObjectTagging
 	case OpGetObjectAttributes:
-		return s.getObjectAttributes
+		return (*server).getObjectAttributes
 	case OpGetObjectLockConfiguration:
-		return s.getObjectLockConfiguration
+		return (*server).getObjectLockConfiguration
 	case OpPutObjectLockConfiguration:
-		return s.putObjectLockConfiguration
+		return (*server).putObjectLockConfiguration
 	case OpGetObjectRetention:
-		return s.getObjectRetention
+		return (*server).getObjectRetention
 	case OpPutObjectRetention:
-		return s.putObjectRetention
+		return (*server).putObjectRetention
 	case OpGetObjectLegalHold:
-		return s.getObjectLegalHold
+		return (*server).getObjectLegalHold
 	case OpPutObjectLegalHold:
-		return s.putObjectLegalHold
+		return (*server).putObjectLegalHold
 	case OpCreateMultipartUpload:
-		return s.createMultipartUpload
+		return (*server).createMultipartUpload
 	case OpUploadPart:
-		return s.uploadPart
+		return (*server).uploadPart
 	case OpUploadPartCopy:
-		return s.uploadPartCopy
+		return (*server).uploadPartCopy
 	case OpCompleteMultipartUpload:
-		return s.completeMultipartUpload
+		return (*server).completeMultipartUpload
 	case OpAbortMultipartUpload:
-		return s.abortMultipartUpload
+		return (*server).abortMultipartUpload
 	case OpListParts:
-		return s.listParts
+		return (*server).listParts
 	case OpGetBucketPolicy:
-		return s.getBucketPolicy
+		return (*server).getBucketPolicy
 	case OpPutBucketPolicy:
-		return s.putBucketPolicy
+		return (*server).putBucketPolicy
 	case OpDeleteBucketPolicy:
-		return s.deleteBucketPolicy
+		return (*server).deleteBucketPolicy
 	case OpPutBucketAcl:
-		return s.putBucketACL
+		return (*server).putBucketACL
 	case OpPutObjectAcl:
-		return s.putObjectACL
+		return (*server).putObjectACL
 	case OpGetBucketEncryption:
-		return s.getBucketEncryption
+		return (*server).getBucketEncryption
 	case OpPutBucketEncryption:
-		return s.putBucketEncryption
+		return (*server).putBucketEncryption
 	case OpDeleteBucketEncryption:
-		return s.deleteBucketEncryption
+		return (*server).deleteBucketEncryption
 	case OpGetBucketCors:
-		return s.getBucketCors
+		return (*server).getBucketCors
 	case OpPutBucketCors:
-		return s.putBucketCors
+		return (*server).putBucketCors
 	case OpDeleteBucketCors:
-		return s.deleteBucketCors
+		return (*server).deleteBucketCors
 	case OpGetBucketTagging:
-		return s.getBucketTagging
+		return (*server).getBucketTagging
 	case OpPutBucketTagging:
-		return s.putBucketTagging
+		return (*server).putBucketTagging
 	case OpDeleteBucketTagging:
-		return s.deleteBucketTagging
+		return (*server).deleteBucketTagging
 	case OpGetBucketLogging:
-		return s.getBucketLogging
+		return (*server).getBucketLogging
 	case OpPutBucketLogging:
-		return s.putBucketLogging
+		return (*server).putBucketLogging
 	case OpGetBucketOwnershipControls:
-		return s.getBucketOwnershipControls
+		return (*server).getBucketOwnershipControls
 	case OpPutBucketOwnershipControls:
-		return s.putBucketOwnershipControls
+		return (*server).putBucketOwnershipControls
 	case OpDeleteBucketOwnershipControls:
-		return s.deleteBucketOwnershipControls
+		return (*server).deleteBucketOwnershipControls
 	case OpGetPublicAccessBlock:
-		return s.getPublicAccessBlock
+		return (*server).getPublicAccessBlock
 	case OpPutPublicAccessBlock:
-		return s.putPublicAccessBlock
+		return (*server).putPublicAccessBlock
 	case OpDeletePublicAccessBlock:
-		return s.deletePublicAccessBlock
+		return (*server).deletePublicAccessBlock
 	case OpGetBucketPolicyStatus:
-		return s.getBucketPolicyStatus
+		return (*server).getBucketPolicyStatus
 	case OpGetBucketLifecycleConfiguration:
-		return s.getBucketLifecycle
+		return (*server).getBucketLifecycle
 	case OpPutBucketLifecycleConfiguration:
-		return s.putBucketLifecycle
+		return (*server).putBucketLifecycle
 	case OpDeleteBucketLifecycle:
-		return s.deleteBucketLifecycle
+		return (*server).deleteBucketLifecycle
 	}
 	return nil
 }

@@ -2,9 +2,7 @@ package s3api
 
 import (
 	"encoding/xml"
-	"net/http"
 	"strings"
-	"time"
 
 	"coffer/internal/checksum"
 )
@@ -12,12 +10,6 @@ import (
 // The XML documents S3 answers with, element for element as AWS names them.
 // Root elements carry S3's namespace, except Error, which AWS sends without.
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
-
-// isoTime is the timestamp format of S3 XML: ISO 8601, UTC, milliseconds.
-func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
-
-// httpTime is the timestamp format of S3 headers (RFC 1123, GMT).
-func httpTime(t time.Time) string { return t.UTC().Format(http.TimeFormat) }
 
 // quoteETag adds the double quotes S3 puts around ETags in headers and XML.
 func quoteETag(etag string) string {

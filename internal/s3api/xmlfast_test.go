@@ -368,9 +368,11 @@ func benchListV2() *listBucketV2Result {
 	res := &listBucketV2Result{Name: "photos", Prefix: "2026/", KeyCount: 1000, MaxKeys: 1000, IsTruncated: true,
 		NextContinuationToken: encodeToken("2026/01/02/IMG_000999.jpg")}
 	enc := listEncoder(false)
-	for i := range 1000 {
-		res.Contents = append(res.Contents, enc.object(objectInfoForBench(i), nil))
+	objs := make([]objects.ObjectInfo, 1000)
+	for i := range objs {
+		objs[i] = objectInfoForBench(i)
 	}
+	res.Contents = enc.objects(objs, nil)
 	return res
 }
 

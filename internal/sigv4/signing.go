@@ -21,19 +21,21 @@ const (
 
 // hmacSHA256 is one step of the key-derivation chain.
 func hmacSHA256(key []byte, data string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(data))
-	return m.Sum(nil)
+	m := hmacSum(key, data)
+	return m[:]
 }
 
 // deriveSigningKey is kSigning = HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date),
 // region), service), "aws4_request"). It is recomputed per request: four
-// short HMACs cost far less than a cache's locking and invalidation would.
+// short HMACs (hmacSum, no allocation) cost far less than a cache's locking
+// and invalidation would.
 func deriveSigningKey(secret, date8, region, service string) []byte {
-	k := hmacSHA256([]byte("AWS4"+secret), date8)
-	k = hmacSHA256(k, region)
-	k = hmacSHA256(k, service)
-	return hmacSHA256(k, scopeTerminal)
+	var kb [64]byte
+	k := hmacSum(append(append(kb[:0], "AWS4"...), secret...), date8)
+	k = hmacSum(k[:], region)
+	k = hmacSum(k[:], service)
+	k = hmacSum(k[:], scopeTerminal)
+	return k[:]
 }
 
 // credentialScope is "date/region/service/aws4_request".
@@ -60,7 +62,10 @@ func stringToSign(amzDate, scope, canonicalRequest string) string {
 // signatureHex is the lowercase hex HMAC of the string to sign, the form the
 // Authorization header and X-Amz-Signature carry.
 func signatureHex(signingKey []byte, sts string) string {
-	return hex.EncodeToString(hmacSHA256(signingKey, sts))
+	m := hmacSum(signingKey, sts)
+	var h [2 * sha256.Size]byte
+	hex.Encode(h[:], m[:])
+	return string(h[:])
 }
 
 // signaturesEqual compares a computed signature with the client's in

@@ -169,23 +169,26 @@ func checkScope(f authFields, amzDate string, bad func(string) *errs.Error) erro
 // requestTime reads X-Amz-Date, falling back to Date as the spec allows, and
 // returns it also in the basic ISO 8601 form the string to sign uses.
 func requestTime(r *http.Request) (string, time.Time, error) {
-	bad := errs.Field(errs.AccessDenied, "X-Amz-Date", "AWS authentication requires a valid Date or x-amz-date header")
+	// Built only on failure: errs.Field formats its message.
+	bad := func() error {
+		return errs.Field(errs.AccessDenied, "X-Amz-Date", "AWS authentication requires a valid Date or x-amz-date header")
+	}
 	if v := r.Header.Get("X-Amz-Date"); v != "" {
 		t, err := time.Parse(amzDateLayout, v)
 		if err != nil {
-			return "", time.Time{}, bad
+			return "", time.Time{}, bad()
 		}
 		return v, t, nil
 	}
 	if v := r.Header.Get("Date"); v != "" {
 		t, err := http.ParseTime(v)
 		if err != nil {
-			return "", time.Time{}, bad
+			return "", time.Time{}, bad()
 		}
 		t = t.UTC()
 		return t.Format(amzDateLayout), t, nil
 	}
-	return "", time.Time{}, bad
+	return "", time.Time{}, bad()
 }
 
 // finish classifies the payload, fetches the secret, recomputes the
