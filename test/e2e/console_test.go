@@ -26,6 +26,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -598,6 +599,48 @@ func TestConsoleBrowser(t *testing.T) {
 	if r, err := rootC.GetObjectRetention(ctxT(t), &s3.GetObjectRetentionInput{Bucket: aws.String("console-lock"), Key: aws.String("held.txt")}); err != nil ||
 		r.Retention.Mode != "GOVERNANCE" || !aws.ToTime(r.Retention.RetainUntilDate).Equal(time.Date(2032, 6, 30, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("GetObjectRetention after the page extended it: %v %+v", err, r)
+	}
+
+	// A multipart upload into the locked bucket: the page declares SHA256
+	// (COMPOSITE) at creation and sends each part's x-amz-checksum-sha256,
+	// which the default retention requires; the object keeps its default
+	// retention and reports the checksum of the parts' checksums.
+	p.open("objects?bucket=console-lock")
+	p.run("multipart upload locked", chromedp.SetUploadFiles(chromedp.CSS(`#upload-input`), []string{filepath.Join(dir, "big.bin")}),
+		chromedp.WaitVisible(chromedp.CSS(`.uploads li.done, .uploads li .error`)))
+	if st := p.text(`.uploads li`); !strings.Contains(st, "done") {
+		t.Fatalf("the 20 MiB upload into the locked bucket: %q", st)
+	}
+	p.run("locked listing", chromedp.WaitVisible(chromedp.Search(`//table//span[text()="big.bin"]`)))
+	lockedGet, err := rootC.GetObject(ctxT(t), &s3.GetObjectInput{Bucket: aws.String("console-lock"), Key: aws.String("big.bin")})
+	if err != nil {
+		t.Fatalf("GetObject of the locked multipart upload: %v", err)
+	}
+	lockedBody, err := io.ReadAll(lockedGet.Body)
+	lockedGet.Body.Close()
+	if err != nil || sha(lockedBody) != sha(big) {
+		t.Errorf("locked multipart object: %v, SHA-256 %s, uploaded %s", err, sha(lockedBody), sha(big))
+	}
+	var bigParts [][]byte
+	for off := 0; off < len(big); off += 8 << 20 {
+		bigParts = append(bigParts, big[off:min(off+8<<20, len(big))])
+	}
+	wantSum := compositeChecksum(sha256.New, bigParts)
+	lh, err := rootC.HeadObject(ctxT(t), &s3.HeadObjectInput{Bucket: aws.String("console-lock"), Key: aws.String("big.bin"), ChecksumMode: "ENABLED"})
+	if err != nil || aws.ToString(lh.ChecksumSHA256) != wantSum || lh.ObjectLockMode != "GOVERNANCE" ||
+		!strings.Contains(aws.ToString(lh.ETag), "-3") {
+		t.Errorf("HeadObject of the locked multipart upload: %v, checksum %q (want %q), lock %q, ETag %q",
+			err, aws.ToString(lh.ChecksumSHA256), wantSum, lh.ObjectLockMode, aws.ToString(lh.ETag))
+	}
+	if r, err := rootC.GetObjectRetention(ctxT(t), &s3.GetObjectRetentionInput{Bucket: aws.String("console-lock"), Key: aws.String("big.bin")}); err != nil ||
+		r.Retention.Mode != "GOVERNANCE" || aws.ToTime(r.Retention.RetainUntilDate).Before(time.Now().Add(29*24*time.Hour)) {
+		t.Errorf("GetObjectRetention of the locked multipart upload (want the 30-day governance default): %v %+v", err, r)
+	}
+	if attrs, err := rootC.GetObjectAttributes(ctxT(t), &s3.GetObjectAttributesInput{Bucket: aws.String("console-lock"), Key: aws.String("big.bin"),
+		ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesChecksum, types.ObjectAttributesObjectParts}}); err != nil ||
+		attrs.Checksum == nil || aws.ToString(attrs.Checksum.ChecksumSHA256) != wantSum || attrs.Checksum.ChecksumType != types.ChecksumTypeComposite ||
+		attrs.ObjectParts == nil || aws.ToInt32(attrs.ObjectParts.TotalPartsCount) != 3 {
+		t.Errorf("GetObjectAttributes of the locked multipart upload (want SHA256 %s, COMPOSITE, 3 parts): %v %+v", wantSum, err, attrs)
 	}
 
 	// Rotate alice's key: a new secret, shown once; the old key stops working.

@@ -126,6 +126,12 @@ export async function upload(bucket, key, file, onprogress, signal) {
     onprogress(file.size, file.size);
     return;
   }
+  // Every part carries its SHA-256 (S3 checks it, and a bucket with a
+  // default retention refuses a part without an integrity check); declared
+  // at creation, the object's checksum is AWS's COMPOSITE one: the SHA-256
+  // of the parts' digests, "-<parts>".
+  headers["x-amz-checksum-algorithm"] = "SHA256";
+  headers["x-amz-checksum-type"] = "COMPOSITE";
   const init = xml(await request("POST", bucket, key, { query: [["uploads", ""]], headers }));
   const uploadId = text(init, "UploadId");
   const etags = [];
@@ -133,13 +139,15 @@ export async function upload(bucket, key, file, onprogress, signal) {
   try {
     for (let off = 0, n = 1; off < file.size; off += PART_SIZE, n++) {
       const part = file.slice(off, Math.min(off + PART_SIZE, file.size));
+      const sum = await sha256Base64(await part.arrayBuffer());
       const x = await request("PUT", bucket, key, { query: [["partNumber", String(n)], ["uploadId", uploadId]], body: part,
-        onprogress: (l) => onprogress(done + l, file.size), signal });
-      etags.push([n, x.getResponseHeader("ETag")]);
+        headers: { "x-amz-checksum-sha256": sum }, onprogress: (l) => onprogress(done + l, file.size), signal });
+      etags.push([n, x.getResponseHeader("ETag"), sum]);
       done += part.size;
       onprogress(done, file.size);
     }
-    const body = "<CompleteMultipartUpload>" + etags.map(([n, e]) => `<Part><PartNumber>${n}</PartNumber><ETag>${e}</ETag></Part>`).join("") +
+    const body = "<CompleteMultipartUpload>" + etags.map(([n, e, c]) =>
+      `<Part><PartNumber>${n}</PartNumber><ETag>${e}</ETag><ChecksumSHA256>${c}</ChecksumSHA256></Part>`).join("") +
       "</CompleteMultipartUpload>";
     const x = await request("POST", bucket, key, { query: [["uploadId", uploadId]], body, headers: { "Content-Type": "application/xml" } });
     if (/<Error>/.test(x.responseText)) throw s3Error(200, x.responseText);
