@@ -169,19 +169,11 @@ func (sg *sharedGuard) succeed(name, addr string) {
 func (sg *sharedGuard) forget(name string) {
 	prefix := append(key('o', "p"+name), 0)
 	sg.update("forget account", func(tx kv.Txn) error {
-		var keys [][]byte
-		if err := scan(tx, prefix, func(k, _ []byte) error {
-			keys = append(keys, append([]byte(nil), k...))
-			return nil
-		}); err != nil {
+		n, err := deletePrefix(tx, prefix)
+		if err != nil {
 			return err
 		}
-		for _, k := range keys {
-			if err := tx.Delete(k); err != nil {
-				return err
-			}
-		}
-		if len(keys) > 0 {
+		if n > 0 {
 			// The other nodes drop the pair locks they hold in memory
 			// (dropPairLocks) once this has committed, not before.
 			markChange(tx, changeAdmin)

@@ -459,21 +459,23 @@ func (s *Service) deleteTenantIdentities(tx kv.Txn, tenant string) error {
 			return err
 		}
 	}
-	return deletePrefix(tx, key('p', tenant, ""))
+	_, err := deletePrefix(tx, key('p', tenant, ""))
+	return err
 }
 
-func deletePrefix(tx kv.Txn, prefix []byte) error {
+// deletePrefix deletes every key under prefix and returns how many.
+func deletePrefix(tx kv.Txn, prefix []byte) (int, error) {
 	var keys [][]byte
 	if err := scan(tx, prefix, func(k, _ []byte) error {
 		keys = append(keys, append([]byte(nil), k...))
 		return nil
 	}); err != nil {
-		return err
+		return 0, err
 	}
 	for _, k := range keys {
 		if err := tx.Delete(k); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return len(keys), nil
 }
