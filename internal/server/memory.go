@@ -36,7 +36,8 @@ type MemoryPlan struct {
 	PebbleConflictLog int
 	// GoLimit is the Go runtime's soft memory limit: the budget less what
 	// Pebble allocates outside the Go heap (with cgo, its cache and
-	// memtables are C memory).
+	// memtables are C memory) and 1/8 for what the limit does not see
+	// (the binary's resident text, C allocations): 72 MiB of 128.
 	GoLimit int64
 }
 
@@ -57,7 +58,7 @@ func PlanMemory(budget int64) (MemoryPlan, error) {
 	// against the process, and the Go limit covers only the heap, so it is
 	// set to the rest. Two memtables are usually live (the mutable one and
 	// one flushing).
-	p.GoLimit = budget - p.PebbleCache - 2*p.PebbleMemTable
+	p.GoLimit = budget - p.PebbleCache - 2*p.PebbleMemTable - budget/8
 	return p, nil
 }
 

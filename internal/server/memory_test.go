@@ -24,7 +24,7 @@ func TestPlanMemory(t *testing.T) {
 			t.Fatalf("%d: %v", b, err)
 		}
 		fixed := p.PebbleCache + 4*p.PebbleMemTable + int64(p.PebbleConflictLog)
-		if fixed > b*3/4 || p.GoLimit <= 0 || p.GoLimit+p.PebbleCache+2*p.PebbleMemTable != b {
+		if fixed > b*3/4 || p.GoLimit <= 0 || p.GoLimit+p.PebbleCache+2*p.PebbleMemTable+b/8 != b {
 			t.Errorf("budget %d: plan %+v leaves too little for the heap", b, p)
 		}
 		if p.PebbleMemTable > 64<<20 || p.PebbleMemTable < 1<<20 {
