@@ -136,6 +136,7 @@ func runServer(args []string) error {
 	fs.StringVar(&o.KMSMasterKeyFile, "kms-master-key-file", env("COFFER_KMS_MASTER_KEY_FILE", ""),
 		"KMS master key file, 32 bytes as hex or base64, created when absent on a fresh data directory (env COFFER_KMS_MASTER_KEY_FILE; default DATA-DIR/master.key; or the key itself in COFFER_KMS_MASTER_KEY)")
 	logLevel := fs.String("log-level", env("COFFER_LOG_LEVEL", "info"), "debug, info, warn or error (env COFFER_LOG_LEVEL)")
+	memBudget := fs.String("memory-budget", env("COFFER_MEMORY_BUDGET", "128MiB"), "memory the process should stay under: sizes the metadata store's cache and memtables and Go's soft memory limit; at least 48MiB (env COFFER_MEMORY_BUDGET)")
 	inline := fs.String("inline-max", env("COFFER_INLINE_MAX", "65536"), "largest object in bytes kept inline in metadata (env COFFER_INLINE_MAX)")
 	fs.DurationVar(&o.ReadHeaderTimeout, "read-header-timeout", lim.duration("COFFER_READ_HEADER_TIMEOUT"), "time to read a request's headers, both listeners (env COFFER_READ_HEADER_TIMEOUT; default 30s)")
 	fs.DurationVar(&o.IdleTimeout, "idle-timeout", lim.duration("COFFER_IDLE_TIMEOUT"), "idle keep-alive connections are closed after this, both listeners (env COFFER_IDLE_TIMEOUT; default 2m)")
@@ -167,6 +168,12 @@ func runServer(args []string) error {
 		return fmt.Errorf("--inline-max: %w", err)
 	}
 	o.InlineMax = n
+	if o.MemoryBudget, err = parseSize(*memBudget); err != nil {
+		return fmt.Errorf("--memory-budget: %w", err)
+	}
+	if _, err := server.ApplyGoMemoryLimit(o.MemoryBudget); err != nil {
+		return err
+	}
 	o.RootAccessKey = os.Getenv("COFFER_ROOT_ACCESS_KEY")
 	o.RootSecretKey = os.Getenv("COFFER_ROOT_SECRET_KEY")
 	o.AdminUser = os.Getenv("COFFER_ADMIN_USER")

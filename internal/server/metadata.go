@@ -103,9 +103,18 @@ type MetadataOptions struct {
 	DataDir  string
 	Metadata string
 	Logger   *slog.Logger
+	// Pebble sizes the embedded store's memory (zero fields take
+	// kv/pebble's defaults); the server fills it from its MemoryPlan.
+	Pebble PebbleMemory
 	// TunePostgres, if set, adjusts the PostgreSQL store's options before it
 	// opens (e.g. a change feed's postgres.Options.BeforeCommit hook).
 	TunePostgres func(*postgres.Options)
+}
+
+// PebbleMemory is the embedded store's share of the memory budget.
+type PebbleMemory struct {
+	CacheSize, MemTableSize int64
+	ConflictLogBytes        int
 }
 
 // OpenMetadata opens the metadata store named by o.Metadata for o.DataDir
@@ -130,7 +139,8 @@ func OpenMetadata(ctx context.Context, o MetadataOptions) (*Metadata, error) {
 				"start with --metadata postgres://... ; the embedded store cannot serve a directory that other nodes use",
 				o.DataDir, owner.id)
 		}
-		st, err := pebble.Open(pebble.Options{Dir: filepath.Join(o.DataDir, "meta"), Logger: o.Logger})
+		st, err := pebble.Open(pebble.Options{Dir: filepath.Join(o.DataDir, "meta"), Logger: o.Logger,
+			CacheSize: o.Pebble.CacheSize, MemTableSize: o.Pebble.MemTableSize, ConflictLogBytes: o.Pebble.ConflictLogBytes})
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -88,6 +89,9 @@ type Options struct {
 	// SSECAllowHTTP accepts SSE-C customer keys over plain HTTP (refused by
 	// default, as AWS does).
 	SSECAllowHTTP bool
+	// MemoryBudget is the memory the process should stay under, in bytes
+	// (memory.go shares it out). Default 128 MiB; at least 48 MiB.
+	MemoryBudget int64
 	// ShutdownTimeout bounds the graceful drain. Default 30 s.
 	ShutdownTimeout time.Duration
 
@@ -259,6 +263,9 @@ func (o Options) Validate() error {
 			problems = append(problems, fmt.Errorf("%s %v must not be negative", name, d))
 		}
 	}
+	if _, err := PlanMemory(o.MemoryBudget); err != nil {
+		problems = append(problems, err)
+	}
 	if o.MaxHeaderBytes != 0 && (o.MaxHeaderBytes < 4<<10 || o.MaxHeaderBytes > 16<<20) {
 		problems = append(problems, fmt.Errorf("--max-header-bytes %d must be within 4 KiB..16 MiB", o.MaxHeaderBytes))
 	}
@@ -303,8 +310,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.prepareDataDir(); err != nil {
 		return nil, err
 	}
-	var err error
-	s.kv, err = OpenMetadata(ctx, MetadataOptions{DataDir: o.DataDir, Metadata: o.Metadata, Logger: o.Logger})
+	mem, err := PlanMemory(o.MemoryBudget)
+	if err != nil {
+		return nil, err
+	}
+	s.log.Info("memory budget", "budget_mib", mem.Budget>>20, "pebble_cache_mib", mem.PebbleCache>>20,
+		"pebble_memtable_mib", mem.PebbleMemTable>>20, "go_memory_limit_mib", debug.SetMemoryLimit(-1)>>20)
+	s.kv, err = OpenMetadata(ctx, MetadataOptions{DataDir: o.DataDir, Metadata: o.Metadata, Logger: o.Logger,
+		Pebble: PebbleMemory{CacheSize: mem.PebbleCache, MemTableSize: mem.PebbleMemTable, ConflictLogBytes: mem.PebbleConflictLog}})
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,14 @@ type Options struct {
 	// CacheSize is the block cache size in bytes. Default 64 MiB.
 	CacheSize int64
 	// MemTableSize is the size of one memtable in bytes. Default 64 MiB.
+	// Up to MemTableStopWritesThreshold (4) of them may be in memory while
+	// flushes fall behind, and Pebble preallocates each write-ahead log
+	// file to 110% of it, so it also sets the size of a fresh database.
 	MemTableSize int64
+	// ConflictLogBytes bounds the key bytes of recent commits kept for the
+	// conflict checks (occ.go); a transaction older than what it holds is
+	// retried. Default 64 MiB.
+	ConflictLogBytes int
 	// Logger receives Pebble's messages: informational ones at debug level,
 	// errors at error level. nil: informational messages are dropped and
 	// errors go to slog.Default().
@@ -35,7 +42,6 @@ type Options struct {
 	// Test knobs (zero means the default).
 	maxAttempts   int  // Update attempts before ErrConflict; default 50
 	logEntries    int  // commits retained for conflict checks; default 64k
-	logBytes      int  // their key bytes; default 64 MiB
 	syncUnderLock bool // benchmark baseline: hold the commit lock across the fsync
 }
 
@@ -59,6 +65,9 @@ func (o *Options) Validate() error {
 	if o.MemTableSize != 0 && (o.MemTableSize < 1<<20 || o.MemTableSize >= 4<<30) {
 		problems = append(problems, fmt.Errorf("kv/pebble: Options.MemTableSize %d is outside [1 MiB, 4 GiB)", o.MemTableSize))
 	}
+	if o.ConflictLogBytes != 0 && o.ConflictLogBytes < 1<<20 {
+		problems = append(problems, fmt.Errorf("kv/pebble: Options.ConflictLogBytes %d is below 1 MiB", o.ConflictLogBytes))
+	}
 	return errors.Join(problems...)
 }
 
@@ -79,8 +88,8 @@ func (o *Options) withDefaults() Options {
 	if out.logEntries <= 0 {
 		out.logEntries = defaultLogEntries
 	}
-	if out.logBytes <= 0 {
-		out.logBytes = defaultLogBytes
+	if out.ConflictLogBytes <= 0 {
+		out.ConflictLogBytes = defaultLogBytes
 	}
 	return out
 }

@@ -81,10 +81,13 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kv/pebble: open %s: %w", o.Dir, err)
 	}
-	s := &Store{db: db, opts: o, clog: newCommitLog(o.logEntries, o.logBytes), st: newCommitStats()}
+	s := &Store{db: db, opts: o, clog: newCommitLog(o.logEntries, o.ConflictLogBytes), st: newCommitStats()}
 	s.lifeCond.L = &s.lifeMu
 	return s, nil
 }
+
+// Config returns the options the store runs with, defaults filled in.
+func (s *Store) Config() Options { return s.opts }
 
 // OpenOnFS opens the database in dir on fs with default options; tests use
 // it with vfs.NewMem or vfs.NewCrashableMem.
