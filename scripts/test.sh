@@ -127,25 +127,44 @@ if [ -z "${FUZZTIME:-}" ]; then
   per=$(( FUZZ_BUDGET / (${#targets[@]} > 0 ? ${#targets[@]} : 1) ))
   FUZZTIME="$(( per < 2 ? 2 : per ))s"
 fi
-step "fuzz targets: ${#targets[@]}, ${FUZZTIME} each"
-for entry in "${targets[@]}"; do
-  pkg=${entry% *}; target=${entry#* }
-  {
+# Two lanes, each fuzzing one target at a time with one worker: most of a
+# target's wall time is building and starting its fuzzer, not fuzzing, and
+# two lanes use both of CI's cores for that. Each lane logs to its own file,
+# printed when it ends.
+FUZZ_LANES=${FUZZ_LANES:-2}
+step "fuzz targets: ${#targets[@]}, ${FUZZTIME} each, ${FUZZ_LANES} lanes"
+fuzz_lane() { # lane number; fuzzes targets lane, lane+FUZZ_LANES, ...
+  local i entry pkg target log attempt
+  for ((i = $1; i < ${#targets[@]}; i += FUZZ_LANES)); do
+    entry=${targets[$i]}
+    pkg=${entry% *}; target=${entry#* }
     echo "-- $pkg $target"
     log=$(mktemp)
     for attempt in 1 2 3; do
-      if go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" "$pkg" >"$log" 2>&1; then break; fi
+      if go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" -parallel=1 "$pkg" >"$log" 2>&1; then break; fi
       # Go's fuzzer can time out stopping a busy worker ("context deadline
       # exceeded") on a loaded machine without having found anything; only a
       # written failing input is a real failure.
       if grep -q 'Failing input written' "$log" || ! grep -q 'context deadline exceeded' "$log" || [ $attempt = 3 ]; then
-        cat "$log"; exit 1
+        cat "$log"; rm -f "$log"; return 1
       fi
       echo "   (fuzzer shutdown timed out without a finding; again)"
     done
     rm -f "$log"
-  }
+  done
+}
+lane_pids=(); lane_logs=()
+for ((lane = 0; lane < FUZZ_LANES; lane++)); do
+  lane_logs+=("$(mktemp)")
+  fuzz_lane "$lane" >"${lane_logs[$lane]}" 2>&1 &
+  lane_pids+=($!)
 done
+fuzz_failed=0
+for ((lane = 0; lane < FUZZ_LANES; lane++)); do
+  wait "${lane_pids[$lane]}" || fuzz_failed=1
+  cat "${lane_logs[$lane]}"; rm -f "${lane_logs[$lane]}"
+done
+if [ "$fuzz_failed" != 0 ]; then echo "fuzzing found a failure (above)"; exit 1; fi
 
 if [ -z "${SKIP_E2E:-}" ]; then
   step "end-to-end (built binary, aws-sdk-go-v2, aws CLI, boto3, curl, ansible)"
