@@ -38,8 +38,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(git -C "$here" rev-parse --show-toplevel)
-SHARED=$ROOT/../shared
-MINIO_SH=$SHARED/bench/minio.sh
+
+MINIO_SH=$ROOT/bench/minio.sh
 
 DURATION=${DURATION:-25s}
 ROUNDS=${ROUNDS:-2}
