@@ -38,10 +38,7 @@ type Store struct {
 	opts Options
 
 	// Lifecycle: Close waits for running View and Update calls.
-	lifeMu   sync.Mutex
-	lifeCond sync.Cond
-	closed   bool
-	active   int
+	gate kv.Gate // calls in flight, for Close
 
 	// commitMu serializes commits: the final conflict check, the commit log
 	// entry and the apply to Pebble, never the fsync.
@@ -82,7 +79,6 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("kv/pebble: open %s: %w", o.Dir, err)
 	}
 	s := &Store{db: db, opts: o, clog: newCommitLog(o.logEntries, o.ConflictLogBytes), st: newCommitStats()}
-	s.lifeCond.L = &s.lifeMu
 	return s, nil
 }
 
@@ -98,46 +94,20 @@ func OpenOnFS(fs vfs.FS, dir string) (*Store, error) {
 // Close waits for running View and Update calls, then closes the database.
 // Later calls return kv.ErrClosed, as does a second Close.
 func (s *Store) Close() error {
-	s.lifeMu.Lock()
-	if s.closed {
-		s.lifeMu.Unlock()
-		return kv.ErrClosed
+	if err := s.gate.Shut(); err != nil {
+		return err
 	}
-	s.closed = true
-	for s.active > 0 {
-		s.lifeCond.Wait()
-	}
-	s.lifeMu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("kv/pebble: close: %w", err)
 	}
 	return nil
 }
 
-func (s *Store) begin() error {
-	s.lifeMu.Lock()
-	defer s.lifeMu.Unlock()
-	if s.closed {
-		return kv.ErrClosed
-	}
-	s.active++
-	return nil
-}
+func (s *Store) begin() error { return s.gate.Enter() }
 
-func (s *Store) end() {
-	s.lifeMu.Lock()
-	s.active--
-	if s.active == 0 && s.closed {
-		s.lifeCond.Broadcast()
-	}
-	s.lifeMu.Unlock()
-}
+func (s *Store) end() { s.gate.Leave() }
 
-func (s *Store) closing() bool {
-	s.lifeMu.Lock()
-	defer s.lifeMu.Unlock()
-	return s.closed
-}
+func (s *Store) closing() bool { return s.gate.IsShut() }
 
 // View runs fn on a Pebble snapshot.
 func (s *Store) View(ctx context.Context, fn func(tx kv.Reader) error) error {

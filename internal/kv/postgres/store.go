@@ -54,7 +54,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -73,10 +72,7 @@ type Store struct {
 
 	notify *notifier // kv.Notifier: LISTEN/NOTIFY (notify.go)
 
-	lifeMu   sync.Mutex
-	lifeCond sync.Cond
-	closed   bool
-	active   int
+	gate kv.Gate // calls in flight, for Close
 }
 
 var _ kv.Store = (*Store)(nil)
@@ -155,7 +151,6 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s := &Store{pool: pool, opts: o, sql: newStatements(o.Schema)}
 	s.notify = newNotifier(s)
-	s.lifeCond.L = &s.lifeMu
 	mctx, cancel := context.WithTimeout(ctx, o.OpTimeout+time.Minute)
 	defer cancel()
 	s.id, err = migrate(mctx, pool, o.Schema)
@@ -203,39 +198,17 @@ func (s *Store) Schema() string { return s.opts.Schema }
 // Close waits for running View and Update calls, then closes the pool.
 // Later calls return kv.ErrClosed, as does a second Close.
 func (s *Store) Close() error {
-	s.lifeMu.Lock()
-	if s.closed {
-		s.lifeMu.Unlock()
-		return kv.ErrClosed
+	if err := s.gate.Shut(); err != nil {
+		return err
 	}
-	s.closed = true
-	for s.active > 0 {
-		s.lifeCond.Wait()
-	}
-	s.lifeMu.Unlock()
 	s.notify.close()
 	s.pool.Close()
 	return nil
 }
 
-func (s *Store) begin() error {
-	s.lifeMu.Lock()
-	defer s.lifeMu.Unlock()
-	if s.closed {
-		return kv.ErrClosed
-	}
-	s.active++
-	return nil
-}
+func (s *Store) begin() error { return s.gate.Enter() }
 
-func (s *Store) end() {
-	s.lifeMu.Lock()
-	s.active--
-	if s.active == 0 && s.closed {
-		s.lifeCond.Broadcast()
-	}
-	s.lifeMu.Unlock()
-}
+func (s *Store) end() { s.gate.Leave() }
 
 // View runs fn in a REPEATABLE READ READ ONLY transaction, begun with fn's
 // first read (in the same round trip).
