@@ -282,6 +282,20 @@ func (s *Service) HeadObject(ctx context.Context, in GetInput) (*GetOutput, erro
 // openContent returns a reader of [start, start+length) of a version. Blob
 // files are opened now, so a concurrent delete cannot pull them away
 // mid-response (an open file outlives its unlink).
+// openBlob opens a version's blob for reading. A blob gone under a reader
+// (collected after an overwrite it raced) is NoSuchKey wrapping
+// errBlobGone, which the GET paths retry on.
+func (s *Service) openBlob(id string) (blob.ReadHandle, error) {
+	h, err := s.blobs.Open(blob.ID(id))
+	if err == nil {
+		return h, nil
+	}
+	if errs.KindOf(err) == errs.NotFound {
+		return nil, &errs.Error{Kind: errs.NoSuchKey, Field: "key", Msg: "The specified key does not exist.", Err: errBlobGone}
+	}
+	return nil, errs.Wrap(errs.Internal, err, "open blob")
+}
+
 func (s *Service) openContent(v *versionRecord, start, length int64) (io.ReadCloser, error) {
 	if v.inline != nil || len(v.Blobs) == 0 {
 		data := v.inline
@@ -299,13 +313,10 @@ func (s *Service) openContent(v *versionRecord, start, length int64) (io.ReadClo
 		if lo >= hi {
 			continue
 		}
-		h, err := s.blobs.Open(blob.ID(bl.ID))
+		h, err := s.openBlob(bl.ID)
 		if err != nil {
 			c.Close()
-			if errs.KindOf(err) == errs.NotFound {
-				return nil, &errs.Error{Kind: errs.NoSuchKey, Field: "key", Msg: "The specified key does not exist.", Err: errBlobGone}
-			}
-			return nil, errs.Wrap(errs.Internal, err, "open blob")
+			return nil, err
 		}
 		c.segs = append(c.segs, segment{h: h, off: lo - bStart, n: hi - lo})
 	}

@@ -325,13 +325,10 @@ func (s *Service) openSealed(ctx context.Context, v *versionRecord, req Encrypti
 		if lo >= hi {
 			continue
 		}
-		h, err := s.blobs.Open(blob.ID(bl.ID))
+		h, err := s.openBlob(bl.ID)
 		if err != nil {
 			c.Close()
-			if errs.KindOf(err) == errs.NotFound {
-				return nil, &errs.Error{Kind: errs.NoSuchKey, Field: "key", Msg: "The specified key does not exist.", Err: errBlobGone}
-			}
-			return nil, errs.Wrap(errs.Internal, err, "open blob")
+			return nil, err
 		}
 		c.handles = append(c.handles, h)
 		st, err := sse.NewStream(dk, bl.IV)
