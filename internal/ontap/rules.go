@@ -443,6 +443,19 @@ func (h *handler) ruleBucket(rq *request) (core.Tenant, core.Bucket, error) {
 }
 
 // bucketRules returns a bucket's rules (none without a configuration).
+// queryRules parses a GET's query over rules and reads the bucket's rules.
+func (h *handler) queryRules(rq *request, t core.Tenant, b core.Bucket) (collection.Query, []lifecycle.Rule, error) {
+	q, err := parseQuery(rq, ruleSchema)
+	if err != nil {
+		return q, nil, err
+	}
+	if err := q.Check(ruleKnown); err != nil {
+		return q, nil, err
+	}
+	rs, err := h.bucketRules(rq, t, b)
+	return q, rs, err
+}
+
 func (h *handler) bucketRules(rq *request, t core.Tenant, b core.Bucket) ([]lifecycle.Rule, error) {
 	c, err := h.core.GetBucketLifecycle(rq.ctx, t.UUID, b.Name)
 	if errs.KindOf(err) == errs.NoSuchLifecycleConfiguration {
@@ -480,14 +493,7 @@ func (h *handler) rules(rq *request) (response, error) {
 	case http.MethodPatch, http.MethodDelete:
 		return h.rulesByQuery(rq, t, b)
 	case http.MethodGet:
-		q, err := parseQuery(rq, ruleSchema)
-		if err != nil {
-			return response{}, err
-		}
-		if err := q.Check(ruleKnown); err != nil {
-			return response{}, err
-		}
-		rs, err := h.bucketRules(rq, t, b)
+		q, rs, err := h.queryRules(rq, t, b)
 		if err != nil {
 			return response{}, err
 		}
@@ -657,14 +663,7 @@ func (h *handler) rule(rq *request) (response, error) {
 	name := rq.Name
 	switch rq.Method {
 	case http.MethodGet:
-		q, err := parseQuery(rq, ruleSchema)
-		if err != nil {
-			return response{}, err
-		}
-		if err := q.Check(ruleKnown); err != nil {
-			return response{}, err
-		}
-		rs, err := h.bucketRules(rq, t, b)
+		q, rs, err := h.queryRules(rq, t, b)
 		if err != nil {
 			return response{}, err
 		}
