@@ -12,22 +12,14 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"coffer/internal/server"
 )
 
 // Fingerprint is the SHA-256 fingerprint of a DER certificate in the form
-// openssl x509 -fingerprint -sha256 and coffer server print (AB:CD:...).
-func Fingerprint(der []byte) string {
-	sum := sha256.Sum256(der)
-	h := strings.ToUpper(hex.EncodeToString(sum[:]))
-	var b strings.Builder
-	for i := 0; i < len(h); i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(h[i : i+2])
-	}
-	return b.String()
-}
+// openssl x509 -fingerprint -sha256 and coffer server print (AB:CD:...):
+// the server's own function, so both sides always agree.
+func Fingerprint(der []byte) string { return server.Fingerprint(der) }
 
 // NormalizeFingerprint accepts a fingerprint with or without colons, in any
 // case, with an optional "SHA256:" or "sha256 Fingerprint=" prefix, and
