@@ -44,7 +44,7 @@ func (s shortDirectFS) OpenFile(name string, flag int, perm os.FileMode) (File, 
 // also when the writer had switched to O_DIRECT (the tail flush must not
 // write past the error and commit a blob with a hole or duplicated bytes).
 func TestReviewCommitAfterDirectWriteError(t *testing.T) {
-	s, err := Open(Options{Dir: t.TempDir(), FS: shortDirectFS{}})
+	s, err := Open(Options{Dir: t.TempDir(), FS: shortDirectFS{}, DirectAfter: directAlign})
 	if err != nil {
 		t.Fatal(err)
 	}
