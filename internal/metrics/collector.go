@@ -19,7 +19,7 @@ type storageCollector struct {
 	o *Options
 
 	tenantObjects, tenantBytes, tenantBuckets *prometheus.Desc
-	gcBacklog, gcRemoved                      *prometheus.Desc
+	gcBacklog, gcRemoved, gcPasses            *prometheus.Desc
 	jobs                                      *prometheus.Desc
 	nodeAge, nodeUp, nodes                    *prometheus.Desc
 	credHits, credMisses                      *prometheus.Desc
@@ -45,6 +45,7 @@ func newStorageCollector(o *Options) *storageCollector {
 		tenantBuckets: d("coffer_tenant_buckets", "Buckets of a tenant.", "tenant"),
 		gcBacklog:     d("coffer_gc_backlog_blobs", "Retired blobs waiting for the garbage collector to delete their files (capped at 1e6)."),
 		gcRemoved:     d("coffer_gc_removed_blobs_total", "Blob files the garbage collector deleted."),
+		gcPasses:      d("coffer_gc_passes_total", "Garbage collection passes run (deletes in quick succession share one)."),
 		jobs:          d("coffer_jobs", "Retained jobs by state.", "state"),
 		nodeAge:       d("coffer_node_heartbeat_age_seconds", "Seconds since a node's last heartbeat.", "node"),
 		nodeUp:        d("coffer_node_up", "1 while a node counts as running (heartbeat within 3 intervals, not stopped), else 0.", "node"),
@@ -73,7 +74,7 @@ func newStorageCollector(o *Options) *storageCollector {
 }
 
 func (c *storageCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.tenantObjects, c.tenantBytes, c.tenantBuckets, c.gcBacklog, c.gcRemoved,
+	for _, d := range []*prometheus.Desc{c.tenantObjects, c.tenantBytes, c.tenantBuckets, c.gcBacklog, c.gcRemoved, c.gcPasses,
 		c.jobs, c.nodeAge, c.nodeUp, c.nodes, c.credHits, c.credMisses, c.blobOp, c.blobWritten, c.blobRead,
 		c.kvCommits, c.kvGaveUp, c.kvGroup, c.kvFsync, c.kvSyncQueue, c.kvWALIn, c.kvWALWritten, c.kvWALFiles,
 		c.kvDisk, c.kvReadAmp, c.kvFlushes, c.kvCompactions, c.kvCacheHits, c.kvCacheMisses, c.collectErrors} {
@@ -110,6 +111,7 @@ func (c *storageCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(c.gcBacklog, float64(n))
 		}
 		counter(c.gcRemoved, float64(o.GarbageRemoved()))
+		counter(c.gcPasses, float64(o.GarbagePasses()))
 	}
 	if k := c.o.Core; k != nil {
 		h, m := k.CredentialCacheStats()

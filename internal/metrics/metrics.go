@@ -57,6 +57,7 @@ type Objects interface {
 	UsageByTenant(ctx context.Context) ([]objects.TenantUsage, error)
 	GarbageBacklog(ctx context.Context, limit int) (int, error)
 	GarbageRemoved() uint64
+	GarbagePasses() uint64
 }
 
 // KVStats is the embedded store's statistics source (*pebble.Store).

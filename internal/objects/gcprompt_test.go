@@ -60,3 +60,30 @@ func TestGCKickRetriedAfterClosedGate(t *testing.T) {
 	open.Store(true)
 	waitNoBlobs(t, e, 3*gateRetry)
 }
+
+// Deletes in a steady stream share collection passes (at most one per
+// gcCoalesce after the first), and their space still comes back promptly.
+func TestGCPassesCoalesced(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.InlineMax = -1; o.GCInterval = time.Hour })
+	e.bucket("gcb")
+	const n = 200
+	for i := range n {
+		e.put("gcb", fmt.Sprintf("k%04d", i), []byte(fmt.Sprintf("object %d", i)))
+	}
+	before := e.s.GarbagePasses()
+	start := time.Now()
+	for i := range n {
+		if _, err := e.s.DeleteObject(ctx, DeleteInput{Tenant: tenant, Bucket: "gcb", Key: fmt.Sprintf("k%04d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitNoBlobs(t, e, 5*time.Second)
+	elapsed := time.Since(start)
+	passes := e.s.GarbagePasses() - before
+	// One pass per kick would be n; coalesced, one per gcCoalesce plus the
+	// first and the last.
+	if limit := uint64(elapsed/gcCoalesce) + 2; passes > limit || passes == 0 {
+		t.Fatalf("%d collection passes for %d deletes over %v (limit %d)", passes, n, elapsed, limit)
+	}
+	t.Logf("%d deletes over %v: %d collection passes", n, elapsed, passes)
+}

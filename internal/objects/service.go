@@ -122,6 +122,8 @@ type Service struct {
 	gcMu sync.Mutex
 	// gcRemoved counts the garbage blobs deleted (metrics, stats.go).
 	gcRemoved atomic.Uint64
+	// gcPasses counts collection passes (metrics, stats.go).
+	gcPasses atomic.Uint64
 
 	// testHookBeforeOpen, when set (by tests, before any request), runs
 	// between a read's lookup and the open of its blobs, to interleave a

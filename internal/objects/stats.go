@@ -72,3 +72,6 @@ func (s *Service) GarbageBacklog(ctx context.Context, limit int) (int, error) {
 // GarbageRemoved is the number of garbage blobs the collector has deleted
 // since New.
 func (s *Service) GarbageRemoved() uint64 { return s.gcRemoved.Load() }
+
+// GarbagePasses returns how many collection passes ran since start.
+func (s *Service) GarbagePasses() uint64 { return s.gcPasses.Load() }
