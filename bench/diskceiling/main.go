@@ -1,0 +1,133 @@
+// Command diskceiling measures what the data directory's device gives the
+// blob store alone, with nothing else on the path (no HTTP, no signatures,
+// no hashing, no metadata): W writers each commit blobs of SIZE bytes through
+// internal/blob, with its real durability protocol (write, fdatasync, rename,
+// directory fsync), for a fixed time, once per write mode. It is the ceiling
+// for put16m (4 writers of 16 MiB) and for mixed's PUTs (8 writers of 1 MiB):
+// a server that reaches it is bound by the disk, and so is a peer that
+// reaches it too, whatever the ratio between them.
+//
+//	go run ./bench/diskceiling -dir /tmp/ceiling            # 4 x 16 MiB, then 8 x 1 MiB
+//	go run ./bench/diskceiling -dir DIR -writers 4 -size 16777216 -rounds 3
+//
+// Modes (blob.Options.DirectAfter): "buffered" (page cache, never O_DIRECT),
+// "direct" (O_DIRECT after the first 64 KiB, as before 2026-12-01) and
+// "default" (buffered up to blob.DefaultDirectAfter, then O_DIRECT). Modes
+// alternate within each round, so a disk that changes speed over the run
+// moves them all.
+package main
+
+import (
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"coffer/internal/blob"
+)
+
+type mode struct {
+	name  string
+	after int64
+}
+
+var modes = []mode{{"buffered", -1}, {"direct", 4096}, {"default", 0}}
+
+func main() {
+	dir := flag.String("dir", filepath.Join(os.TempDir(), "coffer-diskceiling"), "directory on the device to measure (emptied first and removed after)")
+	writers := flag.Int("writers", 0, "concurrent writers (0: both shapes, 4 x 16 MiB and 8 x 1 MiB)")
+	size := flag.Int("size", 16<<20, "blob size in bytes (with -writers)")
+	duration := flag.Duration("duration", 8*time.Second, "time per mode and round")
+	rounds := flag.Int("rounds", 2, "rounds (every mode once per round)")
+	flag.Parse()
+
+	shapes := [][2]int{{4, 16 << 20}, {8, 1 << 20}}
+	if *writers > 0 {
+		shapes = [][2]int{{*writers, *size}}
+	}
+	fmt.Printf("| writers | size | mode | round | MiB/s | blobs/s |\n|---:|---:|---|---:|---:|---:|\n")
+	for _, sh := range shapes {
+		for r := 1; r <= *rounds; r++ {
+			for _, m := range modes {
+				mibs, per, err := run(*dir, m.after, sh[0], sh[1], *duration)
+				if err != nil {
+					log.Fatal(err)
+				}
+				fmt.Printf("| %d | %d | %s | %d | %.0f | %.1f |\n", sh[0], sh[1], m.name, r, mibs, per)
+			}
+		}
+	}
+	os.RemoveAll(*dir)
+}
+
+// run commits blobs from writers goroutines for d and returns MiB/s and
+// blobs/s. Every other committed blob is removed again so that the run does
+// not fill the disk (the removals are part of the load, as deletes are).
+func run(dir string, after int64, writers, size int, d time.Duration) (float64, float64, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return 0, 0, err
+	}
+	st, err := blob.Open(blob.Options{Dir: dir, DirectAfter: after})
+	if err != nil {
+		return 0, 0, err
+	}
+	data := make([]byte, size)
+	rand.Read(data)
+	var blobs atomic.Int64
+	var firstErr atomic.Value
+	end := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; time.Now().Before(end); i++ {
+				w, err := st.Create()
+				if err == nil {
+					_, err = w.Write(data[:64<<10]) // a small first write, as a request body's first read
+					if err == nil {
+						_, err = w.ReadFrom(&chunks{data: data[64<<10:]})
+					}
+				}
+				var id blob.ID
+				if err == nil {
+					id, err = w.Commit()
+				}
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				blobs.Add(1)
+				if i%2 == 1 {
+					st.RemoveMany([]blob.ID{id})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start).Seconds()
+	if e, ok := firstErr.Load().(error); ok {
+		return 0, 0, e
+	}
+	n := float64(blobs.Load())
+	return n * float64(size) / (1 << 20) / el, n / el, nil
+}
+
+// chunks hands out data in 64 KiB reads, as an HTTP body does.
+type chunks struct{ data []byte }
+
+func (c *chunks) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), 64<<10)], c.data)
+	c.data = c.data[n:]
+	return n, nil
+}
