@@ -54,6 +54,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -73,6 +74,23 @@ type Store struct {
 	notify *notifier // kv.Notifier: LISTEN/NOTIFY (notify.go)
 
 	gate kv.Gate // calls in flight, for Close
+
+	commits, conflicts, gaveUp atomic.Uint64 // Stats
+}
+
+// Stats counts the store's read-write transactions since Open.
+type Stats struct {
+	// Commits is the number of Updates that committed writes.
+	Commits uint64
+	// Conflicts is the number of attempts that conflicted (a key read
+	// changed before the commit, a serialization failure, a deadlock) and
+	// ran fn again; GaveUp the Updates that returned kv.ErrConflict.
+	Conflicts, GaveUp uint64
+}
+
+// Stats returns the counters; it is cheap (atomic loads).
+func (s *Store) Stats() Stats {
+	return Stats{Commits: s.commits.Load(), Conflicts: s.conflicts.Load(), GaveUp: s.gaveUp.Load()}
 }
 
 var _ kv.Store = (*Store)(nil)
@@ -82,7 +100,7 @@ var errTxnDone = errors.New("kv/postgres: transaction already ended")
 
 // statements are the SQL texts, with the schema filled in.
 type statements struct {
-	get, scan, scanOpen, validate, upsert, del string
+	get, scan, scanOpen, validate, lock, upsert, del string
 }
 
 func newStatements(schema string) statements {
@@ -92,6 +110,7 @@ func newStatements(schema string) statements {
 		scan:     `SELECT k, v, ver FROM ` + t + ` WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3`,
 		scanOpen: `SELECT k, v, ver FROM ` + t + ` WHERE k >= $1 ORDER BY k LIMIT $2`,
 		validate: `SELECT ` + pgx.Identifier{schema, "kv_validate"}.Sanitize() + `($1, $2, $3, $4, $5, $6, $7)`,
+		lock:     `SELECT ` + pgx.Identifier{schema, "kv_lock"}.Sanitize() + `($1, $2)`,
 		upsert: `INSERT INTO ` + t + ` (k, v, ver) SELECT k, v, $3 FROM unnest($1::bytea[], $2::bytea[]) AS u(k, v)
 			ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v, ver = EXCLUDED.ver`,
 		del: `DELETE FROM ` + t + ` WHERE k = ANY($1::bytea[])`,
@@ -252,15 +271,18 @@ func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
 	opCtx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
 	defer cancel()
 	transient := 0
-	return kv.RetryConflicts(opCtx, kv.RetryPolicy{MaxAttempts: s.opts.MaxAttempts,
+	committed := false
+	err := kv.RetryConflicts(opCtx, kv.RetryPolicy{MaxAttempts: s.opts.MaxAttempts,
 		BaseDelay: 200 * time.Microsecond, MaxDelay: 20 * time.Millisecond,
 		WaitError: func(err error) error { return classify(ctx, err) },
 	}, func() (bool, error) {
-		done, retryable, err := s.attempt(opCtx, fn)
+		done, retryable, err := s.attempt(opCtx, fn, &committed)
 		if done {
 			return true, err
 		}
-		if err != nil {
+		if err == nil {
+			s.conflicts.Add(1)
+		} else {
 			// Not a conflict: an infrastructure failure before anything was
 			// committed. Retry a couple of times (stale pooled connections),
 			// then report it.
@@ -272,12 +294,19 @@ func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
 		}
 		return false, nil
 	})
+	if committed {
+		s.commits.Add(1)
+	}
+	if errors.Is(err, kv.ErrConflict) {
+		s.gaveUp.Add(1)
+	}
+	return err
 }
 
 // attempt runs fn once and commits. done is false if the attempt must be
 // retried: after a conflict (err nil), or after an infrastructure error
 // (err set; retryable says whether nothing can have been committed).
-func (s *Store) attempt(ctx context.Context, fn func(tx kv.Txn) error) (done, retryable bool, err error) {
+func (s *Store) attempt(ctx context.Context, fn func(tx kv.Txn) error, committed *bool) (done, retryable bool, err error) {
 	t := &txn{s: s, ctx: ctx}
 	ferr := fn(t)
 	t.finish()
@@ -300,6 +329,7 @@ func (s *Store) attempt(ctx context.Context, fn func(tx kv.Txn) error) (done, re
 	}
 	err = t.commit()
 	if err == nil {
+		*committed = true
 		return true, false, nil
 	}
 	if isConflict(err) {
