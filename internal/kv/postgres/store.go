@@ -14,14 +14,22 @@
 // key with the version stamp of its row, or its absence; each scanned span
 // with the rows in it), while its writes are buffered in the client and
 // overlaid on its reads. The commit is one pipelined round trip: BEGIN
-// ISOLATION LEVEL SERIALIZABLE; kv_validate(read set), which fails with a
+// (READ COMMITTED); kv_lock, which takes the commit's advisory locks in one
+// global order (locks.go: shared on the keys read, exclusive on the keys
+// written, and range granules that make a write into a scanned span wait
+// for its validating reader); kv_validate(read set), which fails with a
 // serialization failure if any of it changed; the writes (one upsert, one
-// delete); COMMIT. The commit transaction is serializable, so two commits
-// that validate concurrently cannot both act on reads the other one
-// invalidates; a serialization failure or deadlock (SQLSTATE 40001, 40P01)
-// runs fn again, up to Options.MaxAttempts, then Update returns
-// kv.ErrConflict. A PUT costs one transaction: its Gets plus one commit
-// round trip.
+// delete); COMMIT. The locks make validation and writes atomic (locks.go
+// has the argument), so commits that touch different keys never conflict,
+// however close their keys are. A serialization failure or deadlock
+// (SQLSTATE 40001, 40P01) runs fn again, up to Options.MaxAttempts, then
+// Update returns kv.ErrConflict; Stats counts them. A PUT costs one
+// transaction: its Gets plus one commit round trip.
+//
+// The commit used to be a SERIALIZABLE transaction instead of the locks;
+// PostgreSQL's serializable isolation tracks reads by index page, and PUTs
+// of neighbouring keys failed as if dependent (a third of them retried,
+// some gave up; see docs/benchmarks.md).
 //
 // View runs in a REPEATABLE READ READ ONLY transaction: one snapshot. BEGIN
 // rides with its first read; its COMMIT is sent after fn returns without
@@ -159,8 +167,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	// An acknowledged write is durable whatever the server's default.
 	rp["synchronous_commit"] = "on"
 	// Every statement is a primary-key lookup or range: never a sequential
-	// scan, which would also take a relation-wide predicate lock in the
-	// serializable commits.
+	// scan.
 	rp["enable_seqscan"] = "off"
 	rp["default_transaction_isolation"] = "read committed"
 
@@ -255,7 +262,8 @@ func (s *Store) View(ctx context.Context, fn func(tx kv.Reader) error) error {
 	return ferr
 }
 
-// Update runs fn in a serializable transaction (see the package doc),
+// Update runs fn in a serializable transaction (see the package doc and
+// locks.go),
 // retrying on conflict up to MaxAttempts (then kv.ErrConflict), and returns
 // once the commit is durable. If fn returns an error, nothing is written and
 // Update returns it, unless what fn read was already stale, in which case fn
