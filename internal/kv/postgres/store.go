@@ -263,9 +263,8 @@ func (s *Store) View(ctx context.Context, fn func(tx kv.Reader) error) error {
 }
 
 // Update runs fn in a serializable transaction (see the package doc and
-// locks.go),
-// retrying on conflict up to MaxAttempts (then kv.ErrConflict), and returns
-// once the commit is durable. If fn returns an error, nothing is written and
+// locks.go), retrying on conflict up to MaxAttempts (then kv.ErrConflict),
+// and returns once the commit is durable. If fn returns an error, nothing is written and
 // Update returns it, unless what fn read was already stale, in which case fn
 // runs again.
 func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
