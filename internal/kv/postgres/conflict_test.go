@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"coffer/internal/kv"
 	"coffer/internal/kv/postgres"
 	"coffer/internal/kv/postgres/pgtest"
@@ -322,4 +324,54 @@ func newBarrier(n int) *barrier {
 func (b *barrier) arrive() {
 	b.wg.Done()
 	b.wg.Wait()
+}
+
+// TestMigrateToLockedCommits: a schema at version 1 (SERIALIZABLE commits,
+// no kv_lock) is brought to the current version by Open, keeping its
+// records, and its commits work.
+func TestMigrateToLockedCommits(t *testing.T) {
+	schema := pgtest.NewSchema(t)
+	ctx := t.Context()
+	o := postgres.Options{DSN: pgtest.DSN(), Schema: schema}
+	s, err := postgres.Open(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx kv.Txn) error { return tx.Set([]byte("k"), []byte("v1")) }); err != nil {
+		t.Fatal(err)
+	}
+	// Back to version 1: what a store created by the previous Coffer has.
+	q := func(sql string) {
+		t.Helper()
+		if _, err := s.Pool().Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sch := pgx.Identifier{schema}.Sanitize()
+	q("DROP FUNCTION " + sch + ".kv_lock(bigint[], boolean[])")
+	q("DELETE FROM " + sch + ".schema_version WHERE version > 1")
+	s.Close()
+
+	s, err = postgres.Open(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var version int
+	if err := s.Pool().QueryRow(ctx, "SELECT max(version) FROM "+sch+".schema_version").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if version != postgres.SchemaVersion || postgres.SchemaVersion < 2 {
+		t.Fatalf("schema at version %d after Open, want %d (at least 2)", version, postgres.SchemaVersion)
+	}
+	err = s.Update(ctx, func(tx kv.Txn) error {
+		v, err := tx.Get([]byte("k"))
+		if err != nil || string(v) != "v1" {
+			return fmt.Errorf("record after the migration: %q, %v", v, err)
+		}
+		return tx.Set([]byte("k"), []byte("v2"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
