@@ -29,7 +29,7 @@ import (
 //	                                     transaction that wrote the row, compared
 //	                                     by the commit-time validation
 //
-// and the function kv_validate (see txn.go).
+// and the functions kv_validate (txn.go) and kv_lock (locks.go).
 
 // migrations[i] brings the schema from version i to i+1. {s} is the quoted
 // schema name. Append only; never edit a released migration.
@@ -64,6 +64,25 @@ BEGIN
 		off := off + rn[i];
 	END LOOP;
 	RETURN 0;
+END
+$fn$;`,
+	// 2: the commit's locks (locks.go). kv_lock takes transaction-scoped
+	// advisory locks in the order given (the caller sorts them: one order
+	// for every transaction, so they cannot deadlock), exclusive where excl
+	// is true. It is a statement of its own, before kv_validate: in READ
+	// COMMITTED, kv_validate's snapshot is then taken after every lock is
+	// held.
+	`CREATE FUNCTION {s}.kv_lock(ids bigint[], excl boolean[])
+RETURNS int LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+	FOR i IN 1 .. coalesce(cardinality(ids), 0) LOOP
+		IF excl[i] THEN
+			PERFORM pg_advisory_xact_lock(ids[i]);
+		ELSE
+			PERFORM pg_advisory_xact_lock_shared(ids[i]);
+		END IF;
+	END LOOP;
+	RETURN coalesce(cardinality(ids), 0);
 END
 $fn$;`,
 }

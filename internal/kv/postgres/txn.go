@@ -18,8 +18,11 @@ import (
 )
 
 const (
-	beginView   = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-	beginCommit = "BEGIN ISOLATION LEVEL SERIALIZABLE"
+	beginView = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+	// The commit's isolation comes from its locks (locks.go), not from
+	// SERIALIZABLE, whose page-grained predicate locks failed commits of
+	// neighbouring keys.
+	beginCommit = "BEGIN ISOLATION LEVEL READ COMMITTED"
 )
 
 // errStale is what a transaction that saw one key change under it between
@@ -392,11 +395,14 @@ func (t *txn) validateOnly() error {
 	return err
 }
 
-// commit sends the transaction in one round trip: BEGIN SERIALIZABLE,
-// validation of the read set, the upsert and the delete, COMMIT.
+// commit sends the transaction in one round trip: BEGIN READ COMMITTED,
+// the locks (locks.go), validation of the read set, the upsert and the
+// delete, COMMIT.
 func (t *txn) commit() error {
 	b := &pgx.Batch{}
 	b.Queue(beginCommit)
+	ids, excl := t.commitLocks()
+	b.Queue(t.s.sql.lock, ids, excl)
 	if t.hasReads() {
 		b.Queue(t.s.sql.validate, t.readSetArgs()...)
 	}
@@ -404,7 +410,7 @@ func (t *txn) commit() error {
 	for k := range t.writes {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys) // one lock order for every writer
+	slices.Sort(keys)
 	var upK, upV, delK [][]byte
 	for _, k := range keys {
 		p := t.writes[k]

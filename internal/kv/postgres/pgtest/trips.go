@@ -12,7 +12,12 @@ import (
 // A View's COMMIT, which nothing waits for, counts as Background.
 type Trips struct {
 	Statements, Batches, Background atomic.Int64
-	// Log, if set, receives each statement's SQL (debugging).
+	// Queued counts the statements sent inside batches (a commit's BEGIN,
+	// locks, validation, writes and COMMIT): the server's work per round
+	// trip.
+	Queued atomic.Int64
+	// Log, if set, receives each statement's SQL (debugging); a batch's
+	// statements are marked "  (batched) ".
 	Log func(sql string)
 }
 
@@ -45,7 +50,12 @@ func (c *Trips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBat
 	return context.WithValue(ctx, inBatch{}, true)
 }
 
-func (c *Trips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (c *Trips) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	c.Queued.Add(1)
+	if c.Log != nil {
+		c.Log("  (batched) " + d.SQL)
+	}
+}
 
 func (c *Trips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 
