@@ -115,6 +115,27 @@ func (s *Service) ingest(body io.Reader, size int64) (payload, error) {
 	return payload{blob: string(id), size: n}, nil
 }
 
+// inlineBufs holds putInline's body buffers: the body is copied into the
+// record's encoding and the store copies that (kv.Txn.Set), so the buffer
+// is free again once the PUT returns.
+var inlineBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// ingestInline is ingest of a body known to be inline, into *bp (grown as
+// needed).
+func ingestInline(body io.Reader, size int64, bp *[]byte) (payload, error) {
+	if int64(cap(*bp)) < size {
+		*bp = make([]byte, size)
+	}
+	buf := (*bp)[:size]
+	if _, err := io.ReadFull(body, buf); err != nil {
+		return payload{}, bodyErr(err)
+	}
+	if err := expectEOF(body); err != nil {
+		return payload{}, err
+	}
+	return payload{inline: buf, size: size}, nil
+}
+
 // onlyReader hides WriteTo/ReadFrom so io.CopyBuffer uses our buffer.
 type onlyReader struct{ io.Reader }
 
@@ -221,7 +242,9 @@ var errSealNeeded = errors.New("objects: the bucket's default encryption applies
 // (its cached record did not say so: a new or just changed bucket), the
 // buffered body is sealed and written by putSealed.
 func (s *Service) putInline(ctx context.Context, in PutInput) (ObjectInfo, error) {
-	p, err := s.ingest(in.Body, in.Size)
+	bp := inlineBufs.Get().(*[]byte)
+	defer inlineBufs.Put(bp)
+	p, err := ingestInline(in.Body, in.Size, bp)
 	if err != nil {
 		// A missing bucket answers before a bad body, as when it is checked first.
 		if berr := s.checkBucket(ctx, in.Tenant, in.Bucket); berr != nil {
@@ -337,6 +360,8 @@ type publishInput struct {
 func (s *Service) publish(ctx context.Context, in publishInput) (ObjectInfo, error) {
 	var out ObjectInfo
 	var garbage bool
+	enc := recordBufs.Get().(*[]byte)
+	defer recordBufs.Put(enc)
 	err := s.update(ctx, "PutObject", func(tx kv.Txn) error {
 		garbage = false
 		b, err := s.readBucket(tx, in.tenant, in.bucket)
@@ -402,7 +427,8 @@ func (s *Service) publish(ctx context.Context, in publishInput) (ObjectInfo, err
 				return err
 			}
 		}
-		if err := tx.Set(ck, rec.encode()); err != nil {
+		*enc = rec.appendEncode((*enc)[:0])
+		if err := tx.Set(ck, *enc); err != nil {
 			return err
 		}
 		out = rec.info(in.bucket, in.key, true)
@@ -417,6 +443,9 @@ func (s *Service) publish(ctx context.Context, in publishInput) (ObjectInfo, err
 	}
 	return out, nil
 }
+
+// recordBufs holds publish's encoding buffers (kv.Txn.Set copies the value).
+var recordBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // retireCurrent makes room for a new current version: a null current version
 // is dropped when the new one will be null too; any other current version

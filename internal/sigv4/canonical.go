@@ -56,10 +56,12 @@ func canonicalURI(rawPath string) string {
 	if rawPath[0] != '/' {
 		out = append(out, '/')
 	}
-	for i, seg := range strings.Split(rawPath, "/") {
-		if i > 0 {
+	first := true
+	for seg := range strings.SplitSeq(rawPath, "/") {
+		if !first {
 			out = append(out, '/')
 		}
+		first = false
 		if dec, err := url.PathUnescape(seg); err == nil {
 			seg = dec
 		} // else: not valid %-encoding; its '%' is then a literal byte.
