@@ -103,3 +103,63 @@ func TestInlinePutMissingBucketBeforeBadBody(t *testing.T) {
 		t.Fatalf("got %v, want BadDigest", err)
 	}
 }
+
+// Usage deltas are written in their binary form and read in both: deltas
+// written as JSON by an earlier version still count, before and after a
+// fold.
+func TestUsageDeltaForms(t *testing.T) {
+	for _, d := range []usageRecord{{}, {Bytes: 4096, Objects: 1}, {Bytes: -1 << 40, Objects: -3}} {
+		got, err := decodeDelta(encodeDelta(d))
+		if err != nil || got != d {
+			t.Fatalf("round trip of %+v: %+v %v", d, got, err)
+		}
+		js, err := decodeDelta(marshal(&d))
+		if err != nil || js != d {
+			t.Fatalf("JSON form of %+v: %+v %v", d, js, err)
+		}
+	}
+	for _, bad := range [][]byte{{deltaBinary}, {deltaBinary, 0x80}, append(encodeDelta(usageRecord{Bytes: 1}), 0), []byte("{")} {
+		if _, err := decodeDelta(bad); err == nil {
+			t.Fatalf("%q decoded", bad)
+		}
+	}
+
+	e := newEnv(t, nil)
+	e.bucket("usage")
+	e.put("usage", "a", []byte("12345"))
+	b, err := e.s.GetBucket(ctx, tenant, "usage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An old delta: JSON, as marshal wrote them.
+	var bid uint64
+	if err := e.kv.View(ctx, func(tx kv.Reader) error {
+		r, err := e.s.readBucket(tx, tenant, "usage")
+		bid = r.ID
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	old := usageRecord{Bytes: 100, Objects: 2}
+	if err := e.kv.Update(ctx, func(tx kv.Txn) error {
+		k := append(bidPrefix(nsDelta, bid), 0, 0, 0, 0, 0, 0, 0, 1, 9, 9, 9, 9)
+		return tx.Set(k, marshal(&old))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		got, err := e.s.GetBucket(ctx, tenant, "usage")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.UsedBytes != b.UsedBytes+100 || got.Objects != b.Objects+2 {
+			t.Fatalf("%s: %d bytes %d objects, want %d and %d", when, got.UsedBytes, got.Objects, b.UsedBytes+100, b.Objects+2)
+		}
+	}
+	check("before the fold")
+	if err := e.s.FoldUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after the fold")
+}

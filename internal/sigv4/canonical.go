@@ -215,6 +215,11 @@ func canonicalRequest(r *http.Request, query []queryPair, skipParam string, sign
 	for _, name := range signed {
 		b.WriteString(name)
 		b.WriteByte(':')
+		if name == "host" && r.Host != "" { // every request's; headerValues would allocate its slice
+			appendHeaderValue(&b, r.Host)
+			b.WriteByte('\n')
+			continue
+		}
 		for i, v := range headerValues(r, name) {
 			if i > 0 {
 				b.WriteByte(',')

@@ -53,7 +53,9 @@ func stringToSign(amzDate, scope, canonicalRequest string) string {
 	b.WriteByte('\n')
 	b.WriteString(scope)
 	b.WriteByte('\n')
-	b.WriteString(hex.EncodeToString(h[:]))
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], h[:])
+	b.Write(hx[:])
 	return b.String()
 }
 
