@@ -64,6 +64,8 @@ type Reader interface {
 // is for the goroutine running fn and must not be used after fn returns.
 type Txn interface {
 	Reader
+	// Set writes key; it copies key and value, which the caller may reuse
+	// once it returns.
 	Set(key, value []byte) error
 	Delete(key []byte) error
 }

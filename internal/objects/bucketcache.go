@@ -56,3 +56,15 @@ func (s *Service) readBucket(tx kv.Reader, tenant, name string) (*bucketRecord, 
 	c.mu.Unlock()
 	return b, nil
 }
+
+// cachedDefaultEncryption reports whether the bucket's cached record (the
+// last one read) has a default encryption. It is a hint, for choosing the
+// write path whose check is cheaper for the bucket; the write's own
+// transaction decides.
+func (s *Service) cachedDefaultEncryption(tenant, name string) bool {
+	c := &s.buckets
+	c.mu.RLock()
+	e := c.m[bucketCacheKey{tenant, name}]
+	c.mu.RUnlock()
+	return e != nil && e.rec.Configs[ConfigEncryption] != nil
+}

@@ -1,6 +1,7 @@
 package objects
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -114,6 +115,27 @@ func (s *Service) ingest(body io.Reader, size int64) (payload, error) {
 	return payload{blob: string(id), size: n}, nil
 }
 
+// inlineBufs holds putInline's body buffers: the body is copied into the
+// record's encoding and the store copies that (kv.Txn.Set), so the buffer
+// is free again once the PUT returns.
+var inlineBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// ingestInline is ingest of a body known to be inline, into *bp (grown as
+// needed).
+func ingestInline(body io.Reader, size int64, bp *[]byte) (payload, error) {
+	if int64(cap(*bp)) < size {
+		*bp = make([]byte, size)
+	}
+	buf := (*bp)[:size]
+	if _, err := io.ReadFull(body, buf); err != nil {
+		return payload{}, bodyErr(err)
+	}
+	if err := expectEOF(body); err != nil {
+		return payload{}, err
+	}
+	return payload{inline: buf, size: size}, nil
+}
+
 // onlyReader hides WriteTo/ReadFrom so io.CopyBuffer uses our buffer.
 type onlyReader struct{ io.Reader }
 
@@ -175,6 +197,10 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error
 	if err := in.Lock.validate(s.opts.Now()); err != nil {
 		return ObjectInfo{}, err
 	}
+	if in.Encryption.Mode == SSENone && in.Size >= 0 && in.Size <= s.opts.InlineMax &&
+		!s.cachedDefaultEncryption(in.Tenant, in.Bucket) {
+		return s.putInline(ctx, in)
+	}
 	b, err := s.bucketForWrite(ctx, in.Tenant, in.Bucket)
 	if err != nil {
 		return ObjectInfo{}, err
@@ -184,7 +210,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error
 		return ObjectInfo{}, err
 	}
 	if enc.Mode != SSENone {
-		return s.putSealed(ctx, in, enc)
+		return s.putSealed(ctx, in, enc, in.Body)
 	}
 	p, err := s.ingest(in.Body, in.Size)
 	if err != nil {
@@ -204,13 +230,66 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error
 	return info, nil
 }
 
-// putSealed is PutObject of an encrypted object.
-func (s *Service) putSealed(ctx context.Context, in PutInput, enc Encryption) (ObjectInfo, error) {
+// errSealNeeded aborts a putInline commit that found the bucket's default
+// encryption applying to the object.
+var errSealNeeded = errors.New("objects: the bucket's default encryption applies")
+
+// putInline is PutObject of a body small enough to be inline and with no
+// encryption asked for: the body is read first and the bucket once, in the
+// commit, which checks that no default encryption applies. The bucket
+// pre-check (bucketForWrite) would be a second read of the bucket record,
+// and a snapshot, per small PUT. If the bucket does encrypt by default
+// (its cached record did not say so: a new or just changed bucket), the
+// buffered body is sealed and written by putSealed.
+func (s *Service) putInline(ctx context.Context, in PutInput) (ObjectInfo, error) {
+	bp := inlineBufs.Get().(*[]byte)
+	defer inlineBufs.Put(bp)
+	p, err := ingestInline(in.Body, in.Size, bp)
+	if err != nil {
+		// A missing bucket answers before a bad body, as when it is checked first.
+		if berr := s.checkBucket(ctx, in.Tenant, in.Bucket); berr != nil {
+			return ObjectInfo{}, berr
+		}
+		return ObjectInfo{}, err
+	}
+	rec := &versionRecord{Size: p.size, ETag: hexMD5(in.Body.MD5()), Meta: in.Meta, Tags: in.Tags,
+		Checksum: in.Body.Checksum(), inline: p.inline}
+	rec.ACL = in.ACL
+	for range maxSealRechecks {
+		info, err := s.publish(ctx, publishInput{tenant: in.Tenant, bucket: in.Bucket, key: in.Key, rec: rec,
+			cond: in.Cond, owner: in.Owner, lock: &in.Lock, plain: true})
+		if !errors.Is(err, errSealNeeded) {
+			return info, err
+		}
+		b, err := s.bucketForWrite(ctx, in.Tenant, in.Bucket)
+		if err != nil {
+			return ObjectInfo{}, err
+		}
+		enc, err := resolveEncryption(in.Encryption, b)
+		if err != nil {
+			return ObjectInfo{}, err
+		}
+		if enc.Mode != SSENone {
+			return s.putSealed(ctx, in, enc, bytes.NewReader(p.inline))
+		}
+		// The default encryption was removed meanwhile: commit plain again,
+		// checking again.
+	}
+	return ObjectInfo{}, errs.New(errs.Conflict, "the bucket's encryption changed during the write, try again")
+}
+
+// maxSealRechecks bounds putInline's commits while the bucket's default
+// encryption keeps changing under it.
+const maxSealRechecks = 4
+
+// putSealed is PutObject of an encrypted object; body is in.Body or, from
+// putInline, the bytes in.Body delivered (whose MD5 and checksum it has).
+func (s *Service) putSealed(ctx context.Context, in PutInput, enc Encryption, body io.Reader) (ObjectInfo, error) {
 	er, dk, err := s.newDataKey(ctx, enc, in.Bucket, in.Key)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	p, err := s.ingestSealed(in.Body, in.Size, dk, false)
+	p, err := s.ingestSealed(body, in.Size, dk, false)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -270,6 +349,10 @@ type publishInput struct {
 	// to check and consume its upload); it fills in rec and returns a usage
 	// change of its own.
 	hook func(tx kv.Txn, b *bucketRecord, rec *versionRecord) (usageRecord, error)
+	// plain: rec is unencrypted without the bucket having been checked for
+	// a default encryption (putInline); the commit fails with errSealNeeded
+	// if one applies.
+	plain bool
 }
 
 // publish commits a new current version in one transaction: preconditions,
@@ -277,11 +360,20 @@ type publishInput struct {
 func (s *Service) publish(ctx context.Context, in publishInput) (ObjectInfo, error) {
 	var out ObjectInfo
 	var garbage bool
+	enc := recordBufs.Get().(*[]byte)
+	defer recordBufs.Put(enc)
 	err := s.update(ctx, "PutObject", func(tx kv.Txn) error {
 		garbage = false
 		b, err := s.readBucket(tx, in.tenant, in.bucket)
 		if err != nil {
 			return err
+		}
+		if in.plain {
+			if enc, err := resolveEncryption(Encryption{}, b); err != nil {
+				return err
+			} else if enc.Mode != SSENone {
+				return errSealNeeded
+			}
 		}
 		rec := *in.rec
 		var hookDelta usageRecord
@@ -335,7 +427,8 @@ func (s *Service) publish(ctx context.Context, in publishInput) (ObjectInfo, err
 				return err
 			}
 		}
-		if err := tx.Set(ck, rec.encode()); err != nil {
+		*enc = rec.appendEncode((*enc)[:0])
+		if err := tx.Set(ck, *enc); err != nil {
 			return err
 		}
 		out = rec.info(in.bucket, in.key, true)
@@ -350,6 +443,9 @@ func (s *Service) publish(ctx context.Context, in publishInput) (ObjectInfo, err
 	}
 	return out, nil
 }
+
+// recordBufs holds publish's encoding buffers (kv.Txn.Set copies the value).
+var recordBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // retireCurrent makes room for a new current version: a null current version
 // is dropped when the new one will be null too; any other current version

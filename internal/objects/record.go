@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"coffer/internal/checksum"
@@ -91,7 +92,10 @@ func (v *versionRecord) versionID() string {
 
 func (v *versionRecord) modTime() time.Time { return time.Unix(0, int64(v.Seq)).UTC() }
 
-func (v *versionRecord) encode() []byte {
+func (v *versionRecord) encode() []byte { return v.appendEncode(nil) }
+
+// appendEncode appends the encoded record to out (encode's form).
+func (v *versionRecord) appendEncode(out []byte) []byte {
 	js, err := json.Marshal(v)
 	if err != nil {
 		panic(err) // only plain data types: cannot fail
@@ -100,7 +104,7 @@ func (v *versionRecord) encode() []byte {
 	if v.inline != nil {
 		flags |= flagInline
 	}
-	out := make([]byte, 0, 64+len(v.ETag)+len(v.VID)+len(v.Owner)+len(js)+len(v.inline))
+	out = slices.Grow(out, 64+len(v.ETag)+len(v.VID)+len(v.Owner)+len(js)+len(v.inline))
 	schema := byte(recordSchema)
 	if v.Enc != nil {
 		schema = recordSchemaEncrypted

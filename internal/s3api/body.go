@@ -35,7 +35,7 @@ func isStreaming(ri *requestInfo, r *http.Request) bool {
 	if strings.HasPrefix(r.Header.Get("X-Amz-Content-Sha256"), "STREAMING-") {
 		return true
 	}
-	for _, p := range strings.Split(r.Header.Get("Content-Encoding"), ",") {
+	for p := range strings.SplitSeq(r.Header.Get("Content-Encoding"), ",") {
 		if strings.EqualFold(strings.TrimSpace(p), "aws-chunked") {
 			return true
 		}
@@ -138,7 +138,7 @@ func (s *server) readXML(ri *requestInfo, r *http.Request, limit int64, expect c
 
 // declaredTrailer is the checksum header named in x-amz-trailer, if any.
 func declaredTrailer(h http.Header) string {
-	for _, p := range strings.Split(h.Get("X-Amz-Trailer"), ",") {
+	for p := range strings.SplitSeq(h.Get("X-Amz-Trailer"), ",") {
 		p = strings.TrimSpace(p)
 		if strings.HasPrefix(strings.ToLower(p), "x-amz-checksum-") {
 			return p

@@ -111,9 +111,23 @@ func validKMSContext(v string) error {
 // sseCustomer parses SSE-C headers (prefix hSSECPrefix, or hSSECSrcPrefix
 // for a copy source). No header at all is no SSE-C. Customer keys are
 // refused over plain HTTP unless Options.AllowSSECOverHTTP, as AWS does.
+// sseCNames are the SSE-C headers under prefix: algorithm, key, key MD5.
+// The two prefixes in use have theirs precomputed, so the check that every
+// GET and PUT makes builds no string.
+func sseCNames(prefix string) [3]string {
+	switch prefix {
+	case hSSECPrefix:
+		return [3]string{hSSECPrefix + "Algorithm", hSSECPrefix + "Key", hSSECPrefix + "Key-Md5"}
+	case hSSECSrcPrefix:
+		return [3]string{hSSECSrcPrefix + "Algorithm", hSSECSrcPrefix + "Key", hSSECSrcPrefix + "Key-Md5"}
+	}
+	return [3]string{prefix + "Algorithm", prefix + "Key", prefix + "Key-Md5"}
+}
+
 func (s *server) sseCustomer(r *http.Request, prefix string) (objects.Encryption, error) {
 	h := r.Header
-	alg, key, sum := h[prefix+"Algorithm"], h[prefix+"Key"], h[prefix+"Key-Md5"]
+	names := sseCNames(prefix)
+	alg, key, sum := h[names[0]], h[names[1]], h[names[2]]
 	if alg == nil && key == nil && sum == nil {
 		return objects.Encryption{}, nil
 	}

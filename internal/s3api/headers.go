@@ -56,8 +56,11 @@ func stripAWSChunked(v string) string {
 	if v == "" {
 		return ""
 	}
+	if strings.EqualFold(strings.TrimSpace(v), "aws-chunked") { // what SDKs send: nothing to keep
+		return ""
+	}
 	var keep []string
-	for _, p := range strings.Split(v, ",") {
+	for p := range strings.SplitSeq(v, ",") {
 		p = strings.TrimSpace(p)
 		if p != "" && !strings.EqualFold(p, "aws-chunked") {
 			keep = append(keep, p)

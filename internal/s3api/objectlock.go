@@ -274,7 +274,6 @@ func (s *server) writeLock(ctx context.Context, ri *requestInfo, r *http.Request
 
 // hasIntegrity reports a Content-MD5 or a flexible checksum (header,
 // trailer or x-amz-sdk-checksum-algorithm) on a request.
-func hasIntegrity(r *http.Request) bool { return requireIntegrity(r) == nil }
 
 // requireLockIntegrity applies AWS's rule that a PUT whose new version is
 // locked (lock headers, or the bucket's default retention) carries an

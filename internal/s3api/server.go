@@ -163,6 +163,7 @@ func New(opts Options) (http.Handler, error) {
 	}
 	s := &server{opts: opts, be: opts.Backend, log: opts.Logger}
 	s.views = newViewCache(opts.Backend, opts.Logger)
+	s.keys = sigv4.NewKeyCache()
 	s.alog = newAccessLogger(s)
 	var seed [16]byte
 	if _, err := rand.Read(seed[:]); err != nil {
@@ -187,8 +188,9 @@ type server struct {
 	idSeq    atomic.Uint64
 	hostSeed []byte
 
-	views *viewCache    // bucket CORS and logging configurations (bucketview.go)
-	alog  *accessLogger // server access log buffers and delivery (logging.go)
+	views *viewCache      // bucket CORS and logging configurations (bucketview.go)
+	keys  *sigv4.KeyCache // SigV4 signing keys by access key, secret and scope
+	alog  *accessLogger   // server access log buffers and delivery (logging.go)
 }
 
 // requestInfo is what every handler knows about its request.
@@ -467,7 +469,7 @@ func (s *server) verifySigV4(r *http.Request) (core.Principal, *sigv4.Auth, erro
 		cred = c
 		return c.Secret, nil
 	}
-	auth, err := sigv4.Verify(r, lookup, sigv4.Options{Now: s.opts.Now})
+	auth, err := sigv4.Verify(r, lookup, sigv4.Options{Now: s.opts.Now, Keys: s.keys})
 	if err != nil {
 		return core.Principal{}, nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sync/atomic"
 	"time"
@@ -576,6 +577,11 @@ func (s *Server) adminHandler() http.Handler {
 	s.mountConsole(mux)
 	if s.opts.Pprof {
 		// Profiling is opt-in: it exposes internals and costs CPU when used.
+		// The mutex and block profiles are sampled (one contention event in
+		// 20, one blocking event per 100 µs blocked) so that they cost little
+		// while still showing what serializes concurrent requests.
+		runtime.SetMutexProfileFraction(20)
+		runtime.SetBlockProfileRate(100_000)
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

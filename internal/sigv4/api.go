@@ -37,6 +37,9 @@ type Options struct {
 	MaxSkew time.Duration
 	// MaxPresignExpiry caps X-Amz-Expires; default 7 days (AWS's limit).
 	MaxPresignExpiry time.Duration
+	// Keys, when set, caches signing keys across requests (KeyCache); nil
+	// derives the key on every request.
+	Keys *KeyCache
 }
 
 // SecretLookup returns the secret key for an access key, or an error of kind
@@ -56,9 +59,10 @@ type Auth struct {
 	// DecodedLength is x-amz-decoded-content-length for streaming modes, else -1.
 	DecodedLength int64
 
-	signingKey    []byte
+	signingKey    [32]byte
 	seedSignature string
 	scope         string
+	amzDate       string // X-Amz-Date as sent (ISO 8601 basic), for chunk signatures
 }
 
 // Verify authenticates r (header or presigned form). It reads no body.

@@ -29,8 +29,10 @@ type BodyReader struct {
 	sum  hash.Hash
 	want string
 
-	// Streaming modes.
-	chunks *chunkDecoder
+	// Streaming modes: the decoder until the body ended (then released),
+	// and the trailer it read.
+	chunks  *chunkDecoder
+	trailer http.Header
 }
 
 func newBodyReader(a *Auth, raw io.Reader) *BodyReader {
@@ -64,6 +66,12 @@ func (b *BodyReader) Read(p []byte) (int, error) {
 	}
 	if err != nil {
 		b.err = err
+		if b.chunks != nil {
+			// The body is over: no later call reaches the decoder.
+			b.trailer = b.chunks.trailer
+			b.chunks.release()
+			b.chunks = nil
+		}
 	}
 	return n, err
 }
@@ -88,8 +96,8 @@ func (b *BodyReader) readSigned(p []byte) (int, error) {
 // http.CanonicalHeaderKey form, e.g. "X-Amz-Checksum-Crc32"). It is nil until
 // Read has returned io.EOF, and for modes without trailers.
 func (b *BodyReader) Trailer() http.Header {
-	if b.chunks == nil || b.err != io.EOF {
+	if b.err != io.EOF {
 		return nil
 	}
-	return b.chunks.trailer
+	return b.trailer
 }

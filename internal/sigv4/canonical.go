@@ -56,10 +56,12 @@ func canonicalURI(rawPath string) string {
 	if rawPath[0] != '/' {
 		out = append(out, '/')
 	}
-	for i, seg := range strings.Split(rawPath, "/") {
-		if i > 0 {
+	first := true
+	for seg := range strings.SplitSeq(rawPath, "/") {
+		if !first {
 			out = append(out, '/')
 		}
+		first = false
 		if dec, err := url.PathUnescape(seg); err == nil {
 			seg = dec
 		} // else: not valid %-encoding; its '%' is then a literal byte.
@@ -213,6 +215,11 @@ func canonicalRequest(r *http.Request, query []queryPair, skipParam string, sign
 	for _, name := range signed {
 		b.WriteString(name)
 		b.WriteByte(':')
+		if name == "host" && r.Host != "" { // every request's; headerValues would allocate its slice
+			appendHeaderValue(&b, r.Host)
+			b.WriteByte('\n')
+			continue
+		}
 		for i, v := range headerValues(r, name) {
 			if i > 0 {
 				b.WriteByte(',')

@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"sync"
 
 	"coffer/internal/errs"
 )
@@ -50,8 +51,10 @@ const (
 	stDone                     // final chunk and trailers consumed
 )
 
-// chunkDecoder is the streaming half of BodyReader. Its hash states and
-// scratch buffers are allocated once per body and reused for every chunk.
+// chunkDecoder is the streaming half of BodyReader. Its hash state and
+// scratch buffers are allocated once per body and reused for every chunk;
+// a small body's decoder, read buffer included, is reused across bodies
+// (smallDecoders).
 type chunkDecoder struct {
 	br            *bufio.Reader
 	signed        bool // chunks carry chunk-signature
@@ -65,7 +68,7 @@ type chunkDecoder struct {
 	index     int   // chunk number, for messages
 
 	amzDate, scope string
-	mac            hash.Hash         // HMAC-SHA256 keyed by the signing key
+	key            [32]byte          // the signing key (HMAC-SHA256 of each string to sign)
 	sum            hash.Hash         // SHA-256 of the current chunk (or trailer)
 	prev           [2 * 32]byte      // hex of the previous signature in the chain
 	claim          [32]byte          // signature the client sent for this chunk
@@ -76,23 +79,51 @@ type chunkDecoder struct {
 	trailer http.Header
 }
 
+// smallDecoders holds decoders with a read buffer of smallBufSize, for
+// bodies declared that small (a 4-KiB PUT from minio-go or warp): the
+// buffer was most of such a PUT's allocated bytes. A decoder goes back when
+// its body ended (EOF or a failed check), after which BodyReader never
+// touches it again; one abandoned half-read is left to the collector.
+var smallDecoders = sync.Pool{New: func() any {
+	return &chunkDecoder{br: bufio.NewReaderSize(nil, smallBufSize), sum: sha256.New(), sts: make([]byte, 0, 256)}
+}}
+
+// smallBufSize is the read buffer of a pooled decoder: chunkBufSize's floor.
+const smallBufSize = 2 * maxLineSize
+
 func newChunkDecoder(a *Auth, raw io.Reader) *chunkDecoder {
-	d := &chunkDecoder{
-		br:            bufio.NewReaderSize(raw, chunkBufSize(a.DecodedLength)),
-		signed:        a.Mode == PayloadStreamingSigned || a.Mode == PayloadStreamingSignedTrailer,
-		trailers:      a.Mode == PayloadStreamingUnsignedTrailer || a.Mode == PayloadStreamingSignedTrailer,
-		signedTrailer: a.Mode == PayloadStreamingSignedTrailer,
-		want:          a.DecodedLength,
-		amzDate:       a.Date.UTC().Format(amzDateLayout),
-		scope:         a.scope,
-		mac:           hmac.New(sha256.New, a.signingKey),
-		sum:           sha256.New(),
-		sts:           make([]byte, 0, 256),
+	var d *chunkDecoder
+	if size := chunkBufSize(a.DecodedLength); size == smallBufSize {
+		d = smallDecoders.Get().(*chunkDecoder)
+		d.br.Reset(raw)
+		d.sum.Reset()
+	} else {
+		d = &chunkDecoder{br: bufio.NewReaderSize(raw, size), sum: sha256.New(), sts: make([]byte, 0, 256)}
 	}
+	d.signed = a.Mode == PayloadStreamingSigned || a.Mode == PayloadStreamingSignedTrailer
+	d.trailers = a.Mode == PayloadStreamingUnsignedTrailer || a.Mode == PayloadStreamingSignedTrailer
+	d.signedTrailer = a.Mode == PayloadStreamingSignedTrailer
+	d.state, d.remaining, d.decoded, d.want, d.index = stHeader, 0, 0, a.DecodedLength, 0
+	d.amzDate, d.scope, d.key = a.amzDate, a.scope, a.signingKey
+	if d.amzDate == "" { // an Auth not made by Verify
+		d.amzDate = a.Date.UTC().Format(amzDateLayout)
+	}
+	d.trailer = nil
 	// A malformed seed (an Auth not made by Verify) simply fails the first
 	// comparison; it must not panic.
+	d.prev = [2 * 32]byte{}
 	copy(d.prev[:], a.seedSignature)
 	return d
+}
+
+// release returns a pooled decoder once its body is over.
+func (d *chunkDecoder) release() {
+	if d.br.Size() != smallBufSize {
+		return
+	}
+	d.br.Reset(nil)
+	d.trailer = nil
+	smallDecoders.Put(d)
 }
 
 // chunkBufSize sizes a body's read buffer: readBufSize, or less for a body
@@ -308,7 +339,6 @@ func (d *chunkDecoder) chainSign(alg string, chunk bool) []byte {
 	}
 	b = hex.AppendEncode(b, d.sum.Sum(d.digest[:0]))
 	d.sts = b
-	d.mac.Reset()
-	d.mac.Write(b)
-	return d.mac.Sum(d.macOut[:0])
+	d.macOut = hmacSum(d.key[:], b)
+	return d.macOut[:]
 }

@@ -109,7 +109,7 @@ func fuzzAuth(mode PayloadMode, decoded int64) *Auth {
 		Mode:          mode,
 		Date:          rtNow,
 		DecodedLength: decoded,
-		signingKey:    rtSigner.key(),
+		signingKey:    [32]byte(rtSigner.key()),
 		seedSignature: strings.Repeat("0", 64),
 		scope:         rtSigner.scope(),
 	}

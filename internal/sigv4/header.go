@@ -95,17 +95,19 @@ func parseAuthorization(v string) (authFields, error) {
 // parseCredential splits from the right: the last four fields are fixed,
 // so whatever precedes them is the access key.
 func parseCredential(s string) (credential, error) {
-	parts := strings.Split(s, "/")
-	n := len(parts)
-	if n < 5 || parts[n-1] != scopeTerminal {
+	var parts [4]string // date, region, service, terminator
+	rest := s
+	for i := len(parts) - 1; i >= 0; i-- {
+		j := strings.LastIndexByte(rest, '/')
+		if j < 0 {
+			return credential{}, errs.New(errs.InvalidArgument, "bad credential")
+		}
+		rest, parts[i] = rest[:j], rest[j+1:]
+	}
+	if parts[3] != scopeTerminal {
 		return credential{}, errs.New(errs.InvalidArgument, "bad credential")
 	}
-	c := credential{
-		accessKey: strings.Join(parts[:n-4], "/"),
-		date:      parts[n-4],
-		region:    parts[n-3],
-		service:   parts[n-2],
-	}
+	c := credential{accessKey: rest, date: parts[0], region: parts[1], service: parts[2]}
 	if c.accessKey == "" || !isDate8(c.date) || c.region == "" || c.service == "" {
 		return credential{}, errs.New(errs.InvalidArgument, "bad credential")
 	}

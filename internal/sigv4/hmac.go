@@ -14,7 +14,7 @@ const hmacMaxInline = 512
 // stack buffers: crypto/hmac allocates two digests and their state per
 // call, and SigV4 verification does five HMACs per request (four to derive
 // the signing key, one to sign). hmac_test.go checks it against crypto/hmac.
-func hmacSum(key []byte, data string) [sha256.Size]byte {
+func hmacSum[T string | []byte](key []byte, data T) [sha256.Size]byte {
 	const block = sha256.BlockSize
 	if len(data) > hmacMaxInline {
 		m := hmac.New(sha256.New, key)

@@ -36,6 +36,6 @@ func BenchmarkDeriveAndSign(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		k := deriveSigningKey("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20130524", "us-east-1", "s3")
-		_ = signatureHex(k, sts)
+		_ = signatureHex(k[:], sts)
 	}
 }

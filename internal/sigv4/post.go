@@ -27,7 +27,8 @@ func ParseAmzDate(s string) (time.Time, error) { return time.Parse(amzDateLayout
 // SignPOSTPolicy is the x-amz-signature of a POST form: hex(HMAC-SHA256(
 // signing key of c, policy)), policy being the form's base64 policy field.
 func SignPOSTPolicy(secret string, c Credential, policy string) string {
-	return signatureHex(deriveSigningKey(secret, c.Date, c.Region, c.Service), policy)
+	key := deriveSigningKey(secret, c.Date, c.Region, c.Service)
+	return signatureHex(key[:], policy)
 }
 
 // SignaturesEqual compares two signatures in constant time.

@@ -26,16 +26,14 @@ func hmacSHA256(key []byte, data string) []byte {
 }
 
 // deriveSigningKey is kSigning = HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date),
-// region), service), "aws4_request"). It is recomputed per request: four
-// short HMACs (hmacSum, no allocation) cost far less than a cache's locking
-// and invalidation would.
-func deriveSigningKey(secret, date8, region, service string) []byte {
+// region), service), "aws4_request"): four short HMACs (hmacSum, no
+// allocation). Verification takes it from a KeyCache when it has one.
+func deriveSigningKey(secret, date8, region, service string) [32]byte {
 	var kb [64]byte
 	k := hmacSum(append(append(kb[:0], "AWS4"...), secret...), date8)
 	k = hmacSum(k[:], region)
 	k = hmacSum(k[:], service)
-	k = hmacSum(k[:], scopeTerminal)
-	return k[:]
+	return hmacSum(k[:], scopeTerminal)
 }
 
 // credentialScope is "date/region/service/aws4_request".
@@ -55,7 +53,9 @@ func stringToSign(amzDate, scope, canonicalRequest string) string {
 	b.WriteByte('\n')
 	b.WriteString(scope)
 	b.WriteByte('\n')
-	b.WriteString(hex.EncodeToString(h[:]))
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], h[:])
+	b.Write(hx[:])
 	return b.String()
 }
 

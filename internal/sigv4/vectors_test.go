@@ -114,7 +114,7 @@ func TestAWSSuiteVectors(t *testing.T) {
 			if c.creq != "" && creq != c.creq {
 				t.Errorf("canonical request:\n%s\nwant:\n%s", creq, c.creq)
 			}
-			if got := signatureHex(key, stringToSign(suiteDate, suiteScope, creq)); got != f.signature {
+			if got := signatureHex(key[:], stringToSign(suiteDate, suiteScope, creq)); got != f.signature {
 				t.Errorf("signature %s, want %s\ncanonical request:\n%s", got, f.signature, creq)
 			}
 		})

@@ -107,7 +107,7 @@ func verifyHeader(r *http.Request, pairs []queryPair, authz string, lookup Secre
 		return nil, errs.Field(errs.InvalidRequest, "x-amz-content-sha256",
 			"Missing required header for this request: x-amz-content-sha256")
 	}
-	return finish(r, pairs, "", f, amzDate, t, payload, false, lookup)
+	return finish(r, pairs, "", f, amzDate, t, payload, false, lookup, opts.Keys)
 }
 
 // verifyPresigned checks the query-string form (presigned URL).
@@ -146,7 +146,7 @@ func verifyPresigned(r *http.Request, pairs []queryPair, lookup SecretLookup, op
 	if payload == "" {
 		payload = unsignedPayload
 	}
-	return finish(r, pairs, qSignature, f.authFields, f.amzDate, f.date, payload, true, lookup)
+	return finish(r, pairs, qSignature, f.authFields, f.amzDate, f.date, payload, true, lookup, opts.Keys)
 }
 
 // checkScope enforces what the credential scope must agree with: the day of
@@ -194,7 +194,7 @@ func requestTime(r *http.Request) (string, time.Time, error) {
 // finish classifies the payload, fetches the secret, recomputes the
 // signature and compares it in constant time.
 func finish(r *http.Request, pairs []queryPair, skip string, f authFields, amzDate string, t time.Time,
-	payload string, presigned bool, lookup SecretLookup) (*Auth, error) {
+	payload string, presigned bool, lookup SecretLookup, keys *KeyCache) (*Auth, error) {
 	mode, hash, err := parsePayload(payload)
 	if err != nil {
 		return nil, err
@@ -209,10 +209,12 @@ func finish(r *http.Request, pairs []queryPair, skip string, f authFields, amzDa
 	if err != nil {
 		return nil, err
 	}
-	key := deriveSigningKey(secret, f.cred.date, f.cred.region, f.cred.service)
+	// The lookup runs first, on every request: a revoked key fails there,
+	// whatever the cache holds.
+	key := keys.signingKey(f.cred.accessKey, secret, f.cred.date, f.cred.region, f.cred.service)
 	scope := credentialScope(f.cred.date, f.cred.region, f.cred.service)
 	creq := canonicalRequest(r, pairs, skip, f.signedHeaders, payload, false)
-	sig := signatureHex(key, stringToSign(amzDate, scope, creq))
+	sig := signatureHex(key[:], stringToSign(amzDate, scope, creq))
 	if !signaturesEqual(sig, f.signature) {
 		// Some clients (aws-sdk-go-v2 for the bucket segment) sign the path
 		// exactly as they send it, leaving characters such as '*' or '!'
@@ -221,7 +223,7 @@ func finish(r *http.Request, pairs []queryPair, skip string, f authFields, amzDa
 		if raw == creq {
 			return nil, errs.New(errs.SignatureDoesNotMatch, msgSignatureMismatch)
 		}
-		sig = signatureHex(key, stringToSign(amzDate, scope, raw))
+		sig = signatureHex(key[:], stringToSign(amzDate, scope, raw))
 		if !signaturesEqual(sig, f.signature) {
 			return nil, errs.New(errs.SignatureDoesNotMatch, msgSignatureMismatch)
 		}
@@ -238,6 +240,7 @@ func finish(r *http.Request, pairs []queryPair, skip string, f authFields, amzDa
 		signingKey:    key,
 		seedSignature: sig,
 		scope:         scope,
+		amzDate:       amzDate,
 	}, nil
 }
 
