@@ -54,6 +54,7 @@ func (s *Service) registerManagementJobs() {
 	s.RegisterJobKind(jobKindDeleteTenant, s.runDeleteTenant)
 	s.RegisterJobKind(jobKindDeleteS3Service, s.runDeleteS3Service)
 	s.RegisterJobKind(jobKindEndpoints, s.runEndpointJob)
+	s.RegisterJobKind(jobKindDeleteVault, s.runDeleteVault)
 }
 
 // jobStep waits Options.JobStepDelay (tests only) before a step of a

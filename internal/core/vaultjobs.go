@@ -240,41 +240,78 @@ func (s *Service) DeleteVault(ctx context.Context, tenant string, id int32, forc
 		}
 	}
 	spec := JobSpec{Tenant: tenant, Description: "Delete vault " + b.Name, Operation: "Delete S3 Vault"}
-	return s.submitTracked(ctx, spec, JobInfo{Clients: []int32{b.ID}, ClientName: b.Name},
-		func(ctx context.Context, p JobProgress, check func() error) (string, error) {
-			removed := 0
-			for attempt := 0; ; attempt++ {
-				if force {
-					n, err := s.purgeBucket(ctx, tenant, b.Name, p, check)
-					removed += n
-					if err != nil {
-						return "", err
-					}
-				}
-				if err := check(); err != nil {
-					return "", err
-				}
-				err := s.DeleteBucket(ctx, tenant, b.Name)
-				if errs.KindOf(err) == errs.BucketNotEmpty && force && attempt < 3 {
-					continue // written to while we purged
-				}
-				if err != nil {
-					return "", err
-				}
-				break
-			}
-			if err := s.update(ctx, "delete vault", func(tx kv.Txn) error {
-				var rec vaultRecord
-				if ok, err := getJSON(tx, vaultKey(tenant, b.Name), &rec); err != nil || !ok || rec.BucketUUID != b.UUID {
-					return err
-				}
-				return tx.Delete(vaultKey(tenant, b.Name))
-			}); err != nil {
+	return s.submitTrackedResumable(ctx, spec, JobInfo{Clients: []int32{b.ID}, ClientName: b.Name}, jobKindDeleteVault,
+		deleteVaultParams{Tenant: tenant, Bucket: b.Name, UUID: b.UUID, Force: force})
+}
+
+// jobKindDeleteVault is the resumable vault deletion. Each step repeats
+// safely: the purge deletes what is left, and a resumed run that finds
+// the bucket gone (or another of its name) only removes the vault record.
+const jobKindDeleteVault = "vault.delete"
+
+type deleteVaultParams struct {
+	Tenant string `json:"tenant"`
+	Bucket string `json:"bucket"`
+	UUID   string `json:"uuid"`
+	Force  bool   `json:"force,omitempty"`
+}
+
+func (s *Service) runDeleteVault(ctx context.Context, run *JobRun) (string, error) {
+	p, err := params[deleteVaultParams](run)
+	if err != nil {
+		return "", err
+	}
+	check := func() error {
+		if err := s.jobStep(ctx); err != nil {
+			return err
+		}
+		return s.checkKill(ctx, run.ID)
+	}
+	if err := check(); err != nil {
+		return "", err
+	}
+	gone := false
+	if run.Resumed {
+		b, err := s.obj.GetBucket(ctx, p.Tenant, p.Bucket)
+		switch {
+		case errs.KindOf(err) == errs.NoSuchBucket || err == nil && b.UUID != p.UUID:
+			gone = true // deleted by the run that died
+		case err != nil:
+			return "", err
+		}
+	}
+	removed := 0
+	for attempt := 0; !gone; attempt++ {
+		if p.Force {
+			n, err := s.purgeBucket(ctx, p.Tenant, p.Bucket, run, check)
+			removed += n
+			if err != nil {
 				return "", err
 			}
-			s.bucketChanged()
-			return fmt.Sprintf("vault %s deleted (%d versions removed)", b.Name, removed), nil
-		})
+		}
+		if err := check(); err != nil {
+			return "", err
+		}
+		err := s.DeleteBucket(ctx, p.Tenant, p.Bucket)
+		if errs.KindOf(err) == errs.BucketNotEmpty && p.Force && attempt < 3 {
+			continue // written to while we purged
+		}
+		if err != nil {
+			return "", err
+		}
+		break
+	}
+	if err := s.update(ctx, "delete vault", func(tx kv.Txn) error {
+		var rec vaultRecord
+		if ok, err := getJSON(tx, vaultKey(p.Tenant, p.Bucket), &rec); err != nil || !ok || rec.BucketUUID != p.UUID {
+			return err
+		}
+		return tx.Delete(vaultKey(p.Tenant, p.Bucket))
+	}); err != nil {
+		return "", err
+	}
+	s.bucketChanged()
+	return fmt.Sprintf("vault %s deleted (%d versions removed)", p.Bucket, removed), nil
 }
 
 // bucketEmpty reports whether a bucket has no version, delete marker or
