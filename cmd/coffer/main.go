@@ -199,6 +199,13 @@ func runServer(args []string) error {
 		}
 		o.AccessLogFlush = time.Duration(secs * float64(time.Second))
 	}
+	if v := os.Getenv("COFFER_TEST_JOB_STEP_SECONDS"); v != "" {
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil || secs <= 0 {
+			return fmt.Errorf("COFFER_TEST_JOB_STEP_SECONDS: %q is not a positive number", v)
+		}
+		o.JobStepDelay = time.Duration(secs * float64(time.Second))
+	}
 	// Log lines (one per request at info) are written from a goroutine
 	// every 100 ms, off the requests' path.
 	logw := reqlog.NewAsyncWriter(os.Stderr, 100*time.Millisecond)

@@ -13,7 +13,9 @@ import (
 //     JobLease/3 and another node takes when it expires;
 //   - the orphan sweep (blobs no record references, stale temp files, older
 //     than OrphanGrace) runs every OrphanSweepEvery over all nodes
-//     (RunPeriodic "orphan-sweep").
+//     (RunPeriodic "orphan-sweep");
+//   - the gc lease's holder also removes expired login lockout records
+//     every guardSweepEvery (loginshared.go).
 // Data aging is a resumable job (retention.go), claimed once per interval.
 
 // Defaults of the background options.
@@ -56,6 +58,8 @@ func (s *Service) startBackground() {
 		defer cancel()
 		t := time.NewTicker(max(s.opts.JobLease/3, 10*time.Millisecond))
 		defer t.Stop()
+		guardSweep := time.NewTicker(guardSweepEvery)
+		defer guardSweep.Stop()
 		var sweep <-chan time.Time
 		if s.opts.OrphanSweepEvery > 0 {
 			st := time.NewTicker(min(s.opts.OrphanSweepEvery, time.Minute))
@@ -69,6 +73,13 @@ func (s *Service) startBackground() {
 			case <-t.C:
 				if !s.jobs.dead.Load() {
 					s.holdGC(ctx)
+				}
+			case <-guardSweep.C:
+				if s.jobs.dead.Load() || !s.CollectsGarbage() {
+					continue // the node holding the "gc" lease sweeps
+				}
+				if err := s.sweepLoginRecords(ctx); err != nil && ctx.Err() == nil {
+					s.log.Warn("login lockout sweep failed", "err", err)
 				}
 			case <-sweep:
 				if s.jobs.dead.Load() {
@@ -114,6 +125,19 @@ func (s *Service) holdGC(ctx context.Context) {
 // CollectsGarbage reports whether this node holds the "gc" lease.
 func (s *Service) CollectsGarbage() bool {
 	return s.bg != nil && s.bg.gcHeld.Load() && s.now().UnixNano() < s.bg.gcTil.Load()
+}
+
+// sweepLoginRecords removes the expired records of the shared login
+// lockout (loginshared.go).
+func (s *Service) sweepLoginRecords(ctx context.Context) error {
+	if s.guard == nil || s.guard.shared == nil {
+		return nil
+	}
+	n, err := s.guard.shared.sweep(ctx, s.now(), s.guard.policy.FailureWindow)
+	if n > 0 {
+		s.log.Info("login lockout sweep", "expired_records_removed", n)
+	}
+	return err
 }
 
 // SweepOrphans runs the orphan sweep (objects.Service.Sweep with

@@ -9,7 +9,8 @@ import (
 )
 
 // Jobs of the vault plane (endpoint configuration, vault deletion, data
-// aging) are ordinary core jobs (SubmitJob) with a jobMeta record beside
+// aging: resumable jobs, submitTrackedResumable; lifecycle passes: a
+// closure job, submitTracked) are core jobs with a jobMeta record beside
 // them: the clients they concern (Commvault filters jobs by clientId) and
 // a kill request. Such a job checks for the request between steps and then
 // ends in failure with ReasonJobKilled, which Commvault shows as "Killed".

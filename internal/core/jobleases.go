@@ -40,6 +40,8 @@ type JobRun struct {
 	// UUID and ID are the job's.
 	UUID string
 	ID   int64
+	// Created is when the job was submitted.
+	Created time.Time
 	// Params is the JSON the job was submitted with.
 	Params json.RawMessage
 	// Checkpoint is the progress the last run saved ("" at first).
@@ -101,7 +103,7 @@ func (r *jobRunner) resumable(fn ResumableJob, resumed bool) JobFunc {
 		if err != nil {
 			return "", err
 		}
-		return fn(ctx, &JobRun{s: r.s, p: p, UUID: uuid, ID: j.ID, Params: j.Params, Checkpoint: j.Checkpoint, Resumed: resumed})
+		return fn(ctx, &JobRun{s: r.s, p: p, UUID: uuid, ID: j.ID, Created: j.Created, Params: j.Params, Checkpoint: j.Checkpoint, Resumed: resumed})
 	}
 }
 

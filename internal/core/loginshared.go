@@ -27,8 +27,9 @@ import (
 // success (uncounting it). Bad guesses are slow hashes anyway.
 //
 // Records expire logically (an elapsed window or lock reads as empty) and
-// are rewritten or deleted by the next attempt of that pair or address; a
-// record of a pair that never tries again stays (24 bytes).
+// are rewritten or deleted by the next attempt of that pair or address; the
+// node holding the "gc" lease (background.go) sweeps the expired records
+// of pairs and addresses that never try again every guardSweepEvery.
 //
 // A store failure does not block logins: the guard falls back to the
 // node's own counts for that attempt (a per-node bound, as before).
@@ -73,13 +74,18 @@ func getFail(tx kv.Reader, k []byte, now time.Time, window time.Duration) (failS
 	if err != nil {
 		return failState{}, err
 	}
-	var st failState
-	if len(v) == 24 {
-		st = failState{failures: int(binary.BigEndian.Uint64(v)), first: fromNano(int64(binary.BigEndian.Uint64(v[8:]))),
-			until: fromNano(int64(binary.BigEndian.Uint64(v[16:])))}
-	}
+	st := decodeFail(v)
 	st.current(now, window)
 	return st, nil
+}
+
+// decodeFail reads a stored count (the zero state unless 24 bytes).
+func decodeFail(v []byte) failState {
+	if len(v) != 24 {
+		return failState{}
+	}
+	return failState{failures: int(binary.BigEndian.Uint64(v)), first: fromNano(int64(binary.BigEndian.Uint64(v[8:]))),
+		until: fromNano(int64(binary.BigEndian.Uint64(v[16:])))}
 }
 
 func (sg *sharedGuard) update(what string, fn func(tx kv.Txn) error) bool {
@@ -180,4 +186,64 @@ func (sg *sharedGuard) forget(name string) {
 		}
 		return nil
 	})
+}
+
+// guardSweepEvery is how often the node holding the "gc" lease removes
+// expired lockout records; guardSweepBatch bounds one transaction of it.
+const (
+	guardSweepEvery = 10 * time.Minute
+	guardSweepBatch = 500
+)
+
+// sweep deletes the records that read as empty at now (their window and
+// lock have elapsed), guardSweepBatch per transaction, and returns how
+// many it deleted. A record rewritten meanwhile by an attempt is read
+// again in the transaction's retry: only what is expired when the
+// transaction commits goes.
+func (sg *sharedGuard) sweep(ctx context.Context, now time.Time, window time.Duration) (int, error) {
+	from, end := []byte{'o'}, kv.PrefixEnd([]byte{'o'})
+	deleted := 0
+	for from != nil {
+		var next []byte
+		n := 0
+		err := sg.kv.Update(ctx, func(tx kv.Txn) error {
+			next, n = nil, 0
+			var expired [][]byte
+			it := tx.NewIterator(from, end)
+			seen := 0
+			for ok := it.First(); ok; ok = it.Next() {
+				if seen == guardSweepBatch {
+					next = append([]byte(nil), it.Key()...)
+					break
+				}
+				seen++
+				if len(it.Value()) != 24 {
+					continue // not a count: not ours to judge
+				}
+				st := decodeFail(it.Value())
+				st.current(now, window)
+				if st.failures == 0 && st.until.IsZero() {
+					expired = append(expired, append([]byte(nil), it.Key()...))
+				}
+			}
+			err := it.Err()
+			it.Close()
+			if err != nil {
+				return err
+			}
+			for _, k := range expired {
+				if err := tx.Delete(k); err != nil {
+					return err
+				}
+			}
+			n = len(expired)
+			return nil
+		})
+		if err != nil {
+			return deleted, err
+		}
+		deleted += n
+		from = next
+	}
+	return deleted, nil
 }

@@ -87,6 +87,11 @@ type Options struct {
 	NodeName string
 	FeedPoll time.Duration
 	JobLease time.Duration
+	// JobStepDelay, tests only, makes every step of the management plane's
+	// resumable jobs (mgmtjobs.go) wait this long first, so that a test can
+	// kill a node in the middle of one (cmd/coffer:
+	// COFFER_TEST_JOB_STEP_SECONDS). Default 0.
+	JobStepDelay time.Duration
 	// OrphanGrace is the least age of a blob or temp file the periodic
 	// orphan sweep may remove (longer than any request; default 1 h), and
 	// OrphanSweepEvery how often one node runs it (default 1 h; negative:
@@ -306,6 +311,7 @@ func New(opts Options) (*Service, error) {
 	s.node = newNodeIdentity(o.NodeName)
 	s.jobs = newJobRunner(s)
 	s.RegisterJobKind(jobKindDataAging, s.runDataAging)
+	s.registerManagementJobs()
 	if err := s.jobs.recover(ctx); err != nil {
 		return nil, fmt.Errorf("core: recover jobs: %w", err)
 	}

@@ -22,8 +22,25 @@ type endpointPair struct {
 	node                 int32
 }
 
+// jobKindEndpoints is the resumable endpoint job (mgmtjobs.go).
+const jobKindEndpoints = "vault.endpoints"
+
+// endpointParams are an endpoint job's parameters.
+type endpointParams struct {
+	Pairs []endpointParam `json:"pairs"`
+}
+
+type endpointParam struct {
+	Tenant string `json:"tenant"`
+	Bucket string `json:"bucket"`
+	UUID   string `json:"uuid"`
+	Node   int32  `json:"node"`
+}
+
 // submitEndpointJob records the pairs as pending (keeping endpoints that
-// are already active) and submits the job that activates them.
+// are already active) and submits the resumable job that activates them.
+// Each step sets one endpoint's state, which a resumed run (another node,
+// after this one died) sets again: the job runs its whole list each time.
 func (s *Service) submitEndpointJob(ctx context.Context, desc, tenant string, info JobInfo, pairs []endpointPair) (Job, error) {
 	for _, p := range pairs {
 		if err := s.setEndpoint(ctx, p, VaultEndpoint{NodeID: p.node, State: EndpointPending}, true); err != nil {
@@ -31,57 +48,84 @@ func (s *Service) submitEndpointJob(ctx context.Context, desc, tenant string, in
 		}
 	}
 	s.bucketChanged()
+	var par endpointParams
+	for _, p := range pairs {
+		par.Pairs = append(par.Pairs, endpointParam{Tenant: p.tenant, Bucket: p.bucket, UUID: p.uuid, Node: p.node})
+	}
 	spec := JobSpec{Tenant: tenant, Description: desc, Operation: "Install Software"}
-	return s.submitTracked(ctx, spec, info, func(ctx context.Context, p JobProgress, check func() error) (string, error) {
-		var failures, parts []string
-		active := 0
-		defer s.bucketChanged()
-		for i, pair := range pairs {
-			if err := check(); err != nil {
+	return s.submitTrackedResumable(ctx, spec, info, jobKindEndpoints, par)
+}
+
+func (s *Service) runEndpointJob(ctx context.Context, run *JobRun) (string, error) {
+	par, err := params[endpointParams](run)
+	if err != nil {
+		return "", err
+	}
+	pairs := make([]endpointPair, 0, len(par.Pairs))
+	for _, p := range par.Pairs {
+		pairs = append(pairs, endpointPair{tenant: p.Tenant, bucket: p.Bucket, uuid: p.UUID, node: p.Node})
+	}
+	check := func() error {
+		if err := s.jobStep(ctx); err != nil {
+			return err
+		}
+		return s.checkKill(ctx, run.ID)
+	}
+	return s.configureEndpoints(ctx, run, pairs, check)
+}
+
+// configureEndpoints is the endpoint job's work.
+func (s *Service) configureEndpoints(ctx context.Context, p JobProgress, pairs []endpointPair, check func() error) (string, error) {
+	var failures, parts []string
+	active := 0
+	defer s.bucketChanged()
+	for i, pair := range pairs {
+		if err := check(); err != nil {
+			if ReasonOf(err) == ReasonJobKilled {
 				for _, rest := range pairs[i:] {
 					_ = s.setEndpoint(ctx, rest, VaultEndpoint{NodeID: rest.node, State: EndpointFailed,
 						Reason: "the job was killed"}, false)
 				}
-				return "", err
 			}
-			st := VaultEndpoint{NodeID: pair.node, State: EndpointActive}
-			n, err := s.GetNode(ctx, pair.node)
-			now := s.now()
-			switch {
-			case errs.KindOf(err) == errs.NotFound:
-				st.State, st.Reason = EndpointFailed, fmt.Sprintf("client %d no longer exists", pair.node)
-			case err != nil:
-				return "", err
-			case !n.Alive(now):
-				last := "never"
-				if !n.Heartbeat.IsZero() {
-					last = n.Heartbeat.UTC().Format(time.RFC3339)
-				}
-				st.State, st.Reason = EndpointFailed, fmt.Sprintf("client %q (%d) is not running (last heartbeat: %s)", n.Name, n.ID, last)
-			}
-			if err := s.setEndpoint(ctx, pair, st, false); err != nil {
-				return "", err
-			}
-			name := fmt.Sprintf("client %d", pair.node)
-			if err == nil {
-				name = n.Name
-			}
-			if st.State == EndpointActive {
-				active++
-				parts = append(parts, fmt.Sprintf("%s (vault %s): active", name, pair.bucket))
-			} else {
-				failures = append(failures, fmt.Sprintf("vault %s: %s", pair.bucket, st.Reason))
-				parts = append(parts, fmt.Sprintf("%s (vault %s): failed, %s", name, pair.bucket, st.Reason))
-			}
-			// Per-node progress: every node's part so far, in the job's message.
-			p.Update((i+1)*100/len(pairs), fmt.Sprintf("%d of %d endpoints configured: %s", i+1, len(pairs), strings.Join(parts, "; ")))
+			return "", err
 		}
-		if len(failures) > 0 {
-			return "", fail(errs.Internal, ReasonNodeDown, "cvs3Endpoints",
-				"The S3 endpoint could not be configured: %s.", strings.Join(failures, "; "))
+		st := VaultEndpoint{NodeID: pair.node, State: EndpointActive}
+		n, err := s.GetNode(ctx, pair.node)
+		now := s.now()
+		switch {
+		case errs.KindOf(err) == errs.NotFound:
+			st.State, st.Reason = EndpointFailed, fmt.Sprintf("client %d no longer exists", pair.node)
+		case err != nil:
+			return "", err
+		case !n.Alive(now):
+			last := "never"
+			if !n.Heartbeat.IsZero() {
+				last = n.Heartbeat.UTC().Format(time.RFC3339)
+			}
+			st.State, st.Reason = EndpointFailed, fmt.Sprintf("client %q (%d) is not running (last heartbeat: %s)", n.Name, n.ID, last)
 		}
-		return fmt.Sprintf("%d S3 endpoints configured", active), nil
-	})
+		if err := s.setEndpoint(ctx, pair, st, false); err != nil {
+			return "", err
+		}
+		name := fmt.Sprintf("client %d", pair.node)
+		if err == nil {
+			name = n.Name
+		}
+		if st.State == EndpointActive {
+			active++
+			parts = append(parts, fmt.Sprintf("%s (vault %s): active", name, pair.bucket))
+		} else {
+			failures = append(failures, fmt.Sprintf("vault %s: %s", pair.bucket, st.Reason))
+			parts = append(parts, fmt.Sprintf("%s (vault %s): failed, %s", name, pair.bucket, st.Reason))
+		}
+		// Per-node progress: every node's part so far, in the job's message.
+		p.Update((i+1)*100/len(pairs), fmt.Sprintf("%d of %d endpoints configured: %s", i+1, len(pairs), strings.Join(parts, "; ")))
+	}
+	if len(failures) > 0 {
+		return "", fail(errs.Internal, ReasonNodeDown, "cvs3Endpoints",
+			"The S3 endpoint could not be configured: %s.", strings.Join(failures, "; "))
+	}
+	return fmt.Sprintf("%d S3 endpoints configured", active), nil
 }
 
 // setEndpoint writes a node's endpoint state in a vault's record. With
@@ -196,41 +240,78 @@ func (s *Service) DeleteVault(ctx context.Context, tenant string, id int32, forc
 		}
 	}
 	spec := JobSpec{Tenant: tenant, Description: "Delete vault " + b.Name, Operation: "Delete S3 Vault"}
-	return s.submitTracked(ctx, spec, JobInfo{Clients: []int32{b.ID}, ClientName: b.Name},
-		func(ctx context.Context, p JobProgress, check func() error) (string, error) {
-			removed := 0
-			for attempt := 0; ; attempt++ {
-				if force {
-					n, err := s.purgeBucket(ctx, tenant, b.Name, p, check)
-					removed += n
-					if err != nil {
-						return "", err
-					}
-				}
-				if err := check(); err != nil {
-					return "", err
-				}
-				err := s.DeleteBucket(ctx, tenant, b.Name)
-				if errs.KindOf(err) == errs.BucketNotEmpty && force && attempt < 3 {
-					continue // written to while we purged
-				}
-				if err != nil {
-					return "", err
-				}
-				break
-			}
-			if err := s.update(ctx, "delete vault", func(tx kv.Txn) error {
-				var rec vaultRecord
-				if ok, err := getJSON(tx, vaultKey(tenant, b.Name), &rec); err != nil || !ok || rec.BucketUUID != b.UUID {
-					return err
-				}
-				return tx.Delete(vaultKey(tenant, b.Name))
-			}); err != nil {
+	return s.submitTrackedResumable(ctx, spec, JobInfo{Clients: []int32{b.ID}, ClientName: b.Name}, jobKindDeleteVault,
+		deleteVaultParams{Tenant: tenant, Bucket: b.Name, UUID: b.UUID, Force: force})
+}
+
+// jobKindDeleteVault is the resumable vault deletion. Each step repeats
+// safely: the purge deletes what is left, and a resumed run that finds
+// the bucket gone (or another of its name) only removes the vault record.
+const jobKindDeleteVault = "vault.delete"
+
+type deleteVaultParams struct {
+	Tenant string `json:"tenant"`
+	Bucket string `json:"bucket"`
+	UUID   string `json:"uuid"`
+	Force  bool   `json:"force,omitempty"`
+}
+
+func (s *Service) runDeleteVault(ctx context.Context, run *JobRun) (string, error) {
+	p, err := params[deleteVaultParams](run)
+	if err != nil {
+		return "", err
+	}
+	check := func() error {
+		if err := s.jobStep(ctx); err != nil {
+			return err
+		}
+		return s.checkKill(ctx, run.ID)
+	}
+	if err := check(); err != nil {
+		return "", err
+	}
+	gone := false
+	if run.Resumed {
+		b, err := s.obj.GetBucket(ctx, p.Tenant, p.Bucket)
+		switch {
+		case errs.KindOf(err) == errs.NoSuchBucket || err == nil && b.UUID != p.UUID:
+			gone = true // deleted by the run that died
+		case err != nil:
+			return "", err
+		}
+	}
+	removed := 0
+	for attempt := 0; !gone; attempt++ {
+		if p.Force {
+			n, err := s.purgeBucket(ctx, p.Tenant, p.Bucket, run, check)
+			removed += n
+			if err != nil {
 				return "", err
 			}
-			s.bucketChanged()
-			return fmt.Sprintf("vault %s deleted (%d versions removed)", b.Name, removed), nil
-		})
+		}
+		if err := check(); err != nil {
+			return "", err
+		}
+		err := s.DeleteBucket(ctx, p.Tenant, p.Bucket)
+		if errs.KindOf(err) == errs.BucketNotEmpty && p.Force && attempt < 3 {
+			continue // written to while we purged
+		}
+		if err != nil {
+			return "", err
+		}
+		break
+	}
+	if err := s.update(ctx, "delete vault", func(tx kv.Txn) error {
+		var rec vaultRecord
+		if ok, err := getJSON(tx, vaultKey(p.Tenant, p.Bucket), &rec); err != nil || !ok || rec.BucketUUID != p.UUID {
+			return err
+		}
+		return tx.Delete(vaultKey(p.Tenant, p.Bucket))
+	}); err != nil {
+		return "", err
+	}
+	s.bucketChanged()
+	return fmt.Sprintf("vault %s deleted (%d versions removed)", p.Bucket, removed), nil
 }
 
 // bucketEmpty reports whether a bucket has no version, delete marker or

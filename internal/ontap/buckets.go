@@ -386,9 +386,8 @@ func (h *handler) createBucket(rq *request, q collection.Query, t core.Tenant, c
 	}
 	return h.runJob(rq, q, jobRun{
 		Tenant: t.UUID, Operation: opCreateBucket, Status: http.StatusCreated,
-		Work: func(ctx context.Context, _ core.JobProgress) (string, error) {
-			bk, err := h.core.CreateBucket(ctx, in)
-			return bk.UUID, err
+		Submit: func(ctx context.Context, spec core.JobSpec) (core.Job, error) {
+			return h.core.SubmitCreateBuckets(ctx, spec, []core.CreateBucketInput{in})
 		},
 		Body: func(j core.Job) any {
 			body := map[string]any{"job": jobLink(j.UUID)}
@@ -452,9 +451,8 @@ func (h *handler) bucket(rq *request) (response, error) {
 		}
 		return h.runJob(rq, q, jobRun{
 			Tenant: t.UUID, Operation: opModifyBucket, Status: http.StatusOK,
-			Work: func(ctx context.Context, _ core.JobProgress) (string, error) {
-				_, err := h.core.UpdateBucket(ctx, t.UUID, b.Name, p)
-				return "", err
+			Submit: func(ctx context.Context, spec core.JobSpec) (core.Job, error) {
+				return h.core.SubmitUpdateBucket(ctx, spec, t.UUID, b.Name, p)
 			},
 			Body: func(j core.Job) any { return map[string]any{"job": jobLink(j.UUID)} },
 		})
@@ -473,13 +471,8 @@ func (h *handler) bucket(rq *request) (response, error) {
 		}
 		return h.runJob(rq, q, jobRun{
 			Tenant: t.UUID, Operation: opDeleteBucket, Status: http.StatusOK,
-			Work: func(ctx context.Context, _ core.JobProgress) (string, error) {
-				err := h.core.DeleteBucket(ctx, t.UUID, b.Name)
-				if errs.KindOf(err) == errs.BucketNotEmpty {
-					return "", errs.Field(errs.BucketNotEmpty, "uuid", "Failed to remove bucket %q for SVM %q. Reason: %s",
-						b.Name, t.Name, errs.Message(err))
-				}
-				return "", err
+			Submit: func(ctx context.Context, spec core.JobSpec) (core.Job, error) {
+				return h.core.SubmitDeleteBucket(ctx, spec, b, t.Name)
 			},
 			Body: func(j core.Job) any { return map[string]any{"job": jobLink(j.UUID)} },
 		})

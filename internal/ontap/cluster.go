@@ -2,6 +2,7 @@ package ontap
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -157,7 +158,9 @@ var jobRoutes = map[string]route{
 type jobRun struct {
 	Tenant    string
 	Operation string
-	Work      core.JobFunc
+	// Submit submits the job (a resumable core job: another node finishes
+	// it if this one dies) with the spec runJob made.
+	Submit func(ctx context.Context, spec core.JobSpec) (core.Job, error)
 	// Status is the status when the job succeeds within return_timeout
 	// (201 for POST, 200 otherwise); 202 is answered while it runs.
 	Status int
@@ -172,8 +175,8 @@ type jobRun struct {
 // return_timeout seconds, the final answer: Status on success, the job's
 // error (mapped by the error table) on failure.
 func (h *handler) runJob(rq *request, q collection.Query, run jobRun) (response, error) {
-	j, err := h.core.SubmitJob(rq.ctx, core.JobSpec{Tenant: run.Tenant,
-		Description: rq.route.Method + " " + rq.path, Operation: run.Operation}, run.Work)
+	j, err := run.Submit(rq.ctx, core.JobSpec{Tenant: run.Tenant,
+		Description: rq.route.Method + " " + rq.path, Operation: run.Operation})
 	if err != nil {
 		return response{}, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"coffer/internal/core"
 	"coffer/internal/errs"
@@ -286,20 +285,9 @@ func (h *handler) createService(rq *request, q collection.Query) (response, erro
 	}
 	rec := map[string]any{"users": users, "_links": links(serviceHref(t.UUID))}
 	if len(buckets) > 0 {
-		j, err := h.core.SubmitJob(rq.ctx, core.JobSpec{Tenant: t.UUID, Operation: opServiceBuckets,
-			Description: "POST " + rq.path + " (buckets)"}, func(ctx context.Context, p core.JobProgress) (string, error) {
-			// A failing bucket keeps the ones already created (ONTAP).
-			var made []string
-			for i, bi := range buckets {
-				p.Update(100*i/len(buckets), "Creating bucket "+bi.Name)
-				bk, err := h.core.CreateBucket(ctx, bi)
-				if err != nil {
-					return strings.Join(made, ","), err
-				}
-				made = append(made, bk.UUID)
-			}
-			return strings.Join(made, ","), nil
-		})
+		// A failing bucket keeps the ones already created (ONTAP).
+		j, err := h.core.SubmitCreateBuckets(rq.ctx, core.JobSpec{Tenant: t.UUID, Operation: opServiceBuckets,
+			Description: "POST " + rq.path + " (buckets)"}, buckets)
 		if err != nil {
 			return response{}, err
 		}
@@ -368,15 +356,8 @@ func (h *handler) service(rq *request) (response, error) {
 		}
 		return h.runJob(rq, q, jobRun{
 			Tenant: t.UUID, Operation: opDeleteService, Status: http.StatusOK,
-			Work: func(ctx context.Context, _ core.JobProgress) (string, error) {
-				out, err := h.core.DeleteS3Service(ctx, core.DeleteS3ServiceInput{Tenant: t.UUID, DeleteAll: all})
-				if err != nil {
-					return "", err
-				}
-				if len(out.BucketsKept) > 0 {
-					return "success; non-empty buckets were kept: " + strings.Join(out.BucketsKept, ", "), nil
-				}
-				return "", nil
+			Submit: func(ctx context.Context, spec core.JobSpec) (core.Job, error) {
+				return h.core.SubmitDeleteS3Service(ctx, spec, core.DeleteS3ServiceInput{Tenant: t.UUID, DeleteAll: all})
 			},
 			Body: func(j core.Job) any {
 				return map[string]any{"num_records": 1, "records": []any{map[string]any{"job": jobLink(j.UUID)}}}

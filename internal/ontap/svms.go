@@ -369,21 +369,14 @@ func (h *handler) createSVM(rq *request) (response, error) {
 	withS3 := b.S3 != nil && (b.S3.Enabled == nil || *b.S3.Enabled || b.S3.Name != nil)
 	return h.runJob(rq, q, jobRun{
 		Operation: opCreateSVM, Status: http.StatusCreated,
-		Work: func(ctx context.Context, _ core.JobProgress) (string, error) {
-			t, err := h.core.CreateTenant(ctx, in)
-			if err != nil {
-				return "", err
-			}
+		Submit: func(ctx context.Context, spec core.JobSpec) (core.Job, error) {
+			// The SVM and its server are created together or not at all.
+			var s3 *core.CreateS3ServiceInput
 			if withS3 {
-				if _, err := h.core.CreateS3Service(ctx, b.S3.createInput(t.UUID)); err != nil {
-					// The SVM and its server are created together or not at all.
-					if derr := h.core.DeleteTenant(ctx, t.UUID); derr != nil {
-						h.log.Error("ontap: rolling back SVM creation", "svm", t.UUID, "err", derr)
-					}
-					return "", err
-				}
+				in := b.S3.createInput("")
+				s3 = &in
 			}
-			return t.UUID, nil
+			return h.core.SubmitCreateTenant(ctx, spec, in, s3)
 		},
 		Body: func(j core.Job) any {
 			body := map[string]any{"job": jobLink(j.UUID)}
@@ -447,8 +440,8 @@ func (h *handler) svm(rq *request) (response, error) {
 		}
 		return h.runJob(rq, q, jobRun{
 			Tenant: t.UUID, Operation: opDeleteSVM, Status: http.StatusOK,
-			Work: func(ctx context.Context, _ core.JobProgress) (string, error) {
-				return "", h.core.DeleteTenant(ctx, t.UUID)
+			Submit: func(ctx context.Context, spec core.JobSpec) (core.Job, error) {
+				return h.core.SubmitDeleteTenant(ctx, spec, t.UUID)
 			},
 			Body: func(j core.Job) any { return map[string]any{"job": jobLink(j.UUID)} },
 		})
@@ -476,26 +469,22 @@ func (h *handler) modifySVM(rq *request, t core.Tenant) (response, error) {
 	}
 	return h.runJob(rq, q, jobRun{
 		Tenant: t.UUID, Operation: opModifySVM, Status: http.StatusOK,
-		Work: func(ctx context.Context, _ core.JobProgress) (string, error) {
+		Submit: func(ctx context.Context, spec core.JobSpec) (core.Job, error) {
+			var u core.UpdateTenantJob
 			if changesTenant(p) {
-				if _, err := h.core.UpdateTenant(ctx, t.UUID, p); err != nil {
-					return "", err
-				}
+				u.Patch = &p
 			}
-			if b.S3 == nil {
-				return "", nil
-			}
-			_, err := h.core.GetS3Service(ctx, t.UUID)
-			switch {
-			case err == nil:
-				_, err = h.core.UpdateS3Service(ctx, t.UUID, b.S3.patch())
-			case errs.KindOf(err) == errs.NotFound && core.ReasonOf(err) == core.ReasonNoS3Service:
-				err = nil
+			if b.S3 != nil {
+				// An existing server is patched; a missing one is created
+				// unless the body disables it.
+				sp := b.S3.patch()
+				u.S3Patch = &sp
 				if b.S3.Enabled == nil || *b.S3.Enabled {
-					_, err = h.core.CreateS3Service(ctx, b.S3.createInput(t.UUID))
+					in := b.S3.createInput("")
+					u.S3Create = &in
 				}
 			}
-			return "", err
+			return h.core.SubmitUpdateTenant(ctx, spec, t.UUID, u)
 		},
 		Body: func(j core.Job) any { return map[string]any{"job": jobLink(j.UUID)} },
 	})

@@ -142,6 +142,9 @@ type Options struct {
 	// LifecycleInterval is how often a lifecycle pass starts. Default 1 h
 	// (tests: COFFER_LIFECYCLE_INTERVAL).
 	LifecycleInterval time.Duration
+	// JobStepDelay, tests only, slows the management plane's resumable
+	// jobs (core.Options.JobStepDelay; COFFER_TEST_JOB_STEP_SECONDS).
+	JobStepDelay time.Duration
 	// Logger is the structured log. Default: JSON to stderr at info level.
 	Logger *slog.Logger
 	// Out receives the one-time banner with generated root keys. Default os.Stdout.
@@ -367,7 +370,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		ClusterName: o.ClusterName, Version: o.Version,
 		LoginMaxFailures: o.LoginMaxFailures, LoginMaxAddressFailures: o.LoginMaxAddressFailures,
 		LoginFailureWindow: o.LoginFailureWindow, LoginLockout: o.LoginLockout,
-		Day: o.Day, LifecycleInterval: o.LifecycleInterval})
+		Day: o.Day, LifecycleInterval: o.LifecycleInterval, JobStepDelay: o.JobStepDelay})
 	if err != nil {
 		return nil, err
 	}
