@@ -52,6 +52,7 @@ import (
 	"coffer/internal/checksum"
 	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
+	"coffer/internal/server"
 )
 
 const (
@@ -70,6 +71,13 @@ type Config struct {
 	Samples     int    // HEAD and GET samples per checkpoint
 	ListSamples int    // samples of each listing per checkpoint
 	Seed        uint64 // of the random choice of sampled keys
+	// MemoryBudget sizes Pebble's cache, memtables and conflict log as
+	// the server's --memory-budget does (server.PlanMemory); 0: the
+	// server's default.
+	MemoryBudget int64
+	// BlockSize is Pebble's data block size (pebble.Options.BlockSize);
+	// 0: the store's default. For comparing block sizes only.
+	BlockSize int
 	// FoldEvery: the fill pauses after this many objects to fold the
 	// bucket's usage deltas (objects.Service.FoldUsage) with no write
 	// running. The collector's own periodic fold is turned off: under a
@@ -102,6 +110,12 @@ func (c *Config) validate() error {
 	}
 	if c.Samples < 1 || c.ListSamples < 1 {
 		p = append(p, errors.New("-samples and -list-samples must be at least 1"))
+	}
+	if _, err := server.PlanMemory(c.MemoryBudget); err != nil {
+		p = append(p, err)
+	}
+	if err := (&pebble.Options{Dir: c.Dir, BlockSize: c.BlockSize}).Validate(); err != nil {
+		p = append(p, err)
 	}
 	return errors.Join(p...)
 }
@@ -148,7 +162,13 @@ type Checkpoint struct {
 
 // Report is a run.
 type Report struct {
-	Config      Config       `json:"-"`
+	Config Config `json:"-"`
+	// Pebble is the store's configuration, defaults filled in.
+	Pebble struct {
+		CacheBytes    int64 `json:"cache_bytes"`
+		MemTableBytes int64 `json:"memtable_bytes"`
+		BlockSize     int   `json:"block_size"`
+	} `json:"pebble"`
 	Checkpoints []Checkpoint `json:"checkpoints"`
 }
 
@@ -184,9 +204,16 @@ type env struct {
 	bl  *blob.Store
 }
 
-func open(dir string) (*env, error) {
+// open opens the object layer in dir, with Pebble sized from budget as the
+// server sizes it, so that the cache the measurements miss is the server's.
+func open(dir string, budget int64, blockSize int) (*env, error) {
+	mem, err := server.PlanMemory(budget)
+	if err != nil {
+		return nil, err
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta"), Logger: logger})
+	st, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta"), Logger: logger,
+		CacheSize: mem.PebbleCache, MemTableSize: mem.PebbleMemTable, ConflictLogBytes: mem.PebbleConflictLog, BlockSize: blockSize})
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +245,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	e, err := open(cfg.Dir)
+	e, err := open(cfg.Dir, cfg.MemoryBudget, cfg.BlockSize)
 	if err != nil {
 		return nil, err
 	}
@@ -237,6 +264,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	points = slices.Compact(points)
 
 	rep := &Report{Config: cfg}
+	pc := e.kv.Config()
+	rep.Pebble.CacheBytes, rep.Pebble.MemTableBytes, rep.Pebble.BlockSize = pc.CacheSize, pc.MemTableSize, pc.BlockSize
+	if cfg.Progress != nil {
+		fmt.Fprintf(cfg.Progress, "pebble: block cache %d MiB, memtable %d MiB, data blocks of %d bytes\n",
+			pc.CacheSize>>20, pc.MemTableSize>>20, pc.BlockSize)
+	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 12))
 	have := 0
 	last := false
@@ -620,6 +653,8 @@ func main() {
 	flag.IntVar(&cfg.Samples, "samples", 2000, "HEAD and GET samples per checkpoint")
 	flag.IntVar(&cfg.ListSamples, "list-samples", 300, "samples of each listing per checkpoint")
 	flag.Uint64Var(&cfg.Seed, "seed", 1, "seed of the sampled keys")
+	flag.IntVar(&cfg.BlockSize, "pebble-block-size", 0, "Pebble's sstable data block size in bytes (0: the store's default, 4096; 32768 was the default before)")
+	budgetMiB := flag.Int64("memory-budget-mib", server.DefaultMemoryBudget>>20, "the server's --memory-budget, in MiB: sizes Pebble's cache and memtables and Go's soft memory limit as the server does")
 	flag.StringVar(&jsonOut, "json", "", "also write the report as JSON to this file")
 	flag.BoolVar(&keep, "keep", false, "keep the data directory")
 	flag.IntVar(&cfg.FoldEvery, "fold-every", 250000, "fold the usage deltas after this many puts (0: at checkpoints only)")
@@ -631,14 +666,21 @@ func main() {
 		os.Exit(2)
 	}
 	cfg.Progress = os.Stdout
+	cfg.MemoryBudget = *budgetMiB << 20
+	goLimit, err := server.ApplyGoMemoryLimit(cfg.MemoryBudget)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "scale:", err)
+		os.Exit(2)
+	}
 	// Only a directory this run creates (or found empty) is removed at
 	// the end: never a directory that held something else.
 	if ents, err := os.ReadDir(cfg.Dir); err == nil && len(ents) > 0 {
 		fmt.Fprintf(os.Stderr, "scale: %s is not empty\n", cfg.Dir)
 		os.Exit(2)
 	}
-	fmt.Printf("scale: %d objects of %d bytes over %d dirs, %d concurrent puts, GOMAXPROCS %d, load %s\n",
-		cfg.Objects, cfg.BodySize, cfg.Dirs, cfg.Concurrency, runtime.GOMAXPROCS(0), loadavg())
+	mem, _ := server.PlanMemory(cfg.MemoryBudget)
+	fmt.Printf("scale: %d objects of %d bytes over %d dirs, %d concurrent puts, GOMAXPROCS %d, memory budget %d MiB (Go limit %d MiB), load %s\n",
+		cfg.Objects, cfg.BodySize, cfg.Dirs, cfg.Concurrency, runtime.GOMAXPROCS(0), mem.Budget>>20, goLimit>>20, loadavg())
 	stopFill := make(chan struct{})
 	cfg.Stop = stopFill
 	sig := make(chan os.Signal, 1)

@@ -49,7 +49,7 @@ func TestShortRun(t *testing.T) {
 
 	// The bucket holds exactly the objects put, with their contents, and
 	// the fold left the usage right.
-	e, err := open(dir)
+	e, err := open(dir, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
