@@ -84,8 +84,11 @@ type Config struct {
 	// sustained write load into one bucket it conflicts with every PUT and
 	// gives up (see docs/benchmarks.md, "Scale checks").
 	FoldEvery  int
-	ProfileDir string // when set: a CPU profile of each fill and each measurement, per checkpoint
-	Progress   io.Writer
+	ProfileDir string // when set: a CPU profile of each fill and of each operation measured, per checkpoint
+	// SettleMax bounds the wait for the process to go idle after a fill
+	// (0: no wait).
+	SettleMax time.Duration
+	Progress  io.Writer
 	// Stop, when closed, ends the fill early: the run measures once more
 	// at the size reached and ends (main closes it on SIGINT/SIGTERM).
 	Stop <-chan struct{}
@@ -154,6 +157,9 @@ type Checkpoint struct {
 	// a fold, with UnfoldedDeltas usage deltas waiting.
 	GetBucketUnfoldedUs float64 `json:"get_bucket_unfolded_us"`
 	UnfoldedDeltas      int     `json:"unfolded_deltas"`
+	// SettleSeconds is how long the process took to go idle after the
+	// fill (background flushes and compactions), before measuring.
+	SettleSeconds float64 `json:"settle_seconds"`
 	// Stopped: the fill was stopped early and this is the size reached.
 	Stopped bool      `json:"stopped,omitempty"`
 	GaveUp  uint64    `json:"gave_up"`
@@ -323,9 +329,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		have = n
 		st := e.kv.Stats()
 		cp.ReadAmp, cp.GaveUp = st.ReadAmp, st.GaveUp
-		stop = profile(cfg.ProfileDir, fmt.Sprintf("measure-%d", n))
+		// The CPU per call counts the whole process: wait for the fill's
+		// flushes and compactions to end first, so they are not charged to
+		// the first operations measured.
+		cp.SettleSeconds = settle(cfg.SettleMax).Seconds()
 		cp.Ops, err = measure(ctx, e.svc, cfg, n, rng)
-		stop()
 		if err != nil {
 			return rep, err
 		}
@@ -493,17 +501,20 @@ func measure(ctx context.Context, svc *objects.Service, cfg Config, n int, rng *
 		}
 		lat := make([]time.Duration, 0, op.samples)
 		items := 0
+		stop := profile(cfg.ProfileDir, fmt.Sprintf("measure-%d-%s", n, op.name))
 		cpu0 := cpuTime()
 		for range op.samples {
 			t := time.Now()
 			k, err := op.fn()
 			lat = append(lat, time.Since(t))
 			if err != nil {
+				stop()
 				return nil, err
 			}
 			items += k
 		}
 		cpu := cpuTime() - cpu0
+		stop()
 		slices.Sort(lat)
 		l := Latency{Op: op.name, Samples: len(lat), P50us: us(pct(lat, 50)), P99us: us(pct(lat, 99)), MaxUs: us(lat[len(lat)-1]),
 			CPUus: us(cpu) / float64(len(lat))}
@@ -532,6 +543,26 @@ func profile(dir, name string) func() {
 		return func() {}
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// settle waits, up to limit, until the process has used less than a tenth of
+// a core over two successive quarter seconds, and returns how long it
+// waited.
+func settle(limit time.Duration) time.Duration {
+	const tick = 250 * time.Millisecond
+	start := time.Now()
+	quiet := 0
+	for prev := cpuTime(); quiet < 2 && time.Since(start) < limit; {
+		time.Sleep(tick)
+		now := cpuTime()
+		if now-prev < tick/10 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		prev = now
+	}
+	return time.Since(start)
 }
 
 // pct is the nearest-rank percentile of sorted samples.
@@ -596,7 +627,7 @@ func printCheckpoint(w io.Writer, cp Checkpoint) {
 	}
 	fmt.Fprintf(w, "objects %d: filled at %.0f/s (%.1f s, %.1f s of it folding usage), meta %.1f MiB, RSS %.0f MiB, read amp %d, gave up %d, load %s\n",
 		cp.Objects, cp.PutRate, cp.PutSeconds, cp.FoldSeconds, float64(cp.MetaBytes)/(1<<20), float64(cp.RSSBytes)/(1<<20), cp.ReadAmp, cp.GaveUp, cp.Load)
-	fmt.Fprintf(w, "  GetBucket with %d unfolded usage deltas: %.1f us\n", cp.UnfoldedDeltas, cp.GetBucketUnfoldedUs)
+	fmt.Fprintf(w, "  GetBucket with %d unfolded usage deltas: %.1f us; idle %.1f s after the fill\n", cp.UnfoldedDeltas, cp.GetBucketUnfoldedUs, cp.SettleSeconds)
 	for _, l := range cp.Ops {
 		fmt.Fprintf(w, "  %-12s p50 %8.1f us  p99 %8.1f us  max %8.1f us  cpu %8.1f us/call  (%d samples", l.Op, l.P50us, l.P99us, l.MaxUs, l.CPUus, l.Samples)
 		if l.Items > 0 {
@@ -658,7 +689,8 @@ func main() {
 	flag.StringVar(&jsonOut, "json", "", "also write the report as JSON to this file")
 	flag.BoolVar(&keep, "keep", false, "keep the data directory")
 	flag.IntVar(&cfg.FoldEvery, "fold-every", 250000, "fold the usage deltas after this many puts (0: at checkpoints only)")
-	flag.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of each fill and measurement to this directory")
+	flag.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of each fill and of each operation measured to this directory")
+	flag.DurationVar(&cfg.SettleMax, "settle", 2*time.Minute, "before measuring, wait up to this long for the fill's background work (flushes, compactions) to end")
 	flag.Parse()
 	var err error
 	if cfg.Checkpoints, err = parseInts(points); err != nil {
