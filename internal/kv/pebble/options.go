@@ -27,12 +27,14 @@ type Options struct {
 	// file to 110% of it, so it also sets the size of a fresh database.
 	MemTableSize int64
 	// BlockSize is the target uncompressed size of an sstable data block,
-	// in bytes: what a point read that misses the block cache reads,
-	// checksums and decompresses to find one record. Default 4 KiB
-	// (Pebble's own default). Larger blocks make the index smaller but
-	// every cache miss dearer: with 32 KiB blocks, HEAD and GET cost 5
-	// times more CPU once the metadata outgrew the cache (docs/
-	// benchmarks.md, "Scale checks").
+	// in bytes: what a point read or a seek that misses the block cache
+	// reads, checksums and decompresses. Default 4 KiB (Pebble's own
+	// default). Larger blocks make the index smaller (the index and bloom
+	// filter blocks, which every Get reads, must stay in the cache: about
+	// 3 bytes per key at 4 KiB) but every miss dearer: with 32 KiB blocks
+	// a delimiter listing, one seek per common prefix, cost 1.7 to 5 times
+	// the CPU once the metadata outgrew the cache (docs/benchmarks.md,
+	// "Scale checks").
 	BlockSize int
 	// ConflictLogBytes bounds the key bytes of recent commits kept for the
 	// conflict checks (occ.go); a transaction older than what it holds is
@@ -139,8 +141,9 @@ func (o *Options) pebbleOptions(cache *pebble.Cache) *pebble.Options {
 		// Bloom filters make Gets of absent keys (very common: existence
 		// checks, conditional writes) cheap, and let a Get of a present
 		// key skip every level but the one holding it. Filter and index
-		// blocks are read on every Get of their table, so the cache keeps
-		// them; data blocks of a bucket much larger than the cache miss.
+		// blocks are read on every Get of their table, the hottest blocks
+		// of the cache; data blocks of a bucket much larger than the cache
+		// miss.
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 		// Small data blocks: a uniformly spread point read (HEAD, GET)
 		// or a seek (a delimiter listing seeks past every common prefix)
