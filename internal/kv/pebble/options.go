@@ -31,10 +31,10 @@ type Options struct {
 	// reads, checksums and decompresses. Default 4 KiB (Pebble's own
 	// default). Larger blocks make the index smaller (the index and bloom
 	// filter blocks, which every Get reads, must stay in the cache: about
-	// 3 bytes per key at 4 KiB) but every miss dearer: with 32 KiB blocks
-	// a delimiter listing, one seek per common prefix, cost 1.7 to 5 times
-	// the CPU once the metadata outgrew the cache (docs/benchmarks.md,
-	// "Scale checks").
+	// 3 bytes per key at 4 KiB) but every miss dearer: once the metadata
+	// outgrew the cache, 32 KiB blocks made HEAD and GET cost 1.6 to 2
+	// times the CPU and a delimiter listing (one seek per common prefix)
+	// 1.7 to 5 times (docs/benchmarks.md, "Scale checks").
 	BlockSize int
 	// ConflictLogBytes bounds the key bytes of recent commits kept for the
 	// conflict checks (occ.go); a transaction older than what it holds is
