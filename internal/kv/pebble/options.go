@@ -32,7 +32,7 @@ type Options struct {
 	// default). Larger blocks make the index smaller (the index and bloom
 	// filter blocks, which every Get reads, must stay in the cache: about
 	// 3 bytes per key at 4 KiB) but every miss dearer: once the metadata
-	// outgrew the cache, 32 KiB blocks made HEAD and GET cost 1.6 to 2
+	// outgrew the cache, 32 KiB blocks made HEAD and GET cost 1.6 to 2.5
 	// times the CPU and a delimiter listing (one seek per common prefix)
 	// 1.7 to 5 times (docs/benchmarks.md, "Scale checks").
 	BlockSize int
