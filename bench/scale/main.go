@@ -52,6 +52,7 @@ import (
 	"coffer/internal/checksum"
 	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
+	"coffer/internal/server"
 )
 
 const (
@@ -70,14 +71,24 @@ type Config struct {
 	Samples     int    // HEAD and GET samples per checkpoint
 	ListSamples int    // samples of each listing per checkpoint
 	Seed        uint64 // of the random choice of sampled keys
+	// MemoryBudget sizes Pebble's cache, memtables and conflict log as
+	// the server's --memory-budget does (server.PlanMemory); 0: the
+	// server's default.
+	MemoryBudget int64
+	// BlockSize is Pebble's data block size (pebble.Options.BlockSize);
+	// 0: the store's default. For comparing block sizes only.
+	BlockSize int
 	// FoldEvery: the fill pauses after this many objects to fold the
 	// bucket's usage deltas (objects.Service.FoldUsage) with no write
 	// running. The collector's own periodic fold is turned off: under a
 	// sustained write load into one bucket it conflicts with every PUT and
 	// gives up (see docs/benchmarks.md, "Scale checks").
 	FoldEvery  int
-	ProfileDir string // when set: a CPU profile of each fill and each measurement, per checkpoint
-	Progress   io.Writer
+	ProfileDir string // when set: a CPU profile of each fill and of each operation measured, per checkpoint
+	// SettleMax bounds the wait for the process to go idle after a fill
+	// (0: no wait).
+	SettleMax time.Duration
+	Progress  io.Writer
 	// Stop, when closed, ends the fill early: the run measures once more
 	// at the size reached and ends (main closes it on SIGINT/SIGTERM).
 	Stop <-chan struct{}
@@ -102,6 +113,12 @@ func (c *Config) validate() error {
 	}
 	if c.Samples < 1 || c.ListSamples < 1 {
 		p = append(p, errors.New("-samples and -list-samples must be at least 1"))
+	}
+	if _, err := server.PlanMemory(c.MemoryBudget); err != nil {
+		p = append(p, err)
+	}
+	if err := (&pebble.Options{Dir: c.Dir, BlockSize: c.BlockSize}).Validate(); err != nil {
+		p = append(p, err)
 	}
 	return errors.Join(p...)
 }
@@ -140,6 +157,9 @@ type Checkpoint struct {
 	// a fold, with UnfoldedDeltas usage deltas waiting.
 	GetBucketUnfoldedUs float64 `json:"get_bucket_unfolded_us"`
 	UnfoldedDeltas      int     `json:"unfolded_deltas"`
+	// SettleSeconds is how long the process took to go idle after the
+	// fill (background flushes and compactions), before measuring.
+	SettleSeconds float64 `json:"settle_seconds"`
 	// Stopped: the fill was stopped early and this is the size reached.
 	Stopped bool      `json:"stopped,omitempty"`
 	GaveUp  uint64    `json:"gave_up"`
@@ -148,7 +168,13 @@ type Checkpoint struct {
 
 // Report is a run.
 type Report struct {
-	Config      Config       `json:"-"`
+	Config Config `json:"-"`
+	// Pebble is the store's configuration, defaults filled in.
+	Pebble struct {
+		CacheBytes    int64 `json:"cache_bytes"`
+		MemTableBytes int64 `json:"memtable_bytes"`
+		BlockSize     int   `json:"block_size"`
+	} `json:"pebble"`
 	Checkpoints []Checkpoint `json:"checkpoints"`
 }
 
@@ -184,9 +210,16 @@ type env struct {
 	bl  *blob.Store
 }
 
-func open(dir string) (*env, error) {
+// open opens the object layer in dir, with Pebble sized from budget as the
+// server sizes it, so that the cache the measurements miss is the server's.
+func open(dir string, budget int64, blockSize int) (*env, error) {
+	mem, err := server.PlanMemory(budget)
+	if err != nil {
+		return nil, err
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta"), Logger: logger})
+	st, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta"), Logger: logger,
+		CacheSize: mem.PebbleCache, MemTableSize: mem.PebbleMemTable, ConflictLogBytes: mem.PebbleConflictLog, BlockSize: blockSize})
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +251,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	e, err := open(cfg.Dir)
+	e, err := open(cfg.Dir, cfg.MemoryBudget, cfg.BlockSize)
 	if err != nil {
 		return nil, err
 	}
@@ -237,6 +270,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	points = slices.Compact(points)
 
 	rep := &Report{Config: cfg}
+	pc := e.kv.Config()
+	rep.Pebble.CacheBytes, rep.Pebble.MemTableBytes, rep.Pebble.BlockSize = pc.CacheSize, pc.MemTableSize, pc.BlockSize
+	if cfg.Progress != nil {
+		fmt.Fprintf(cfg.Progress, "pebble: block cache %d MiB, memtable %d MiB, data blocks of %d bytes\n",
+			pc.CacheSize>>20, pc.MemTableSize>>20, pc.BlockSize)
+	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 12))
 	have := 0
 	last := false
@@ -290,9 +329,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		have = n
 		st := e.kv.Stats()
 		cp.ReadAmp, cp.GaveUp = st.ReadAmp, st.GaveUp
-		stop = profile(cfg.ProfileDir, fmt.Sprintf("measure-%d", n))
+		// The CPU per call counts the whole process: wait for the fill's
+		// flushes and compactions to end first, so they are not charged to
+		// the first operations measured.
+		cp.SettleSeconds = settle(cfg.SettleMax).Seconds()
 		cp.Ops, err = measure(ctx, e.svc, cfg, n, rng)
-		stop()
 		if err != nil {
 			return rep, err
 		}
@@ -460,17 +501,20 @@ func measure(ctx context.Context, svc *objects.Service, cfg Config, n int, rng *
 		}
 		lat := make([]time.Duration, 0, op.samples)
 		items := 0
+		stop := profile(cfg.ProfileDir, fmt.Sprintf("measure-%d-%s", n, op.name))
 		cpu0 := cpuTime()
 		for range op.samples {
 			t := time.Now()
 			k, err := op.fn()
 			lat = append(lat, time.Since(t))
 			if err != nil {
+				stop()
 				return nil, err
 			}
 			items += k
 		}
 		cpu := cpuTime() - cpu0
+		stop()
 		slices.Sort(lat)
 		l := Latency{Op: op.name, Samples: len(lat), P50us: us(pct(lat, 50)), P99us: us(pct(lat, 99)), MaxUs: us(lat[len(lat)-1]),
 			CPUus: us(cpu) / float64(len(lat))}
@@ -499,6 +543,26 @@ func profile(dir, name string) func() {
 		return func() {}
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// settle waits, up to limit, until the process has used less than a tenth of
+// a core over two successive quarter seconds, and returns how long it
+// waited.
+func settle(limit time.Duration) time.Duration {
+	const tick = 250 * time.Millisecond
+	start := time.Now()
+	quiet := 0
+	for prev := cpuTime(); quiet < 2 && time.Since(start) < limit; {
+		time.Sleep(tick)
+		now := cpuTime()
+		if now-prev < tick/10 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		prev = now
+	}
+	return time.Since(start)
 }
 
 // pct is the nearest-rank percentile of sorted samples.
@@ -563,7 +627,7 @@ func printCheckpoint(w io.Writer, cp Checkpoint) {
 	}
 	fmt.Fprintf(w, "objects %d: filled at %.0f/s (%.1f s, %.1f s of it folding usage), meta %.1f MiB, RSS %.0f MiB, read amp %d, gave up %d, load %s\n",
 		cp.Objects, cp.PutRate, cp.PutSeconds, cp.FoldSeconds, float64(cp.MetaBytes)/(1<<20), float64(cp.RSSBytes)/(1<<20), cp.ReadAmp, cp.GaveUp, cp.Load)
-	fmt.Fprintf(w, "  GetBucket with %d unfolded usage deltas: %.1f us\n", cp.UnfoldedDeltas, cp.GetBucketUnfoldedUs)
+	fmt.Fprintf(w, "  GetBucket with %d unfolded usage deltas: %.1f us; idle %.1f s after the fill\n", cp.UnfoldedDeltas, cp.GetBucketUnfoldedUs, cp.SettleSeconds)
 	for _, l := range cp.Ops {
 		fmt.Fprintf(w, "  %-12s p50 %8.1f us  p99 %8.1f us  max %8.1f us  cpu %8.1f us/call  (%d samples", l.Op, l.P50us, l.P99us, l.MaxUs, l.CPUus, l.Samples)
 		if l.Items > 0 {
@@ -620,10 +684,13 @@ func main() {
 	flag.IntVar(&cfg.Samples, "samples", 2000, "HEAD and GET samples per checkpoint")
 	flag.IntVar(&cfg.ListSamples, "list-samples", 300, "samples of each listing per checkpoint")
 	flag.Uint64Var(&cfg.Seed, "seed", 1, "seed of the sampled keys")
+	flag.IntVar(&cfg.BlockSize, "pebble-block-size", 0, "Pebble's sstable data block size in bytes (0: the store's default, 4096; 32768 was the default before)")
+	budgetMiB := flag.Int64("memory-budget-mib", server.DefaultMemoryBudget>>20, "the server's --memory-budget, in MiB: sizes Pebble's cache and memtables and Go's soft memory limit as the server does")
 	flag.StringVar(&jsonOut, "json", "", "also write the report as JSON to this file")
 	flag.BoolVar(&keep, "keep", false, "keep the data directory")
 	flag.IntVar(&cfg.FoldEvery, "fold-every", 250000, "fold the usage deltas after this many puts (0: at checkpoints only)")
-	flag.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of each fill and measurement to this directory")
+	flag.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of each fill and of each operation measured to this directory")
+	flag.DurationVar(&cfg.SettleMax, "settle", 2*time.Minute, "before measuring, wait up to this long for the fill's background work (flushes, compactions) to end")
 	flag.Parse()
 	var err error
 	if cfg.Checkpoints, err = parseInts(points); err != nil {
@@ -631,14 +698,21 @@ func main() {
 		os.Exit(2)
 	}
 	cfg.Progress = os.Stdout
+	cfg.MemoryBudget = *budgetMiB << 20
+	goLimit, err := server.ApplyGoMemoryLimit(cfg.MemoryBudget)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "scale:", err)
+		os.Exit(2)
+	}
 	// Only a directory this run creates (or found empty) is removed at
 	// the end: never a directory that held something else.
 	if ents, err := os.ReadDir(cfg.Dir); err == nil && len(ents) > 0 {
 		fmt.Fprintf(os.Stderr, "scale: %s is not empty\n", cfg.Dir)
 		os.Exit(2)
 	}
-	fmt.Printf("scale: %d objects of %d bytes over %d dirs, %d concurrent puts, GOMAXPROCS %d, load %s\n",
-		cfg.Objects, cfg.BodySize, cfg.Dirs, cfg.Concurrency, runtime.GOMAXPROCS(0), loadavg())
+	mem, _ := server.PlanMemory(cfg.MemoryBudget)
+	fmt.Printf("scale: %d objects of %d bytes over %d dirs, %d concurrent puts, GOMAXPROCS %d, memory budget %d MiB (Go limit %d MiB), load %s\n",
+		cfg.Objects, cfg.BodySize, cfg.Dirs, cfg.Concurrency, runtime.GOMAXPROCS(0), mem.Budget>>20, goLimit>>20, loadavg())
 	stopFill := make(chan struct{})
 	cfg.Stop = stopFill
 	sig := make(chan os.Signal, 1)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"coffer/internal/objects"
 )
@@ -49,7 +50,7 @@ func TestShortRun(t *testing.T) {
 
 	// The bucket holds exactly the objects put, with their contents, and
 	// the fold left the usage right.
-	e, err := open(dir)
+	e, err := open(dir, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,5 +120,16 @@ func TestRefusesNonEmptyDir(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "x")); err != nil || string(b) != "keep me" {
 		t.Fatalf("the file was touched: %q %v", b, err)
+	}
+}
+
+// settle returns once the process is idle, and never waits past its limit.
+func TestSettle(t *testing.T) {
+	if d := settle(0); d > 100*time.Millisecond {
+		t.Errorf("settle(0) waited %v", d)
+	}
+	d := settle(20 * time.Second)
+	if d < 500*time.Millisecond || d > 10*time.Second {
+		t.Errorf("settle of an idle process took %v, want two quiet quarter seconds", d)
 	}
 }

@@ -18,7 +18,7 @@ func TestPlanMemory(t *testing.T) {
 		t.Fatalf("default plan %+v", def)
 	}
 	// What is planned stays within the budget, with room for the heap.
-	for _, b := range []int64{MinMemoryBudget, DefaultMemoryBudget, 1 << 30, 64 << 30} {
+	for _, b := range []int64{MinMemoryBudget, DefaultMemoryBudget, 1 << 30, 64 << 30, MaxMemoryBudget} {
 		p, err := PlanMemory(b)
 		if err != nil {
 			t.Fatalf("%d: %v", b, err)
@@ -29,6 +29,11 @@ func TestPlanMemory(t *testing.T) {
 		}
 		if p.PebbleMemTable > 64<<20 || p.PebbleMemTable < 1<<20 {
 			t.Errorf("budget %d: memtable %d outside Pebble's useful range", b, p.PebbleMemTable)
+		}
+		// The shares are sizes the embedded store accepts.
+		po := pebble.Options{Dir: "x", CacheSize: p.PebbleCache, MemTableSize: p.PebbleMemTable, ConflictLogBytes: p.PebbleConflictLog}
+		if err := po.Validate(); err != nil {
+			t.Errorf("budget %d: the store refuses the plan: %v", b, err)
 		}
 	}
 	for _, b := range []int64{-1, 1 << 20, MinMemoryBudget - 1, MaxMemoryBudget + 1} {

@@ -26,6 +26,16 @@ type Options struct {
 	// flushes fall behind, and Pebble preallocates each write-ahead log
 	// file to 110% of it, so it also sets the size of a fresh database.
 	MemTableSize int64
+	// BlockSize is the target uncompressed size of an sstable data block,
+	// in bytes: what a point read or a seek that misses the block cache
+	// reads, checksums and decompresses. Default 4 KiB (Pebble's own
+	// default). Larger blocks make the index smaller (the index and bloom
+	// filter blocks, which every Get reads, must stay in the cache: about
+	// 3 bytes per key at 4 KiB) but every miss dearer: once the metadata
+	// outgrew the cache, 32 KiB blocks made HEAD and GET cost 1.6 to 2.5
+	// times the CPU and a delimiter listing (one seek per common prefix)
+	// 1.7 to 5 times (docs/benchmarks.md, "Scale checks").
+	BlockSize int
 	// ConflictLogBytes bounds the key bytes of recent commits kept for the
 	// conflict checks (occ.go); a transaction older than what it holds is
 	// retried. Default 64 MiB.
@@ -48,6 +58,9 @@ type Options struct {
 const (
 	defaultCacheSize    = 64 << 20
 	defaultMemTableSize = 64 << 20
+	defaultBlockSize    = 4 << 10
+	minBlockSize        = 1 << 10
+	maxBlockSize        = 1 << 20
 	defaultMaxAttempts  = 50
 	defaultLogEntries   = 1 << 16
 	defaultLogBytes     = 64 << 20
@@ -65,6 +78,9 @@ func (o *Options) Validate() error {
 	if o.MemTableSize != 0 && (o.MemTableSize < 1<<20 || o.MemTableSize >= 4<<30) {
 		problems = append(problems, fmt.Errorf("kv/pebble: Options.MemTableSize %d is outside [1 MiB, 4 GiB)", o.MemTableSize))
 	}
+	if o.BlockSize != 0 && (o.BlockSize < minBlockSize || o.BlockSize > maxBlockSize) {
+		problems = append(problems, fmt.Errorf("kv/pebble: Options.BlockSize %d is outside [1 KiB, 1 MiB]", o.BlockSize))
+	}
 	if o.ConflictLogBytes != 0 && o.ConflictLogBytes < 1<<20 {
 		problems = append(problems, fmt.Errorf("kv/pebble: Options.ConflictLogBytes %d is below 1 MiB", o.ConflictLogBytes))
 	}
@@ -81,6 +97,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if out.MemTableSize == 0 {
 		out.MemTableSize = defaultMemTableSize
+	}
+	if out.BlockSize == 0 {
+		out.BlockSize = defaultBlockSize
 	}
 	if out.maxAttempts <= 0 {
 		out.maxAttempts = defaultMaxAttempts
@@ -120,9 +139,18 @@ func (o *Options) pebbleOptions(cache *pebble.Cache) *pebble.Options {
 	}
 	for i := range po.Levels {
 		// Bloom filters make Gets of absent keys (very common: existence
-		// checks, conditional writes) cheap.
+		// checks, conditional writes) cheap, and let a Get of a present
+		// key skip every level but the one holding it. Filter and index
+		// blocks are read on every Get of their table, the hottest blocks
+		// of the cache; data blocks of a bucket much larger than the cache
+		// miss.
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
-		po.Levels[i].BlockSize = 32 << 10
+		// Small data blocks: a uniformly spread point read (HEAD, GET)
+		// or a seek (a delimiter listing seeks past every common prefix)
+		// that misses the cache decompresses one small block, not 32 KiB
+		// for one record. The index blocks follow BlockSize (Pebble's
+		// default), so a miss on one is as cheap.
+		po.Levels[i].BlockSize = o.BlockSize
 	}
 	return po
 }
