@@ -48,41 +48,39 @@ var minioGoDataFiles = map[string]int{
 // must pass.
 func TestMinioGoFunctional(t *testing.T) {
 	requireTarget(t)
-	bin := buildMinioGoFunctional(t)
+	bin, tlsTests := buildMinioGoFunctional(t)
 	dataDir := t.TempDir()
 	writeMinioGoDataFiles(t, dataDir)
+	mode := os.Getenv("MINT_MODE")
+	if mode == "" {
+		mode = "full"
+	}
+	selected := os.Getenv("MINIO_GO_TESTS")
 
 	endpoint, ak, sk := suite.endpoint, suite.accessKey, suite.secretKey
 	if !suite.peer {
 		srv := startPrivateCoffer(t)
 		endpoint, ak, sk = srv.Endpoint(), cofferRootAccessKey, cofferRootSecretKey
 	}
-	mode := os.Getenv("MINT_MODE")
-	if mode == "" {
-		mode = "full"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin)
-	cmd.Dir = t.TempDir() // its temporary files
-	cmd.Env = append(os.Environ(),
-		"SERVER_ENDPOINT="+strings.TrimPrefix(endpoint, "http://"),
-		"ACCESS_KEY="+ak, "SECRET_KEY="+sk, "ENABLE_HTTPS=0",
-		"MINT_MODE="+mode, "MINT_DATA_DIR="+dataDir,
-		// Report every failure instead of stopping at the first (mint's
-		// own runs stop; the table is the point here).
-		"RUN_ON_FAIL=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	runErr := cmd.Run()
+	stdout := runMinioGo(t, bin, dataDir, endpoint, ak, sk, false, mode, selected)
+	if !suite.peer && mode == "full" {
+		// The SSE-C tests run only over HTTPS (the suite's main skips them
+		// with ENABLE_HTTPS=0): a second, TLS-serving Coffer for them.
+		if tls := minioGoSelect(tlsTests, selected); len(tls) > 0 {
+			dir := t.TempDir()
+			cert, key := selfSignedCert(t, dir, "localhost")
+			srv := startPrivateCoffer(t, "COFFER_TLS_CERT="+cert, "COFFER_TLS_KEY="+key)
+			stdout = append(stdout, runMinioGo(t, bin, dataDir, srv.Endpoint(), ak, sk, true, mode, strings.Join(tls, " "))...)
+		}
+	}
 	elapsed := time.Since(start)
 	if log := os.Getenv("MINIO_GO_LOG"); log != "" {
-		if err := os.WriteFile(log, stdout.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(log, stdout, 0o644); err != nil {
 			t.Errorf("write MINIO_GO_LOG: %v", err)
 		}
 	}
-	results, order := parseMinioGoLog(t, stdout.Bytes())
+	results, order := parseMinioGoLog(t, stdout)
 	counts := map[string]int{}
 	var table strings.Builder
 	fmt.Fprintf(&table, "%-52s %-5s %s\n", "TEST", "STATUS", "ERROR")
@@ -94,11 +92,6 @@ func TestMinioGoFunctional(t *testing.T) {
 	t.Logf("minio-go %s functional tests (MINT_MODE=%s) against %s in %s:\n%sminio-go totals: PASS=%d FAIL=%d NA=%d",
 		minioGoVersion, mode, endpoint, elapsed.Round(time.Second), table.String(),
 		counts["PASS"], counts["FAIL"], counts["NA"])
-	if runErr != nil {
-		// A panic outside logError (or a timeout) ends the run early: every
-		// test after it is missing from the log, which the list check shows.
-		t.Errorf("functional test binary: %v\nstderr tail:\n%s", runErr, tail(stderr.String(), 3000))
-	}
 	if suite.peer {
 		return // the pass list is Coffer's
 	}
@@ -106,7 +99,7 @@ func TestMinioGoFunctional(t *testing.T) {
 	if len(want) == 0 {
 		t.Fatalf("%s lists no test", minioGoPassList)
 	}
-	filtered := os.Getenv("MINIO_GO_TESTS") != "" || mode != "full"
+	filtered := selected != "" || mode != "full"
 	for _, name := range want {
 		r, ok := results[name]
 		switch {
@@ -127,6 +120,52 @@ func TestMinioGoFunctional(t *testing.T) {
 			t.Logf("newly passing: %s (add it to %s)", name, minioGoPassList)
 		}
 	}
+}
+
+// runMinioGo runs the functional test binary once, as mint does, and
+// returns its log (one JSON line per result).
+func runMinioGo(t *testing.T, bin, dataDir, endpoint, ak, sk string, https bool, mode, tests string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	host, enable := strings.TrimPrefix(endpoint, "http://"), "0"
+	if https {
+		enable = "1"
+	}
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Dir = t.TempDir() // its temporary files
+	cmd.Env = append(os.Environ(),
+		"SERVER_ENDPOINT="+host, "ACCESS_KEY="+ak, "SECRET_KEY="+sk,
+		"ENABLE_HTTPS="+enable, "SKIP_CERT_VALIDATION="+enable,
+		"MINT_MODE="+mode, "MINT_DATA_DIR="+dataDir, "MINIO_GO_TESTS="+tests,
+		// Report every failure instead of stopping at the first (mint's
+		// own runs stop; the table is the point here).
+		"RUN_ON_FAIL=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		// A panic outside logError (or a timeout) ends the run early: every
+		// test after it is missing from the log, which the list check shows.
+		t.Errorf("functional test binary (ENABLE_HTTPS=%s): %v\nstderr tail:\n%s", enable, err, tail(stderr.String(), 3000))
+	}
+	return stdout.Bytes()
+}
+
+// minioGoSelect is the tests of names that MINIO_GO_TESTS selects (all when
+// it is empty).
+func minioGoSelect(names []string, selected string) []string {
+	if selected == "" {
+		return names
+	}
+	var out []string
+	for _, n := range names {
+		for _, s := range strings.Fields(strings.ReplaceAll(selected, ",", " ")) {
+			if n == s {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }
 
 type minioGoResult struct {
@@ -191,7 +230,7 @@ func readMinioGoPassList(t *testing.T) []string {
 // (downloaded into the module cache when missing) in a temporary module and
 // returns the binary. The file's main becomes upstreamMain; a small main of
 // ours runs it, or only the tests MINIO_GO_TESTS names.
-func buildMinioGoFunctional(t *testing.T) string {
+func buildMinioGoFunctional(t *testing.T) (bin string, tlsTests []string) {
 	t.Helper()
 	dl := exec.Command("go", "mod", "download", "-json", minioGoModule+"@"+minioGoVersion)
 	dl.Dir = os.TempDir() // outside Coffer's module: no go.mod change
@@ -227,6 +266,17 @@ func buildMinioGoFunctional(t *testing.T) string {
 	if len(names) < 50 {
 		t.Fatalf("functional_tests.go: only %d tests found in main", len(names))
 	}
+	// The SSE-C tests: main's "if tls {" block.
+	if i := bytes.Index(body, []byte("if tls {\n")); i >= 0 {
+		block := body[i:]
+		block = block[:bytes.Index(block, []byte("\n\t\t}\n"))]
+		for _, m := range regexp.MustCompile(`(?m)^\t+(test\w+)\(\)$`).FindAllSubmatch(block, -1) {
+			tlsTests = append(tlsTests, string(m[1]))
+		}
+	}
+	if len(tlsTests) == 0 {
+		t.Fatalf("functional_tests.go: no SSE-C (if tls) tests found in main")
+	}
 	sort.Strings(names)
 	var table strings.Builder
 	for _, n := range names {
@@ -244,7 +294,7 @@ func buildMinioGoFunctional(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	bin := filepath.Join(dir, "minio-go-functional")
+	bin = filepath.Join(dir, "minio-go-functional")
 	for _, args := range [][]string{{"mod", "tidy"}, {"build", "-o", bin, "."}} {
 		c := exec.Command("go", args...)
 		c.Dir = dir
@@ -253,7 +303,7 @@ func buildMinioGoFunctional(t *testing.T) string {
 			t.Fatalf("go %s (minio-go functional tests): %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	return bin
+	return bin, tlsTests
 }
 
 // minioGoSelectMain is the binary's main: upstream's, or the tests named in
