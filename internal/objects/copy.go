@@ -102,10 +102,13 @@ func asDM(err error, dm **DeleteMarkerError) bool {
 
 // CheckCopyOntoItself applies S3's rule that copying the current version of
 // an object onto itself must change something: replace the metadata or
-// compute a new checksum. Otherwise it is InvalidRequest.
+// compute a new checksum or change the encryption (a destination mode, or an
+// SSE-C source whose copy is no longer under the customer's key). Otherwise
+// it is InvalidRequest.
 func CheckCopyOntoItself(in CopyInput) error {
 	if in.SrcTenant == in.Tenant && in.SrcBucket == in.Bucket && in.SrcKey == in.Key && in.SrcVersionID == "" &&
-		!in.ReplaceMeta && in.ChecksumAlgorithm == checksum.None && in.Encryption.Mode == SSENone {
+		!in.ReplaceMeta && in.ChecksumAlgorithm == checksum.None && in.Encryption.Mode == SSENone &&
+		in.SrcEncryption.Mode == SSENone {
 		return errs.New(errs.InvalidRequest, "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	return nil

@@ -161,6 +161,9 @@ type ResourceOptions struct {
 	// RawValues signs sub-resource values as sent (URL-encoded), as s3cmd
 	// does, instead of decoded, as AWS's page says.
 	RawValues bool
+	// NoEmptyEq signs a sub-resource sent with an empty value ("policy=")
+	// as "?policy", as minio-go does (Go's url.Values always writes the "=").
+	NoEmptyEq bool
 }
 
 // CanonicalResource is "/" + bucket (virtual-hosted requests only) + the
@@ -194,7 +197,7 @@ func CanonicalResource(bucket, escapedPath string, query []Param, o ResourceOpti
 		if o.RawValues {
 			v = p.Raw
 		}
-		if p.HasEq || v != "" {
+		if (p.HasEq && !o.NoEmptyEq) || v != "" {
 			b.WriteByte('=')
 			b.WriteString(v)
 		}

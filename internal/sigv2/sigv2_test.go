@@ -447,3 +447,28 @@ func TestVerify_bucketTrailingSlash(t *testing.T) {
 		t.Fatalf("a key path takes no slash: %v", err)
 	}
 }
+
+// minio-go sends value-less sub-resources with an "=" ("?policy=", Go's
+// url.Values) and signs them without it ("?policy"); both forms verify, and
+// a value that is not empty still counts.
+func TestVerify_emptySubresourceValue(t *testing.T) {
+	date := "Tue, 27 Mar 2007 19:36:42 +0000"
+	now := func() time.Time { t, _ := ParseDate(date); return t }
+	for _, c := range []struct{ wire, signed string }{
+		{"/b/?policy=", "/b/?policy"},
+		{"/b/?policy=", "/b/?policy="},
+		{"/b/k?uploads=", "/b/k?uploads"},
+		{"/b/k?partNumber=1&uploadId=xyz", "/b/k?partNumber=1&uploadId=xyz"},
+	} {
+		r := httptest.NewRequest("PUT", c.wire, nil)
+		r.Header = http.Header{"Date": {date}, "Authorization": {"AWS " + exampleAK + ":" + Sign(exampleSecret, "PUT\n\n\n"+date+"\n"+c.signed)}}
+		if _, err := Verify(r, "", lookupExample, Options{Now: now}); err != nil {
+			t.Errorf("%s signed as %s: %v", c.wire, c.signed, err)
+		}
+	}
+	r := httptest.NewRequest("PUT", "/b/k?partNumber=1&uploadId=xyz", nil)
+	r.Header = http.Header{"Date": {date}, "Authorization": {"AWS " + exampleAK + ":" + Sign(exampleSecret, "PUT\n\n\n"+date+"\n/b/k?partNumber&uploadId")}}
+	if _, err := Verify(r, "", lookupExample, Options{Now: now}); !errors.Is(err, errs.SignatureDoesNotMatch) {
+		t.Fatalf("sub-resource values left out: %v", err)
+	}
+}

@@ -334,13 +334,16 @@ func candidates(req Request, presigned bool, dates []dateForm) []string {
 		}
 	}
 	resources := []ResourceOptions{{}}
-	later, encoded := false, false
+	later, encoded, emptyEq := false, false, false
 	for _, q := range req.Query {
 		if laterSubresources[q.Key] {
 			later = true
 		}
 		if IsSubresource(q.Key) && q.Raw != q.Value {
 			encoded = true
+		}
+		if IsSubresource(q.Key) && q.HasEq && q.Value == "" {
+			emptyEq = true
 		}
 	}
 	if later {
@@ -349,6 +352,12 @@ func candidates(req Request, presigned bool, dates []dateForm) []string {
 	if encoded {
 		for _, o := range resources {
 			o.RawValues = true
+			resources = append(resources, o)
+		}
+	}
+	if emptyEq {
+		for _, o := range resources {
+			o.NoEmptyEq = true
 			resources = append(resources, o)
 		}
 	}

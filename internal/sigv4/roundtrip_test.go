@@ -388,6 +388,10 @@ func TestTrailerFramingVariants(t *testing.T) {
 		{"bare LF", streamingUnsignedTrailer, chunking{size: 65536, trailers: crc, end: "\n"}},
 		{"signed, blank before trailers", streamingSignedTrailer,
 			chunking{size: 65536, signed: true, trailers: crc, signedTrailer: true, afterFinal: "\r\n"}},
+		// minio-go (TrailingHeaders) ends the canonical trailer "name:value\n"
+		// with CRLF: a blank line between the checksum and its signature.
+		{"signed, minio-go: LF and a blank line before the signature", streamingSignedTrailer,
+			chunking{size: 65536, signed: true, trailers: crc, signedTrailer: true, trailerEnd: "\n\r\n"}},
 		{"signed, no final blank", streamingSignedTrailer,
 			chunking{size: 65536, signed: true, trailers: crc, signedTrailer: true, end: "none"}},
 		{"signed without trailers: no final blank", streamingSigned, chunking{size: 65536, signed: true, end: "none"}},

@@ -175,6 +175,7 @@ type chunking struct {
 	trailers      [][2]string // trailing headers
 	signedTrailer bool
 	afterFinal    string // between the final chunk header and the trailers
+	trailerEnd    string // after each trailer line; default "\r\n"
 	end           string // after the trailers; default "\r\n"
 }
 
@@ -203,8 +204,11 @@ func (s testSigner) chunked(seed string, data []byte, c chunking) []byte {
 	}
 	b.WriteString(c.afterFinal)
 	var canon strings.Builder
+	if c.trailerEnd == "" {
+		c.trailerEnd = "\r\n"
+	}
 	for _, t := range c.trailers {
-		b.WriteString(t[0] + ":" + t[1] + "\r\n")
+		b.WriteString(t[0] + ":" + t[1] + c.trailerEnd)
 		canon.WriteString(t[0] + ":" + t[1] + "\n")
 	}
 	if c.signedTrailer {

@@ -40,6 +40,11 @@ func (d *chunkDecoder) readTrailer() error {
 			if first && d.trailers && !eof {
 				continue
 			}
+			// minio-go ends its trailers with "\n\r\n", a blank line before
+			// the signature: that one does not end the section.
+			if d.signedTrailer && sig == nil && !eof && d.signatureNext() {
+				continue
+			}
 			break
 		}
 		if size, lines = size+len(line), lines+1; size > maxTrailerSize || lines > maxTrailerLines {
@@ -90,6 +95,13 @@ func (d *chunkDecoder) readTrailer() error {
 		return errs.New(errs.SignatureDoesNotMatch, "trailer: %s", msgSignatureMismatch)
 	}
 	return nil
+}
+
+// signatureNext reports whether the next line is the trailer signature.
+func (d *chunkDecoder) signatureNext() bool {
+	p, _ := d.br.Peek(len(trailerSignatureName) + 1)
+	return len(p) == len(trailerSignatureName)+1 && p[len(p)-1] == ':' &&
+		strings.EqualFold(string(p[:len(p)-1]), trailerSignatureName)
 }
 
 // drain accepts stray CR/LF after the end of the framing and then requires
