@@ -359,6 +359,21 @@ func (s *Service) retireCurrent(tx kv.Txn, b *bucketRecord, key string, cur *ver
 	var delta usageRecord
 	garbage := false
 	newIsNull := b.Versioning != VersioningEnabled
+	// Every refusal comes before the first write, so that a transaction
+	// shared by several keys (DeleteObjects) can refuse this one alone.
+	var oldNull *versionRecord
+	var oldNullSeq uint64
+	if newIsNull && b.Versioning == VersioningSuspended {
+		var err error
+		if oldNull, oldNullSeq, err = findNoncurrentNull(tx, b.ID, key); err != nil {
+			return delta, false, err
+		}
+		if oldNull != nil {
+			if err := checkRemoval(oldNull.Lock, s.opts.Now(), false); err != nil {
+				return delta, false, err
+			}
+		}
+	}
 	if cur != nil {
 		if cur.isNull() && newIsNull {
 			// Replacing the null version in place removes it.
@@ -375,25 +390,19 @@ func (s *Service) retireCurrent(tx kv.Txn, b *bucketRecord, key string, cur *ver
 			return delta, false, err
 		}
 	}
-	if newIsNull && b.Versioning == VersioningSuspended {
-		old, seq, err := findNoncurrentNull(tx, b.ID, key)
-		if err != nil {
+	if oldNull != nil {
+		// Found before cur was written among the noncurrent versions: cur is
+		// not null there (else it was the null one replaced above), so the
+		// write cannot have changed what the scan finds.
+		if err := tx.Delete(versionKey(b.ID, key, oldNullSeq)); err != nil {
 			return delta, false, err
 		}
-		if old != nil {
-			if err := checkRemoval(old.Lock, s.opts.Now(), false); err != nil {
-				return delta, false, err
-			}
-			if err := tx.Delete(versionKey(b.ID, key, seq)); err != nil {
-				return delta, false, err
-			}
-			delta.Bytes -= old.Size
-			delta.Objects--
-			if err := markGarbage(tx, old.Blobs); err != nil {
-				return delta, false, err
-			}
-			garbage = garbage || len(old.Blobs) > 0
+		delta.Bytes -= oldNull.Size
+		delta.Objects--
+		if err := markGarbage(tx, oldNull.Blobs); err != nil {
+			return delta, false, err
 		}
+		garbage = garbage || len(oldNull.Blobs) > 0
 	}
 	return delta, garbage, nil
 }
