@@ -68,7 +68,7 @@ type deleteStep struct {
 // key's first write, so a transaction shared by several keys can report it
 // for this key and commit the others (deleteObjectsBatch checks that).
 func (s *Service) deleteIn(tx kv.Txn, b *bucketRecord, in DeleteInput, seq uint64, st *deleteStep) error {
-	cur, curRaw, err := getCurrent(tx, currentKey(b.ID, in.Key))
+	cur, curRaw, err := getCurrentMeta(tx, currentKey(b.ID, in.Key))
 	if err != nil {
 		return err
 	}
@@ -193,6 +193,26 @@ func (s *Service) deleteVersion(tx kv.Txn, b *bucketRecord, key, versionID strin
 	}
 	st.usage.add(usageRecord{Bytes: -victim.Size, Objects: -1})
 	return nil
+}
+
+// getCurrentMeta is getCurrent without the inline data, and with the raw
+// record as the store returned it (valid until the transaction ends, which
+// is all a delete needs: it writes it back, when it does, in the same
+// transaction). A bulk delete of small objects reads each one's record once
+// instead of copying its data three times.
+func getCurrentMeta(tx kv.Reader, ck []byte) (*versionRecord, []byte, error) {
+	raw, err := tx.Get(ck)
+	if errors.Is(err, kv.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := decodeVersion(raw, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, raw, nil
 }
 
 // checkDeleteConditions applies a conditional delete's preconditions to the
