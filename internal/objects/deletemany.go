@@ -30,8 +30,9 @@ var errSplitBatch = errors.New("objects: a key failed after writing; delete key 
 // The Tenant and Bucket of each input are ignored: all are tenant's bucket.
 //
 // A failure of a whole transaction (the store unavailable, the bucket gone)
-// is every key's result in that transaction; one that kept conflicting is
-// tried again key by key, so that one busy key does not fail the others.
+// is every key's result in that transaction; one that kept conflicting, or
+// failed on one record, is tried again key by key, so that one busy or
+// corrupt key does not fail the others (splitBatch).
 func (s *Service) DeleteObjects(ctx context.Context, tenant, bucket string, ins []DeleteInput) []DeleteResult {
 	res := make([]DeleteResult, len(ins))
 	seqs := make([]uint64, len(ins))
@@ -93,7 +94,7 @@ func (s *Service) deleteObjectsBatch(ctx context.Context, tenant, bucket string,
 		if garbage {
 			s.kickGC()
 		}
-	case len(idx) > 1 && (errors.Is(err, errSplitBatch) || errs.KindOf(err) == errs.Conflict):
+	case len(idx) > 1 && splitBatch(ctx, err):
 		for _, i := range idx {
 			in := ins[i]
 			in.Tenant, in.Bucket = tenant, bucket
@@ -104,6 +105,23 @@ func (s *Service) deleteObjectsBatch(ctx context.Context, tenant, bucket string,
 			res[i].Err = err
 		}
 	}
+}
+
+// splitBatch reports whether a batch whose transaction failed with err is
+// to be deleted again key by key: one key's writes could not be undone
+// alone, the transaction kept conflicting (smaller ones conflict less), or
+// the store failed on one record (a corrupt one: the others can still go).
+// Not when the store is unavailable, the request gone, or the bucket
+// missing: every key would fail the same way, one after another.
+func splitBatch(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	switch errs.KindOf(err) {
+	case errs.Conflict, errs.Internal:
+		return true
+	}
+	return errors.Is(err, errSplitBatch)
 }
 
 // keyError reports whether err refuses one key (S3's vocabulary: locked,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"coffer/internal/errs"
+	"coffer/internal/kv"
 	"coffer/internal/kv/pebble"
 )
 
@@ -269,5 +270,33 @@ func TestDeleteObjects_sameAsOneByOne(t *testing.T) {
 				t.Errorf("garbage collected: %d after DeleteObjects, %d one by one", gm, gw)
 			}
 		})
+	}
+}
+
+// A record the store cannot decode fails its own key only: the batch it
+// shared is deleted again key by key.
+func TestDeleteObjects_corruptRecordFailsItsKeyOnly(t *testing.T) {
+	e := newEnv(t, nil).quiet()
+	e.bucket("bkt")
+	e.put("bkt", "a", []byte("a"))
+	e.put("bkt", "c", []byte("c"))
+	var b *bucketRecord
+	if err := e.s.view(ctx, "test", func(tx kv.Reader) (err error) {
+		b, err = getBucket(tx, tenant, "bkt")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.kv.Update(ctx, func(tx kv.Txn) error { return tx.Set(currentKey(b.ID, "b"), []byte{0xff, 0, 0}) }); err != nil {
+		t.Fatal(err)
+	}
+	res := e.s.DeleteObjects(ctx, tenant, "bkt", []DeleteInput{{Key: "a"}, {Key: "b"}, {Key: "c"}})
+	if res[0].Err != nil || res[2].Err != nil || errs.KindOf(res[1].Err) != errs.Internal {
+		t.Fatalf("results %+v", res)
+	}
+	for _, k := range []string{"a", "c"} {
+		if _, _, err := e.get("bkt", k, ""); !errors.Is(err, errs.NoSuchKey) {
+			t.Errorf("%s after DeleteObjects: %v", k, err)
+		}
 	}
 }
