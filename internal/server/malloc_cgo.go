@@ -23,16 +23,16 @@ import "os"
 // malloc, from whatever OS thread runs the Go code at that moment. glibc
 // gives threads that contend for an arena arenas of their own, up to eight
 // per core, and memory freed in one (cache blocks evicted, a flushed
-// memtable) stays resident there for that arena's next allocations: during
-// a bulk delete of 60,000 objects that was 17 MiB of the process's peak
-// (VmHWM 119.7 MiB with the default arenas, 102.2 with MALLOC_ARENA_MAX=2;
-// docs/benchmarks.md). Pebble's C allocations are few and large (32 KiB
-// blocks, 8 MiB memtables), so two arenas do not contend.
+// memtable) stays resident for that arena's next allocations. A bulk delete
+// of 60,000 objects peaked at 119.7 MiB with one client and 142.6 MiB with
+// four; with two arenas, 102-113 MiB (docs/benchmarks.md). Pebble's C
+// allocations are few and large (32 KiB blocks, 8 MiB memtables), so two
+// arenas hardly contend.
 //
-// The mmap threshold is fixed for the same reason: glibc raises it to the
-// size of each mmapped block freed, so after the first flush, memtables come
-// from an arena instead of their own mapping and their pages are not given
-// back when they are freed.
+// The mmap threshold is fixed because glibc raises it to the size of each
+// mmapped block freed: after the first memtable is freed, the next ones
+// come from an arena instead of a mapping of their own, and are not given
+// back to the system when freed.
 const (
 	mallocArenas        = 2
 	mallocMmapThreshold = 256 << 10
