@@ -201,18 +201,7 @@ func (s *Service) deleteVersion(tx kv.Txn, b *bucketRecord, key, versionID strin
 // transaction). A bulk delete of small objects reads each one's record once
 // instead of copying its data three times.
 func getCurrentMeta(tx kv.Reader, ck []byte) (*versionRecord, []byte, error) {
-	raw, err := tx.Get(ck)
-	if errors.Is(err, kv.ErrNotFound) {
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	v, err := decodeVersion(raw, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	return v, raw, nil
+	return readCurrent(tx, ck, false)
 }
 
 // checkDeleteConditions applies a conditional delete's preconditions to the

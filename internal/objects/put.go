@@ -408,6 +408,14 @@ func (s *Service) retireCurrent(tx kv.Txn, b *bucketRecord, key string, cur *ver
 }
 
 func getCurrent(tx kv.Reader, ck []byte) (*versionRecord, []byte, error) {
+	return readCurrent(tx, ck, true)
+}
+
+// readCurrent reads and decodes the current version record at ck (nil when
+// there is none). withData copies the raw record and decodes the inline
+// data; without it the record is the store's (valid until the transaction
+// ends) and the data is left out.
+func readCurrent(tx kv.Reader, ck []byte, withData bool) (*versionRecord, []byte, error) {
 	raw, err := tx.Get(ck)
 	if errors.Is(err, kv.ErrNotFound) {
 		return nil, nil, nil
@@ -415,8 +423,10 @@ func getCurrent(tx kv.Reader, ck []byte) (*versionRecord, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	raw = append([]byte(nil), raw...)
-	v, err := decodeVersion(raw, true)
+	if withData {
+		raw = append([]byte(nil), raw...)
+	}
+	v, err := decodeVersion(raw, withData)
 	if err != nil {
 		return nil, nil, err
 	}
