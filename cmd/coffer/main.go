@@ -174,6 +174,7 @@ func runServer(args []string) error {
 	if _, err := server.ApplyGoMemoryLimit(o.MemoryBudget); err != nil {
 		return err
 	}
+	server.TuneMalloc() // before Pebble allocates its cache and memtables
 	o.RootAccessKey = os.Getenv("COFFER_ROOT_ACCESS_KEY")
 	o.RootSecretKey = os.Getenv("COFFER_ROOT_SECRET_KEY")
 	o.AdminUser = os.Getenv("COFFER_ADMIN_USER")

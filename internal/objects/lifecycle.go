@@ -74,6 +74,7 @@ func (s *Service) ExpireObjects(ctx context.Context, tenant, bucket string, batc
 		if err != nil {
 			return err
 		}
+		var usage usageRecord
 		for i, e := range batch {
 			if err := validateKey(e.Key); err != nil {
 				continue
@@ -85,14 +86,13 @@ func (s *Service) ExpireObjects(ctx context.Context, tenant, bucket string, batc
 			if cur == nil || cur.versionID() != e.VersionID || !cur.modTime().Equal(e.Modified.UTC()) {
 				continue
 			}
-			var out DeleteOutput
-			var garbage bool
+			var st deleteStep
 			switch e.Kind {
 			case ExpireCurrent:
 				if cur.isDM() {
 					continue
 				}
-				err = s.deleteLatest(tx, b, e.Key, cur, curRaw, &out, &garbage)
+				err = s.deleteLatest(tx, b, e.Key, cur, curRaw, &st)
 			case RemoveExpiredMarker:
 				if !cur.isDM() {
 					continue
@@ -108,7 +108,7 @@ func (s *Service) ExpireObjects(ctx context.Context, tenant, bucket string, batc
 				if older {
 					continue
 				}
-				err = s.deleteVersion(tx, b, e.Key, e.VersionID, cur.Seq, cur, false, &out, &garbage)
+				err = s.deleteVersion(tx, b, e.Key, e.VersionID, cur.Seq, cur, false, &st)
 			default:
 				continue
 			}
@@ -116,9 +116,10 @@ func (s *Service) ExpireObjects(ctx context.Context, tenant, bucket string, batc
 				return err
 			}
 			done[i] = true
-			anyGarbage = anyGarbage || garbage
+			anyGarbage = anyGarbage || st.garbage
+			usage.add(st.usage)
 		}
-		return nil
+		return s.chargeUsage(tx, b, usage, s.nextSeq(0))
 	})
 	if err != nil {
 		return nil, err

@@ -455,6 +455,21 @@ func (s *Service) retireCurrent(tx kv.Txn, b *bucketRecord, key string, cur *ver
 	var delta usageRecord
 	garbage := false
 	newIsNull := b.Versioning != VersioningEnabled
+	// Every refusal comes before the first write, so that a transaction
+	// shared by several keys (DeleteObjects) can refuse this one alone.
+	var oldNull *versionRecord
+	var oldNullSeq uint64
+	if newIsNull && b.Versioning == VersioningSuspended {
+		var err error
+		if oldNull, oldNullSeq, err = findNoncurrentNull(tx, b.ID, key); err != nil {
+			return delta, false, err
+		}
+		if oldNull != nil {
+			if err := checkRemoval(oldNull.Lock, s.opts.Now(), false); err != nil {
+				return delta, false, err
+			}
+		}
+	}
 	if cur != nil {
 		if cur.isNull() && newIsNull {
 			// Replacing the null version in place removes it.
@@ -471,30 +486,32 @@ func (s *Service) retireCurrent(tx kv.Txn, b *bucketRecord, key string, cur *ver
 			return delta, false, err
 		}
 	}
-	if newIsNull && b.Versioning == VersioningSuspended {
-		old, seq, err := findNoncurrentNull(tx, b.ID, key)
-		if err != nil {
+	if oldNull != nil {
+		// Found before cur was written among the noncurrent versions: cur is
+		// not null there (else it was the null one replaced above), so the
+		// write cannot have changed what the scan finds.
+		if err := tx.Delete(versionKey(b.ID, key, oldNullSeq)); err != nil {
 			return delta, false, err
 		}
-		if old != nil {
-			if err := checkRemoval(old.Lock, s.opts.Now(), false); err != nil {
-				return delta, false, err
-			}
-			if err := tx.Delete(versionKey(b.ID, key, seq)); err != nil {
-				return delta, false, err
-			}
-			delta.Bytes -= old.Size
-			delta.Objects--
-			if err := markGarbage(tx, old.Blobs); err != nil {
-				return delta, false, err
-			}
-			garbage = garbage || len(old.Blobs) > 0
+		delta.Bytes -= oldNull.Size
+		delta.Objects--
+		if err := markGarbage(tx, oldNull.Blobs); err != nil {
+			return delta, false, err
 		}
+		garbage = garbage || len(oldNull.Blobs) > 0
 	}
 	return delta, garbage, nil
 }
 
 func getCurrent(tx kv.Reader, ck []byte) (*versionRecord, []byte, error) {
+	return readCurrent(tx, ck, true)
+}
+
+// readCurrent reads and decodes the current version record at ck (nil when
+// there is none). withData copies the raw record and decodes the inline
+// data; without it the record is the store's (valid until the transaction
+// ends) and the data is left out.
+func readCurrent(tx kv.Reader, ck []byte, withData bool) (*versionRecord, []byte, error) {
 	raw, err := tx.Get(ck)
 	if errors.Is(err, kv.ErrNotFound) {
 		return nil, nil, nil
@@ -502,8 +519,10 @@ func getCurrent(tx kv.Reader, ck []byte) (*versionRecord, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	raw = append([]byte(nil), raw...)
-	v, err := decodeVersion(raw, true)
+	if withData {
+		raw = append([]byte(nil), raw...)
+	}
+	v, err := decodeVersion(raw, withData)
 	if err != nil {
 		return nil, nil, err
 	}

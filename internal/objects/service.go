@@ -55,6 +55,10 @@ type Options struct {
 	// folded in bounded batches rather than one transaction the stores
 	// refuse. Default 10,000; tests lower it.
 	UsageFoldBatch int
+	// DeleteBatch is how many keys of a DeleteObjects share one
+	// transaction (one commit, one WAL sync). Default 1,000, S3's limit per
+	// request; tests lower it.
+	DeleteBatch int
 }
 
 func (o *Options) withDefaults() Options {
@@ -80,6 +84,9 @@ func (o *Options) withDefaults() Options {
 	if out.UsageFoldBatch == 0 {
 		out.UsageFoldBatch = 10000
 	}
+	if out.DeleteBatch == 0 {
+		out.DeleteBatch = 1000
+	}
 	return out
 }
 
@@ -103,6 +110,9 @@ func (o *Options) Validate() error {
 	}
 	if o.UsageFoldBatch < 0 {
 		problems = append(problems, errors.New("objects: UsageFoldBatch must not be negative"))
+	}
+	if o.DeleteBatch < 0 {
+		problems = append(problems, errors.New("objects: DeleteBatch must not be negative"))
 	}
 	return errors.Join(problems...)
 }

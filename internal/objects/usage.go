@@ -207,3 +207,8 @@ func (s *Service) foldBucketUsage(ctx context.Context, bid uint64) error {
 		}
 	}
 }
+
+func (u *usageRecord) add(d usageRecord) {
+	u.Bytes += d.Bytes
+	u.Objects += d.Objects
+}

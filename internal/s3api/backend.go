@@ -22,6 +22,9 @@ type Backend interface {
 	GetObject(ctx context.Context, in objects.GetInput) (*objects.GetOutput, error)
 	HeadObject(ctx context.Context, in objects.GetInput) (*objects.GetOutput, error)
 	DeleteObject(ctx context.Context, in objects.DeleteInput) (objects.DeleteOutput, error)
+	// DeleteObjects deletes many keys of one bucket, each outcome in ins's
+	// order (DeleteObjects of S3).
+	DeleteObjects(ctx context.Context, tenant, bucket string, ins []objects.DeleteInput) []objects.DeleteResult
 	CopyObject(ctx context.Context, in objects.CopyInput) (objects.CopyOutput, error)
 	ListObjects(ctx context.Context, in objects.ListInput) (objects.ListOutput, error)
 	ListObjectVersions(ctx context.Context, in objects.ListVersionsInput) (objects.ListVersionsOutput, error)

@@ -689,3 +689,12 @@ func (h *harness) want(resp *http.Response, status int) string {
 	}
 	return string(b)
 }
+
+func (f *fakeBackend) DeleteObjects(ctx context.Context, tenant, bucket string, ins []objects.DeleteInput) []objects.DeleteResult {
+	res := make([]objects.DeleteResult, len(ins))
+	for i, in := range ins {
+		in.Tenant, in.Bucket = tenant, bucket
+		res[i].DeleteOutput, res[i].Err = f.DeleteObject(ctx, in)
+	}
+	return res
+}

@@ -248,21 +248,29 @@ func (s *server) deleteObjects(ctx context.Context, ri *requestInfo, r *http.Req
 	if _, err := s.be.GetBucket(ctx, ri.Tenant(), ri.Op.Bucket); err != nil {
 		return nil, err
 	}
+	// The keys the caller may delete go to the object layer in one call,
+	// which commits them together; the others keep their refusal.
+	failed := denied // each key's refusal, nil for those deleted
+	ins := make([]objects.DeleteInput, 0, len(req.Objects))
+	at := make([]int, 0, len(req.Objects)) // ins[j] is req.Objects[at[j]]
+	for i, o := range req.Objects {
+		if failed[i] != nil {
+			continue
+		}
+		in := objects.DeleteInput{Key: o.Key, VersionID: o.VersionID, IfMatch: normalizeETags(o.ETag),
+			BypassGovernance: s.bypassGovernance(ctx, ri, r, o.Key)}
+		if failed[i] = o.conditions(&in); failed[i] == nil {
+			ins = append(ins, in)
+			at = append(at, i)
+		}
+	}
+	outs := make([]objects.DeleteOutput, len(req.Objects))
+	for j, d := range s.be.DeleteObjects(ctx, ri.Tenant(), ri.Op.Bucket, ins) {
+		outs[at[j]], failed[at[j]] = d.DeleteOutput, d.Err
+	}
 	res := deleteResultXML{}
 	for i, o := range req.Objects {
-		var out objects.DeleteOutput
-		err := denied[i]
-		if err == nil {
-			in := objects.DeleteInput{
-				Tenant: ri.Tenant(), Bucket: ri.Op.Bucket, Key: o.Key,
-				VersionID: o.VersionID, IfMatch: normalizeETags(o.ETag),
-				BypassGovernance: s.bypassGovernance(ctx, ri, r, o.Key),
-			}
-			if err = o.conditions(&in); err == nil {
-				out, err = s.be.DeleteObject(ctx, in)
-			}
-		}
-		if err != nil {
+		if err := failed[i]; err != nil {
 			e, known := lookupError(err)
 			msg := e.Message
 			if !known {
@@ -277,9 +285,9 @@ func (s *server) deleteObjects(ctx context.Context, ri *requestInfo, r *http.Req
 			continue
 		}
 		d := deletedXML{Key: o.Key, VersionID: o.VersionID}
-		if out.DeleteMarker {
+		if outs[i].DeleteMarker {
 			d.DeleteMarker = true
-			d.DeleteMarkerVersionID = out.VersionID
+			d.DeleteMarkerVersionID = outs[i].VersionID
 		}
 		res.Deleted = append(res.Deleted, d)
 	}
