@@ -127,11 +127,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (CopyOutput, err
 	if err := in.Lock.validate(s.opts.Now()); err != nil {
 		return CopyOutput{}, err
 	}
-	b, err := s.bucketForWrite(ctx, in.Tenant, in.Bucket)
-	if err != nil {
-		return CopyOutput{}, err
-	}
-	enc, err := resolveEncryption(in.Encryption, b)
+	enc, err := s.writeEncryption(ctx, in.Tenant, in.Bucket, in.Encryption)
 	if err != nil {
 		return CopyOutput{}, err
 	}

@@ -201,11 +201,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (ObjectInfo, error
 		!s.cachedDefaultEncryption(in.Tenant, in.Bucket) {
 		return s.putInline(ctx, in)
 	}
-	b, err := s.bucketForWrite(ctx, in.Tenant, in.Bucket)
-	if err != nil {
-		return ObjectInfo{}, err
-	}
-	enc, err := resolveEncryption(in.Encryption, b)
+	enc, err := s.writeEncryption(ctx, in.Tenant, in.Bucket, in.Encryption)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -261,11 +257,7 @@ func (s *Service) putInline(ctx context.Context, in PutInput) (ObjectInfo, error
 		if !errors.Is(err, errSealNeeded) {
 			return info, err
 		}
-		b, err := s.bucketForWrite(ctx, in.Tenant, in.Bucket)
-		if err != nil {
-			return ObjectInfo{}, err
-		}
-		enc, err := resolveEncryption(in.Encryption, b)
+		enc, err := s.writeEncryption(ctx, in.Tenant, in.Bucket, in.Encryption)
 		if err != nil {
 			return ObjectInfo{}, err
 		}

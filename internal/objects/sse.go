@@ -90,6 +90,16 @@ func ParseBucketEncryption(b []byte) (BucketEncryption, error) {
 	return c, nil
 }
 
+// writeEncryption reads the bucket for a write and resolves the encryption
+// the write gets (resolveEncryption).
+func (s *Service) writeEncryption(ctx context.Context, tenant, bucket string, req Encryption) (Encryption, error) {
+	b, err := s.bucketForWrite(ctx, tenant, bucket)
+	if err != nil {
+		return Encryption{}, err
+	}
+	return resolveEncryption(req, b)
+}
+
 // resolveEncryption is the encryption a write gets: the request's, or the
 // bucket's default when the request asks for none.
 func resolveEncryption(req Encryption, b *bucketRecord) (Encryption, error) {
@@ -399,11 +409,7 @@ func (c *sealedContent) Close() error {
 // uploadDataKey makes the data key of a new multipart upload (nil when the
 // upload, after the bucket's default, is not encrypted).
 func (s *Service) uploadDataKey(ctx context.Context, in CreateUploadInput) (*encRecord, error) {
-	b, err := s.bucketForWrite(ctx, in.Tenant, in.Bucket)
-	if err != nil {
-		return nil, err
-	}
-	enc, err := resolveEncryption(in.Encryption, b)
+	enc, err := s.writeEncryption(ctx, in.Tenant, in.Bucket, in.Encryption)
 	if err != nil || enc.Mode == SSENone {
 		return nil, err
 	}
