@@ -59,6 +59,7 @@ func resumedIn(t *testing.T, srv *cofferServer, job string) bool {
 }
 
 func TestJobResume_nodeKilledMidJob(t *testing.T) {
+	t.Parallel() // private nodes and schema; most of its time is waiting for leases
 	nodes := startJobNodes(t)
 	on1, on2 := ontapOn(nodes[0]), ontapOn(nodes[1])
 

@@ -47,6 +47,7 @@ var minioGoDataFiles = map[string]int{
 // of test, status and error. Against Coffer every test in minioGoPassList
 // must pass.
 func TestMinioGoFunctional(t *testing.T) {
+	t.Parallel() // a private server (or the peer) and buckets of its own
 	requireTarget(t)
 	bin, tlsTests := buildMinioGoFunctional(t)
 	dataDir := t.TempDir()
