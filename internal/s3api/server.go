@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -247,6 +248,9 @@ func (s *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 
 	resp, err := s.serve(r.Context(), ri, r)
 	ri.Served = time.Now()
+	if err != nil {
+		drainForError(r)
+	}
 	restoreBody()
 	// CORS headers go on every answer to a request with an Origin, errors
 	// included, per the bucket's CORS configuration (cors.go).
@@ -277,6 +281,25 @@ func (s *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		s.opts.Observer.ObserveS3(Served{Op: ri.Op.Kind, Status: w.code(), BytesIn: max(r.ContentLength, 0),
 			BytesOut: w.bytes, Start: ri.Start, Duration: took})
 	}
+}
+
+// errorDrainMax is how much of an unread request body is read and dropped
+// before an error is sent. net/http itself drains only 256 KiB and then
+// closes the connection, and a client still sending a multipart part
+// (5–16 MiB from the SDKs and CLIs) then gets a connection reset instead of
+// the error, retries, and reports no S3 error at all.
+const errorDrainMax = 32 << 20
+
+// drainForError reads what is left of a refused request's body, up to
+// errorDrainMax of an announced length, still under the minimum body rate
+// (limitBodyRate), so that the client reads the error. A client waiting on
+// "Expect: 100-continue" has sent nothing yet and is not asked to.
+func drainForError(r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength <= 0 || r.ContentLength > errorDrainMax ||
+		strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, errorDrainMax))
 }
 
 // serve runs parse → authenticate → authorize → handler.
