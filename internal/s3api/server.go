@@ -292,12 +292,11 @@ const errorDrainMax = 32 << 20
 
 // drainForError reads what is left of a refused request's body, up to
 // errorDrainMax of an announced length, still under the minimum body rate
-// (limitBodyRate), so that the client reads the error. That includes a
-// client that sent "Expect: 100-continue" (aws-sdk-go-v2 does above 2 MiB):
-// it stops waiting for the 100 after a second and sends the body anyway, so
-// an answer without the body read races its upload the same way.
+// (limitBodyRate), so that the client reads the error. A client waiting on
+// "Expect: 100-continue" has sent nothing yet and is not asked to.
 func drainForError(r *http.Request) {
-	if r.Body == nil || r.Body == http.NoBody || r.ContentLength <= 0 || r.ContentLength > errorDrainMax {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength <= 0 || r.ContentLength > errorDrainMax ||
+		strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
 		return
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, errorDrainMax))
