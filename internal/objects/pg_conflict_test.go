@@ -2,14 +2,12 @@ package objects
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
-	"coffer/internal/blob"
 	"coffer/internal/kv/postgres"
 	"coffer/internal/kv/postgres/pgtest"
 )
@@ -34,17 +32,8 @@ func TestPostgresConcurrentPuts(t *testing.T) {
 			mu.Unlock()
 		}
 	}}
-	st := pgtest.Open(t, postgres.Options{Tracer: &trips, MaxConns: 32})
-	bl, err := blob.Open(blob.Options{Dir: filepath.Join(t.TempDir(), "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(Options{KV: st, Blobs: bl, MinPartSize: 5, UsageFoldBatch: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	e := &env{t: t, s: s, kv: st}
+	e := newPGEnv(t, postgres.Options{Tracer: &trips, MaxConns: 32}, func(o *Options) { o.UsageFoldBatch = 100 })
+	s, st := e.s, e.kv.(*postgres.Store)
 	e.bucket("bkt")
 	e.put("bkt", "warm", []byte("x")) // caches, prepared statements
 
@@ -133,17 +122,8 @@ func TestPostgresConcurrentPuts(t *testing.T) {
 // read), so its commit takes that range's granule exclusively: writers of
 // neighbouring keys wait for it, and still none fails or retries.
 func TestPostgresConcurrentPutsSuspended(t *testing.T) {
-	st := pgtest.Open(t, postgres.Options{MaxConns: 32})
-	bl, err := blob.Open(blob.Options{Dir: filepath.Join(t.TempDir(), "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(Options{KV: st, Blobs: bl, MinPartSize: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	e := &env{t: t, s: s, kv: st}
+	e := newPGEnv(t, postgres.Options{MaxConns: 32}, nil)
+	s, st := e.s, e.kv.(*postgres.Store)
 	e.bucket("susp")
 	if err := s.SetVersioning(ctx, tenant, "susp", VersioningEnabled); err != nil {
 		t.Fatal(err)

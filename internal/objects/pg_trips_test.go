@@ -14,17 +14,7 @@ import (
 // one transaction: its reads plus a single commit round trip.
 func TestPostgresRoundTrips(t *testing.T) {
 	var trips pgtest.Trips
-	st := pgtest.Open(t, postgres.Options{Tracer: &trips})
-	bl, err := blob.Open(blob.Options{Dir: filepath.Join(t.TempDir(), "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(Options{KV: st, Blobs: bl, MinPartSize: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	e := &env{t: t, s: s, kv: st}
+	e := newPGEnv(t, postgres.Options{Tracer: &trips}, nil)
 	e.bucket("bkt")
 	e.put("bkt", "warm", []byte("x")) // caches, prepared statements
 	measure := func(what string, max int64, fn func()) {
@@ -44,4 +34,25 @@ func TestPostgresRoundTrips(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// newPGEnv is an object layer on a throwaway PostgreSQL store opened with
+// pgOpts (and a blob store in a temp dir), MinPartSize 5, mod applied.
+func newPGEnv(t *testing.T, pgOpts postgres.Options, mod func(*Options)) *env {
+	t.Helper()
+	st := pgtest.Open(t, pgOpts)
+	bl, err := blob.Open(blob.Options{Dir: filepath.Join(t.TempDir(), "data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{KV: st, Blobs: bl, MinPartSize: 5}
+	if mod != nil {
+		mod(&o)
+	}
+	s, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return &env{t: t, s: s, kv: st}
 }
