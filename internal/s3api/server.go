@@ -245,6 +245,7 @@ func (s *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["X-Amz-Request-Id"], h["X-Amz-Id-2"] = ids[0:1:1], ids[1:2:2]
 	restoreBody := s.limitBodyRate(rw, r)
+	limited := r.Body
 
 	resp, err := s.serve(r.Context(), ri, r)
 	ri.Served = time.Now()
@@ -281,6 +282,9 @@ func (s *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		s.opts.Observer.ObserveS3(Served{Op: ri.Op.Kind, Status: w.code(), BytesIn: max(r.ContentLength, 0),
 			BytesOut: w.bytes, Start: ri.Start, Duration: took})
 	}
+	if err != nil {
+		drainAfterRefusal(rw, r, limited)
+	}
 }
 
 // errorDrainMax is how much of an unread request body is read and dropped
@@ -300,6 +304,28 @@ func drainForError(r *http.Request) {
 		return
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, errorDrainMax))
+}
+
+// drainAfterRefusal reads and drops the body of a refused request that
+// announced "Expect: 100-continue", after its error has been sent. The
+// error goes out at once, without a 100 Continue, as AWS answers, and a
+// client that honours the header stops there and closes (the answer says
+// "Connection: close"). But aws-sdk-go-v2 sends the header and then the body
+// without waiting for the answer; closing on its unread part would reset
+// the connection, and a reset drops the error from the client's receive
+// buffer, so the SDK retried and reported no S3 error. Reading after the
+// final status sends no 100 Continue (net/http disables it with the
+// header). body is the request's rate-limited body: a client that neither
+// sends nor closes is cut off by the minimum body rate.
+func drainAfterRefusal(rw http.ResponseWriter, r *http.Request, body io.Reader) {
+	if body == nil || body == http.NoBody || r.ContentLength <= 0 || r.ContentLength > errorDrainMax ||
+		!strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		return
+	}
+	if err := http.NewResponseController(rw).Flush(); err != nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, errorDrainMax))
 }
 
 // serve runs parse → authenticate → authorize → handler.
