@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"coffer/internal/lease"
 )
 
 // Background work that runs on one node at a time (leases.go):
@@ -101,15 +103,15 @@ func (s *Service) stopBackground() {
 	close(b.stop)
 	b.wg.Wait()
 	if b.gcHeld.Load() && !s.jobs.dead.Load() {
-		if l, err := s.GetLease(context.Background(), leaseGC); err == nil && l.Holder == s.node.holder {
-			_ = s.ReleaseLease(context.Background(), l, false)
+		if l, err := s.leases.Get(context.Background(), leaseGC); err == nil && l.Holder == s.node.holder {
+			_ = s.leases.Release(context.Background(), l, false)
 		}
 	}
 }
 
 // holdGC takes or renews the "gc" lease.
 func (s *Service) holdGC(ctx context.Context) {
-	l, ok, err := s.AcquireLease(ctx, leaseGC, s.opts.JobLease)
+	l, ok, err := s.leases.Acquire(ctx, leaseGC, s.opts.JobLease)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Warn("gc lease not renewed", "err", err)
@@ -148,7 +150,7 @@ func (s *Service) SweepOrphans(ctx context.Context) (ran bool, err error) {
 	if every < 0 {
 		every = 0
 	}
-	return s.RunPeriodic(ctx, leaseOrphanSweep, every, s.opts.JobLease, func(ctx context.Context, _ Lease) error {
+	return s.leases.RunPeriodic(ctx, leaseOrphanSweep, every, s.opts.JobLease, func(ctx context.Context, _ lease.Lease) error {
 		res, err := s.obj.Sweep(ctx, s.opts.OrphanGrace)
 		if err == nil && res.Orphans+res.Garbage > 0 {
 			s.log.Info("orphan sweep", "orphans_removed", res.Orphans, "garbage_removed", res.Garbage)

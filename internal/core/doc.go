@@ -54,7 +54,7 @@
 //	'i' counterName                 uint64 counter of int ids ("tenant", "user", "group", "job", "audit")
 //	'j' jobUUID                     Job
 //	'q' jobID(8, big-endian)        job uuid (int id index)
-//	'l' leaseName                   leaseRecord (holder, expiry, fencing token; leases.go)
+//	'l' leaseName                   lease record (holder, expiry, fencing token; internal/lease)
 //	'k' accessKey                   AccessKey (with its secret, sealed by Options.Secrets: SigV4 needs it)
 //	'l' "c" 0x00 tenant 0x00 bucket lifecycleCursor (a bucket's resumable lifecycle walk, lifecycle.go)
 //	'm' tenantID(4, big-endian)     tenant uuid (int id index)
@@ -103,5 +103,5 @@
 // shards every Options.FeedPoll (200 ms) and on a kv.Notifier wake-up,
 // bumping identGen, bucketGen, the admin cache and the KMS cache for what
 // moved. Jobs carry leases and periodic work runs under leases
-// (leases.go, jobleases.go, background.go).
+// (internal/lease; leases.go, jobleases.go, background.go).
 package core

@@ -11,6 +11,7 @@ import (
 
 	"coffer/internal/errs"
 	"coffer/internal/kv"
+	"coffer/internal/lease"
 )
 
 // JobState is a job's state (ONTAP's words; success and failure are
@@ -286,7 +287,7 @@ func (s *Service) saveJob(ctx context.Context, uuid string, fn func(j *Job)) err
 			return err
 		}
 		if j.Holder != "" && j.Holder != s.node.holder {
-			return lostLease("job " + uuid) // another node took the job over
+			return lease.Lost("job " + uuid) // another node took the job over
 		}
 		fn(&j)
 		return setJSON(tx, key('j', uuid), &j)

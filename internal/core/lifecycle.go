@@ -9,6 +9,7 @@ import (
 
 	"coffer/internal/errs"
 	"coffer/internal/kv"
+	"coffer/internal/lease"
 	"coffer/internal/lifecycle"
 	"coffer/internal/objects"
 )
@@ -243,7 +244,7 @@ func (s *Service) StartLifecycle(ctx context.Context) (job Job, started bool, er
 	}()
 	// A cheap look first: the loop asks often, and listing the buckets
 	// reads every bucket record.
-	l, err := s.GetLease(ctx, leaseLifecycle)
+	l, err := s.leases.Get(ctx, leaseLifecycle)
 	if err != nil {
 		return Job{}, false, err
 	}
@@ -259,7 +260,7 @@ func (s *Service) StartLifecycle(ctx context.Context) (job Job, started bool, er
 	if len(buckets) == 0 {
 		// An empty pass is done too: the loop looks at the buckets again
 		// an interval later, not at every tick.
-		_, err := s.RunPeriodic(ctx, leaseLifecycle, every, s.opts.JobLease, func(context.Context, Lease) error { return nil })
+		_, err := s.leases.RunPeriodic(ctx, leaseLifecycle, every, s.opts.JobLease, func(context.Context, lease.Lease) error { return nil })
 		return Job{}, false, err
 	}
 	r := s.jobs
@@ -280,7 +281,7 @@ func (s *Service) StartLifecycle(ctx context.Context) (job Job, started bool, er
 		defer r.wg.Done()
 		defer s.lifecycleBusy.Store(false)
 		sent := false
-		_, err := s.RunPeriodic(r.ctx, leaseLifecycle, every, s.opts.JobLease, func(lctx context.Context, _ Lease) error {
+		_, err := s.leases.RunPeriodic(r.ctx, leaseLifecycle, every, s.opts.JobLease, func(lctx context.Context, _ lease.Lease) error {
 			done := make(chan struct{})
 			var passErr error
 			job, err := s.submitLifecyclePass(lctx, buckets, func(err error) { passErr = err; close(done) })

@@ -118,7 +118,7 @@ func TestMultiNodeLifecycleLease(t *testing.T) {
 			}
 		}
 	}
-	if l, err := b.core.GetLease(ctx, "lifecycle"); err != nil || l.Node != "node-a" {
+	if l, err := b.core.Leases().Get(ctx, "lifecycle"); err != nil || l.Node != "node-a" {
 		t.Fatalf("lifecycle lease %+v %v", l, err)
 	}
 

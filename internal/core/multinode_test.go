@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -428,80 +427,6 @@ func TestMultiNodeJobHandedOverOnShutdown(t *testing.T) {
 	}
 	if d := time.Since(start); d > 4*time.Second {
 		t.Fatalf("handed over after %v: it should not wait for the 5-s lease", d)
-	}
-}
-
-// Periodic work runs on exactly one node at a time and once per interval.
-func TestMultiNodePeriodicExactlyOnce(t *testing.T) {
-	c := newCluster(t, 3, nodeOpts{jobLease: time.Second})
-	const every = 200 * time.Millisecond
-	var running, maxRunning, runs atomic.Int32
-	var byNode sync.Map
-	var wg sync.WaitGroup
-	stop := time.Now().Add(1500 * time.Millisecond)
-	for _, nd := range c.nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(stop) {
-				_, err := nd.core.RunPeriodic(ctx, "test-periodic", every, time.Second, func(ctx context.Context, _ core.Lease) error {
-					n := running.Add(1)
-					for {
-						m := maxRunning.Load()
-						if n <= m || maxRunning.CompareAndSwap(m, n) {
-							break
-						}
-					}
-					runs.Add(1)
-					byNode.Store(nd.name, true)
-					time.Sleep(20 * time.Millisecond)
-					running.Add(-1)
-					return nil
-				})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
-		}()
-	}
-	wg.Wait()
-	if maxRunning.Load() != 1 {
-		t.Fatalf("%d runs at once", maxRunning.Load())
-	}
-	// 1.5 s at most every 200 ms (+20 ms of work): 7 or 8 runs, never one per node per loop.
-	if n := runs.Load(); n < 5 || n > 8 {
-		t.Fatalf("%d runs in 1.5 s, want one per 200 ms", n)
-	}
-	t.Logf("%d runs", runs.Load())
-}
-
-// A lease another node holds is not taken until it expires; a crashed
-// holder's lease is taken after expiry, with a new fencing token.
-func TestMultiNodeLeaseTakeover(t *testing.T) {
-	c := newCluster(t, 2, nodeOpts{jobLease: 200 * time.Millisecond})
-	a, b := c.nodes[0], c.nodes[1]
-	la, ok, err := a.core.AcquireLease(ctx, "x", 300*time.Millisecond)
-	if err != nil || !ok {
-		t.Fatal(ok, err)
-	}
-	if _, ok, _ := b.core.AcquireLease(ctx, "x", time.Second); ok {
-		t.Fatal("node B took a live lease")
-	}
-	if la, err = a.core.RenewLease(ctx, la, 300*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(350 * time.Millisecond)
-	lb, ok, err := b.core.AcquireLease(ctx, "x", time.Second)
-	if err != nil || !ok || lb.Token != la.Token+1 || lb.Node != "node-b" {
-		t.Fatalf("takeover: %+v %v %v", lb, ok, err)
-	}
-	if _, err := a.core.RenewLease(ctx, la, time.Second); !errors.Is(err, core.ReasonLeaseLost) {
-		t.Fatalf("the old holder renewed a lost lease: %v", err)
-	}
-	if err := c.kv.View(ctx, func(tx kv.Reader) error { return core.CheckLease(tx, la) }); !errors.Is(err, core.ReasonLeaseLost) {
-		t.Fatalf("CheckLease of the old holder: %v", err)
 	}
 }
 

@@ -1,35 +1,23 @@
 package core
 
 import (
-	"errors"
-	"fmt"
-
 	"coffer/internal/errs"
 )
 
 // Reason is a stable code that tells apart rule violations sharing one
-// errs.Kind. It sits in the Err chain of the *errs.Error the core returns, so
-// adapters test it with errors.Is(err, core.ReasonUserNameChars) or read it
-// with ReasonOf(err). The string values are stable (they may be logged or
-// persisted in a job's error) and are never shown as messages.
+// errs.Kind (errs.Reason: the type is shared with the domain packages split
+// out of the core, such as internal/lease). It sits in the Err chain of the
+// *errs.Error the core returns, so adapters test it with
+// errors.Is(err, core.ReasonUserNameChars) or read it with ReasonOf(err).
 //
-// The table below is the one place the reasons are documented. The ONTAP
-// column is the code the ONTAP adapter is expected to answer (its own table
-// decides); "-" means a generic code by Kind (1 duplicate, 2 bad field,
-// 4 not found).
-type Reason string
-
-// Error makes a Reason usable as an errors.Is target.
-func (r Reason) Error() string { return "reason " + string(r) }
+// The table below is the one place the core's reasons are documented. The
+// ONTAP column is the code the ONTAP adapter is expected to answer (its own
+// table decides); "-" means a generic code by Kind (1 duplicate, 2 bad
+// field, 4 not found).
+type Reason = errs.Reason
 
 // ReasonOf returns the Reason in err's chain, or "".
-func ReasonOf(err error) Reason {
-	var r Reason
-	if errors.As(err, &r) {
-		return r
-	}
-	return ""
-}
+func ReasonOf(err error) Reason { return errs.ReasonOf(err) }
 
 // The reasons, by entity.               Kind              ONTAP
 const (
@@ -122,7 +110,7 @@ const (
 // fail builds a rule violation: kind, reason, the offending field and a
 // human message.
 func fail(k errs.Kind, r Reason, field, format string, args ...any) error {
-	return &errs.Error{Kind: k, Field: field, Msg: fmt.Sprintf(format, errs.ExcerptQuoted(format, args)...), Err: r}
+	return errs.Fail(k, r, field, format, args...)
 }
 
 // notImplemented is returned by operations whose bodies are still to come.

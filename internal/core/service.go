@@ -14,6 +14,7 @@ import (
 
 	"coffer/internal/errs"
 	"coffer/internal/kv"
+	"coffer/internal/lease"
 	"coffer/internal/objects"
 )
 
@@ -266,10 +267,11 @@ type Service struct {
 	// adminRemote counts account changes the change feed reported (feed.go).
 	adminRemote atomic.Uint64
 
-	jobs *jobRunner
-	feed *follower
-	bg   *background
-	node nodeIdentity // this process in leases (leases.go)
+	jobs   *jobRunner
+	feed   *follower
+	bg     *background
+	node   nodeIdentity   // this process in leases (leases.go)
+	leases *lease.Manager // the kv leases that divide work between nodes
 	// lifecycleBusy is set while this process runs (or starts) a lifecycle
 	// pass: the lease is reentrant for its holder, this is not.
 	lifecycleBusy atomic.Bool
@@ -310,6 +312,11 @@ func New(opts Options) (*Service, error) {
 	}
 	s.node = newNodeIdentity(o.NodeName)
 	s.jobs = newJobRunner(s)
+	leases, err := s.newLeases()
+	if err != nil {
+		return nil, err
+	}
+	s.leases = leases
 	s.RegisterJobKind(jobKindDataAging, s.runDataAging)
 	s.registerManagementJobs()
 	if err := s.jobs.recover(ctx); err != nil {
