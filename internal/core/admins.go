@@ -120,7 +120,7 @@ func (s *Service) forgetAdmin(name string) {
 	s.adminGen++
 	delete(s.adminCache, name)
 	s.adminMu.Unlock()
-	s.guard.forget(name)
+	s.guard.Forget(name)
 }
 
 // BootstrapAdmin makes sure the cluster administrator exists at startup

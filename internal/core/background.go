@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"coffer/internal/lease"
+	"coffer/internal/loginguard"
 )
 
 // Background work that runs on one node at a time (leases.go):
@@ -17,7 +18,7 @@ import (
 //     than OrphanGrace) runs every OrphanSweepEvery over all nodes
 //     (RunPeriodic "orphan-sweep");
 //   - the gc lease's holder also removes expired login lockout records
-//     every guardSweepEvery (loginshared.go).
+//     every loginguard.SweepEvery (internal/loginguard).
 // Data aging is a resumable job (retention.go), claimed once per interval.
 
 // Defaults of the background options.
@@ -60,7 +61,7 @@ func (s *Service) startBackground() {
 		defer cancel()
 		t := time.NewTicker(max(s.opts.JobLease/3, 10*time.Millisecond))
 		defer t.Stop()
-		guardSweep := time.NewTicker(guardSweepEvery)
+		guardSweep := time.NewTicker(loginguard.SweepEvery)
 		defer guardSweep.Stop()
 		var sweep <-chan time.Time
 		if s.opts.OrphanSweepEvery > 0 {
@@ -130,12 +131,9 @@ func (s *Service) CollectsGarbage() bool {
 }
 
 // sweepLoginRecords removes the expired records of the shared login
-// lockout (loginshared.go).
+// lockout (internal/loginguard).
 func (s *Service) sweepLoginRecords(ctx context.Context) error {
-	if s.guard == nil || s.guard.shared == nil {
-		return nil
-	}
-	n, err := s.guard.shared.sweep(ctx, s.now(), s.guard.policy.FailureWindow)
+	n, err := s.guard.Sweep(ctx, s.now())
 	if n > 0 {
 		s.log.Info("login lockout sweep", "expired_records_removed", n)
 	}

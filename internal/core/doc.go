@@ -59,7 +59,7 @@
 //	'l' "c" 0x00 tenant 0x00 bucket lifecycleCursor (a bucket's resumable lifecycle walk, lifecycle.go)
 //	'm' tenantID(4, big-endian)     tenant uuid (int id index)
 //	'n' tenantName                  tenant uuid (name index)
-//	'o' 'p' name 0x00 addr / 'o' 'a' addr  shared login-lockout counts (loginshared.go)
+//	'o' 'p' name 0x00 addr / 'o' 'a' addr  shared login-lockout counts (internal/loginguard)
 //	'p' tenant 0x00 policyName      Policy (user-defined; built-ins are not stored)
 //	'r' userID(4, big-endian)       tenant 0x00 userName (int id index)
 //	's' tenant                      S3Service
@@ -79,7 +79,7 @@
 // AuthenticateAdmin; Commvault: Login) runs under one lockout policy, per
 // account and client address plus a per-address limit, with a cheap
 // refusal while locked and a semaphore around the slow hashes
-// (loginguard.go). Every management change is recorded by the dialect in
+// (internal/loginguard). Every management change is recorded by the dialect in
 // the append-only audit log, secrets redacted (audit.go).
 //
 // # Caches

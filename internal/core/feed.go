@@ -316,7 +316,7 @@ func (s *Service) applyChanges(m changeMask) {
 		s.adminRemote.Add(1) // cached verifications re-read their account (adminStillValid)
 	}
 	if m&(changeAdmin.mask()|changeIdent.mask()) != 0 {
-		s.guard.dropPairLocks() // a password reset elsewhere may have unlocked one
+		s.guard.DropPairLocks() // a password reset elsewhere may have unlocked one
 	}
 	if m&changeKMS.mask() != 0 {
 		if k, ok := s.opts.Secrets.(interface{ ForgetCachedKeys() }); ok {

@@ -11,10 +11,9 @@ import (
 // guardEnv is a core with a small lockout policy on a settable clock.
 func guardEnv(t *testing.T) *vtEnv {
 	t.Helper()
-	e := vtNew(t)
-	e.s.guard.policy = LoginPolicy{MaxFailures: 5, FailureWindow: 10 * time.Minute, Lockout: 5 * time.Minute,
-		MaxAddressFailures: 20}
-	return e
+	return vtNewWith(t, func(o *Options) {
+		o.LoginMaxFailures, o.LoginFailureWindow, o.LoginLockout, o.LoginMaxAddressFailures = 5, 10*time.Minute, 5*time.Minute, 20
+	})
 }
 
 func adminAttempt(e *vtEnv, pw, addr string) (LockState, error) {
@@ -155,7 +154,7 @@ func TestGuard_cacheAndSemaphore(t *testing.T) {
 	for range cap(e.s.checks) {
 		<-e.s.checks
 	}
-	if ls, _ := e.s.guard.locked("admin", "a", e.s.now()); ls.Failures != 0 {
+	if ls, _ := e.s.guard.Locked("admin", "a", e.s.now()); ls.Failures != 0 {
 		t.Fatalf("a busy refusal counted as a failure: %+v", ls)
 	}
 }

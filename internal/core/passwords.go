@@ -162,7 +162,7 @@ func (s *Service) SetUserProfile(ctx context.Context, userID int32, p ProfileInp
 		return UserProfile{}, err
 	}
 	if p.Password != nil { // a new password unlocks the name
-		s.guard.forget(u.Name)
+		s.guard.Forget(u.Name)
 	}
 	return rec.profile(), nil
 }

@@ -12,12 +12,11 @@ import (
 // before the name locks: the lock check and the failure count were in
 // separate transactions, with the slow password check between them.
 func TestReview_loginLockoutConcurrent(t *testing.T) {
-	e := vtNew(t)
+	e := vtNewWith(t, func(o *Options) { o.LoginMaxFailures, o.LoginLockout = 3, time.Minute })
 	if _, _, _, err := e.s.CreateUserWithProfile(vtCtx, CreateUserInput{Tenant: e.tenant, Name: "alice"},
 		ProfileInput{Password: ptrTo("alice-password")}); err != nil {
 		t.Fatal(err)
 	}
-	e.s.guard.policy.MaxFailures, e.s.guard.policy.Lockout = 3, time.Minute
 	in := LoginInput{Tenant: e.tenant, Name: "alice", Password: "wrong"}
 	var wg sync.WaitGroup
 	for i := 0; i < 40; i++ {

@@ -459,23 +459,6 @@ func (s *Service) deleteTenantIdentities(tx kv.Txn, tenant string) error {
 			return err
 		}
 	}
-	_, err := deletePrefix(tx, key('p', tenant, ""))
+	_, err := kv.DeletePrefix(tx, key('p', tenant, ""))
 	return err
-}
-
-// deletePrefix deletes every key under prefix and returns how many.
-func deletePrefix(tx kv.Txn, prefix []byte) (int, error) {
-	var keys [][]byte
-	if err := scan(tx, prefix, func(k, _ []byte) error {
-		keys = append(keys, append([]byte(nil), k...))
-		return nil
-	}); err != nil {
-		return 0, err
-	}
-	for _, k := range keys {
-		if err := tx.Delete(k); err != nil {
-			return 0, err
-		}
-	}
-	return len(keys), nil
 }

@@ -15,6 +15,7 @@ import (
 	"coffer/internal/errs"
 	"coffer/internal/kv"
 	"coffer/internal/lease"
+	"coffer/internal/loginguard"
 	"coffer/internal/objects"
 )
 
@@ -59,7 +60,7 @@ type Options struct {
 	Secrets SecretSealer
 
 	// The lockout policy of every management password check (ONTAP HTTP
-	// Basic, Commvault Login; see loginguard.go). LoginMaxFailures failures
+	// Basic, Commvault Login; see internal/loginguard). LoginMaxFailures failures
 	// of one account from one client address within LoginFailureWindow lock
 	// that account from that address for LoginLockout; LoginMaxAddressFailures
 	// failures from one address, over all accounts and bad tokens, within
@@ -276,7 +277,7 @@ type Service struct {
 	// pass: the lease is reentrant for its holder, this is not.
 	lifecycleBusy atomic.Bool
 
-	guard  *loginGuard
+	guard  *loginguard.Guard
 	checks chan struct{} // the password-check semaphore
 	hashes atomic.Int64  // slow hashes computed (tests count them)
 }
@@ -294,10 +295,18 @@ func New(opts Options) (*Service, error) {
 	s := &Service{opts: o, kv: o.KV, obj: o.Objects, log: o.Logger, now: o.Now,
 		creds: map[string]credEntry{}, authz: map[string]*tenantAuthz{}, bpols: map[bucketRef]*bucketAccess{},
 		adminCache: map[string]adminEntry{}, adminKey: randomBytes(32),
-		guard: newLoginGuard(LoginPolicy{MaxFailures: o.LoginMaxFailures, FailureWindow: o.LoginFailureWindow,
-			Lockout: o.LoginLockout, MaxAddressFailures: o.LoginMaxAddressFailures}),
 		checks: make(chan struct{}, o.PasswordChecks)}
-	s.guard.shared = &sharedGuard{kv: s.kv, log: s.log}
+	guard, err := loginguard.New(loginguard.Options{
+		Policy: loginguard.Policy{MaxFailures: o.LoginMaxFailures, FailureWindow: o.LoginFailureWindow,
+			Lockout: o.LoginLockout, MaxAddressFailures: o.LoginMaxAddressFailures},
+		Store: s.kv, Prefix: 'o', Log: s.log,
+		// Other nodes drop the pair locks they hold once an account's
+		// counts were deleted (a password reset unlocks it).
+		OnForget: func(tx kv.Txn) { markChange(tx, changeAdmin) }})
+	if err != nil {
+		return nil, err
+	}
+	s.guard = guard
 	ctx := context.Background()
 	if err := s.initCluster(ctx); err != nil {
 		return nil, err

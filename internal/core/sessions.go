@@ -204,7 +204,7 @@ type LoginResult struct {
 }
 
 // loginRecord is a failed-login count of earlier versions, kept in kv;
-// the lockout state is now the login guard's (loginguard.go) and
+// the lockout state is now the login guard's (internal/loginguard) and
 // pruneLogins removes the old records.
 type loginRecord struct {
 	Schema   int       `json:"_v"`
@@ -217,7 +217,7 @@ type loginRecord struct {
 // Login checks credentials and opens a session: an administrator of that
 // name, else the tenant's user with a password; one slow hash at most. A
 // wrong name or password fails with ReasonBadCredentials; the lockout
-// policy (loginguard.go) counts failures per name and client address, and
+// policy (internal/loginguard) counts failures per name and client address, and
 // a locked attempt fails with ReasonAccountLocked (the right password
 // included) without hashing, the result saying for how long.
 func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error) {
@@ -228,13 +228,13 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		return LoginResult{Locked: true, LockRemaining: ls.Remaining, Failures: ls.Failures}, lockedError(ls)
 	}
 	now := s.now()
-	if ls, isLocked := s.guard.locked(in.Name, in.Addr, now); isLocked {
+	if ls, isLocked := s.guard.Locked(in.Name, in.Addr, now); isLocked {
 		return locked(ls)
 	}
 	// The attempt is counted as a failure before the (slow) password
 	// check, so concurrent attempts cannot get more guesses than the
 	// policy allows; a success uncounts it.
-	ls, isLocked := s.guard.begin(in.Name, in.Addr, now)
+	ls, isLocked := s.guard.Begin(in.Name, in.Addr, now)
 	if isLocked {
 		return locked(ls)
 	}
@@ -257,10 +257,10 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		}
 		return LoginResult{Failures: ls.Failures}, err
 	case err != nil: // storage, or too busy: not the caller's failure
-		s.guard.succeed(in.Name, in.Addr)
+		s.guard.Succeed(in.Name, in.Addr)
 		return LoginResult{}, err
 	}
-	s.guard.succeed(in.Name, in.Addr)
+	s.guard.Succeed(in.Name, in.Addr)
 	res.Token, res.Session, err = s.createSession(ctx, sess)
 	if err != nil {
 		return LoginResult{}, err

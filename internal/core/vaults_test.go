@@ -46,6 +46,12 @@ var vtCtx = context.Background()
 
 func vtNew(t *testing.T) *vtEnv {
 	t.Helper()
+	return vtNewWith(t, nil)
+}
+
+// vtNewWith is vtNew with the core's options adjusted by opt (nil: none).
+func vtNewWith(t *testing.T, opt func(*Options)) *vtEnv {
+	t.Helper()
 	dir := t.TempDir()
 	store, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta")})
 	if err != nil {
@@ -60,7 +66,11 @@ func vtNew(t *testing.T) *vtEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Options{KV: store, Objects: obj, Now: clock.Now, PasswordIterations: 1000, ClusterName: "cluster1"})
+	o := Options{KV: store, Objects: obj, Now: clock.Now, PasswordIterations: 1000, ClusterName: "cluster1"}
+	if opt != nil {
+		opt(&o)
+	}
+	s, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,13 +214,12 @@ func TestNodes(t *testing.T) {
 }
 
 func TestLoginAndSessions(t *testing.T) {
-	e := vtNew(t)
+	e := vtNewWith(t, func(o *Options) { o.LoginMaxFailures, o.LoginLockout = 2, time.Minute })
 	u, _, _, err := e.s.CreateUserWithProfile(vtCtx, CreateUserInput{Tenant: e.tenant, Name: "alice"},
 		ProfileInput{Email: ptrTo("alice@example.com"), Password: ptrTo("alice-password")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.s.guard.policy.MaxFailures, e.s.guard.policy.Lockout = 2, time.Minute
 	in := LoginInput{Tenant: e.tenant, Idle: 10 * time.Minute}
 	login := func(name, pw string) (LoginResult, error) {
 		in.Name, in.Password = name, pw

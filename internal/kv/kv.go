@@ -103,3 +103,24 @@ func PrefixEnd(prefix []byte) []byte {
 	}
 	return nil
 }
+
+// DeletePrefix deletes every key that starts with prefix, in tx, and
+// returns how many it deleted.
+func DeletePrefix(tx Txn, prefix []byte) (int, error) {
+	var keys [][]byte
+	it := tx.NewIterator(prefix, PrefixEnd(prefix))
+	for ok := it.First(); ok; ok = it.Next() {
+		keys = append(keys, append([]byte(nil), it.Key()...))
+	}
+	err := it.Err()
+	it.Close()
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if err := tx.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}

@@ -1,4 +1,4 @@
-package core
+package loginguard
 
 import (
 	"context"
@@ -10,15 +10,15 @@ import (
 	"coffer/internal/kv"
 )
 
-// sharedGuard keeps the login guard's counts in the store, so that every
-// node sharing it applies one lockout (loginguard.go):
+// shared keeps the guard's counts in the store, so that every
+// node sharing it applies one lockout (guard.go):
 //
-//	'o' 'p' name 0x00 addr   failure count of an account from an address
-//	'o' 'a' addr             failure count of an address (every account, bad tokens)
+//	prefix 'p' name 0x00 addr   failure count of an account from an address
+//	prefix 'a' addr             failure count of an address (every account, bad tokens)
 //
 // Each value is 24 bytes: failures, window start and lock end (Unix ns,
-// big-endian; lock end 0 when not locked). 'o' is no cache's namespace,
-// so these writes cost the change feed nothing.
+// big-endian; lock end 0 when not locked). Coffer's prefix, 'o', is no cache's
+// namespace, so these writes cost the change feed nothing.
 //
 // Cost: only attempts that will compute a password hash touch the store
 // (an attempt refused by the node's own memory, and a request served from
@@ -28,21 +28,27 @@ import (
 //
 // Records expire logically (an elapsed window or lock reads as empty) and
 // are rewritten or deleted by the next attempt of that pair or address; the
-// node holding the "gc" lease (background.go) sweeps the expired records
-// of pairs and addresses that never try again every guardSweepEvery.
+// caller (in Coffer, the node holding the "gc" lease) sweeps the expired records
+// of pairs and addresses that never try again every SweepEvery (Sweep).
 //
 // A store failure does not block logins: the guard falls back to the
 // node's own counts for that attempt (a per-node bound, as before).
-type sharedGuard struct {
-	kv  kv.Store
-	log *slog.Logger
+type shared struct {
+	kv       kv.Store
+	prefix   byte
+	log      *slog.Logger
+	onForget func(tx kv.Txn)
 }
 
 // sharedGuardTimeout bounds one store access of the guard.
 const sharedGuardTimeout = 2 * time.Second
 
-func guardPairKey(name, addr string) []byte { return key('o', "p"+name, addr) }
-func guardAddrKey(addr string) []byte       { return key('o', "a"+addr) }
+func (sg *shared) pairKey(name, addr string) []byte {
+	k := append([]byte{sg.prefix, 'p'}, name...)
+	return append(append(k, 0), addr...)
+}
+
+func (sg *shared) addrKey(addr string) []byte { return append([]byte{sg.prefix, 'a'}, addr...) }
 
 func encodeFail(st failState) []byte {
 	b := make([]byte, 0, 24)
@@ -88,7 +94,7 @@ func decodeFail(v []byte) failState {
 		until: fromNano(int64(binary.BigEndian.Uint64(v[16:])))}
 }
 
-func (sg *sharedGuard) update(what string, fn func(tx kv.Txn) error) bool {
+func (sg *shared) update(what string, fn func(tx kv.Txn) error) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), sharedGuardTimeout)
 	defer cancel()
 	if err := sg.kv.Update(ctx, fn); err != nil {
@@ -101,8 +107,8 @@ func (sg *sharedGuard) update(what string, fn func(tx kv.Txn) error) bool {
 // begin counts an attempt of (name, addr) in the store unless either is
 // locked there (locked). It returns the stored states after it; ok false
 // when the store failed.
-func (sg *sharedGuard) begin(name, addr string, now time.Time, g *loginGuard) (pair, adr failState, locked, ok bool) {
-	pk, ak := guardPairKey(name, addr), guardAddrKey(addr)
+func (sg *shared) begin(name, addr string, now time.Time, g *Guard) (pair, adr failState, locked, ok bool) {
+	pk, ak := sg.pairKey(name, addr), sg.addrKey(addr)
 	ok = sg.update("count failure", func(tx kv.Txn) error {
 		var err error
 		if pair, err = getFail(tx, pk, now, g.policy.FailureWindow); err != nil {
@@ -125,8 +131,8 @@ func (sg *sharedGuard) begin(name, addr string, now time.Time, g *loginGuard) (p
 }
 
 // failAddress counts a failure of addr alone.
-func (sg *sharedGuard) failAddress(addr string, now time.Time, g *loginGuard) (failState, bool) {
-	ak := guardAddrKey(addr)
+func (sg *shared) failAddress(addr string, now time.Time, g *Guard) (failState, bool) {
+	ak := sg.addrKey(addr)
 	var st failState
 	ok := sg.update("count address failure", func(tx kv.Txn) error {
 		var err error
@@ -144,8 +150,8 @@ func (sg *sharedGuard) failAddress(addr string, now time.Time, g *loginGuard) (f
 
 // succeed uncounts begin's failure: the pair starts over, its address
 // keeps its other failures.
-func (sg *sharedGuard) succeed(name, addr string) {
-	pk, ak := guardPairKey(name, addr), guardAddrKey(addr)
+func (sg *shared) succeed(name, addr string) {
+	pk, ak := sg.pairKey(name, addr), sg.addrKey(addr)
 	sg.update("uncount success", func(tx kv.Txn) error {
 		if err := tx.Delete(pk); err != nil {
 			return err
@@ -171,37 +177,38 @@ func (sg *sharedGuard) succeed(name, addr string) {
 }
 
 // forget deletes every stored pair of an account (its password was reset)
-// and tells the other nodes through the change feed.
-func (sg *sharedGuard) forget(name string) {
-	prefix := append(key('o', "p"+name), 0)
+// and tells the other nodes (Options.OnForget).
+func (sg *shared) forget(name string) {
+	prefix := append([]byte{sg.prefix, 'p'}, name...)
+	prefix = append(prefix, 0)
 	sg.update("forget account", func(tx kv.Txn) error {
-		n, err := deletePrefix(tx, prefix)
+		n, err := kv.DeletePrefix(tx, prefix)
 		if err != nil {
 			return err
 		}
-		if n > 0 {
+		if n > 0 && sg.onForget != nil {
 			// The other nodes drop the pair locks they hold in memory
-			// (dropPairLocks) once this has committed, not before.
-			markChange(tx, changeAdmin)
+			// (DropPairLocks) once this has committed, not before.
+			sg.onForget(tx)
 		}
 		return nil
 	})
 }
 
-// guardSweepEvery is how often the node holding the "gc" lease removes
-// expired lockout records; guardSweepBatch bounds one transaction of it.
+// SweepEvery is how often expired lockout records should be removed
+// (Sweep); sweepBatch bounds one transaction of it.
 const (
-	guardSweepEvery = 10 * time.Minute
-	guardSweepBatch = 500
+	SweepEvery = 10 * time.Minute
+	sweepBatch = 500
 )
 
 // sweep deletes the records that read as empty at now (their window and
-// lock have elapsed), guardSweepBatch per transaction, and returns how
+// lock have elapsed), sweepBatch per transaction, and returns how
 // many it deleted. A record rewritten meanwhile by an attempt is read
 // again in the transaction's retry: only what is expired when the
 // transaction commits goes.
-func (sg *sharedGuard) sweep(ctx context.Context, now time.Time, window time.Duration) (int, error) {
-	from, end := []byte{'o'}, kv.PrefixEnd([]byte{'o'})
+func (sg *shared) sweep(ctx context.Context, now time.Time, window time.Duration) (int, error) {
+	from, end := []byte{sg.prefix}, kv.PrefixEnd([]byte{sg.prefix})
 	deleted := 0
 	for from != nil {
 		var next []byte
@@ -212,7 +219,7 @@ func (sg *sharedGuard) sweep(ctx context.Context, now time.Time, window time.Dur
 			it := tx.NewIterator(from, end)
 			seen := 0
 			for ok := it.First(); ok; ok = it.Next() {
-				if seen == guardSweepBatch {
+				if seen == sweepBatch {
 					next = append([]byte(nil), it.Key()...)
 					break
 				}
@@ -246,4 +253,14 @@ func (sg *sharedGuard) sweep(ctx context.Context, now time.Time, window time.Dur
 		from = next
 	}
 	return deleted, nil
+}
+
+// Sweep deletes the shared records that read as empty at now (their
+// window and lock have elapsed) and returns how many it deleted; 0 when
+// the counts are not shared.
+func (g *Guard) Sweep(ctx context.Context, now time.Time) (int, error) {
+	if g.shared == nil {
+		return 0, nil
+	}
+	return g.shared.sweep(ctx, now, g.policy.FailureWindow)
 }
