@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"coffer/internal/checksum"
+	"coffer/internal/objects"
 )
 
 // The checksums S3 added in 2026 over HTTP: each header is verified (a
@@ -80,6 +81,36 @@ func TestNewChecksumXML(t *testing.T) {
 		}{checksumXML: c})
 		if err != nil || string(out) != "<X>"+want+"</X>" {
 			t.Errorf("%s encoding/xml %s %v, want %s", a, out, err, want)
+		}
+	}
+}
+
+// GetObjectAttributes gives a COMPOSITE checksum without its "-N" suffix
+// (AWS does; minio-go's testPutMultipartObjectWithChecksums checks it), a
+// FULL_OBJECT one as it is.
+func TestObjectAttributesCompositeChecksum(t *testing.T) {
+	for _, tc := range []struct {
+		v    checksum.Value
+		want string
+	}{
+		{checksum.Value{Algorithm: checksum.XXHASH3, Type: checksum.TypeComposite, Base64: "xQCwyRKzdtg=-13"}, "xQCwyRKzdtg="},
+		{checksum.Value{Algorithm: checksum.SHA256, Type: checksum.TypeComposite, Base64: "FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiU=-2"},
+			"FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiU="},
+		{checksum.Value{Algorithm: checksum.CRC64NVME, Type: checksum.TypeFullObject, Base64: "rosUhgp5mIg="}, "rosUhgp5mIg="},
+		{checksum.Value{Algorithm: checksum.MD5, Base64: "1B2M2Y8AsgTpgAmY7PhCfg=="}, "1B2M2Y8AsgTpgAmY7PhCfg=="},
+	} {
+		out := &objects.GetOutput{Info: objects.ObjectInfo{Checksum: tc.v}}
+		res := objectAttributesXML(out, map[string]bool{"Checksum": true}, 0, 1000)
+		if res.Checksum == nil {
+			t.Fatalf("%+v: no Checksum", tc.v)
+		}
+		got := string(res.Checksum.checksumXML.appendXML(nil))
+		elem := "Checksum" + string(tc.v.Algorithm)
+		if want := "<" + elem + ">" + tc.want + "</" + elem + ">"; got != want {
+			t.Errorf("%+v: %s, want %s", tc.v, got, want)
+		}
+		if wantType := checksumType(tc.v); res.Checksum.ChecksumType != wantType {
+			t.Errorf("%+v: type %q, want %q", tc.v, res.Checksum.ChecksumType, wantType)
 		}
 	}
 }
