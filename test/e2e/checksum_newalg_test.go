@@ -319,3 +319,44 @@ for n, name in [(1, "p1"), (2, "p2")]:
 r = s3.complete_multipart_upload(Bucket=b, Key="boto-mpu", UploadId=up["UploadId"], MultipartUpload={"Parts": parts})
 print(json.dumps({"Put": put, "Head": head, "BadCode": bad, "MPU": r.get("ChecksumXXHASH128", ""), "MPUType": r.get("ChecksumType", "")}))
 `
+
+// The aws CLI (v1, botocore 1.43): put-object with --checksum-algorithm
+// SHA512 (botocore computes it) and with --checksum-xxhash3, head-object
+// --checksum-mode ENABLED, and create-multipart-upload refusing FULL_OBJECT
+// for XXHASH64.
+func TestNewChecksums_awsCLI(t *testing.T) {
+	t.Parallel()
+	b := newBucket(t)
+	body := randBytes(20_000)
+	file := filepath.Join(t.TempDir(), "body")
+	if err := os.WriteFile(file, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sha, xx3 := newAlgs[1], newAlgs[3]
+	for _, args := range [][]string{
+		{"--key", "cli-sha512", "--checksum-algorithm", "SHA512"},
+		{"--key", "cli-xxhash3", "--checksum-xxhash3", xx3.sum(body)},
+	} {
+		out := awsCLI(t, append([]string{"s3api", "put-object", "--bucket", b, "--body", file}, args...)...)
+		var put map[string]any
+		if err := json.Unmarshal([]byte(out), &put); err != nil {
+			t.Fatalf("put-object %v: %q: %v", args, out, err)
+		}
+		a := sha
+		if args[1] == "cli-xxhash3" {
+			a = xx3
+		}
+		if put["Checksum"+a.field] != a.sum(body) {
+			t.Fatalf("put-object %v: %s, want Checksum%s %s", args, out, a.field, a.sum(body))
+		}
+		out = awsCLI(t, "s3api", "head-object", "--bucket", b, "--key", args[1], "--checksum-mode", "ENABLED")
+		if !strings.Contains(out, `"Checksum`+a.field+`": "`+a.sum(body)+`"`) {
+			t.Fatalf("head-object %s: %s, want Checksum%s %s", args[1], out, a.field, a.sum(body))
+		}
+	}
+	_, errOut, err := awsCLIResult(t, "s3api", "create-multipart-upload", "--bucket", b, "--key", "cli-mpu",
+		"--checksum-algorithm", "XXHASH64", "--checksum-type", "FULL_OBJECT")
+	if err == nil || !strings.Contains(errOut, "InvalidRequest") || !strings.Contains(errOut, "cannot be used with the xxhash64 checksum algorithm") {
+		t.Fatalf("create-multipart-upload XXHASH64 FULL_OBJECT: err %v, stderr %s", err, errOut)
+	}
+}
