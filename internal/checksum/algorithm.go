@@ -1,21 +1,27 @@
 package checksum
 
 import (
+	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"hash"
 	"hash/crc32"
 	"strings"
 
+	"github.com/cespare/xxhash/v2"
+	"github.com/zeebo/xxh3"
+
 	"coffer/internal/errs"
 )
 
-// Algorithms lists every supported algorithm, in AWS's order.
-var Algorithms = []Algorithm{CRC32, CRC32C, CRC64NVME, SHA1, SHA256}
+// Algorithms lists every supported algorithm, in AWS's order (the API
+// reference's Checksum type).
+var Algorithms = []Algorithm{CRC32, CRC32C, CRC64NVME, MD5, SHA1, SHA256, SHA512, XXHASH64, XXHASH3, XXHASH128}
 
-// maxSize is the largest digest size of any algorithm (SHA256).
-const maxSize = sha256.Size
+// maxSize is the largest digest size of any algorithm (SHA512).
+const maxSize = sha512.Size
 
 // b64 is the encoding of every checksum value. Strict: S3 rejects values
 // whose unused trailing bits are not zero ("y/Q5Jh==" for CRC32).
@@ -24,7 +30,7 @@ var b64 = base64.StdEncoding.Strict()
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // msgUnsupported is AWS's answer to an algorithm name it does not know.
-const msgUnsupported = "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]"
+const msgUnsupported = "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, MD5, SHA1, SHA256, SHA512, XXHASH64, XXHASH3, XXHASH128]"
 
 // ParseAlgorithm parses an algorithm name, case-insensitively and ignoring
 // surrounding blanks. "" is None (no algorithm) without error; an unknown
@@ -56,6 +62,12 @@ func (a Algorithm) Size() int {
 		return sha1.Size
 	case SHA256:
 		return sha256.Size
+	case MD5, XXHASH128:
+		return md5.Size // 16, XXH3-128 too
+	case SHA512:
+		return sha512.Size
+	case XXHASH64, XXHASH3:
+		return 8
 	}
 	return 0
 }
@@ -78,6 +90,16 @@ func (a Algorithm) HeaderName() string {
 		return "x-amz-checksum-sha1"
 	case SHA256:
 		return "x-amz-checksum-sha256"
+	case MD5:
+		return "x-amz-checksum-md5"
+	case SHA512:
+		return "x-amz-checksum-sha512"
+	case XXHASH64:
+		return "x-amz-checksum-xxhash64"
+	case XXHASH3:
+		return "x-amz-checksum-xxhash3"
+	case XXHASH128:
+		return "x-amz-checksum-xxhash128"
 	}
 	return ""
 }
@@ -106,6 +128,16 @@ func New(a Algorithm) hash.Hash {
 		return sha1.New()
 	case SHA256:
 		return sha256.New()
+	case MD5:
+		return md5.New()
+	case SHA512:
+		return sha512.New()
+	case XXHASH64:
+		return xxhash.New() // Sum: big-endian, as S3
+	case XXHASH3:
+		return xxh3.New() // Sum: big-endian XXH3-64
+	case XXHASH128:
+		return xxh3.New128() // Sum: big-endian, high 64 bits first (XXH128's canonical form)
 	}
 	return nil
 }

@@ -2,8 +2,10 @@ package checksum
 
 import (
 	"bytes"
+	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -11,6 +13,9 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/zeebo/xxh3"
 
 	"coffer/internal/errs"
 )
@@ -96,6 +101,17 @@ func TestAgainstStdlib(t *testing.T) {
 		CRC64NVME: func(b []byte) []byte { return binary.BigEndian.AppendUint64(nil, crc64.Checksum(b, nvme)) },
 		SHA1:      func(b []byte) []byte { s := sha1.Sum(b); return s[:] },
 		SHA256:    func(b []byte) []byte { s := sha256.Sum256(b); return s[:] },
+		MD5:       func(b []byte) []byte { s := md5.Sum(b); return s[:] },
+		SHA512:    func(b []byte) []byte { s := sha512.Sum512(b); return s[:] },
+		// The one-shot functions, not the streaming hashes Sum uses, and
+		// the byte order written out here: big-endian, XXH128's high half
+		// first (aws-checksums writes them so).
+		XXHASH64: func(b []byte) []byte { return binary.BigEndian.AppendUint64(nil, xxhash.Sum64(b)) },
+		XXHASH3:  func(b []byte) []byte { return binary.BigEndian.AppendUint64(nil, xxh3.Hash(b)) },
+		XXHASH128: func(b []byte) []byte {
+			h := xxh3.Hash128(b)
+			return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, h.Hi), h.Lo)
+		},
 	}
 	r := rand.New(rand.NewSource(1))
 	buf := make([]byte, 70016)
@@ -168,8 +184,14 @@ func TestParseAlgorithm(t *testing.T) {
 		{"sha1", SHA1, false},
 		{"SHA256", SHA256, false},
 		{"", None, false},
-		{"md5", None, true},
-		{"SHA512", None, true},
+		{"md5", MD5, false},
+		{"SHA512", SHA512, false},
+		{"xxhash64", XXHASH64, false},
+		{"XXHash3", XXHASH3, false},
+		{" XXHASH128", XXHASH128, false},
+		{"xxhash", None, true},
+		{"XXH3", None, true},
+		{"sha384", None, true},
 		{"crc32,crc32c", None, true},
 		{"crc", None, true},
 	}
@@ -198,8 +220,13 @@ func TestAlgorithmProperties(t *testing.T) {
 		{CRC64NVME, "x-amz-checksum-crc64nvme", 8, true},
 		{SHA1, "x-amz-checksum-sha1", 20, false},
 		{SHA256, "x-amz-checksum-sha256", 32, false},
+		{MD5, "x-amz-checksum-md5", 16, false},
+		{SHA512, "x-amz-checksum-sha512", 64, false},
+		{XXHASH64, "x-amz-checksum-xxhash64", 8, false},
+		{XXHASH3, "x-amz-checksum-xxhash3", 8, false},
+		{XXHASH128, "x-amz-checksum-xxhash128", 16, false},
 		{None, "", 0, false},
-		{"MD5", "", 0, false},
+		{"BLAKE3", "", 0, false},
 	}
 	for _, tc := range tests {
 		if got := tc.a.HeaderName(); got != tc.header {
@@ -215,7 +242,7 @@ func TestAlgorithmProperties(t *testing.T) {
 			t.Errorf("New(%q) = %v", tc.a, h)
 		}
 	}
-	if Sum(None, []byte("x")) != "" || Sum("MD5", nil) != "" {
+	if Sum(None, []byte("x")) != "" || Sum("BLAKE3", nil) != "" {
 		t.Error("Sum of an unknown algorithm is not empty")
 	}
 }
@@ -246,7 +273,12 @@ func TestValidValue(t *testing.T) {
 		{SHA256, "FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiUA", false}, // 33 bytes
 		{SHA256, "FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiV=", false},
 		{None, "", false},
-		{"MD5", "1B2M2Y8AsgTpgAmY7PhCfg==", false},
+		{MD5, "1B2M2Y8AsgTpgAmY7PhCfg==", true},
+		{MD5, "1B2M2Y8AsgTpgAmY7PhCfh==", false},
+		{XXHASH64, "xQCwyRKzdtg=", true},
+		{XXHASH64, "xQCwyRKzdtg", false},
+		{XXHASH128, "xQCwyRKzdtg=", false}, // 8 bytes, not 16
+		{"BLAKE3", "1B2M2Y8AsgTpgAmY7PhCfg==", false},
 	}
 	for _, tc := range tests {
 		if got := ValidValue(tc.a, tc.v); got != tc.want {

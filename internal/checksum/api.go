@@ -1,8 +1,9 @@
 // Package checksum implements S3's object integrity checks: Content-MD5 (and
-// the MD5 ETag), and the flexible checksums CRC32, CRC32C, CRC64NVME, SHA1 and
-// SHA256, sent in headers or aws-chunked trailers, verified at EOF, stored,
-// and combined for multipart uploads as COMPOSITE (checksum of the parts'
-// checksums, "-N" suffix) or FULL_OBJECT (CRC combination of the parts).
+// the MD5 ETag), and the flexible checksums CRC32, CRC32C, CRC64NVME, MD5,
+// SHA1, SHA256, SHA512, XXHASH64, XXHASH3 and XXHASH128, sent in headers or
+// aws-chunked trailers, verified at EOF, stored, and combined for multipart
+// uploads as COMPOSITE (checksum of the parts' checksums, "-N" suffix, any
+// algorithm) or FULL_OBJECT (CRC combination of the parts, CRCs only).
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
 package checksum
 
@@ -16,6 +17,15 @@ const (
 	CRC64NVME Algorithm = "CRC64NVME"
 	SHA1      Algorithm = "SHA1"
 	SHA256    Algorithm = "SHA256"
+	// The algorithms S3 added in 2026: digests and xxHash variants, whose
+	// values are the big-endian digest in base64 like the others (XXHASH3
+	// is XXH3-64, XXHASH128 XXH3-128, high half first). None of them can
+	// be combined, so multipart uploads use them as COMPOSITE only.
+	MD5       Algorithm = "MD5"
+	SHA512    Algorithm = "SHA512"
+	XXHASH64  Algorithm = "XXHASH64"
+	XXHASH3   Algorithm = "XXHASH3"
+	XXHASH128 Algorithm = "XXHASH128"
 )
 
 // Type is how a multipart object's checksum was formed.

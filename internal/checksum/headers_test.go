@@ -42,7 +42,7 @@ func TestFromHeaders(t *testing.T) {
 			kind: errs.InvalidRequest, msg: "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."},
 		{name: "same header twice", headers: kv{"X-Amz-Checksum-Crc32", "y/Q5Jg==", "X-Amz-Checksum-Crc32", "y/Q5Jg=="},
 			kind: errs.InvalidRequest, msg: "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."},
-		{name: "unknown algorithm header", headers: kv{"X-Amz-Checksum-Md5", "XrY7u+Ae7tCTyyK7j1rNww=="},
+		{name: "unknown algorithm header", headers: kv{"X-Amz-Checksum-Md4", "XrY7u+Ae7tCTyyK7j1rNww=="},
 			kind: errs.InvalidRequest, msg: "The algorithm type you specified in x-amz-checksum- header is invalid."},
 		{name: "malformed", headers: kv{"X-Amz-Checksum-Crc32", "y/Q5Jh=="}, kind: errs.InvalidRequest,
 			msg: "Value for x-amz-checksum-crc32 header is invalid."},
@@ -66,7 +66,7 @@ func TestFromHeaders(t *testing.T) {
 		{name: "sdk alone", headers: kv{"X-Amz-Sdk-Checksum-Algorithm", "CRC32"}, kind: errs.InvalidRequest,
 			msg: "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found."},
 		{name: "sdk unknown", headers: kv{"X-Amz-Checksum-Crc32", "y/Q5Jg==", "X-Amz-Sdk-Checksum-Algorithm", "MD4"}, kind: errs.InvalidRequest,
-			msg: "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]"},
+			msg: "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, MD5, SHA1, SHA256, SHA512, XXHASH64, XXHASH3, XXHASH128]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

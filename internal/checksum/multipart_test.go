@@ -162,7 +162,7 @@ func TestMultipartErrors(t *testing.T) {
 		{"composite crc64nvme", func() (Value, error) { return Composite(CRC64NVME, []string{Sum(CRC64NVME, nil)}) }, errs.InvalidRequest,
 			"The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm."},
 		{"full none", func() (Value, error) { return FullObject(None, nil) }, errs.InvalidRequest, ""},
-		{"composite unknown", func() (Value, error) { return Composite("MD5", []string{good}) }, errs.InvalidRequest, "unsupported"},
+		{"composite unknown", func() (Value, error) { return Composite("BLAKE3", []string{good}) }, errs.InvalidRequest, "unsupported"},
 		{"composite no parts", func() (Value, error) { return Composite(CRC32, nil) }, errs.InvalidRequest, ""},
 		{"composite bad part", func() (Value, error) { return Composite(CRC32, []string{good, "y/Q5Jh=="}) }, errs.InvalidArgument,
 			"Invalid Base64 or multiple checksums present in request"},
@@ -192,6 +192,11 @@ func TestTypes(t *testing.T) {
 		{CRC64NVME, TypeFullObject, false, true},
 		{SHA1, TypeComposite, true, false},
 		{SHA256, TypeComposite, true, false},
+		{MD5, TypeComposite, true, false},
+		{SHA512, TypeComposite, true, false},
+		{XXHASH64, TypeComposite, true, false},
+		{XXHASH3, TypeComposite, true, false},
+		{XXHASH128, TypeComposite, true, false},
 	} {
 		if got := DefaultType(tc.a); got != tc.def {
 			t.Errorf("DefaultType(%s) = %s, want %s", tc.a, got, tc.def)

@@ -110,7 +110,7 @@ func TestNewReaderRejects(t *testing.T) {
 		{"malformed md5", Expect{ContentMD5: "nope"}, errs.InvalidDigest},
 		{"malformed value", Expect{Algorithm: CRC32, Value: "y/Q5Jh=="}, errs.InvalidRequest},
 		{"value of another size", Expect{Algorithm: SHA256, Value: "y/Q5Jg=="}, errs.InvalidRequest},
-		{"unknown algorithm", Expect{Algorithm: "MD5", Value: bodyMD5}, errs.InvalidRequest},
+		{"unknown algorithm", Expect{Algorithm: "MD4", Value: bodyMD5}, errs.InvalidRequest},
 		{"value without algorithm", Expect{Value: "y/Q5Jg=="}, errs.InvalidRequest},
 	} {
 		if r, err := NewReader(strings.NewReader(body), tc.e); !errors.Is(err, tc.kind) {

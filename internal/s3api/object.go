@@ -414,7 +414,14 @@ func objectAttributesXML(out *objects.GetOutput, want map[string]bool, marker, m
 		res.ETag = info.ETag
 	}
 	if want["Checksum"] && !info.Checksum.IsZero() {
-		res.Checksum = &attributesChecksumXML{checksumXML: checksumFields(info.Checksum), ChecksumType: checksumType(info.Checksum)}
+		// S3 gives a COMPOSITE checksum here without its "-N" suffix (the
+		// count is ObjectParts' TotalPartsCount), unlike HEAD, GET and
+		// CompleteMultipartUpload; base64 has no '-' of its own.
+		c := info.Checksum
+		if i := strings.LastIndexByte(c.Base64, '-'); c.Type == checksum.TypeComposite && i >= 0 {
+			c.Base64 = c.Base64[:i]
+		}
+		res.Checksum = &attributesChecksumXML{checksumXML: checksumFields(c), ChecksumType: checksumType(c)}
 	}
 	if want["StorageClass"] {
 		res.StorageClass = storageClass(info.Meta)

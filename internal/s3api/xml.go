@@ -50,6 +50,11 @@ type checksumXML struct {
 	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
 	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
 	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
+	ChecksumMD5       string `xml:"ChecksumMD5,omitempty"`
+	ChecksumSHA512    string `xml:"ChecksumSHA512,omitempty"`
+	ChecksumXXHASH64  string `xml:"ChecksumXXHASH64,omitempty"`
+	ChecksumXXHASH3   string `xml:"ChecksumXXHASH3,omitempty"`
+	ChecksumXXHASH128 string `xml:"ChecksumXXHASH128,omitempty"`
 }
 
 func checksumFields(v checksum.Value) checksumXML {
@@ -65,6 +70,16 @@ func checksumFields(v checksum.Value) checksumXML {
 		c.ChecksumSHA1 = v.Base64
 	case checksum.SHA256:
 		c.ChecksumSHA256 = v.Base64
+	case checksum.MD5:
+		c.ChecksumMD5 = v.Base64
+	case checksum.SHA512:
+		c.ChecksumSHA512 = v.Base64
+	case checksum.XXHASH64:
+		c.ChecksumXXHASH64 = v.Base64
+	case checksum.XXHASH3:
+		c.ChecksumXXHASH3 = v.Base64
+	case checksum.XXHASH128:
+		c.ChecksumXXHASH128 = v.Base64
 	}
 	return c
 }

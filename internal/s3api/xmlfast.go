@@ -321,5 +321,10 @@ func (c *checksumXML) appendXML(b []byte) []byte {
 	b = appendElemOmit(b, "ChecksumCRC64NVME", c.ChecksumCRC64NVME)
 	b = appendElemOmit(b, "ChecksumSHA1", c.ChecksumSHA1)
 	b = appendElemOmit(b, "ChecksumSHA256", c.ChecksumSHA256)
+	b = appendElemOmit(b, "ChecksumMD5", c.ChecksumMD5)
+	b = appendElemOmit(b, "ChecksumSHA512", c.ChecksumSHA512)
+	b = appendElemOmit(b, "ChecksumXXHASH64", c.ChecksumXXHASH64)
+	b = appendElemOmit(b, "ChecksumXXHASH3", c.ChecksumXXHASH3)
+	b = appendElemOmit(b, "ChecksumXXHASH128", c.ChecksumXXHASH128)
 	return b
 }

@@ -209,7 +209,9 @@ func randParts(r *rand.Rand) *listPartsResult {
 			checksumXML: checksumXML{
 				ChecksumCRC32: maybe(r, randString(r)), ChecksumCRC32C: maybe(r, randString(r)),
 				ChecksumCRC64NVME: maybe(r, randString(r)), ChecksumSHA1: maybe(r, randString(r)),
-				ChecksumSHA256: maybe(r, randString(r)),
+				ChecksumSHA256: maybe(r, randString(r)), ChecksumMD5: maybe(r, randString(r)),
+				ChecksumSHA512: maybe(r, randString(r)), ChecksumXXHASH64: maybe(r, randString(r)),
+				ChecksumXXHASH3: maybe(r, randString(r)), ChecksumXXHASH128: maybe(r, randString(r)),
 			},
 		})
 	}

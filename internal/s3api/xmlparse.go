@@ -116,7 +116,8 @@ func parseCompleteXML(data []byte) ([]objects.CompletedPart, error) {
 }
 
 func firstChecksum(c checksumXML) string {
-	for _, v := range []string{c.ChecksumCRC32, c.ChecksumCRC32C, c.ChecksumCRC64NVME, c.ChecksumSHA1, c.ChecksumSHA256} {
+	for _, v := range []string{c.ChecksumCRC32, c.ChecksumCRC32C, c.ChecksumCRC64NVME, c.ChecksumSHA1, c.ChecksumSHA256,
+		c.ChecksumMD5, c.ChecksumSHA512, c.ChecksumXXHASH64, c.ChecksumXXHASH3, c.ChecksumXXHASH128} {
 		if v != "" {
 			return v
 		}
