@@ -7,6 +7,7 @@ import (
 
 	"coffer/internal/kv"
 	"coffer/internal/objects"
+	"coffer/internal/uuid"
 )
 
 // ClusterInfo is what GET /api/cluster shows.
@@ -49,7 +50,7 @@ func (s *Service) initCluster(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		c = clusterRecord{Schema: 1, Name: s.opts.ClusterName, UUID: newUUID(), AdminTenant: admin.UUID,
+		c = clusterRecord{Schema: 1, Name: s.opts.ClusterName, UUID: uuid.New(), AdminTenant: admin.UUID,
 			Created: s.now().UTC()}
 		s.cluster = c
 		return setJSON(tx, key('c', "cluster"), &c)

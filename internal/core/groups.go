@@ -9,6 +9,7 @@ import (
 	"coffer/internal/errs"
 	"coffer/internal/kv"
 	"coffer/internal/policy"
+	"coffer/internal/uuid"
 )
 
 // Group is a set of S3 users of one tenant and the policies that apply to
@@ -183,7 +184,7 @@ func (s *Service) CreateGroup(ctx context.Context, in CreateGroupInput) (Group, 
 		if err != nil {
 			return err
 		}
-		g = Group{ID: id, UUID: newUUID(), Tenant: in.Tenant, Name: in.Name, Comment: in.Comment,
+		g = Group{ID: id, UUID: uuid.New(), Tenant: in.Tenant, Name: in.Name, Comment: in.Comment,
 			Users: append([]string{}, in.Users...), Policies: append([]string{}, in.Policies...),
 			Created: s.now().UTC()}
 		return putGroup(tx, &g)

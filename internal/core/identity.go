@@ -7,6 +7,7 @@ import (
 
 	"coffer/internal/errs"
 	"coffer/internal/kv"
+	"coffer/internal/uuid"
 )
 
 // AccessKey is the stored form of a user's SigV4 key pair, found by access
@@ -180,7 +181,7 @@ func (s *Service) Bootstrap(ctx context.Context, in BootstrapInput) (BootstrapRe
 			if err != nil {
 				return err
 			}
-			root = User{UUID: newUUID(), ID: id, Tenant: tid, Name: RootUserName, Root: true, Created: s.now().UTC()}
+			root = User{UUID: uuid.New(), ID: id, Tenant: tid, Name: RootUserName, Root: true, Created: s.now().UTC()}
 			if len(root.Keys) == 0 && in.AccessKey == "" {
 				ak, sk := NewAWSKeyPair()
 				if res.Key, err = s.putKey(tx, &root, 1, ak, sk, 0); err != nil {

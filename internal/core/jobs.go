@@ -12,6 +12,7 @@ import (
 	"coffer/internal/errs"
 	"coffer/internal/kv"
 	"coffer/internal/lease"
+	"coffer/internal/uuid"
 )
 
 // JobState is a job's state (ONTAP's words; success and failure are
@@ -301,7 +302,7 @@ func (s *Service) SubmitJob(ctx context.Context, spec JobSpec, fn JobFunc) (Job,
 	if r.ctx.Err() != nil {
 		return Job{}, errs.New(errs.Internal, "the server is shutting down")
 	}
-	j := Job{Schema: jobSchema, UUID: newUUID(), Tenant: spec.Tenant, Description: spec.Description,
+	j := Job{Schema: jobSchema, UUID: uuid.New(), Tenant: spec.Tenant, Description: spec.Description,
 		Operation: spec.Operation, State: JobQueued, Created: s.now().UTC(),
 		Holder: s.node.holder, Node: s.node.name, Lease: s.now().UTC().Add(s.opts.JobLease),
 		Kind: spec.kind, Params: spec.params}

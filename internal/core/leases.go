@@ -4,6 +4,7 @@ import (
 	"os"
 
 	"coffer/internal/lease"
+	"coffer/internal/uuid"
 )
 
 // Leases (internal/lease) divide work between the nodes sharing the store:
@@ -24,7 +25,7 @@ const ReasonLeaseLost = lease.ReasonLost
 type nodeIdentity struct{ name, holder string }
 
 func newNodeIdentity(name string) nodeIdentity {
-	return nodeIdentity{name: name, holder: name + "/" + newUUID()[:8]}
+	return nodeIdentity{name: name, holder: name + "/" + uuid.New()[:8]}
 }
 
 func (s *Service) newLeases() (*lease.Manager, error) {

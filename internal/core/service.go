@@ -16,6 +16,7 @@ import (
 	"coffer/internal/kv"
 	"coffer/internal/lease"
 	"coffer/internal/loginguard"
+	"coffer/internal/nodes"
 	"coffer/internal/objects"
 )
 
@@ -271,8 +272,9 @@ type Service struct {
 	jobs   *jobRunner
 	feed   *follower
 	bg     *background
-	node   nodeIdentity   // this process in leases (leases.go)
-	leases *lease.Manager // the kv leases that divide work between nodes
+	node   nodeIdentity    // this process in leases (leases.go)
+	leases *lease.Manager  // the kv leases that divide work between nodes
+	nodes  *nodes.Registry // the nodes sharing the store
 	// lifecycleBusy is set while this process runs (or starts) a lifecycle
 	// pass: the lease is reentrant for its holder, this is not.
 	lifecycleBusy atomic.Bool
@@ -326,6 +328,9 @@ func New(opts Options) (*Service, error) {
 		return nil, err
 	}
 	s.leases = leases
+	if s.nodes, err = s.newNodes(); err != nil {
+		return nil, err
+	}
 	s.RegisterJobKind(jobKindDataAging, s.runDataAging)
 	s.registerManagementJobs()
 	if err := s.jobs.recover(ctx); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"coffer/internal/errs"
 	"coffer/internal/kv"
+	"coffer/internal/uuid"
 )
 
 // TenantType is data (ONTAP data SVM: holds S3 services, users, buckets) or
@@ -319,7 +319,7 @@ func (s *Service) insertTenant(tx kv.Txn, t Tenant) (Tenant, error) {
 	if err != nil {
 		return Tenant{}, err
 	}
-	t.UUID, t.ID, t.Created = newUUID(), id, s.now().UTC()
+	t.UUID, t.ID, t.Created = uuid.New(), id, s.now().UTC()
 	migrateTenant(&t)
 	return t, putTenant(tx, &t)
 }
@@ -655,13 +655,6 @@ func (s *Service) DeleteTenant(ctx context.Context, uuid string) error {
 	}
 	s.identChanged()
 	return nil
-}
-
-func newUUID() string {
-	b := randomBytes(16)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 func randomBytes(n int) []byte {

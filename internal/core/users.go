@@ -7,6 +7,7 @@ import (
 
 	"coffer/internal/errs"
 	"coffer/internal/kv"
+	"coffer/internal/uuid"
 )
 
 // RootUserName is the name of every tenant's privileged S3 user: full
@@ -352,7 +353,7 @@ func (s *Service) createUserTx(tx kv.Txn, t Tenant, svc S3Service, in CreateUser
 	if err != nil {
 		return User{}, NewKey{}, err
 	}
-	u := User{UUID: newUUID(), ID: id, Tenant: t.UUID, Name: in.Name, Comment: in.Comment, Root: root,
+	u := User{UUID: uuid.New(), ID: id, Tenant: t.UUID, Name: in.Name, Comment: in.Comment, Root: root,
 		KeyTimeToLive: in.KeyTimeToLive, Created: s.now().UTC()}
 	k, err := s.putKey(tx, &u, 1, ak, sk, in.KeyTimeToLive)
 	if err != nil {

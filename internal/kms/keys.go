@@ -2,10 +2,8 @@ package kms
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -13,6 +11,7 @@ import (
 
 	"coffer/internal/errs"
 	"coffer/internal/kv"
+	"coffer/internal/uuid"
 )
 
 // KeyInfo describes a named key (never its key material).
@@ -132,14 +131,6 @@ func putKeyTx(tx kv.Txn, r *keyRecord) error {
 	return tx.Set(keyRecKey(r.ID), b)
 }
 
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
 func (l *Local) createTx(tx kv.Txn, id string, in CreateKeyInput) error {
 	now := l.now().UTC()
 	r := keyRecord{ID: id, Alias: in.Alias, Description: in.Description, Enabled: true, Created: now, Current: 1}
@@ -175,7 +166,7 @@ func (l *Local) CreateKey(ctx context.Context, in CreateKeyInput) (KeyInfo, erro
 	if len(in.Description) > 8192 {
 		return KeyInfo{}, errs.Field(errs.InvalidArgument, "description", "a description is at most 8192 characters")
 	}
-	id := newUUID()
+	id := uuid.New()
 	var info KeyInfo
 	err := l.update(ctx, func(tx kv.Txn) error {
 		if err := l.createTx(tx, id, in); err != nil {

@@ -2,7 +2,6 @@ package objects
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 
 	"coffer/internal/errs"
 	"coffer/internal/kv"
+	"coffer/internal/uuid"
 )
 
 // ValidateBucketName applies AWS's general-purpose bucket naming rules:
@@ -50,14 +50,6 @@ func ValidateBucketName(name string) error {
 		}
 	}
 	return nil
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 func getBucket(tx kv.Reader, tenant, name string) (*bucketRecord, error) {
@@ -117,7 +109,7 @@ func (s *Service) CreateBucket(ctx context.Context, in CreateBucketInput) (Bucke
 		if err != nil {
 			return err
 		}
-		rec = bucketRecord{Schema: 1, ID: id, UUID: newUUID(), Name: in.Name, Tenant: in.Tenant,
+		rec = bucketRecord{Schema: 1, ID: id, UUID: uuid.New(), Name: in.Name, Tenant: in.Tenant,
 			Created: s.opts.Now().UTC(), Owner: in.Owner, Versioning: in.Versioning,
 			Region: in.Region, QuotaBytes: in.QuotaBytes, Comment: in.Comment}
 		rec.Configs = cloneConfigs(in.Configs)
