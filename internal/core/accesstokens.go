@@ -111,14 +111,14 @@ func (s *Service) issueTokenTx(tx kv.Txn, rec *accessTokenRecord, now time.Time)
 	sess := rec.Owner
 	sess.Idle, sess.Created, sess.LastUsed = rec.Lifetime, now, now
 	sess.Expires, sess.TokenID = rec.Expires, rec.ID
-	if err := setJSON(tx, tokenKey(access), &sessionRecord{Schema: sessionSchema, Session: sess}); err != nil {
+	if err := kv.SetJSON(tx, tokenKey(access), &sessionRecord{Schema: sessionSchema, Session: sess}); err != nil {
 		return IssuedToken{}, err
 	}
-	if err := setJSON(tx, refreshKey(refresh), &rec.ID); err != nil {
+	if err := kv.SetJSON(tx, refreshKey(refresh), &rec.ID); err != nil {
 		return IssuedToken{}, err
 	}
 	rec.AccessHash, rec.RefreshHash = sum256(access), sum256(refresh)
-	if err := setJSON(tx, vkey64('T', rec.ID), rec); err != nil {
+	if err := kv.SetJSON(tx, vkey64('T', rec.ID), rec); err != nil {
 		return IssuedToken{}, err
 	}
 	return IssuedToken{AccessToken: rec.token(), Token: access, RefreshToken: refresh}, nil
@@ -187,13 +187,13 @@ func (s *Service) RenewAccessToken(ctx context.Context, access, refresh string) 
 	var out IssuedToken
 	err := s.update(ctx, "renew access token", func(tx kv.Txn) error {
 		var id int64
-		if ok, err := getJSON(tx, refreshKey(refresh), &id); err != nil {
+		if ok, err := kv.GetJSON(tx, refreshKey(refresh), &id); err != nil {
 			return err
 		} else if !ok {
 			return invalid
 		}
 		var rec accessTokenRecord
-		if ok, err := getJSON(tx, vkey64('T', id), &rec); err != nil {
+		if ok, err := kv.GetJSON(tx, vkey64('T', id), &rec); err != nil {
 			return err
 		} else if !ok || subtle.ConstantTimeCompare(rec.RefreshHash, sum256(refresh)) != 1 ||
 			access != "" && subtle.ConstantTimeCompare(rec.AccessHash, sum256(access)) != 1 {
@@ -223,7 +223,7 @@ func (s *Service) tokenOwnerValid(tx kv.Reader, rec *accessTokenRecord) (bool, e
 	switch rec.Owner.Kind {
 	case SessionAdmin:
 		var a adminRecord
-		ok, err := getJSON(tx, key('a', rec.Owner.Name), &a)
+		ok, err := kv.GetJSON(tx, key('a', rec.Owner.Name), &a)
 		return ok && !a.PasswordChanged.After(rec.Created), err
 	case SessionUser:
 		ref, err := tx.Get(key32('r', rec.Owner.UserID))
@@ -252,7 +252,7 @@ func mayManageToken(caller Session, rec *accessTokenRecord) bool {
 func (s *Service) RevokeAccessToken(ctx context.Context, caller Session, id int64) error {
 	return s.update(ctx, "revoke access token", func(tx kv.Txn) error {
 		var rec accessTokenRecord
-		if ok, err := getJSON(tx, vkey64('T', id), &rec); err != nil {
+		if ok, err := kv.GetJSON(tx, vkey64('T', id), &rec); err != nil {
 			return err
 		} else if !ok || !mayManageToken(caller, &rec) {
 			return fail(errs.NotFound, ReasonTokenNotFound, "accessTokenId", "Access token %d does not exist.", id)

@@ -146,7 +146,7 @@ func (s *Service) BootstrapAdmin(ctx context.Context, name, password string) (Ad
 	var found, any bool
 	err := s.view(ctx, "read admins", func(tx kv.Reader) error {
 		var err error
-		if found, err = getJSON(tx, key('a', name), &existing); err != nil {
+		if found, err = kv.GetJSON(tx, key('a', name), &existing); err != nil {
 			return err
 		}
 		return scan(tx, []byte{'a'}, func(_, _ []byte) error { any = true; return nil })
@@ -194,12 +194,12 @@ func (s *Service) CreateAdmin(ctx context.Context, name, password string) (Admin
 	}
 	rec := s.newAdminRecord(name, password, s.now().UTC()) // slow: outside the transaction
 	err := s.update(ctx, "create admin", func(tx kv.Txn) error {
-		if ok, err := getJSON(tx, key('a', name), &adminRecord{}); err != nil {
+		if ok, err := kv.GetJSON(tx, key('a', name), &adminRecord{}); err != nil {
 			return err
 		} else if ok {
 			return fail(errs.AlreadyExists, ReasonAdminExists, "name", "an account named %q already exists", name)
 		}
-		return setJSON(tx, key('a', name), &rec)
+		return kv.SetJSON(tx, key('a', name), &rec)
 	})
 	if err != nil {
 		return Admin{}, err
@@ -217,13 +217,13 @@ func (s *Service) SetAdminPassword(ctx context.Context, name, password string) e
 	fresh := s.newAdminRecord(name, password, time.Time{})
 	err := s.update(ctx, "set admin password", func(tx kv.Txn) error {
 		var rec adminRecord
-		if ok, err := getJSON(tx, key('a', name), &rec); err != nil {
+		if ok, err := kv.GetJSON(tx, key('a', name), &rec); err != nil {
 			return err
 		} else if !ok {
 			return fail(errs.NotFound, ReasonAdminNotFound, "name", "entry doesn't exist")
 		}
 		rec.Salt, rec.Iterations, rec.Hash, rec.PasswordChanged = fresh.Salt, fresh.Iterations, fresh.Hash, fresh.PasswordChanged
-		return setJSON(tx, key('a', name), &rec)
+		return kv.SetJSON(tx, key('a', name), &rec)
 	})
 	s.forgetAdmin(name)
 	return err
@@ -233,7 +233,7 @@ func (s *Service) SetAdminPassword(ctx context.Context, name, password string) e
 // (ReasonAdminLastAccount).
 func (s *Service) DeleteAdmin(ctx context.Context, name string) error {
 	err := s.update(ctx, "delete admin", func(tx kv.Txn) error {
-		if ok, err := getJSON(tx, key('a', name), &adminRecord{}); err != nil {
+		if ok, err := kv.GetJSON(tx, key('a', name), &adminRecord{}); err != nil {
 			return err
 		} else if !ok {
 			return fail(errs.NotFound, ReasonAdminNotFound, "name", "entry doesn't exist")
@@ -322,7 +322,7 @@ func (s *Service) verifyAdmin(ctx context.Context, name, password string, dummy 
 	var found bool
 	err := s.view(ctx, "read admin", func(tx kv.Reader) error {
 		var err error
-		found, err = getJSON(tx, key('a', name), &rec)
+		found, err = kv.GetJSON(tx, key('a', name), &rec)
 		return err
 	})
 	if err != nil {

@@ -66,7 +66,7 @@ func (s *Service) AdminUser(ctx context.Context, tenant, admin string) (User, er
 	ak, sk := NewAWSKeyPair()
 	err := s.update(ctx, "link admin user", func(tx kv.Txn) error {
 		created = false
-		if ok, err := getJSON(tx, key('a', admin), &adminRecord{}); err != nil {
+		if ok, err := kv.GetJSON(tx, key('a', admin), &adminRecord{}); err != nil {
 			return err
 		} else if !ok {
 			return fail(errs.NotFound, ReasonAdminNotFound, "name", "There is no administrator %q.", admin)
@@ -91,7 +91,7 @@ func (s *Service) AdminUser(ctx context.Context, tenant, admin string) (User, er
 			}
 			created = true
 		}
-		return setJSON(tx, adminUserKey(tenant, admin), &adminUserRecord{Schema: adminUserSchema, Tenant: tenant,
+		return kv.SetJSON(tx, adminUserKey(tenant, admin), &adminUserRecord{Schema: adminUserSchema, Tenant: tenant,
 			Admin: admin, UserID: u.ID, UserUUID: u.UUID, Linked: s.now().UTC()})
 	})
 	if err != nil {
@@ -106,7 +106,7 @@ func (s *Service) AdminUser(ctx context.Context, tenant, admin string) (User, er
 // linkedAdminUser reads the linked user of an account, if it still exists.
 func linkedAdminUser(tx kv.Reader, tenant, admin string) (User, bool, error) {
 	var rec adminUserRecord
-	ok, err := getJSON(tx, adminUserKey(tenant, admin), &rec)
+	ok, err := kv.GetJSON(tx, adminUserKey(tenant, admin), &rec)
 	if err != nil || !ok {
 		return User{}, false, err
 	}
@@ -128,11 +128,11 @@ func linkedAdminUser(tx kv.Reader, tenant, admin string) (User, bool, error) {
 // none): a link whose account still exists.
 func adminOfUser(tx kv.Reader, u User) (string, error) {
 	var rec adminUserRecord
-	ok, err := getJSON(tx, adminUserKey(u.Tenant, u.Name), &rec)
+	ok, err := kv.GetJSON(tx, adminUserKey(u.Tenant, u.Name), &rec)
 	if err != nil || !ok || rec.UserUUID != u.UUID {
 		return "", err
 	}
-	if ok, err := getJSON(tx, key('a', rec.Admin), &adminRecord{}); err != nil || !ok {
+	if ok, err := kv.GetJSON(tx, key('a', rec.Admin), &adminRecord{}); err != nil || !ok {
 		return "", err
 	}
 	return rec.Admin, nil

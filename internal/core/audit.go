@@ -99,7 +99,7 @@ func (s *Service) AppendAudit(ctx context.Context, rec AuditRecord) (AuditRecord
 			return err
 		}
 		rec.Index = n
-		if err := setJSON(tx, auditKey(n), &rec); err != nil {
+		if err := kv.SetJSON(tx, auditKey(n), &rec); err != nil {
 			return err
 		}
 		return s.pruneAuditTx(tx, n) // usually reads one record and stops

@@ -38,7 +38,7 @@ type clusterRecord struct {
 func (s *Service) initCluster(ctx context.Context) error {
 	return s.update(ctx, "init cluster", func(tx kv.Txn) error {
 		var c clusterRecord
-		ok, err := getJSON(tx, key('c', "cluster"), &c)
+		ok, err := kv.GetJSON(tx, key('c', "cluster"), &c)
 		if err != nil {
 			return err
 		}
@@ -53,7 +53,7 @@ func (s *Service) initCluster(ctx context.Context) error {
 		c = clusterRecord{Schema: 1, Name: s.opts.ClusterName, UUID: uuid.New(), AdminTenant: admin.UUID,
 			Created: s.now().UTC()}
 		s.cluster = c
-		return setJSON(tx, key('c', "cluster"), &c)
+		return kv.SetJSON(tx, key('c', "cluster"), &c)
 	})
 }
 

@@ -28,7 +28,7 @@ func (s *Service) CheckEndpoint(ctx context.Context, tenant, bucket, node string
 	var ok bool
 	err := s.view(ctx, "check endpoint", func(tx kv.Reader) error {
 		var err error
-		ok, err = getJSON(tx, vaultKey(tenant, bucket), &rec)
+		ok, err = kv.GetJSON(tx, vaultKey(tenant, bucket), &rec)
 		return err
 	})
 	if err != nil || !ok || len(rec.Endpoints) == 0 {

@@ -333,7 +333,7 @@ func (s *Service) adminStillValid(name string, e *adminEntry, remote uint64) boo
 	var found bool
 	err := s.view(context.Background(), "read admin", func(tx kv.Reader) error {
 		var err error
-		found, err = getJSON(tx, key('a', name), &rec)
+		found, err = kv.GetJSON(tx, key('a', name), &rec)
 		return err
 	})
 	if err != nil || !found || !bytes.Equal(rec.Hash, e.hash) || rec.admin() != e.admin {

@@ -66,7 +66,7 @@ func validateGroupName(name string) error {
 
 func getGroup(tx kv.Reader, tenant string, id int32) (Group, error) {
 	var g Group
-	ok, err := getJSON(tx, key32('g', id), &g)
+	ok, err := kv.GetJSON(tx, key32('g', id), &g)
 	if err != nil {
 		return g, err
 	}
@@ -78,10 +78,10 @@ func getGroup(tx kv.Reader, tenant string, id int32) (Group, error) {
 
 func putGroup(tx kv.Txn, g *Group) error {
 	g.Schema = groupSchema
-	if err := setJSON(tx, key32('g', g.ID), g); err != nil {
+	if err := kv.SetJSON(tx, key32('g', g.ID), g); err != nil {
 		return err
 	}
-	return setJSON(tx, key('h', g.Tenant, g.Name), g.ID)
+	return kv.SetJSON(tx, key('h', g.Tenant, g.Name), g.ID)
 }
 
 func deleteGroupTx(tx kv.Txn, g *Group) error {
@@ -172,7 +172,7 @@ func (s *Service) CreateGroup(ctx context.Context, in CreateGroupInput) (Group, 
 		if err := checkComment(in.Comment, 256); err != nil {
 			return err
 		}
-		if ok, err := getJSON(tx, key('h', in.Tenant, in.Name), new(int32)); err != nil {
+		if ok, err := kv.GetJSON(tx, key('h', in.Tenant, in.Name), new(int32)); err != nil {
 			return err
 		} else if ok {
 			return fail(errs.AlreadyExists, ReasonGroupExists, "name", "A group named %q already exists.", in.Name)
@@ -254,7 +254,7 @@ func (s *Service) UpdateGroup(ctx context.Context, tenant string, id int32, p Gr
 			if err := validateGroupName(*p.Name); err != nil {
 				return err
 			}
-			if ok, err := getJSON(tx, key('h', tenant, *p.Name), new(int32)); err != nil {
+			if ok, err := kv.GetJSON(tx, key('h', tenant, *p.Name), new(int32)); err != nil {
 				return err
 			} else if ok {
 				return fail(errs.AlreadyExists, ReasonGroupExists, "name", "A group named %q already exists.", *p.Name)

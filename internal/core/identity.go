@@ -75,7 +75,7 @@ func (s *Service) Credential(ctx context.Context, ak string) (Credential, error)
 	var found bool
 	err := s.view(ctx, "read access key", func(tx kv.Reader) error {
 		var err error
-		if found, err = getJSON(tx, key('k', ak), &k); err != nil || !found {
+		if found, err = kv.GetJSON(tx, key('k', ak), &k); err != nil || !found {
 			return err
 		}
 		disabled, err := userDisabled(tx, k.Tenant, k.UserName) // SetUserEnabled
@@ -144,7 +144,7 @@ func (s *Service) Bootstrap(ctx context.Context, in BootstrapInput) (BootstrapRe
 	err := s.update(ctx, "bootstrap", func(tx kv.Txn) error {
 		res = BootstrapResult{}
 		var tid string
-		found, err := getJSON(tx, key('n', in.TenantName), &tid)
+		found, err := kv.GetJSON(tx, key('n', in.TenantName), &tid)
 		if err != nil {
 			return err
 		}
@@ -168,7 +168,7 @@ func (s *Service) Bootstrap(ctx context.Context, in BootstrapInput) (BootstrapRe
 		if !ok {
 			svc = S3Service{Schema: serviceSchema, Tenant: tid, Name: defaultServiceName(res.Tenant.Name), Enabled: true,
 				IsHTTPSEnabled: true, Port: 80, SecurePort: 443, Created: s.now().UTC()}
-			if err := setJSON(tx, key('s', tid), &svc); err != nil {
+			if err := kv.SetJSON(tx, key('s', tid), &svc); err != nil {
 				return err
 			}
 		}
@@ -191,7 +191,7 @@ func (s *Service) Bootstrap(ctx context.Context, in BootstrapInput) (BootstrapRe
 		}
 		if in.AccessKey != "" {
 			var existing AccessKey
-			if ok, err := getJSON(tx, key('k', in.AccessKey), &existing); err != nil {
+			if ok, err := kv.GetJSON(tx, key('k', in.AccessKey), &existing); err != nil {
 				return err
 			} else if ok && existing.UserUUID != root.UUID {
 				return errs.New(errs.AlreadyExists, "access key %s belongs to another user", in.AccessKey)
@@ -282,7 +282,7 @@ func (s *Service) migrateTenantRecords(tx kv.Txn, t *Tenant) error {
 		u.Keys = nil
 		for n, k := range byUser[u.UUID] {
 			k.Slot, k.Schema = n+1, accessKeySchema
-			if err := setJSON(tx, key('k', k.AccessKey), &k); err != nil {
+			if err := kv.SetJSON(tx, key('k', k.AccessKey), &k); err != nil {
 				return err
 			}
 			u.Keys = append(u.Keys, KeyInfo{Slot: k.Slot, AccessKey: k.AccessKey, Status: k.Status,

@@ -69,7 +69,7 @@ func (s *Service) submitTracked(ctx context.Context, spec JobSpec, info JobInfo,
 	meta := jobMeta{Schema: jobMetaSchema, JobID: job.ID, Clients: info.Clients, ClientName: info.ClientName,
 		Created: s.now().UTC()}
 	err = s.update(context.WithoutCancel(ctx), "record job", func(tx kv.Txn) error {
-		return setJSON(tx, vkey64('j', job.ID), &meta)
+		return kv.SetJSON(tx, vkey64('j', job.ID), &meta)
 	})
 	idc <- job.ID // the job runs even if its meta could not be saved
 	if err != nil {
@@ -83,7 +83,7 @@ func (s *Service) checkKill(ctx context.Context, id int64) error {
 	var ok bool
 	err := s.view(context.WithoutCancel(ctx), "read job", func(tx kv.Reader) error {
 		var err error
-		ok, err = getJSON(tx, vkey64('j', id), &m)
+		ok, err = kv.GetJSON(tx, vkey64('j', id), &m)
 		return err
 	})
 	if err != nil {
@@ -102,7 +102,7 @@ func (s *Service) JobInfo(ctx context.Context, id int64) (JobInfo, bool, error) 
 	var ok bool
 	err := s.view(ctx, "read job", func(tx kv.Reader) error {
 		var err error
-		ok, err = getJSON(tx, vkey64('j', id), &m)
+		ok, err = kv.GetJSON(tx, vkey64('j', id), &m)
 		return err
 	})
 	return JobInfo{Clients: m.Clients, ClientName: m.ClientName, Kill: m.Kill}, ok, err
@@ -121,13 +121,13 @@ func (s *Service) KillJob(ctx context.Context, id int64) error {
 	}
 	return s.update(ctx, "kill job", func(tx kv.Txn) error {
 		var m jobMeta
-		if ok, err := getJSON(tx, vkey64('j', id), &m); err != nil {
+		if ok, err := kv.GetJSON(tx, vkey64('j', id), &m); err != nil {
 			return err
 		} else if !ok {
 			return fail(errs.InvalidArgument, ReasonJobNotKillable, "jobId", "Job %d cannot be killed.", id)
 		}
 		m.Kill = true
-		return setJSON(tx, vkey64('j', id), &m)
+		return kv.SetJSON(tx, vkey64('j', id), &m)
 	})
 }
 
@@ -164,7 +164,7 @@ func (s *Service) submitTrackedResumable(ctx context.Context, spec JobSpec, info
 	meta := jobMeta{Schema: jobMetaSchema, JobID: job.ID, Clients: info.Clients, ClientName: info.ClientName,
 		Created: s.now().UTC()}
 	if err := s.update(context.WithoutCancel(ctx), "record job", func(tx kv.Txn) error {
-		return setJSON(tx, vkey64('j', job.ID), &meta)
+		return kv.SetJSON(tx, vkey64('j', job.ID), &meta)
 	}); err != nil {
 		s.log.Warn("job metadata not saved", "job", job.ID, "err", err)
 	}

@@ -218,7 +218,7 @@ func (r *jobRunner) takeOver(ctx context.Context) error {
 		err := s.update(ctx, "take over job", func(tx kv.Txn) error {
 			claimed = false
 			var j Job
-			if ok, err := getJSON(tx, key('j', c.UUID), &j); err != nil || !ok {
+			if ok, err := kv.GetJSON(tx, key('j', c.UUID), &j); err != nil || !ok {
 				return err
 			}
 			if j.Terminal() || j.Holder != c.Holder || !leaseExpired(&j, s.now().UTC()) {
@@ -236,7 +236,7 @@ func (r *jobRunner) takeOver(ctx context.Context) error {
 				}
 				j.Message = fmt.Sprintf("The job was interrupted: its node (%s) stopped before the job ended.", prev)
 				j.Error = &JobError{Kind: errs.Internal, Reason: ReasonJobInterrupted, Message: j.Message}
-				return setJSON(tx, key('j', j.UUID), &j)
+				return kv.SetJSON(tx, key('j', j.UUID), &j)
 			}
 			j.Holder, j.Node, j.Lease = s.node.holder, s.node.name, now.Add(s.opts.JobLease)
 			j.State = JobRunning
@@ -249,7 +249,7 @@ func (r *jobRunner) takeOver(ctx context.Context) error {
 				j.Message = fmt.Sprintf("Resumed on node %s after a restart.", s.node.name)
 			}
 			claimed = true
-			return setJSON(tx, key('j', j.UUID), &j)
+			return kv.SetJSON(tx, key('j', j.UUID), &j)
 		})
 		if !known {
 			if err != nil {

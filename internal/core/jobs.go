@@ -180,7 +180,7 @@ func (r *jobRunner) recover(ctx context.Context) error {
 		for _, j := range stale {
 			if j.Kind != "" {
 				j.Lease = time.Time{} // resumable: the takeover scan resumes it at once
-				if err := setJSON(tx, key('j', j.UUID), &j); err != nil {
+				if err := kv.SetJSON(tx, key('j', j.UUID), &j); err != nil {
 					return err
 				}
 				continue
@@ -190,7 +190,7 @@ func (r *jobRunner) recover(ctx context.Context) error {
 				j.Start = now
 			}
 			j.Error = &JobError{Kind: errs.Internal, Reason: ReasonJobInterrupted, Message: j.Message}
-			if err := setJSON(tx, key('j', j.UUID), &j); err != nil {
+			if err := kv.SetJSON(tx, key('j', j.UUID), &j); err != nil {
 				return err
 			}
 		}
@@ -284,14 +284,14 @@ func (s *Service) saveJob(ctx context.Context, uuid string, fn func(j *Job)) err
 	}
 	return s.update(ctx, "save job", func(tx kv.Txn) error {
 		var j Job
-		if ok, err := getJSON(tx, key('j', uuid), &j); err != nil || !ok {
+		if ok, err := kv.GetJSON(tx, key('j', uuid), &j); err != nil || !ok {
 			return err
 		}
 		if j.Holder != "" && j.Holder != s.node.holder {
 			return lease.Lost("job " + uuid) // another node took the job over
 		}
 		fn(&j)
-		return setJSON(tx, key('j', uuid), &j)
+		return kv.SetJSON(tx, key('j', uuid), &j)
 	})
 }
 
@@ -312,10 +312,10 @@ func (s *Service) SubmitJob(ctx context.Context, spec JobSpec, fn JobFunc) (Job,
 			return err
 		}
 		j.ID = id
-		if err := setJSON(tx, key('j', j.UUID), &j); err != nil {
+		if err := kv.SetJSON(tx, key('j', j.UUID), &j); err != nil {
 			return err
 		}
-		return setJSON(tx, key64('q', j.ID), j.UUID)
+		return kv.SetJSON(tx, key64('q', j.ID), j.UUID)
 	})
 	if err != nil {
 		return Job{}, err
@@ -421,7 +421,7 @@ func jobNotFound() error {
 func (s *Service) GetJob(ctx context.Context, uuid string) (Job, error) {
 	var j Job
 	err := s.view(ctx, "get job", func(tx kv.Reader) error {
-		ok, err := getJSON(tx, key('j', uuid), &j)
+		ok, err := kv.GetJSON(tx, key('j', uuid), &j)
 		if err != nil {
 			return err
 		}
@@ -437,7 +437,7 @@ func (s *Service) GetJob(ctx context.Context, uuid string) (Job, error) {
 func (s *Service) GetJobByID(ctx context.Context, id int64) (Job, error) {
 	var uuid string
 	err := s.view(ctx, "get job", func(tx kv.Reader) error {
-		ok, err := getJSON(tx, key64('q', id), &uuid)
+		ok, err := kv.GetJSON(tx, key64('q', id), &uuid)
 		if err == nil && !ok {
 			err = fail(errs.NotFound, ReasonJobNotFound, "jobId", "entry doesn't exist")
 		}

@@ -393,7 +393,7 @@ func (w *lifecycleWalk) run(ctx context.Context, check func() error) (LifecycleR
 	}
 	if err := s.view(ctx, "read lifecycle cursor", func(tx kv.Reader) error {
 		w.cur = lifecycleCursor{}
-		_, err := getJSON(tx, lifecycleCursorKey(w.tenant, w.bucket), &w.cur)
+		_, err := kv.GetJSON(tx, lifecycleCursorKey(w.tenant, w.bucket), &w.cur)
 		return err
 	}); err != nil {
 		return w.res, err
@@ -452,7 +452,7 @@ func (w *lifecycleWalk) stopped(err error) error {
 
 func (w *lifecycleWalk) saveCursor(ctx context.Context) error {
 	return w.s.update(context.WithoutCancel(ctx), "save lifecycle cursor", func(tx kv.Txn) error {
-		return setJSON(tx, lifecycleCursorKey(w.tenant, w.bucket), &w.cur)
+		return kv.SetJSON(tx, lifecycleCursorKey(w.tenant, w.bucket), &w.cur)
 	})
 }
 

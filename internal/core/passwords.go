@@ -119,7 +119,7 @@ func (s *Service) CreateUserWithProfile(ctx context.Context, in CreateUserInput,
 			return err
 		}
 		rec.Schema, rec.UserID = profileSchema, u.ID
-		return setJSON(tx, vkey32('w', u.ID), &rec)
+		return kv.SetJSON(tx, vkey32('w', u.ID), &rec)
 	})
 	if err != nil {
 		return User{}, NewKey{}, UserProfile{}, err
@@ -143,7 +143,7 @@ func (s *Service) SetUserProfile(ctx context.Context, userID int32, p ProfileInp
 	var rec profileRecord
 	err = s.update(ctx, "set profile", func(tx kv.Txn) error {
 		rec = profileRecord{}
-		if _, err := getJSON(tx, vkey32('w', userID), &rec); err != nil {
+		if _, err := kv.GetJSON(tx, vkey32('w', userID), &rec); err != nil {
 			return err
 		}
 		rec.Schema, rec.UserID = profileSchema, userID
@@ -156,7 +156,7 @@ func (s *Service) SetUserProfile(ctx context.Context, userID int32, p ProfileInp
 		if p.Password != nil {
 			rec.Salt, rec.Iterations, rec.Hash, rec.PasswordChanged = fresh.Salt, fresh.Iterations, fresh.Hash, fresh.PasswordChanged
 		}
-		return setJSON(tx, vkey32('w', userID), &rec)
+		return kv.SetJSON(tx, vkey32('w', userID), &rec)
 	})
 	if err != nil {
 		return UserProfile{}, err
@@ -172,7 +172,7 @@ func (s *Service) GetUserProfile(ctx context.Context, userID int32) (UserProfile
 	var rec profileRecord
 	err := s.view(ctx, "get profile", func(tx kv.Reader) error {
 		rec = profileRecord{}
-		_, err := getJSON(tx, vkey32('w', userID), &rec)
+		_, err := kv.GetJSON(tx, vkey32('w', userID), &rec)
 		return err
 	})
 	rec.UserID = userID
@@ -200,7 +200,7 @@ func (s *Service) verifyUserPassword(ctx context.Context, tenant, name, password
 	var found bool
 	if err := s.view(ctx, "read profile", func(tx kv.Reader) error {
 		var err error
-		found, err = getJSON(tx, vkey32('w', u.ID), &rec)
+		found, err = kv.GetJSON(tx, vkey32('w', u.ID), &rec)
 		return err
 	}); err != nil {
 		return User{}, err

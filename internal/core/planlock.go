@@ -88,7 +88,7 @@ func (s *Service) UpdatePlan(ctx context.Context, id int32, in PlanPatch) (Plan,
 		if p, err = planAfter(cur, in); err != nil { // the rules again, on the record of the transaction
 			return err
 		}
-		return setJSON(tx, vkey32('p', id), &p)
+		return kv.SetJSON(tx, vkey32('p', id), &p)
 	})
 	if err != nil {
 		return Plan{}, err

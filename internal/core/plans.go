@@ -89,7 +89,7 @@ func planNotFound(field, format string, args ...any) error {
 
 func getPlan(tx kv.Reader, id int32) (Plan, bool, error) {
 	var p Plan
-	ok, err := getJSON(tx, vkey32('p', id), &p)
+	ok, err := kv.GetJSON(tx, vkey32('p', id), &p)
 	return p, ok, err
 }
 
@@ -111,7 +111,7 @@ func (s *Service) CreatePlan(ctx context.Context, in CreatePlanInput) (Plan, err
 	}
 	var p Plan
 	err := s.update(ctx, "create plan", func(tx kv.Txn) error {
-		if ok, err := getJSON(tx, vkey('P', in.Name), new(int32)); err != nil {
+		if ok, err := kv.GetJSON(tx, vkey('P', in.Name), new(int32)); err != nil {
 			return err
 		} else if ok {
 			return fail(errs.AlreadyExists, ReasonPlanExists, "planName", "A plan named %q already exists.", in.Name)
@@ -122,10 +122,10 @@ func (s *Service) CreatePlan(ctx context.Context, in CreatePlanInput) (Plan, err
 		}
 		p = Plan{Schema: planSchema, ID: id, Name: in.Name, Type: PlanTypeServer, RetentionDays: in.RetentionDays,
 			StoragePool: in.StoragePool, WORM: in.WORM, Created: s.now().UTC()}
-		if err := setJSON(tx, vkey32('p', id), &p); err != nil {
+		if err := kv.SetJSON(tx, vkey32('p', id), &p); err != nil {
 			return err
 		}
-		return setJSON(tx, vkey('P', in.Name), id)
+		return kv.SetJSON(tx, vkey('P', in.Name), id)
 	})
 	if err != nil {
 		return Plan{}, err
@@ -154,7 +154,7 @@ func (s *Service) GetPlanByName(ctx context.Context, name string) (Plan, error) 
 	var p Plan
 	err := s.view(ctx, "get plan", func(tx kv.Reader) error {
 		var id int32
-		if ok, err := getJSON(tx, vkey('P', name), &id); err != nil {
+		if ok, err := kv.GetJSON(tx, vkey('P', name), &id); err != nil {
 			return err
 		} else if !ok {
 			return planNotFound("planName", "Plan %q does not exist.", name)

@@ -83,7 +83,7 @@ func lookupPolicy(tx kv.Reader, tenant, name string) (Policy, bool, error) {
 		return Policy{Tenant: tenant, Name: name, ReadOnly: true, Document: doc}, true, nil
 	}
 	var r policyRecord
-	ok, err := getJSON(tx, key('p', tenant, name), &r)
+	ok, err := kv.GetJSON(tx, key('p', tenant, name), &r)
 	if err != nil || !ok {
 		return Policy{}, false, err
 	}
@@ -195,12 +195,12 @@ func (s *Service) CreatePolicy(ctx context.Context, in CreatePolicyInput) (Polic
 		if _, _, err := requireService(tx, in.Tenant); err != nil {
 			return err
 		}
-		if ok, err := getJSON(tx, key('p', in.Tenant, in.Name), &policyRecord{}); err != nil {
+		if ok, err := kv.GetJSON(tx, key('p', in.Tenant, in.Name), &policyRecord{}); err != nil {
 			return err
 		} else if ok {
 			return fail(errs.AlreadyExists, ReasonPolicyExists, "name", "A policy named %q already exists.", in.Name)
 		}
-		return setJSON(tx, key('p', in.Tenant, in.Name), &rec)
+		return kv.SetJSON(tx, key('p', in.Tenant, in.Name), &rec)
 	})
 	if err != nil {
 		return Policy{}, err
@@ -283,7 +283,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, tenant, name string, p Polic
 		if _, _, err := requireService(tx, tenant); err != nil {
 			return err
 		}
-		if ok, err := getJSON(tx, key('p', tenant, name), &rec); err != nil {
+		if ok, err := kv.GetJSON(tx, key('p', tenant, name), &rec); err != nil {
 			return err
 		} else if !ok {
 			return fail(errs.NotFound, ReasonPolicyNotFound, "name", "entry doesn't exist")
@@ -295,7 +295,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, tenant, name string, p Polic
 			rec.Doc = doc
 		}
 		rec.Schema = policySchema
-		return setJSON(tx, key('p', tenant, name), &rec)
+		return kv.SetJSON(tx, key('p', tenant, name), &rec)
 	})
 	if err != nil {
 		return Policy{}, err
@@ -315,7 +315,7 @@ func (s *Service) DeletePolicy(ctx context.Context, tenant, name string) error {
 		if _, _, err := requireService(tx, tenant); err != nil {
 			return err
 		}
-		if ok, err := getJSON(tx, key('p', tenant, name), &policyRecord{}); err != nil {
+		if ok, err := kv.GetJSON(tx, key('p', tenant, name), &policyRecord{}); err != nil {
 			return err
 		} else if !ok {
 			return fail(errs.NotFound, ReasonPolicyNotFound, "name", "entry doesn't exist")

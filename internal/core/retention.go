@@ -162,7 +162,7 @@ func (s *Service) StartDataAging(ctx context.Context, in DataAgingInput) (job Jo
 	claimed := false
 	err = s.update(ctx, "claim data aging", func(tx kv.Txn) error {
 		var a agingRecord
-		if _, err := getJSON(tx, vkey('a', "aging"), &a); err != nil {
+		if _, err := kv.GetJSON(tx, vkey('a', "aging"), &a); err != nil {
 			return err
 		}
 		claimed = now.Sub(a.Last) >= in.Every || a.Last.After(now.Add(in.Every)) // a clock jump back
@@ -170,7 +170,7 @@ func (s *Service) StartDataAging(ctx context.Context, in DataAgingInput) (job Jo
 			return nil
 		}
 		a = agingRecord{Schema: 1, Last: now, Node: in.Node}
-		return setJSON(tx, vkey('a', "aging"), &a)
+		return kv.SetJSON(tx, vkey('a', "aging"), &a)
 	})
 	if err != nil || !claimed {
 		return Job{}, false, err
@@ -183,7 +183,7 @@ func (s *Service) StartDataAging(ctx context.Context, in DataAgingInput) (job Jo
 	}
 	_ = s.update(ctx, "record data aging", func(tx kv.Txn) error {
 		a := agingRecord{Schema: 1, Last: now, Node: in.Node, Job: job.ID}
-		return setJSON(tx, vkey('a', "aging"), &a)
+		return kv.SetJSON(tx, vkey('a', "aging"), &a)
 	})
 	return job, true, nil
 }
@@ -222,7 +222,7 @@ func (s *Service) VaultUpkeep(ctx context.Context) error {
 		}
 		if err := s.update(ctx, "prune vault", func(tx kv.Txn) error {
 			var cur vaultRecord
-			if ok, err := getJSON(tx, vaultKey(r.Tenant, r.Bucket), &cur); err != nil || !ok || cur.BucketUUID != r.BucketUUID {
+			if ok, err := kv.GetJSON(tx, vaultKey(r.Tenant, r.Bucket), &cur); err != nil || !ok || cur.BucketUUID != r.BucketUUID {
 				return err
 			}
 			return tx.Delete(vaultKey(r.Tenant, r.Bucket))

@@ -190,7 +190,7 @@ func (v *S3Service) validate() error {
 
 func getService(tx kv.Reader, tenant string) (S3Service, bool, error) {
 	var v S3Service
-	ok, err := getJSON(tx, key('s', tenant), &v)
+	ok, err := kv.GetJSON(tx, key('s', tenant), &v)
 	return v, ok, err
 }
 
@@ -253,7 +253,7 @@ func (s *Service) CreateS3Service(ctx context.Context, in CreateS3ServiceInput) 
 			return err
 		}
 		v.Created = s.now().UTC()
-		if err := setJSON(tx, key('s', in.Tenant), &v); err != nil {
+		if err := kv.SetJSON(tx, key('s', in.Tenant), &v); err != nil {
 			return err
 		}
 		out.Service = v
@@ -372,7 +372,7 @@ func (s *Service) UpdateS3Service(ctx context.Context, tenant string, p S3Servic
 		if err := v.validate(); err != nil {
 			return err
 		}
-		return setJSON(tx, key('s', tenant), &v)
+		return kv.SetJSON(tx, key('s', tenant), &v)
 	})
 	if err != nil {
 		return S3Service{}, err

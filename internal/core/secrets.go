@@ -93,7 +93,7 @@ func (s *Service) sealStoredSecrets(ctx context.Context) (int, error) {
 				if k.Schema < accessKeySchema {
 					k.Schema = accessKeySchema
 				}
-				if err := setJSON(tx, key('k', k.AccessKey), k); err != nil {
+				if err := kv.SetJSON(tx, key('k', k.AccessKey), k); err != nil {
 					return err
 				}
 			}
@@ -144,7 +144,7 @@ func ResealSecretsTx(tx kv.Txn, from, to SecretSealer) (int, error) {
 		if rec.Schema < accessKeySchema {
 			rec.Schema = accessKeySchema
 		}
-		if err := setJSON(tx, key('k', rec.AccessKey), rec); err != nil {
+		if err := kv.SetJSON(tx, key('k', rec.AccessKey), rec); err != nil {
 			return 0, err
 		}
 	}

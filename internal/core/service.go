@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -377,28 +376,6 @@ func key(ns byte, parts ...string) []byte {
 
 func key32(ns byte, n int32) []byte { return binary.BigEndian.AppendUint32([]byte{ns}, uint32(n)) }
 func key64(ns byte, n int64) []byte { return binary.BigEndian.AppendUint64([]byte{ns}, uint64(n)) }
-
-func getJSON(tx kv.Reader, k []byte, v any) (bool, error) {
-	raw, err := tx.Get(k)
-	if errors.Is(err, kv.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return false, fmt.Errorf("core: record %q: %w", k, err)
-	}
-	return true, nil
-}
-
-func setJSON(tx kv.Txn, k []byte, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return tx.Set(k, b)
-}
 
 // scan calls fn with every record under prefix, in key order.
 func scan(tx kv.Reader, prefix []byte, fn func(k, v []byte) error) error {

@@ -89,7 +89,7 @@ func (s *Service) createSession(ctx context.Context, sess Session) (string, Sess
 	sess.Created, sess.LastUsed = now, now
 	token := hex.EncodeToString(randomBytes(32))
 	rec := sessionRecord{Schema: sessionSchema, Session: sess}
-	err := s.update(ctx, "create session", func(tx kv.Txn) error { return setJSON(tx, tokenKey(token), &rec) })
+	err := s.update(ctx, "create session", func(tx kv.Txn) error { return kv.SetJSON(tx, tokenKey(token), &rec) })
 	if err != nil {
 		return "", Session{}, err
 	}
@@ -110,12 +110,12 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (Session, err
 	var found bool
 	if err := s.view(ctx, "read session", func(tx kv.Reader) error {
 		var err error
-		if found, err = getJSON(tx, k, &rec); err != nil || !found || rec.Kind != SessionAdmin {
+		if found, err = kv.GetJSON(tx, k, &rec); err != nil || !found || rec.Kind != SessionAdmin {
 			return err
 		}
 		// An administrator's session ends with its account or password.
 		var a adminRecord
-		ok, err := getJSON(tx, key('a', rec.Name), &a)
+		ok, err := kv.GetJSON(tx, key('a', rec.Name), &a)
 		if err == nil && (!ok || a.PasswordChanged.After(rec.Created)) {
 			found = false
 		}
@@ -129,7 +129,7 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (Session, err
 	if now.Sub(rec.LastUsed) >= rec.Idle/30 {
 		err := s.update(ctx, "touch session", func(tx kv.Txn) error {
 			var cur sessionRecord
-			if ok, err := getJSON(tx, k, &cur); err != nil {
+			if ok, err := kv.GetJSON(tx, k, &cur); err != nil {
 				return err
 			} else if !ok || cur.expired(now) {
 				return sessionInvalid()
@@ -138,7 +138,7 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (Session, err
 				cur.LastUsed = now
 			}
 			rec = cur
-			return setJSON(tx, k, &cur)
+			return kv.SetJSON(tx, k, &cur)
 		})
 		if err != nil {
 			return Session{}, err

@@ -266,7 +266,7 @@ func tenantNotFound() error {
 // getTenant reads a tenant by uuid inside a transaction.
 func getTenant(tx kv.Reader, id string) (Tenant, error) {
 	var t Tenant
-	ok, err := getJSON(tx, key('t', id), &t)
+	ok, err := kv.GetJSON(tx, key('t', id), &t)
 	if err != nil {
 		return Tenant{}, err
 	}
@@ -292,14 +292,14 @@ func dataTenant(tx kv.Reader, id string) (Tenant, error) {
 
 func putTenant(tx kv.Txn, t *Tenant) error {
 	t.Schema = tenantSchema
-	if err := setJSON(tx, key('t', t.UUID), t); err != nil {
+	if err := kv.SetJSON(tx, key('t', t.UUID), t); err != nil {
 		return err
 	}
-	if err := setJSON(tx, key('n', t.Name), t.UUID); err != nil {
+	if err := kv.SetJSON(tx, key('n', t.Name), t.UUID); err != nil {
 		return err
 	}
 	if t.ID != 0 {
-		return setJSON(tx, key32('m', t.ID), t.UUID)
+		return kv.SetJSON(tx, key32('m', t.ID), t.UUID)
 	}
 	return nil
 }
@@ -326,7 +326,7 @@ func (s *Service) insertTenant(tx kv.Txn, t Tenant) (Tenant, error) {
 
 func tenantNameFree(tx kv.Reader, name string) error {
 	var other string
-	if ok, err := getJSON(tx, key('n', name), &other); err != nil {
+	if ok, err := kv.GetJSON(tx, key('n', name), &other); err != nil {
 		return err
 	} else if ok {
 		return fail(errs.AlreadyExists, ReasonTenantExists, "name", "an SVM named %q already exists", name)
@@ -429,7 +429,7 @@ func (s *Service) GetTenantByName(ctx context.Context, name string) (Tenant, err
 	var t Tenant
 	err := s.view(ctx, "get tenant", func(tx kv.Reader) error {
 		var id string
-		if ok, err := getJSON(tx, key('n', name), &id); err != nil {
+		if ok, err := kv.GetJSON(tx, key('n', name), &id); err != nil {
 			return err
 		} else if !ok {
 			return fail(errs.NotFound, ReasonTenantNotFound, "svm.name", "entry doesn't exist")
@@ -446,7 +446,7 @@ func (s *Service) GetTenantByID(ctx context.Context, id int32) (Tenant, error) {
 	var t Tenant
 	err := s.view(ctx, "get tenant", func(tx kv.Reader) error {
 		var uuid string
-		if ok, err := getJSON(tx, key32('m', id), &uuid); err != nil {
+		if ok, err := kv.GetJSON(tx, key32('m', id), &uuid); err != nil {
 			return err
 		} else if !ok {
 			return fail(errs.NotFound, ReasonTenantNotFound, "id", "entry doesn't exist")
@@ -554,7 +554,7 @@ func (s *Service) UpdateTenant(ctx context.Context, uuid string, p TenantPatch) 
 		}
 		if p.Name != nil && *p.Name != t.Name {
 			var other string
-			if ok, err := getJSON(tx, key('n', *p.Name), &other); err != nil {
+			if ok, err := kv.GetJSON(tx, key('n', *p.Name), &other); err != nil {
 				return err
 			} else if ok {
 				return fail(errs.AlreadyExists, ReasonTenantExists, "name", "an SVM named %q already exists", *p.Name)
@@ -597,7 +597,7 @@ func tenantDeletable(tx kv.Reader, uuid string) (Tenant, error) {
 	if err != nil {
 		return t, err
 	}
-	if ok, err := getJSON(tx, key('s', uuid), &S3Service{}); err != nil {
+	if ok, err := kv.GetJSON(tx, key('s', uuid), &S3Service{}); err != nil {
 		return t, err
 	} else if ok {
 		return t, fail(errs.InUse, ReasonTenantInUse, "svm.uuid", "delete the SVM's S3 service first")

@@ -237,7 +237,7 @@ func resolveKeys(tx kv.Reader, ak, sk string) (string, string, error) {
 	} else if err := validateSecretKey(sk); err != nil {
 		return "", "", err
 	}
-	if ok, err := getJSON(tx, key('k', ak), &AccessKey{}); err != nil {
+	if ok, err := kv.GetJSON(tx, key('k', ak), &AccessKey{}); err != nil {
 		return "", "", err
 	} else if ok {
 		return "", "", fail(errs.AlreadyExists, ReasonAccessKeyExists, "access_key",
@@ -272,7 +272,7 @@ const userSchema = 2
 
 func getUser(tx kv.Reader, tenant, name string) (User, bool, error) {
 	var u User
-	ok, err := getJSON(tx, key('u', tenant, name), &u)
+	ok, err := kv.GetJSON(tx, key('u', tenant, name), &u)
 	return u, ok, err
 }
 
@@ -290,7 +290,7 @@ func mustUser(tx kv.Reader, tenant, name string) (User, error) {
 func putUser(tx kv.Txn, u *User) error {
 	u.Schema = userSchema
 	sort.Slice(u.Keys, func(i, j int) bool { return u.Keys[i].Slot < u.Keys[j].Slot })
-	if err := setJSON(tx, key('u', u.Tenant, u.Name), u); err != nil {
+	if err := kv.SetJSON(tx, key('u', u.Tenant, u.Name), u); err != nil {
 		return err
 	}
 	if u.ID != 0 {
@@ -312,7 +312,7 @@ func (s *Service) putKey(tx kv.Txn, u *User, slot int, ak, sk string, ttl time.D
 	if err := s.setSecret(&rec, sk); err != nil {
 		return NewKey{}, err
 	}
-	if err := setJSON(tx, key('k', ak), &rec); err != nil {
+	if err := kv.SetJSON(tx, key('k', ak), &rec); err != nil {
 		return NewKey{}, err
 	}
 	info := KeyInfo{Slot: slot, AccessKey: ak, Status: KeyActive, Created: now, Expires: exp, TimeToLive: ttl}
@@ -675,11 +675,11 @@ func (s *Service) SetKeyStatus(ctx context.Context, tenant, user, accessKey stri
 				continue
 			}
 			var rec AccessKey
-			if _, err := getJSON(tx, key('k', accessKey), &rec); err != nil {
+			if _, err := kv.GetJSON(tx, key('k', accessKey), &rec); err != nil {
 				return err
 			}
 			rec.Status, u.Keys[i].Status = st, st
-			return setJSON(tx, key('k', accessKey), &rec)
+			return kv.SetJSON(tx, key('k', accessKey), &rec)
 		}
 		return fail(errs.NotFound, ReasonKeyNotFound, "access_key", "the user has no such key")
 	})

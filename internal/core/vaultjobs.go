@@ -147,7 +147,7 @@ func (s *Service) setEndpoint(ctx context.Context, p endpointPair, ep VaultEndpo
 	}
 	return s.update(ctx, "set endpoint", func(tx kv.Txn) error {
 		var rec vaultRecord
-		ok, err := getJSON(tx, vaultKey(p.tenant, p.bucket), &rec)
+		ok, err := kv.GetJSON(tx, vaultKey(p.tenant, p.bucket), &rec)
 		if err != nil {
 			return err
 		}
@@ -166,7 +166,7 @@ func (s *Service) setEndpoint(ctx context.Context, p endpointPair, ep VaultEndpo
 		default:
 			rec.Endpoints[i] = ep
 		}
-		return setJSON(tx, vaultKey(p.tenant, p.bucket), &rec)
+		return kv.SetJSON(tx, vaultKey(p.tenant, p.bucket), &rec)
 	})
 }
 
@@ -303,7 +303,7 @@ func (s *Service) runDeleteVault(ctx context.Context, run *JobRun) (string, erro
 	}
 	if err := s.update(ctx, "delete vault", func(tx kv.Txn) error {
 		var rec vaultRecord
-		if ok, err := getJSON(tx, vaultKey(p.Tenant, p.Bucket), &rec); err != nil || !ok || rec.BucketUUID != p.UUID {
+		if ok, err := kv.GetJSON(tx, vaultKey(p.Tenant, p.Bucket), &rec); err != nil || !ok || rec.BucketUUID != p.UUID {
 			return err
 		}
 		return tx.Delete(vaultKey(p.Tenant, p.Bucket))

@@ -395,7 +395,7 @@ func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (CreateV
 		} else if !ok {
 			return planNotFound("plan.planId", "Plan %d does not exist.", plan.ID)
 		}
-		return setJSON(tx, vaultKey(in.Tenant, in.Name), &rec)
+		return kv.SetJSON(tx, vaultKey(in.Tenant, in.Name), &rec)
 	}); err != nil {
 		return undo(err)
 	}
@@ -507,7 +507,7 @@ func (s *Service) vaultOf(ctx context.Context, b Bucket) (Vault, error) {
 	var ok bool
 	if err := s.view(ctx, "get vault", func(tx kv.Reader) error {
 		var err error
-		ok, err = getJSON(tx, vaultKey(b.Tenant, b.Name), &rec)
+		ok, err = kv.GetJSON(tx, vaultKey(b.Tenant, b.Name), &rec)
 		return err
 	}); err != nil {
 		return Vault{}, err

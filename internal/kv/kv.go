@@ -14,7 +14,9 @@ package kv
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 
 	"coffer/internal/errs"
 )
@@ -123,4 +125,29 @@ func DeletePrefix(tx Txn, prefix []byte) (int, error) {
 		}
 	}
 	return len(keys), nil
+}
+
+// GetJSON reads the record at k into v; found is false (and v untouched)
+// when there is none.
+func GetJSON(tx Reader, k []byte, v any) (found bool, err error) {
+	raw, err := tx.Get(k)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("kv: record %q: %w", k, err)
+	}
+	return true, nil
+}
+
+// SetJSON writes v as JSON at k.
+func SetJSON(tx Txn, k []byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Set(k, b)
 }

@@ -22,9 +22,7 @@ package lease
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -142,26 +140,11 @@ func (m *Manager) key(name string) []byte { return append([]byte{m.o.Prefix}, na
 
 func (m *Manager) get(tx kv.Reader, name string) (record, error) {
 	var r record
-	raw, err := tx.Get(m.key(name))
-	if errors.Is(err, kv.ErrNotFound) {
-		return r, nil
-	}
-	if err != nil {
-		return r, err
-	}
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return r, fmt.Errorf("lease: record %q: %w", name, err)
-	}
-	return r, nil
+	_, err := kv.GetJSON(tx, m.key(name), &r)
+	return r, err
 }
 
-func (m *Manager) set(tx kv.Txn, name string, r *record) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	return tx.Set(m.key(name), b)
-}
+func (m *Manager) set(tx kv.Txn, name string, r *record) error { return kv.SetJSON(tx, m.key(name), r) }
 
 func (m *Manager) update(ctx context.Context, what string, fn func(tx kv.Txn) error) error {
 	return errs.FromStorage(m.o.Store.Update(ctx, fn), what, kv.ErrConflict)

@@ -136,28 +136,6 @@ func (r *Registry) nameKey(name string) []byte {
 	return append(k, name...)
 }
 
-func getJSON(tx kv.Reader, k []byte, v any) (bool, error) {
-	raw, err := tx.Get(k)
-	if errors.Is(err, kv.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return false, fmt.Errorf("nodes: record %q: %w", k, err)
-	}
-	return true, nil
-}
-
-func setJSON(tx kv.Txn, k []byte, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return tx.Set(k, b)
-}
-
 func storage(err error, what string) error { return errs.FromStorage(err, what, kv.ErrConflict) }
 
 func validateName(name string) error {
@@ -181,14 +159,14 @@ func notFound(field, format string, args ...any) error {
 // Lookup reads a node by client id inside a transaction.
 func (r *Registry) Lookup(tx kv.Reader, id int32) (Node, bool, error) {
 	var n Node
-	ok, err := getJSON(tx, r.idKey(id), &n)
+	ok, err := kv.GetJSON(tx, r.idKey(id), &n)
 	return n, ok, err
 }
 
 // LookupName reads a node by name inside a transaction.
 func (r *Registry) LookupName(tx kv.Reader, name string) (Node, bool, error) {
 	var id int32
-	if ok, err := getJSON(tx, r.nameKey(name), &id); err != nil || !ok {
+	if ok, err := kv.GetJSON(tx, r.nameKey(name), &id); err != nil || !ok {
 		return Node{}, false, err
 	}
 	return r.Lookup(tx, id)
@@ -220,7 +198,7 @@ func (r *Registry) Register(ctx context.Context, in RegisterInput) (Node, error)
 				return errs.New(errs.Internal, "the node id counter is exhausted")
 			}
 			n = Node{ID: ClientIDBase + c, Name: in.Name, Registered: now}
-			if err := setJSON(tx, r.nameKey(in.Name), n.ID); err != nil {
+			if err := kv.SetJSON(tx, r.nameKey(in.Name), n.ID); err != nil {
 				return err
 			}
 		}
@@ -232,7 +210,7 @@ func (r *Registry) Register(ctx context.Context, in RegisterInput) (Node, error)
 		if r.o.OnRegister != nil {
 			r.o.OnRegister(tx)
 		}
-		return setJSON(tx, r.idKey(n.ID), &n)
+		return kv.SetJSON(tx, r.idKey(n.ID), &n)
 	})
 	if err != nil {
 		return Node{}, storage(err, "register node")
@@ -268,7 +246,7 @@ func (r *Registry) setState(ctx context.Context, name string, stopped bool) erro
 		if !stopped {
 			n.Heartbeat = r.o.Now().UTC()
 		}
-		return setJSON(tx, r.idKey(n.ID), &n)
+		return kv.SetJSON(tx, r.idKey(n.ID), &n)
 	}), "node heartbeat")
 }
 
