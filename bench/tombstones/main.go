@@ -115,6 +115,7 @@ func run(dir string, n, size, clients int, budget int64, delays []time.Duration,
 	fmt.Printf("put %d objects in %.1f s\n", n, time.Since(start).Seconds())
 	report(ctx, svc, st, meta, "after the PUTs", -1)
 
+	peak := st.Stats().TableBytes
 	start = time.Now()
 	for i := 0; i < len(keys); i += 1000 {
 		batch := keys[i:min(i+1000, len(keys))]
@@ -130,9 +131,35 @@ func run(dir string, n, size, clients int, budget int64, delays []time.Duration,
 	}
 	deleted := time.Now()
 	fmt.Printf("deleted %d objects in %.1f s (DeleteObjects of 1000)\n", n, deleted.Sub(start).Seconds())
+	// When the sstables first hold less than a tenth of what they held
+	// before the delete, polled every 100 ms.
+	back := make(chan time.Duration, 1)
+	stopPoll := make(chan struct{})
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if st.Stats().TableBytes < peak/10 {
+				back <- time.Since(deleted)
+				return
+			}
+			select {
+			case <-stopPoll:
+				return
+			case <-t.C:
+			}
+		}
+	}()
 	for _, d := range delays {
 		time.Sleep(time.Until(deleted.Add(d)))
 		report(ctx, svc, st, meta, fmt.Sprintf("%4.0f s after the delete", d.Seconds()), 0)
+	}
+	close(stopPoll)
+	select {
+	case d := <-back:
+		fmt.Printf("sstables below a tenth of their %.1f MiB %.1f s after the last delete\n", mib(int64(peak)), d.Seconds())
+	default:
+		fmt.Printf("sstables still above a tenth of their %.1f MiB %.0f s after the last delete\n", mib(int64(peak)), time.Since(deleted).Seconds())
 	}
 	return nil
 }

@@ -122,51 +122,66 @@ func (o DeleteCompactionOptions) withDefaults() DeleteCompactionOptions {
 
 // delSpan is the deletes of one prefix group.
 type delSpan struct {
+	prefix      []byte
 	lo, hi      []byte // smallest and largest deleted key (inclusive)
 	n           int
 	first, last time.Time // first and latest delete (store-wide groups)
 	touched     uint64    // recency, for eviction
 }
 
-// delTally groups deleted keys by prefix. Not safe for concurrent use.
+// delTally groups deleted keys by prefix, keeping at most max groups: when
+// full, the group with the fewest deletes (the least recently touched among
+// equals) gives way, its buffers reused. A linear scan over a few short
+// prefixes is cheaper than a map here, and allocates nothing once the
+// slots exist. Not safe for concurrent use.
 type delTally struct {
-	prefixLen int
-	groups    map[string]*delSpan
-	clock     uint64
+	prefixLen, max int
+	groups         []delSpan
+	clock          uint64
 }
 
-func (t *delTally) prefix(key []byte) []byte {
-	return key[:min(len(key), t.prefixLen)]
+// txnGroups is how many groups one transaction's tally keeps; the
+// store-wide tally keeps maxGroups.
+const txnGroups = 8
+
+// find returns the group of prefix p, or nil.
+func (t *delTally) find(p []byte) *delSpan {
+	for i := range t.groups {
+		if bytes.Equal(t.groups[i].prefix, p) {
+			return &t.groups[i]
+		}
+	}
+	return nil
 }
 
-// group returns key's group, making room for it if needed.
+// group returns the group of prefix p, making room for it if needed.
 func (t *delTally) group(p []byte) *delSpan {
 	t.clock++
-	if g, ok := t.groups[string(p)]; ok {
+	if g := t.find(p); g != nil {
 		g.touched = t.clock
 		return g
 	}
-	if t.groups == nil {
-		t.groups = make(map[string]*delSpan)
-	}
-	if len(t.groups) >= maxGroups {
-		var victim string
-		var vg *delSpan
-		for k, g := range t.groups {
-			if vg == nil || g.n < vg.n || g.n == vg.n && g.touched < vg.touched {
-				victim, vg = k, g
+	var g *delSpan
+	if len(t.groups) < t.max {
+		t.groups = append(t.groups, delSpan{})
+		g = &t.groups[len(t.groups)-1]
+	} else {
+		g = &t.groups[0]
+		for i := range t.groups[1:] {
+			c := &t.groups[i+1]
+			if c.n < g.n || c.n == g.n && c.touched < g.touched {
+				g = c
 			}
 		}
-		delete(t.groups, victim)
 	}
-	g := &delSpan{touched: t.clock}
-	t.groups[string(p)] = g
+	g.prefix = append(g.prefix[:0], p...)
+	g.n, g.touched = 0, t.clock
 	return g
 }
 
 // add counts n deletes in [lo, hi], all of one group.
 func (t *delTally) add(lo, hi []byte, n int, now time.Time) *delSpan {
-	g := t.group(t.prefix(lo))
+	g := t.group(lo[:min(len(lo), t.prefixLen)])
 	if g.n == 0 || bytes.Compare(lo, g.lo) < 0 {
 		g.lo = append(g.lo[:0], lo...)
 	}
@@ -179,6 +194,14 @@ func (t *delTally) add(lo, hi []byte, n int, now time.Time) *delSpan {
 	g.n += n
 	g.last = now
 	return g
+}
+
+// remove drops group i (its buffers go with it).
+func (t *delTally) remove(i int) {
+	last := len(t.groups) - 1
+	t.groups[i] = t.groups[last]
+	t.groups[last] = delSpan{}
+	t.groups = t.groups[:last]
 }
 
 // compactor runs the compactions of deleted ranges for one Store.
@@ -201,7 +224,7 @@ type compactor struct {
 
 func newCompactor(db *pebble.DB, o DeleteCompactionOptions, log *slog.Logger) *compactor {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &compactor{opts: o, db: db, log: log, pending: delTally{prefixLen: o.PrefixLen},
+	c := &compactor{opts: o, db: db, log: log, pending: delTally{prefixLen: o.PrefixLen, max: maxGroups},
 		kick: make(chan struct{}, 1), ctx: ctx, cancel: cancel, done: make(chan struct{}), now: time.Now}
 	go c.loop()
 	return c
@@ -215,7 +238,8 @@ func (c *compactor) note(t *delTally) {
 	now := c.now()
 	ready := false
 	c.mu.Lock()
-	for _, g := range t.groups {
+	for i := range t.groups {
+		g := &t.groups[i]
 		if c.pending.add(g.lo, g.hi, g.n, now).n >= c.opts.MinDeletes {
 			ready = true
 		}
@@ -269,9 +293,9 @@ func (c *compactor) pick(lastRun time.Time) (lo, hi []byte, n int, wait time.Dur
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var best string
-	var bg *delSpan
-	for k, g := range c.pending.groups {
+	best := -1
+	for i := range c.pending.groups {
+		g := &c.pending.groups[i]
 		if g.n < c.opts.MinDeletes {
 			continue
 		}
@@ -288,15 +312,16 @@ func (c *compactor) pick(lastRun time.Time) (lo, hi []byte, n int, wait time.Dur
 			}
 			continue
 		}
-		if bg == nil || g.n > bg.n {
-			best, bg = k, g
+		if best < 0 || g.n > c.pending.groups[best].n {
+			best = i
 		}
 	}
-	if bg == nil {
+	if best < 0 {
 		return nil, nil, 0, wait
 	}
-	delete(c.pending.groups, best)
-	return bg.lo, bg.hi, bg.n, 0
+	g := c.pending.groups[best]
+	c.pending.remove(best)
+	return g.lo, g.hi, g.n, 0
 }
 
 // run compacts [lo, hi] if its deletes are dense enough to be worth it.
@@ -328,16 +353,21 @@ func (c *compactor) run(lo, hi []byte, n int) {
 }
 
 // entries sums the entries (live records and tombstones) of the sstables
-// overlapping [lo, end), as far as Pebble's table statistics know them.
+// overlapping [lo, end), from their properties (Pebble's table statistics
+// are loaded in the background and may not be there yet for new tables).
 func (c *compactor) entries(lo, end []byte) (uint64, error) {
-	levels, err := c.db.SSTables(pebble.WithKeyRangeFilter(lo, end))
+	levels, err := c.db.SSTables(pebble.WithKeyRangeFilter(lo, end), pebble.WithProperties())
 	if err != nil {
 		return 0, err
 	}
 	var n uint64
 	for _, l := range levels {
 		for _, t := range l {
-			n += t.TableStats.NumEntries
+			if t.Properties != nil {
+				n += t.Properties.NumEntries
+			} else {
+				n += t.TableStats.NumEntries
+			}
 		}
 	}
 	return n, nil

@@ -173,7 +173,7 @@ func TestDeleteCompactionClose(t *testing.T) {
 // The tally keeps a busy group even when many groups of one delete each
 // (blob references deleted with their objects) compete for its slots.
 func TestDelTallyKeepsBusyGroup(t *testing.T) {
-	tl := delTally{prefixLen: 9}
+	tl := delTally{prefixLen: 9, max: txnGroups}
 	now := time.Now()
 	for i := range 1000 {
 		junk := []byte{'R'}
@@ -182,10 +182,10 @@ func TestDelTallyKeepsBusyGroup(t *testing.T) {
 		k := bucketKey(5, i)
 		tl.add(k, k, 1, now)
 	}
-	if len(tl.groups) > maxGroups {
-		t.Fatalf("%d groups, bound %d", len(tl.groups), maxGroups)
+	if len(tl.groups) > txnGroups {
+		t.Fatalf("%d groups, bound %d", len(tl.groups), txnGroups)
 	}
-	g := tl.groups[string(bucketKey(5, 0)[:9])]
+	g := tl.find(bucketKey(5, 0)[:9])
 	if g == nil || g.n != 1000 {
 		t.Fatalf("busy group %+v, want 1000 deletes", g)
 	}

@@ -285,7 +285,7 @@ func (t *txn) Delete(key []byte) error {
 	t.noteWrite(key)
 	if t.prefixLen > 0 {
 		if t.dels == nil {
-			t.dels = &delTally{prefixLen: t.prefixLen}
+			t.dels = &delTally{prefixLen: t.prefixLen, max: txnGroups}
 		}
 		t.dels.add(key, key, 1, time.Time{})
 	}
