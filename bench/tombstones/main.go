@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -36,6 +37,9 @@ import (
 	"coffer/internal/objects"
 	"coffer/internal/server"
 )
+
+// listProfile is -list-profile.
+var listProfile string
 
 const (
 	tenant = "tomb"
@@ -50,6 +54,7 @@ func main() {
 	budget := flag.Int64("memory-budget", server.DefaultMemoryBudget, "memory budget Pebble is sized from, as the server's --memory-budget")
 	at := flag.String("at", "0s,10s,30s,60s", "delays after the last delete to measure at")
 	delComp := flag.Bool("delete-compaction", true, "compact a range after many deletes in it (pebble.Options.DeleteCompaction)")
+	flag.StringVar(&listProfile, "list-profile", "", "write a CPU profile of the listings right after the delete to this file")
 	flag.Parse()
 	if *dir == "" {
 		log.Fatal("-dir is required")
@@ -150,9 +155,14 @@ func run(dir string, n, size, clients int, budget int64, delays []time.Duration,
 			}
 		}
 	}()
-	for _, d := range delays {
+	for i, d := range delays {
 		time.Sleep(time.Until(deleted.Add(d)))
+		stop := func() {}
+		if i == 0 && listProfile != "" {
+			stop = profile(listProfile)
+		}
 		report(ctx, svc, st, meta, fmt.Sprintf("%4.0f s after the delete", d.Seconds()), 0)
+		stop()
 	}
 	close(stopPoll)
 	select {
@@ -256,6 +266,21 @@ func dirBytes(dir string) (sst, wal, other int64) {
 		return nil
 	})
 	return
+}
+
+// profile starts a CPU profile into file and returns its stop.
+func profile(file string) func() {
+	f, err := os.Create(file)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		log.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
