@@ -48,6 +48,9 @@ type Options struct {
 	// coffer fsck); Update fails. The directory lock is taken all the same,
 	// so a database a running server holds is refused.
 	ReadOnly bool
+	// DeleteCompaction compacts a key range soon after many point deletes
+	// in it (compact.go), so that a bulk delete's space comes back.
+	DeleteCompaction DeleteCompactionOptions
 
 	// Test knobs (zero means the default).
 	maxAttempts   int  // Update attempts before ErrConflict; default 50
@@ -84,6 +87,7 @@ func (o *Options) Validate() error {
 	if o.ConflictLogBytes != 0 && o.ConflictLogBytes < 1<<20 {
 		problems = append(problems, fmt.Errorf("kv/pebble: Options.ConflictLogBytes %d is below 1 MiB", o.ConflictLogBytes))
 	}
+	problems = append(problems, o.DeleteCompaction.validate()...)
 	return errors.Join(problems...)
 }
 
@@ -110,6 +114,7 @@ func (o *Options) withDefaults() Options {
 	if out.ConflictLogBytes <= 0 {
 		out.ConflictLogBytes = defaultLogBytes
 	}
+	out.DeleteCompaction = out.DeleteCompaction.withDefaults()
 	return out
 }
 

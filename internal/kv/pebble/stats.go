@@ -50,12 +50,21 @@ type Stats struct {
 	WALFiles                    int64
 	// DiskSpace is the bytes Pebble occupies on disk.
 	DiskSpace uint64
+	// TableBytes is the bytes of the live sstables (every level), and
+	// MemTableBytes what the memtables hold: after a bulk delete, the
+	// tombstones and the records they shadow stay in TableBytes until a
+	// compaction drops them.
+	TableBytes, MemTableBytes uint64
 	// ReadAmp is the read amplification (L0 sublevels plus non-empty levels).
 	ReadAmp int
 	// Flushes and Compactions count memtable flushes and compactions.
 	Flushes, Compactions int64
 	// CacheHits and CacheMisses count block-cache lookups.
 	CacheHits, CacheMisses int64
+	// DeleteCompactions counts the compactions of deleted ranges run
+	// (compact.go), DeleteCompactionsSkipped the spans left to Pebble as
+	// too sparse.
+	DeleteCompactions, DeleteCompactionsSkipped uint64
 }
 
 // walFsyncBounds are the buckets WALFsync is reported in, in nanoseconds:
@@ -72,9 +81,16 @@ func (s *Store) Stats() Stats {
 	st.WALBytesIn, st.WALBytesWritten, st.WALFiles = m.WAL.BytesIn, m.WAL.BytesWritten, m.WAL.Files
 	st.WALSyncQueueMean = m.LogWriter.SyncQueueLen.Mean()
 	st.DiskSpace = m.DiskSpaceUsage()
+	if t := m.Total().TablesSize; t > 0 {
+		st.TableBytes = uint64(t)
+	}
+	st.MemTableBytes = m.MemTable.Size
 	st.ReadAmp = m.ReadAmp()
 	st.Flushes, st.Compactions = m.Flush.Count, m.Compact.Count
 	st.CacheHits, st.CacheMisses = m.BlockCache.Hits, m.BlockCache.Misses
+	if s.dc != nil {
+		st.DeleteCompactions, st.DeleteCompactionsSkipped = s.dc.runs.Load(), s.dc.skipped.Load()
+	}
 	if h := m.LogWriter.FsyncLatency; h != nil {
 		var pm dto.Metric
 		if err := h.Write(&pm); err == nil && pm.Histogram != nil {

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,9 @@ type Store struct {
 	visible atomic.Uint64
 	clog    *commitLog
 	st      commitStats // for the metrics collector (stats.go)
+	// dc compacts ranges after many deletes (compact.go); nil when
+	// disabled or read-only.
+	dc *compactor
 
 	// Broadcaster is the store's Notifier: one process owns a Pebble
 	// store, so every subscriber is local.
@@ -79,6 +83,13 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("kv/pebble: open %s: %w", o.Dir, err)
 	}
 	s := &Store{db: db, opts: o, clog: newCommitLog(o.logEntries, o.ConflictLogBytes), st: newCommitStats()}
+	if !o.ReadOnly && !o.DeleteCompaction.Disabled {
+		log := o.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		s.dc = newCompactor(db, o.DeleteCompaction, log)
+	}
 	return s, nil
 }
 
@@ -96,6 +107,9 @@ func OpenOnFS(fs vfs.FS, dir string) (*Store, error) {
 func (s *Store) Close() error {
 	if err := s.gate.Shut(); err != nil {
 		return err
+	}
+	if s.dc != nil {
+		s.dc.stop() // before the database closes: Compact must not outlive it
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("kv/pebble: close: %w", err)
@@ -155,6 +169,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
 func (s *Store) attempt(fn func(tx kv.Txn) error) (done bool, err error) {
 	start := s.visible.Load()
 	tx := &txn{b: s.db.NewIndexedBatch()}
+	if s.dc != nil {
+		tx.prefixLen = s.opts.DeleteCompaction.PrefixLen
+	}
 	defer tx.release()
 	ferr := fn(tx)
 	tx.finish() // closes iterators, completing the read set
@@ -175,6 +192,9 @@ func (s *Store) attempt(fn func(tx kv.Txn) error) (done bool, err error) {
 		return false, nil
 	}
 	ok, err := s.commit(tx, checked)
+	if ok && err == nil && s.dc != nil {
+		s.dc.note(tx.dels)
+	}
 	if !ok || err != nil || s.opts.syncUnderLock {
 		return ok, err
 	}
@@ -220,6 +240,9 @@ type txn struct {
 	writes map[string]struct{}
 	iters  []*iterator
 	done   bool
+	// dels tallies the deletes for the compactor when prefixLen > 0.
+	dels      *delTally
+	prefixLen int
 }
 
 var _ kv.Txn = (*txn)(nil)
@@ -260,6 +283,12 @@ func (t *txn) Delete(key []byte) error {
 		return err
 	}
 	t.noteWrite(key)
+	if t.prefixLen > 0 {
+		if t.dels == nil {
+			t.dels = &delTally{prefixLen: t.prefixLen, max: txnGroups}
+		}
+		t.dels.add(key, key, 1, time.Time{})
+	}
 	return nil
 }
 
