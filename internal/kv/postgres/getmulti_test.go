@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"coffer/internal/kv"
+	"coffer/internal/kv/kvmetrics"
 	"coffer/internal/kv/postgres"
 	"coffer/internal/kv/postgres/pgtest"
 )
@@ -27,6 +28,9 @@ func TestGetMulti(t *testing.T) {
 	s := pgtest.Open(t, postgres.Options{Tracer: &trips})
 	if mg := kv.MultiGetterOf(s); mg == nil {
 		t.Fatal("the PostgreSQL store is not a native kv.MultiGetter")
+	}
+	if mg := kv.MultiGetterOf(kvmetrics.New(s)); mg == nil {
+		t.Fatal("the measured PostgreSQL store is not a kv.MultiGetter")
 	}
 	err := s.Update(t.Context(), func(tx kv.Txn) error {
 		if err := tx.Set([]byte("a"), []byte("1")); err != nil {
