@@ -196,3 +196,31 @@ func TestGetMultiStaleConnections(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolSize: the DSN's pool_max_conns sizes the pool unless
+// Options.MaxConns is set; without either, the default applies.
+func TestPoolSize(t *testing.T) {
+	dsn := pgtest.Skip(t)
+	if !strings.HasPrefix(dsn, "postgres") {
+		t.Skip("COFFER_TEST_PG_DSN is not a URL")
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	for _, c := range []struct {
+		dsn  string
+		max  int32
+		want int32
+	}{
+		{dsn + sep + "pool_max_conns=3", 0, 3},
+		{dsn + sep + "pool_max_conns=3", 5, 5},
+		{dsn, 0, 0},
+	} {
+		s := pgtest.Open(t, postgres.Options{DSN: c.dsn, MaxConns: c.max})
+		got := s.Pool().Config().MaxConns
+		if c.want != 0 && got != c.want || c.want == 0 && got < 8 {
+			t.Errorf("DSN %q, MaxConns %d: pool of %d", c.dsn, c.max, got)
+		}
+	}
+}

@@ -147,7 +147,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kv/postgres: DSN: %w", redact(err))
 	}
-	cfg.MaxConns = o.MaxConns
+	if opts.MaxConns != 0 || !strings.Contains(o.DSN, "pool_max_conns") {
+		// The DSN's pool_max_conns (pgxpool's own) stands unless set here.
+		cfg.MaxConns = o.MaxConns
+	}
 	cfg.MinConns = 0
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = 10 * time.Second
