@@ -117,6 +117,14 @@ func ChangeFeed(st kv.Store) kv.Store {
 
 type feedStore struct{ kv.Store }
 
+// GetMulti passes reads through (kv.MultiGetter): they change nothing.
+func (f *feedStore) GetMulti(ctx context.Context, keys [][]byte) ([][]byte, error) {
+	return kv.GetMulti(ctx, f.Store, keys)
+}
+
+// Unwrap returns the store the feed wraps (kv.MultiGetterOf looks through).
+func (f *feedStore) Unwrap() kv.Store { return f.Store }
+
 type feedTxn struct {
 	kv.Txn
 	mask changeMask

@@ -151,3 +151,61 @@ func SetJSON(tx Txn, k []byte, v any) error {
 	}
 	return tx.Set(k, b)
 }
+
+// MultiGetter is implemented by stores that read a few keys in one
+// consistent snapshot more cheaply than a View (kv/postgres: one statement,
+// no transaction around it). GetMulti returns the keys' values in order, nil
+// for a key that does not exist (a present value is never nil); the values
+// are the caller's to keep.
+type MultiGetter interface {
+	GetMulti(ctx context.Context, keys [][]byte) ([][]byte, error)
+}
+
+// GetMulti reads keys through s's MultiGetter, or in a View (copying the
+// values) when s has none.
+func GetMulti(ctx context.Context, s Store, keys [][]byte) ([][]byte, error) {
+	if mg, ok := s.(MultiGetter); ok {
+		return mg.GetMulti(ctx, keys)
+	}
+	var vals [][]byte
+	err := s.View(ctx, func(tx Reader) error {
+		vals = make([][]byte, len(keys))
+		for i, k := range keys {
+			v, err := tx.Get(k)
+			switch {
+			case err == nil:
+				vals[i] = append(make([]byte, 0, len(v)), v...)
+			case !errors.Is(err, ErrNotFound):
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return vals, nil
+}
+
+// MultiGetterOf returns s as a MultiGetter when the store underneath it
+// (through wrappers with an Unwrap() Store method, such as kvmetrics) reads
+// several keys natively, and nil otherwise: a View is then as cheap. A
+// wrapper implements GetMulti over any store (with GetMulti above).
+func MultiGetterOf(s Store) MultiGetter {
+	mg, ok := s.(MultiGetter)
+	if !ok {
+		return nil
+	}
+	for in := s; ; {
+		w, ok := in.(interface{ Unwrap() Store })
+		if !ok {
+			return mg
+		}
+		if in = w.Unwrap(); in == nil {
+			return nil
+		}
+		if _, ok := in.(MultiGetter); !ok {
+			return nil
+		}
+	}
+}

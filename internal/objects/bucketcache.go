@@ -2,8 +2,10 @@ package objects
 
 import (
 	"bytes"
+	"context"
 	"sync"
 
+	"coffer/internal/errs"
 	"coffer/internal/kv"
 )
 
@@ -67,4 +69,41 @@ func (s *Service) cachedDefaultEncryption(tenant, name string) bool {
 	e := c.m[bucketCacheKey{tenant, name}]
 	c.mu.RUnlock()
 	return e != nil && e.rec.Configs[ConfigEncryption] != nil
+}
+
+// readLatestFast is the read of a key's latest version on a store that reads
+// several keys in one snapshot cheaply (kv.MultiGetter: on PostgreSQL one
+// statement, where a View costs BEGIN, a statement per read and COMMIT). It
+// reads the bucket's record and the key's current record in the bucket the
+// cache last saw, in one snapshot; when the bucket's record is byte for byte
+// the cached one, that snapshot is exactly what a View would have read (the
+// same bucket, so the same id), and the cache only spared the wait for the
+// first read before the second. Otherwise (no cached record, the bucket
+// changed or is gone) ok is false and the caller reads in a View.
+func (s *Service) readLatestFast(ctx context.Context, tenant, bucket, key string, withData bool) (v *versionRecord, b *bucketRecord, ok bool, err error) {
+	mg := kv.MultiGetterOf(s.kv)
+	if mg == nil {
+		return nil, nil, false, nil
+	}
+	c := &s.buckets
+	c.mu.RLock()
+	e := c.m[bucketCacheKey{tenant, bucket}]
+	c.mu.RUnlock()
+	if e == nil {
+		return nil, nil, false, nil
+	}
+	vals, err := mg.GetMulti(ctx, [][]byte{bucketKey(tenant, bucket), currentKey(e.rec.ID, key)})
+	if err != nil {
+		return nil, nil, true, internal(err, "GetObject")
+	}
+	if vals[0] == nil || !bytes.Equal(vals[0], e.raw) {
+		return nil, nil, false, nil
+	}
+	if vals[1] == nil {
+		return nil, nil, true, errs.Field(errs.NoSuchKey, "key", "The specified key does not exist.")
+	}
+	if v, err = decodeVersion(vals[1], withData); err != nil {
+		return nil, nil, true, err
+	}
+	return v, e.rec, true, nil
 }

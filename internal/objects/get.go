@@ -143,14 +143,22 @@ func (s *Service) readVersion(ctx context.Context, tenant, bucket, key, versionI
 	var v *versionRecord
 	var b *bucketRecord
 	var latest bool
-	err := s.view(ctx, "GetObject", func(tx kv.Reader) error {
-		var err error
-		if b, err = s.readBucket(tx, tenant, bucket); err != nil {
+	var err error
+	var fast bool
+	if versionID == "" {
+		v, b, fast, err = s.readLatestFast(ctx, tenant, bucket, key, withData)
+		latest = true
+	}
+	if !fast {
+		err = s.view(ctx, "GetObject", func(tx kv.Reader) error {
+			var err error
+			if b, err = s.readBucket(tx, tenant, bucket); err != nil {
+				return err
+			}
+			v, latest, err = lookup(tx, b, key, versionID, withData)
 			return err
-		}
-		v, latest, err = lookup(tx, b, key, versionID, withData)
-		return err
-	})
+		})
+	}
 	if err != nil {
 		return nil, nil, false, err
 	}

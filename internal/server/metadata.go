@@ -69,6 +69,15 @@ type Metadata struct {
 	Postgres *postgres.Store
 }
 
+// GetMulti passes reads of several keys through (kv.MultiGetter: one
+// statement on PostgreSQL, a View on Pebble).
+func (m *Metadata) GetMulti(ctx context.Context, keys [][]byte) ([][]byte, error) {
+	return kv.GetMulti(ctx, m.Store, keys)
+}
+
+// Unwrap returns the store (kv.MultiGetterOf looks through).
+func (m *Metadata) Unwrap() kv.Store { return m.Store }
+
 // Ping checks that the store answers; the embedded store always does.
 func (m *Metadata) Ping(ctx context.Context) error {
 	if m.Postgres == nil {

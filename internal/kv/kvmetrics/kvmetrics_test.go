@@ -144,3 +144,41 @@ func BenchmarkView(b *testing.B) {
 		})
 	}
 }
+
+// GetMulti over a store without one of its own reads in a View (measured as
+// one), and kv.MultiGetterOf says that a View is as cheap there.
+func TestGetMulti_fallback(t *testing.T) {
+	s, reg := open(t)
+	defer s.Close()
+	ctx := t.Context()
+	if err := s.Update(ctx, func(tx kv.Txn) error { return tx.Set([]byte("a"), []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	if mg := kv.MultiGetterOf(s); mg != nil {
+		t.Error("MultiGetterOf(kvmetrics over Pebble) is not nil")
+	}
+	vals, err := s.GetMulti(ctx, [][]byte{[]byte("missing"), []byte("a")})
+	if err != nil || len(vals) != 2 || vals[0] != nil || string(vals[1]) != "1" {
+		t.Fatalf("GetMulti: %q, %v", vals, err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	views := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != "coffer_kv_operations_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "op" && l.GetValue() == "view" {
+					views += m.Counter.GetValue()
+				}
+			}
+		}
+	}
+	if views != 1 {
+		t.Errorf("GetMulti counted as %v views, want 1", views)
+	}
+}

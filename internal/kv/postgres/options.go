@@ -22,8 +22,8 @@ type Options struct {
 	// which is not sent to the server), else "coffer". Several Coffer clusters may share a
 	// database with different schemas (the tests give each store its own).
 	Schema string
-	// MaxConns caps the connection pool. Default 4×GOMAXPROCS, at least 8
-	// and at most 64.
+	// MaxConns caps the connection pool. Default: the DSN's pool_max_conns,
+	// else 4×GOMAXPROCS, at least 8 and at most 64.
 	MaxConns int32
 	// ConnectTimeout bounds establishing one connection. Default 5 s.
 	ConnectTimeout time.Duration

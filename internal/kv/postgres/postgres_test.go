@@ -116,6 +116,7 @@ func TestScanPlans(t *testing.T) {
 		`SELECT k, v, ver FROM ` + tbl + ` WHERE k >= '\x0100'::bytea AND k < '\x02'::bytea ORDER BY k LIMIT 1024`,
 		`SELECT k, v, ver FROM ` + tbl + ` WHERE k >= '\x0100'::bytea ORDER BY k LIMIT 16`,
 		`SELECT v, ver FROM ` + tbl + ` WHERE k = '\x010203'::bytea`,
+		`SELECT k, v FROM ` + tbl + ` WHERE k = ANY('{"\\x010203","\\x0200"}'::bytea[])`,
 	} {
 		var plan strings.Builder
 		rows, err := conn.Query(ctx, "EXPLAIN "+q)

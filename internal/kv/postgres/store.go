@@ -33,7 +33,9 @@
 //
 // View runs in a REPEATABLE READ READ ONLY transaction: one snapshot. BEGIN
 // rides with its first read; its COMMIT is sent after fn returns without
-// the caller waiting for it. A GET costs its reads' round trips.
+// the caller waiting for it. GetMulti (kv.MultiGetter) reads a few keys in
+// one statement without a transaction: a GET of a known bucket costs one
+// statement and one round trip.
 //
 // A read that meets a dead pooled connection (the database restarted) is
 // resent on a fresh connection, and the pool's idle connections are dropped:
@@ -54,6 +56,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -108,13 +111,14 @@ var errTxnDone = errors.New("kv/postgres: transaction already ended")
 
 // statements are the SQL texts, with the schema filled in.
 type statements struct {
-	get, scan, scanOpen, validate, lock, upsert, del string
+	get, getMulti, scan, scanOpen, validate, lock, upsert, del string
 }
 
 func newStatements(schema string) statements {
 	t := pgx.Identifier{schema, "kv"}.Sanitize()
 	return statements{
 		get:      `SELECT v, ver FROM ` + t + ` WHERE k = $1`,
+		getMulti: `SELECT k, v FROM ` + t + ` WHERE k = ANY($1::bytea[])`,
 		scan:     `SELECT k, v, ver FROM ` + t + ` WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3`,
 		scanOpen: `SELECT k, v, ver FROM ` + t + ` WHERE k >= $1 ORDER BY k LIMIT $2`,
 		validate: `SELECT ` + pgx.Identifier{schema, "kv_validate"}.Sanitize() + `($1, $2, $3, $4, $5, $6, $7)`,
@@ -143,7 +147,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kv/postgres: DSN: %w", redact(err))
 	}
-	cfg.MaxConns = o.MaxConns
+	if opts.MaxConns != 0 || !strings.Contains(o.DSN, "pool_max_conns") {
+		// The DSN's pool_max_conns (pgxpool's own) stands unless set here.
+		cfg.MaxConns = o.MaxConns
+	}
 	cfg.MinConns = 0
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = 10 * time.Second
@@ -261,6 +268,50 @@ func (s *Store) View(ctx context.Context, fn func(tx kv.Reader) error) error {
 	}
 	return ferr
 }
+
+// GetMulti reads keys in one statement: one snapshot (a statement sees one
+// in READ COMMITTED), one round trip, and no transaction around it, so no
+// BEGIN and no COMMIT for the database to run. A GET whose bucket record is
+// known reads the record and the object's in it (kv.MultiGetter). vals[i]
+// is nil when keys[i] does not exist; the values are the caller's.
+func (s *Store) GetMulti(ctx context.Context, keys [][]byte) ([][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.begin(); err != nil {
+		return nil, err
+	}
+	defer s.end()
+	opCtx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
+	defer cancel()
+	arg := make([][]byte, len(keys))
+	for i, k := range keys {
+		arg[i] = nonNil(k)
+	}
+	vals := make([][]byte, len(keys))
+	// Not a View: single statements through the pool, resent on a fresh
+	// connection if a pooled one turns out dead (txn.run).
+	t := &txn{s: s, ctx: opCtx}
+	_ = t.run(s.sql.getMulti, []any{arg}, func(r pgx.Rows) error {
+		var k, v []byte
+		if err := r.Scan(&k, &v); err != nil {
+			return err
+		}
+		v = nonNil(v)
+		for i := range keys {
+			if vals[i] == nil && bytes.Equal(keys[i], k) {
+				vals[i] = v
+			}
+		}
+		return nil
+	})
+	if t.err != nil {
+		return nil, classify(ctx, t.err)
+	}
+	return vals, nil
+}
+
+var _ kv.MultiGetter = (*Store)(nil)
 
 // Update runs fn in a serializable transaction (see the package doc and
 // locks.go), retrying on conflict up to MaxAttempts (then kv.ErrConflict),
