@@ -27,6 +27,12 @@ type Options struct {
 	// use crypto/md5. Default 8 lanes (one AVX2 register set) per core, at
 	// most 16 (md5-simd's limit).
 	Streams int
+	// MinStreams is how many large bodies must be hashing at once, this
+	// one included, for this one to get a shared stream: md5-simd hashes
+	// one or two streams with the scalar code behind a hand-off, at more CPU
+	// per byte than crypto/md5 (docs/benchmarks.md). Default 3; 1 shares
+	// every large body.
+	MinStreams int
 	// Disabled makes every Hash crypto/md5 (comparisons, CPUs where the
 	// shared hasher measures slower).
 	Disabled bool
@@ -45,6 +51,9 @@ func (o Options) withDefaults() Options {
 	if o.CloseWait == 0 {
 		o.CloseWait = 5 * time.Second
 	}
+	if o.MinStreams == 0 {
+		o.MinStreams = 3
+	}
 	return o
 }
 
@@ -56,6 +65,9 @@ func (o Options) Validate() error {
 	}
 	if o.Streams < 0 || o.Streams > md5simd.Lanes {
 		errList = append(errList, fmt.Errorf("md5x: Streams %d is outside 0..%d", o.Streams, md5simd.Lanes))
+	}
+	if o.MinStreams < 0 {
+		errList = append(errList, fmt.Errorf("md5x: MinStreams %d is negative", o.MinStreams))
 	}
 	if o.CloseWait < 0 {
 		errList = append(errList, fmt.Errorf("md5x: CloseWait %v is negative", o.CloseWait))
@@ -74,6 +86,7 @@ type Server struct {
 	simd    md5simd.Server
 	free    []*slot
 	out     int // slots handed out and not yet back
+	large   int // Hashes of large bodies open, shared or not
 }
 
 // slot is one registered md5-simd stream and its staging buffer.
@@ -109,21 +122,26 @@ func (s *Server) Shared() bool {
 // caller should Close it once the sum is taken; one dropped unclosed gives
 // its slot back when it is garbage collected.
 func (s *Server) Hash(size int64) *Hash {
-	if sl := s.take(size); sl != nil {
+	if s == nil || size < s.opts.Threshold || s.opts.Disabled {
+		return &Hash{std: md5.New()}
+	}
+	if sl := s.take(); sl != nil {
 		h := &Hash{sl: sl, srv: s}
 		h.cleanup = runtime.AddCleanup(h, s.give, sl)
 		return h
 	}
-	return &Hash{std: md5.New()}
+	h := &Hash{std: md5.New(), srv: s}
+	h.cleanup = runtime.AddCleanup(h, s.leave, struct{}{})
+	return h
 }
 
-func (s *Server) take(size int64) *slot {
-	if s == nil || size < s.opts.Threshold || s.opts.Disabled {
-		return nil
-	}
+// take counts a large body in and gives it a slot when enough of them
+// hash at once and one is free.
+func (s *Server) take() *slot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	s.large++
+	if s.closed || s.large < s.opts.MinStreams {
 		return nil
 	}
 	if !s.started {
@@ -149,6 +167,14 @@ func (s *Server) give(sl *slot) {
 	s.mu.Lock()
 	s.free = append(s.free, sl)
 	s.out--
+	s.large--
+	s.mu.Unlock()
+}
+
+// leave counts out a large body hashed with crypto/md5.
+func (s *Server) leave(struct{}) {
+	s.mu.Lock()
+	s.large--
 	s.mu.Unlock()
 }
 
@@ -252,13 +278,18 @@ func (h *Hash) BlockSize() int { return md5.BlockSize }
 // Close gives a shared stream back; h must not be used afterwards. It may
 // be called more than once.
 func (h *Hash) Close() {
-	if h.sl == nil {
+	if h.srv == nil {
 		return
 	}
 	h.cleanup.Stop()
-	sl := h.sl
-	h.sl = nil
-	h.srv.give(sl)
+	if h.sl == nil { // a large body on crypto/md5
+		h.srv.leave(struct{}{})
+		h.srv, h.std = nil, nil
+		return
+	}
+	sl, srv := h.sl, h.srv
+	h.sl, h.srv = nil, nil
+	srv.give(sl)
 }
 
 func (h *Hash) live() *slot {

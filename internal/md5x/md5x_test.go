@@ -53,7 +53,7 @@ func TestDigestOfEverySize(t *testing.T) {
 	if !newServer(t, Options{}).Shared() {
 		t.Skip("no AVX2: every Hash is crypto/md5")
 	}
-	s := newServer(t, Options{Threshold: 1})
+	s := newServer(t, Options{Threshold: 1, MinStreams: 1})
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, size := range sizes {
 		data := randomBytes(uint64(size), size)
@@ -132,7 +132,7 @@ func TestConcurrentStreams(t *testing.T) {
 // A stream abandoned mid-body, closed or just dropped, does not change the
 // digests of the streams beside it nor of the next one given its slot.
 func TestAbandonedStreamPoisonsNothing(t *testing.T) {
-	s := newServer(t, Options{Threshold: 1, Streams: 3})
+	s := newServer(t, Options{Threshold: 1, Streams: 3, MinStreams: 1})
 	if !s.Shared() {
 		t.Skip("no AVX2")
 	}
@@ -220,7 +220,7 @@ func waitNoSimd(t *testing.T, what string) {
 // Close stops md5-simd's goroutine; nothing of it is left.
 func TestCloseLeavesNoGoroutine(t *testing.T) {
 	waitNoSimd(t, "by the tests before (their Close)")
-	s, err := New(Options{Threshold: 1})
+	s, err := New(Options{Threshold: 1, MinStreams: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 
 // Close does not stop the hasher under a stream still writing.
 func TestCloseWithStreamOpen(t *testing.T) {
-	s, err := New(Options{Threshold: 1, CloseWait: 50 * time.Millisecond})
+	s, err := New(Options{Threshold: 1, MinStreams: 1, CloseWait: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestFallbacks(t *testing.T) {
 		"unknown size":   {newServer(t, Options{}), -1},
 		"disabled":       {newServer(t, Options{Disabled: true}), 1 << 30},
 		"after close":    {closedServer(t), 1 << 30},
-		"exact boundary": {newServer(t, Options{Threshold: 1 << 20}), 1 << 20},
+		"exact boundary": {newServer(t, Options{Threshold: 1 << 20, MinStreams: 1}), 1 << 20},
 	} {
 		h := tc.s.Hash(tc.size)
 		wantShared := name == "exact boundary" && tc.s.Shared()
@@ -300,6 +300,47 @@ func TestFallbacks(t *testing.T) {
 			t.Errorf("%s: wrong digest", name)
 		}
 		h.Close()
+	}
+}
+
+// A large body shares only beside MinStreams-1 others (shared or not);
+// closing or dropping one counts it out.
+func TestMinStreams(t *testing.T) {
+	s := newServer(t, Options{Threshold: 1, MinStreams: 3})
+	if !s.Shared() {
+		t.Skip("no AVX2")
+	}
+	a, b := s.Hash(10), s.Hash(10)
+	if a.Shared() || b.Shared() {
+		t.Fatal("the first two of three large bodies are shared")
+	}
+	c := s.Hash(10)
+	if !c.Shared() {
+		t.Fatal("the third large body is not shared")
+	}
+	small := s.Hash(0)
+	small.Close()
+	a.Close()
+	c.Close()
+	if d := s.Hash(10); d.Shared() {
+		t.Fatal("shared with one other large body open")
+	} else {
+		d.Close()
+	}
+	b = nil
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runtime.GC()
+		s.mu.Lock()
+		large := s.large
+		s.mu.Unlock()
+		if large == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a dropped crypto/md5 body still counted: %d", large)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
