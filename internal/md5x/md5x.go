@@ -13,9 +13,15 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// chunk is md5-simd's internal block: it splits writes into pieces of at
-// most this size, one lane round each.
-const chunk = 32 << 10
+const (
+	// chunk is md5-simd's internal block: it splits writes into pieces of
+	// at most this size, one lane round each.
+	chunk = 32 << 10
+	// batch is how much a stream gathers before it hands it to md5-simd:
+	// small writes would make short lane rounds. The checksum Reader's
+	// writes past its first 256 KiB are this size and go through uncopied.
+	batch = 4 * chunk
+)
 
 // Options configures a Server. The zero value is usable.
 type Options struct {
@@ -92,7 +98,7 @@ type Server struct {
 // slot is one registered md5-simd stream and its staging buffer.
 type slot struct {
 	h   md5simd.Hasher
-	buf []byte // cap chunk
+	buf []byte // cap batch: what the stream gathered
 }
 
 // New returns a Server; the md5-simd server starts on the first large body.
@@ -148,7 +154,7 @@ func (s *Server) take() *slot {
 		s.started = true
 		s.simd = md5simd.NewServer()
 		for range s.opts.Streams {
-			s.free = append(s.free, &slot{h: s.simd.NewHash(), buf: make([]byte, 0, chunk)})
+			s.free = append(s.free, &slot{h: s.simd.NewHash(), buf: make([]byte, 0, batch)})
 		}
 	}
 	if len(s.free) == 0 {
@@ -224,7 +230,7 @@ var _ hash.Hash = (*Hash)(nil)
 // Shared reports whether h hashes on the shared hasher.
 func (h *Hash) Shared() bool { return h.sl != nil }
 
-// Write never fails.
+// Write never fails. It gathers a batch and hands it to md5-simd.
 func (h *Hash) Write(p []byte) (int, error) {
 	if h.std != nil {
 		return h.std.Write(p)
@@ -234,13 +240,13 @@ func (h *Hash) Write(p []byte) (int, error) {
 	if len(sl.buf) > 0 {
 		k := copy(sl.buf[len(sl.buf):cap(sl.buf)], p)
 		sl.buf, p = sl.buf[:len(sl.buf)+k], p[k:]
-		if len(sl.buf) < chunk {
+		if len(sl.buf) < batch {
 			return n, nil
 		}
 		sl.h.Write(sl.buf)
 		sl.buf = sl.buf[:0]
 	}
-	if whole := len(p) &^ (chunk - 1); whole > 0 {
+	if whole := len(p) / batch * batch; whole > 0 {
 		sl.h.Write(p[:whole])
 		p = p[whole:]
 	}
