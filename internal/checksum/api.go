@@ -7,6 +7,8 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
 package checksum
 
+import "hash"
+
 // Algorithm is a flexible-checksum algorithm; the zero value is none.
 type Algorithm string
 
@@ -71,7 +73,19 @@ type Reader struct{ impl readerImpl }
 // NewReader wraps r. It fails (InvalidDigest, InvalidRequest) when Expect
 // holds a malformed value.
 func NewReader(r interface{ Read([]byte) (int, error) }, e Expect) (*Reader, error) {
-	return newReader(r, e)
+	return newReader(r, e, nil)
+}
+
+// NewReaderMD5 is NewReader hashing MD5 with md, a fresh hash (nil:
+// crypto/md5), such as md5x's shared stream for a large body. A hash with a
+// Close method is closed once the sum is taken at EOF, or here when
+// NewReaderMD5 fails.
+func NewReaderMD5(r interface{ Read([]byte) (int, error) }, e Expect, md hash.Hash) (*Reader, error) {
+	rd, err := newReader(r, e, md)
+	if c, ok := md.(interface{ Close() }); ok && err != nil {
+		c.Close()
+	}
+	return rd, err
 }
 
 func (r *Reader) Read(p []byte) (int, error) { return r.impl.read(p) }

@@ -52,10 +52,10 @@ const (
 
 var md5Slots = sync.Pool{New: func() any { b := make([]byte, 0, md5Slot); return &b }}
 
-func newReader(r interface{ Read([]byte) (int, error) }, e Expect) (*Reader, error) {
+func newReader(r interface{ Read([]byte) (int, error) }, e Expect, md hash.Hash) (*Reader, error) {
 	rd := &Reader{}
 	x := &rd.impl
-	x.src, x.expect = r, e
+	x.src, x.expect, x.md = r, e, md
 	if e.ContentMD5 != "" {
 		raw, ok := decodeContentMD5(e.ContentMD5)
 		if !ok {
@@ -89,9 +89,12 @@ func newReader(r interface{ Read([]byte) (int, error) }, e Expect) (*Reader, err
 // NewComputer wraps r to compute its MD5 and a's checksum (CRC64NVME when a
 // is None or unknown, then Requested is false) without verifying anything:
 // for server-side copies and the like.
-func NewComputer(r io.Reader, a Algorithm) *Reader {
+func NewComputer(r io.Reader, a Algorithm) *Reader { return NewComputerMD5(r, a, nil) }
+
+// NewComputerMD5 is NewComputer hashing MD5 with md (nil: crypto/md5).
+func NewComputerMD5(r io.Reader, a Algorithm, md hash.Hash) *Reader {
 	rd := &Reader{}
-	rd.impl.src = r
+	rd.impl.src, rd.impl.md = r, md
 	if a.Valid() {
 		rd.impl.asked = true
 	} else {
@@ -105,7 +108,10 @@ func (x *readerImpl) init(a Algorithm) {
 	if a == None {
 		a = CRC64NVME // what S3 stores for objects uploaded without one
 	}
-	x.alg, x.md, x.cs = a, md5.New(), New(a)
+	if x.md == nil {
+		x.md = md5.New()
+	}
+	x.alg, x.cs = a, New(a)
 }
 
 func (x *readerImpl) read(p []byte) (int, error) {
@@ -185,6 +191,9 @@ func (x *readerImpl) finish() {
 	x.done, x.err = true, io.EOF
 	x.flushMD5()
 	x.md.Sum(x.gotMD5[:0])
+	if c, ok := x.md.(interface{ Close() }); ok { // a shared stream (md5x) goes back
+		c.Close()
+	}
 	if x.fill != nil {
 		md5Slots.Put(x.fill)
 		md5Slots.Put(x.spare)

@@ -143,7 +143,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (CopyOutput, err
 	if alg == checksum.None {
 		alg = checksum.CRC64NVME
 	}
-	r := checksum.NewComputer(src.body, alg)
+	r := checksum.NewComputerMD5(src.body, alg, s.opts.MD5.Hash(src.length))
 	var rec *versionRecord
 	var blobID string
 	if enc.Mode != SSENone {

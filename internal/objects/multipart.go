@@ -322,7 +322,7 @@ func (s *Service) UploadPartCopy(ctx context.Context, in UploadPartCopyInput) (P
 		return PartInfo{}, "", err
 	}
 	defer src.body.Close()
-	r := checksum.NewComputer(src.body, alg)
+	r := checksum.NewComputerMD5(src.body, alg, s.opts.MD5.Hash(src.length))
 	p, err := ps.ingest(s, r, src.length)
 	if err != nil {
 		return PartInfo{}, "", err

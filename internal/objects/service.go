@@ -24,6 +24,7 @@ import (
 	"coffer/internal/errs"
 	"coffer/internal/kms"
 	"coffer/internal/kv"
+	"coffer/internal/md5x"
 )
 
 // Options configures the object layer.
@@ -59,6 +60,9 @@ type Options struct {
 	// transaction (one commit, one WAL sync). Default 1,000, S3's limit per
 	// request; tests lower it.
 	DeleteBatch int
+	// MD5 hashes the ETag MD5 of large copies side by side (md5x); nil:
+	// crypto/md5. Not closed by Close: the process owns it.
+	MD5 *md5x.Server
 }
 
 func (o *Options) withDefaults() Options {

@@ -107,7 +107,7 @@ func (s *server) checkedBody(ri *requestInfo, r *http.Request, size int64, expec
 	} else {
 		body = typedErrReader{body}
 	}
-	return checksum.NewReader(body, expect)
+	return checksum.NewReaderMD5(body, expect, s.opts.MD5.Hash(size))
 }
 
 // readXMLBody reads a request's XML document of at most limit bytes through

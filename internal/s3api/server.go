@@ -19,6 +19,7 @@ import (
 
 	"coffer/internal/core"
 	"coffer/internal/errs"
+	"coffer/internal/md5x"
 	"coffer/internal/reqlog"
 	"coffer/internal/sigv4"
 )
@@ -54,6 +55,9 @@ type Options struct {
 	// MaxObjectSize caps the body of one PutObject or UploadPart. Default 5 GiB
 	// (AWS's single-PUT limit).
 	MaxObjectSize int64
+	// MD5 hashes the ETag MD5 of large PUT and UploadPart bodies side by
+	// side (md5x); nil: crypto/md5. Not closed by Close: the process owns it.
+	MD5 *md5x.Server
 	// AccessLogInterval is how often buffered server access log records are
 	// delivered to their target buckets (logging.go); they are also
 	// delivered by Close. Default 60 s.

@@ -29,6 +29,7 @@ import (
 	"coffer/internal/kmsapi"
 	"coffer/internal/kv/kvmetrics"
 	"coffer/internal/kv/pebble"
+	"coffer/internal/md5x"
 	"coffer/internal/metrics"
 	"coffer/internal/objects"
 	"coffer/internal/ontap"
@@ -284,6 +285,7 @@ type Server struct {
 	kv        *Metadata
 	kms       *kms.Local
 	objects   *objects.Service
+	md5       *md5x.Server // the ETag MD5 of large bodies, shared by S3 and objects
 	core      *core.Service
 	metrics   *metrics.Metrics
 	s3        *http.Server
@@ -349,7 +351,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.objects, err = objects.New(objects.Options{KV: fed, Blobs: blobs, Keys: s.kms, InlineMax: o.InlineMax, Logger: o.Logger})
+	if s.md5, err = md5x.New(md5x.Options{}); err != nil {
+		return nil, err
+	}
+	s.objects, err = objects.New(objects.Options{KV: fed, Blobs: blobs, Keys: s.kms, InlineMax: o.InlineMax, Logger: o.Logger, MD5: s.md5})
 	if err != nil {
 		return nil, err
 	}
@@ -420,7 +425,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		Authorizer: s.core.EndpointAuthorizer(s.nodeName()), Directory: s.core, Domain: o.Domain, Region: o.Region, Logger: o.Logger,
 		AccessLogInterval: o.AccessLogFlush, Observer: s.metrics, Day: o.Day, DiskSpace: diskSpace(filepath.Join(o.DataDir, "data")),
 		BodyTimeout: o.BodyTimeout, MinBodyRate: o.MinBodyRate,
-		AllowSSECOverHTTP: o.SSECAllowHTTP, Version: o.Version})
+		AllowSSECOverHTTP: o.SSECAllowHTTP, Version: o.Version, MD5: s.md5})
 	if err != nil {
 		return nil, err
 	}
@@ -679,6 +684,10 @@ func (s *Server) closeStorage() error {
 	if s.objects != nil {
 		err = errors.Join(err, s.objects.Close())
 		s.objects = nil
+	}
+	if s.md5 != nil { // after the S3 listener and the objects: no body hashes any more
+		err = errors.Join(err, s.md5.Close())
+		s.md5 = nil
 	}
 	if s.kv != nil {
 		err = errors.Join(err, s.kv.Close())
