@@ -96,17 +96,25 @@ func TestRetention_agingRemovesOldVersions(t *testing.T) {
 	if got := e.versions(t, "kept"); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("a long retention lost versions: %v", got)
 	}
-	// Aging is a job, visible with Commvault's job filters.
-	l := n.call(t, "GET", "/commandcenter/api/Job?jobFilter=Data%20Aging&jobCategory=Finished", f.token, nil).must(t, 200)
-	found := false
-	for i := range l.list("jobs") {
-		p := fmt.Sprintf("jobs.%d.jobSummary.", i)
-		if l.str(p+"status") == "Completed" && strings.Contains(l.str(p+"result"), "removed") &&
-			!strings.Contains(l.str(p+"result"), " 0 removed") {
-			found = true
+	// Aging is a job, visible with Commvault's job filters. The job that
+	// removed the versions ends (and lists as Finished) just after its
+	// removals are visible, so it is waited for.
+	for {
+		l := n.call(t, "GET", "/commandcenter/api/Job?jobFilter=Data%20Aging&jobCategory=Finished", f.token, nil).must(t, 200)
+		found := false
+		for i := range l.list("jobs") {
+			p := fmt.Sprintf("jobs.%d.jobSummary.", i)
+			if l.str(p+"status") == "Completed" && strings.Contains(l.str(p+"result"), "removed") &&
+				!strings.Contains(l.str(p+"result"), " 0 removed") {
+				found = true
+			}
 		}
-	}
-	if !found {
-		t.Fatalf("no completed Data Aging job removed anything: %s", l.Raw)
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no completed Data Aging job removed anything: %s", l.Raw)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
