@@ -86,6 +86,7 @@ func BenchmarkCommitOrder(b *testing.B) {
 		{"renamefirst", blob.OrderRenameFirst},
 		{"renameserial", blob.OrderRenameSerial},
 		{"finalname", blob.OrderFinalName},
+		{"finalnamepar", blob.OrderFinalNamePar},
 	}
 	for _, sz := range []struct {
 		name    string

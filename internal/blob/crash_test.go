@@ -197,6 +197,7 @@ func TestPowerCutAtEveryStep(t *testing.T) {
 		{"syncfirst", blob.OrderSyncFirst, false},
 		{"renameserial", blob.OrderRenameSerial, true},
 		{"finalname", blob.OrderFinalName, true},
+		{"finalnamepar", blob.OrderFinalNamePar, true},
 	} {
 		t.Run(o.name, func(t *testing.T) { powerCutAtEveryStep(t, o.order, o.tornAllow) })
 	}
@@ -553,4 +554,122 @@ func TestFSConformance(t *testing.T) {
 			t.Fatal("opening a directory for writing succeeded")
 		}
 	})
+}
+
+// gateFS holds the blob file's Sync and the fan-out directory's SyncDir
+// until the test lets each go, and reports when each has returned, so that
+// a test can crash between the two syncs that Commit runs at once.
+type gateFS struct {
+	blob.FS
+	fileGo, dirGo     chan struct{}
+	fileDone, dirDone chan struct{}
+}
+
+func (g *gateFS) OpenFile(name string, flag int, perm os.FileMode) (blob.File, error) {
+	f, err := g.FS.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &gateFile{File: f, g: g}, nil
+}
+
+func (g *gateFS) SyncDir(dir string) error {
+	if !strings.Contains(dir, "/blobs/") {
+		return g.FS.SyncDir(dir)
+	}
+	<-g.dirGo
+	defer close(g.dirDone)
+	return g.FS.SyncDir(dir)
+}
+
+type gateFile struct {
+	blob.File
+	g *gateFS
+}
+
+func (f *gateFile) Sync() error {
+	<-f.g.fileGo
+	defer close(f.g.fileDone)
+	return f.File.Sync()
+}
+
+// TestCommitCrashBetweenSyncs crashes a rename-first Commit after exactly
+// one of its two syncs returned, each way round, in both crash models. The
+// directory synced first leaves the blob's name durable over data that is
+// not (a torn file, never acknowledged: an orphan); the data synced first
+// leaves a nameless inode, so nothing, or (the filesystem wrote the rename
+// back on its own) the whole blob, also unacknowledged. Once Commit
+// returned, the blob is whole and durable in both models.
+func TestCommitCrashBetweenSyncs(t *testing.T) {
+	const dir = "/srv/coffer"
+	for _, dirFirst := range []bool{true, false} {
+		t.Run(fmt.Sprintf("dirFirst=%v", dirFirst), func(t *testing.T) {
+			cfs := blob.NewCrashFS()
+			g := &gateFS{FS: cfs, fileGo: make(chan struct{}), dirGo: make(chan struct{}),
+				fileDone: make(chan struct{}), dirDone: make(chan struct{})}
+			s := openStore(t, g, dir)
+			blob.SetCommitOrder(s, blob.OrderRenameFirst)
+			data := selfDescribing(5, 300_000)
+			w, err := s.Create()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write(data); err != nil {
+				t.Fatal(err)
+			}
+			type result struct {
+				id  blob.ID
+				err error
+			}
+			res := make(chan result, 1)
+			go func() { id, err := w.Commit(); res <- result{id, err} }()
+			first, firstDone, second := g.dirGo, g.dirDone, g.fileGo
+			if !dirFirst {
+				first, firstDone, second = g.fileGo, g.fileDone, g.dirGo
+			}
+			close(first)
+			<-firstDone
+			select {
+			case r := <-res:
+				t.Fatalf("Commit returned %v, %v with one sync outstanding", r.id, r.err)
+			default:
+			}
+			mid := []*blob.CrashFS{cfs.Crash(), cfs.CrashKeepingEntries()}
+			close(second)
+			r := <-res
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			for i, wreck := range mid {
+				rs := recoverStore(t, wreck, dir)
+				got := walkAll(t, rs)
+				if left := listDir(t, wreck, filepath.Join(dir, "tmp")); len(left) != 0 {
+					t.Errorf("wreck %d: tmp/ after recovery: %v", i, left)
+				}
+				_, visible := got[r.id]
+				switch {
+				case dirFirst:
+					// The name is on disk, the data is not: torn, and an
+					// orphan, since Commit never returned.
+					if !visible {
+						t.Fatalf("wreck %d: the name synced first but the blob is not visible", i)
+					}
+					if checkSelfDescribing(readBlob(t, rs, r.id)) {
+						t.Fatalf("wreck %d: data durable before its sync ran", i)
+					}
+				case i == 0 && visible:
+					t.Fatalf("wreck %d: blob visible though its directory was never synced", i)
+				case i == 1 && (!visible || !checkSelfDescribing(readBlob(t, rs, r.id))):
+					// Name kept by the filesystem, data synced: whole.
+					t.Fatalf("wreck %d: visible %v, want the whole blob", i, visible)
+				}
+			}
+			for i, wreck := range []*blob.CrashFS{cfs.Crash(), cfs.CrashKeepingEntries()} {
+				rs := recoverStore(t, wreck, dir)
+				if b := readBlob(t, rs, r.id); !bytes.Equal(b, data) {
+					t.Fatalf("wreck %d after Commit: %d bytes, want %d", i, len(b), len(data))
+				}
+			}
+		})
+	}
 }

@@ -6,6 +6,7 @@ const (
 	OrderSyncFirst    = int(orderSyncFirst)
 	OrderRenameSerial = int(orderRenameSerial)
 	OrderFinalName    = int(orderFinalName)
+	OrderFinalNamePar = int(orderFinalNameParallel)
 )
 
 // SetCommitOrder makes s commit with order o (one of the Order constants);

@@ -217,7 +217,7 @@ func (s *Store) path(id ID) (dir, file string) {
 func (s *Store) Create() (*Writer, error) {
 	id := newID()
 	tmp := filepath.Join(s.tmp, string(id)+tmpSuffix)
-	if s.order == orderFinalName {
+	if s.order == orderFinalName || s.order == orderFinalNameParallel {
 		_, tmp = s.path(id)
 	}
 	f, err := s.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
@@ -631,6 +631,8 @@ const (
 	// fan-out directory (no temp file, no rename); Commit is fdatasync then
 	// fsync of the directory.
 	orderFinalName
+	// orderFinalNameParallel: as orderFinalName, the two syncs at once.
+	orderFinalNameParallel
 )
 
 // Commit makes the blob durable and visible: flush, then (orderRenameFirst)
@@ -684,9 +686,10 @@ func (w *Writer) Commit() (ID, error) {
 		if err != nil {
 			err = ioErr(err, "sync %s", dir)
 		}
-	case orderFinalName:
-		err = w.syncFile()
-		if err == nil {
+	case orderFinalName, orderFinalNameParallel:
+		if w.s.order == orderFinalNameParallel {
+			err = w.syncBoth(dir)
+		} else if err = w.syncFile(); err == nil {
 			if serr := w.s.syncDir(dir); serr != nil {
 				err = ioErr(serr, "sync %s", dir)
 			}
