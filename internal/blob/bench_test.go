@@ -84,9 +84,6 @@ func BenchmarkCommitOrder(b *testing.B) {
 	}{
 		{"syncfirst", blob.OrderSyncFirst},
 		{"renamefirst", blob.OrderRenameFirst},
-		{"renameserial", blob.OrderRenameSerial},
-		{"finalname", blob.OrderFinalName},
-		{"finalnamepar", blob.OrderFinalNamePar},
 	}
 	for _, sz := range []struct {
 		name    string

@@ -195,9 +195,6 @@ func TestPowerCutAtEveryStep(t *testing.T) {
 	}{
 		{"renamefirst", blob.OrderRenameFirst, true},
 		{"syncfirst", blob.OrderSyncFirst, false},
-		{"renameserial", blob.OrderRenameSerial, true},
-		{"finalname", blob.OrderFinalName, true},
-		{"finalnamepar", blob.OrderFinalNamePar, true},
 	} {
 		t.Run(o.name, func(t *testing.T) { powerCutAtEveryStep(t, o.order, o.tornAllow) })
 	}

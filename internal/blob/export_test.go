@@ -2,11 +2,8 @@ package blob
 
 // Commit orders, for the benchmarks that compare them (bench_test.go).
 const (
-	OrderRenameFirst  = int(orderRenameFirst)
-	OrderSyncFirst    = int(orderSyncFirst)
-	OrderRenameSerial = int(orderRenameSerial)
-	OrderFinalName    = int(orderFinalName)
-	OrderFinalNamePar = int(orderFinalNameParallel)
+	OrderRenameFirst = int(orderRenameFirst)
+	OrderSyncFirst   = int(orderSyncFirst)
 )
 
 // SetCommitOrder makes s commit with order o (one of the Order constants);
