@@ -77,8 +77,9 @@ func TestPowerCut(t *testing.T) {
 	if _, err := w.Commit(); err == nil {
 		t.Fatal("Commit with failing SyncDir succeeded")
 	}
-	// Renamed into place, directory never synced (what a crash between
-	// rename and fsync leaves): done by hand, as Commit never stops there.
+	// Renamed into place, data synced, directory never synced (what a crash
+	// leaves when the file's sync returned first and the directory's had not
+	// yet): done by hand, as Commit never stops there.
 	ghost := blob.ID("fedcba9876543210fedcba9876543210")
 	gf, _ := cfs.Create(filepath.Join(dir, "tmp", string(ghost)+".tmp"))
 	gf.Write([]byte("ghost"))
