@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"coffer/internal/blob"
 	"coffer/internal/errs"
@@ -669,5 +670,45 @@ func TestCommitCrashBetweenSyncs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMidCommitBlobLooksFresh: between the rename and the end of its syncs
+// a blob is visible to Walk (the orphan sweep's view) before anything
+// references it; on a shared directory another node's sweep must spare it,
+// and it does so by age: the ModTime Walk reports is that of the blob's
+// last write, not older than the upload (issue 10's rule).
+func TestMidCommitBlobLooksFresh(t *testing.T) {
+	const dir = "/srv/coffer"
+	g := &gateFS{FS: blob.NewCrashFS(), fileGo: make(chan struct{}), dirGo: make(chan struct{}),
+		fileDone: make(chan struct{}), dirDone: make(chan struct{})}
+	s := openStore(t, g, dir)
+	before := time.Now()
+	w, err := s.Create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(payload(6, 200_000))
+	res := make(chan error, 1)
+	go func() { _, err := w.Commit(); res <- err }()
+	// Wait for the rename: the blob appears under its name.
+	var seen blob.BlobInfo
+	for deadline := time.Now().Add(10 * time.Second); seen.ID == ""; {
+		for _, bi := range walkAll(t, s) {
+			seen = bi
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the blob never became visible during Commit")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if seen.ModTime.Before(before) {
+		t.Errorf("mid-commit blob's ModTime %v is before its upload began (%v): a sweep with a grace period would take it",
+			seen.ModTime, before)
+	}
+	close(g.fileGo)
+	close(g.dirGo)
+	if err := <-res; err != nil {
+		t.Fatal(err)
 	}
 }
