@@ -1,9 +1,13 @@
 // Package blob stores object data as immutable files in a directory (local
 // disk, or a shared filesystem for several nodes). Object keys never become
-// file paths: a blob is named by a random ID. A blob becomes visible only
-// once it is durable: written to a temp file, fsynced, renamed into place,
-// and the directory fsynced. All disk I/O goes through the FS seam so that a
-// test can simulate a power cut (drop every write that was not synced).
+// file paths: a blob is named by a random ID. A blob is acknowledged (Commit
+// returns its ID) only once it is durable: written to a temp file, renamed
+// into place, then the file fdatasynced and the directory fsynced at once. A
+// crash before that may leave an unacknowledged, possibly torn file under a
+// blob name, which no metadata references: the orphan sweep removes it. All
+// disk I/O goes through the FS seam so that a test can simulate a power cut
+// (drop every write that was not synced, or keep directory changes while
+// dropping unsynced data).
 package blob
 
 import (

@@ -22,7 +22,9 @@ import (
 //
 // The model is deliberately pessimistic: a create, rename, remove or mkdir
 // is durable only once the parent directory is synced, and file data only
-// once the file is synced (an unsynced new file comes back empty). A file
+// once the file is synced (an unsynced new file comes back empty). Crash
+// drops every unsynced change; CrashKeepingEntries keeps the unsynced
+// directory changes but not the unsynced data, the reordering POSIX allows. A file
 // renamed between two directories of which both were synced, at different
 // times, may come back under both names (the same file, like a hard link).
 //
@@ -61,7 +63,20 @@ func newDirNode(perm os.FileMode) *cnode {
 // Crash simulates a power cut: it returns a new CrashFS holding only what
 // was durable in c, discarding unsynced file data and directory changes. c
 // itself is left untouched, so Crash can also be used to take a snapshot.
-func (c *CrashFS) Crash() *CrashFS {
+func (c *CrashFS) Crash() *CrashFS { return c.crash(false) }
+
+// CrashKeepingEntries simulates the other extreme of a power cut: every
+// directory change made so far (create, rename, remove, mkdir) survives,
+// synced or not, while file data is still only what File.Sync made durable.
+// POSIX lets a filesystem write metadata back whenever it likes, before
+// the data it names (ext4 commits its journal every few seconds, and an
+// fsync of any file commits every pending directory change with it), so a
+// name can reach the disk ahead of its content. Crash models the loss of
+// what was not synced; this models the reordering. Any real outcome for a
+// single file lies between the two.
+func (c *CrashFS) CrashKeepingEntries() *CrashFS { return c.crash(true) }
+
+func (c *CrashFS) crash(keepEntries bool) *CrashFS {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	seen := map[*cnode]*cnode{}
@@ -73,9 +88,13 @@ func (c *CrashFS) Crash() *CrashFS {
 		m := &cnode{dir: n.dir, mode: n.mode, mtime: n.mtime}
 		seen[n] = m
 		if n.dir {
-			m.entries = make(map[string]*cnode, len(n.syncedEntries))
-			m.syncedEntries = make(map[string]*cnode, len(n.syncedEntries))
-			for name, child := range n.syncedEntries {
+			ents := n.syncedEntries
+			if keepEntries {
+				ents = n.entries
+			}
+			m.entries = make(map[string]*cnode, len(ents))
+			m.syncedEntries = make(map[string]*cnode, len(ents))
+			for name, child := range ents {
 				cc := copyNode(child)
 				m.entries[name] = cc
 				m.syncedEntries[name] = cc

@@ -182,8 +182,32 @@ func (c *countingFS) SyncDir(dir string) error              { c.calls.Add(1); re
 // faultFS fails the calls its hooks choose to fail.
 type faultFS struct {
 	blob.FS
-	rename  func(oldpath, newpath string) error
-	syncDir func(dir string) error
+	rename   func(oldpath, newpath string) error
+	syncDir  func(dir string) error
+	syncFile func(name string) error // File.Sync of a file opened through OpenFile
+}
+
+func (f *faultFS) OpenFile(name string, flag int, perm os.FileMode) (blob.File, error) {
+	file, err := f.FS.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &faultFile{File: file, fs: f, name: name}, nil
+}
+
+type faultFile struct {
+	blob.File
+	fs   *faultFS
+	name string
+}
+
+func (f *faultFile) Sync() error {
+	if h := f.fs.syncFile; h != nil {
+		if err := h(f.name); err != nil {
+			return err
+		}
+	}
+	return f.File.Sync()
 }
 
 func (f *faultFS) Rename(o, n string) error {

@@ -486,7 +486,8 @@ func TestLayoutAndReopen(t *testing.T) {
 	}
 }
 
-// A failure anywhere in Commit leaves nothing visible and nothing in tmp/.
+// A failure anywhere in Commit, in any commit order, leaves nothing visible
+// and nothing in tmp/.
 func TestCommitFailures(t *testing.T) {
 	cases := []struct {
 		name string
@@ -494,6 +495,9 @@ func TestCommitFailures(t *testing.T) {
 	}{
 		{"rename", func(f *faultFS) {
 			f.rename = func(_, _ string) error { return errInjected }
+		}},
+		{"syncfile", func(f *faultFS) {
+			f.syncFile = func(string) error { return errInjected }
 		}},
 		{"syncdir", func(f *faultFS) {
 			f.syncDir = func(dir string) error {
@@ -506,23 +510,26 @@ func TestCommitFailures(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			forEachFS(t, func(t *testing.T, fsys blob.FS, dir string) {
-				ffs := &faultFS{FS: fsys}
-				s := openStore(t, ffs, dir)
-				c.set(ffs)
-				w, _ := s.Create()
-				w.Write(payload(3, 100_000))
-				if id, err := w.Commit(); err == nil || errs.KindOf(err) != errs.Internal || !errors.Is(err, errInjected) {
-					t.Fatalf("Commit = %q, %v; want an Internal error wrapping the fault", id, err)
-				}
-				*ffs = faultFS{FS: fsys}
-				if got := walkAll(t, s); len(got) != 0 {
-					t.Fatalf("visible after failed Commit: %v", got)
-				}
-				if left := listDir(t, fsys, filepath.Join(dir, "tmp")); len(left) != 0 {
-					t.Fatalf("tmp/ after failed Commit: %v", left)
-				}
-			})
+			for _, order := range []int{blob.OrderRenameFirst, blob.OrderSyncFirst} {
+				forEachFS(t, func(t *testing.T, fsys blob.FS, dir string) {
+					ffs := &faultFS{FS: fsys}
+					s := openStore(t, ffs, dir)
+					blob.SetCommitOrder(s, order)
+					c.set(ffs)
+					w, _ := s.Create()
+					w.Write(payload(3, 100_000))
+					if id, err := w.Commit(); err == nil || errs.KindOf(err) != errs.Internal || !errors.Is(err, errInjected) {
+						t.Fatalf("Commit = %q, %v; want an Internal error wrapping the fault", id, err)
+					}
+					*ffs = faultFS{FS: fsys}
+					if got := walkAll(t, s); len(got) != 0 {
+						t.Fatalf("visible after failed Commit: %v", got)
+					}
+					if left := listDir(t, fsys, filepath.Join(dir, "tmp")); len(left) != 0 {
+						t.Fatalf("tmp/ after failed Commit: %v", left)
+					}
+				})
+			}
 		})
 	}
 }
