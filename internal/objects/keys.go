@@ -36,6 +36,12 @@ const (
 	nsMeta    = 'M'
 )
 
+// ChurnPrefixes are the key prefixes of records the object layer writes
+// and deletes all the time, a few at a time (the usage deltas, folded as
+// PUTs come in): a store should not take their deletes for a bulk delete
+// worth compacting (kv/pebble DeleteCompactionOptions.Skip).
+func ChurnPrefixes() [][]byte { return [][]byte{{nsDelta}} }
+
 // escapeKey appends the escaped key without its terminator: for a prefix
 // p of key k, escapeKey(p) is a byte prefix of encKey(k).
 func escapeKey(dst []byte, key string) []byte {

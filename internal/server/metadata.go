@@ -16,6 +16,7 @@ import (
 	"coffer/internal/kv"
 	"coffer/internal/kv/pebble"
 	"coffer/internal/kv/postgres"
+	"coffer/internal/objects"
 )
 
 // The metadata store and the data directory it owns.
@@ -149,7 +150,8 @@ func OpenMetadata(ctx context.Context, o MetadataOptions) (*Metadata, error) {
 				o.DataDir, owner.id)
 		}
 		st, err := pebble.Open(pebble.Options{Dir: filepath.Join(o.DataDir, "meta"), Logger: o.Logger,
-			CacheSize: o.Pebble.CacheSize, MemTableSize: o.Pebble.MemTableSize, ConflictLogBytes: o.Pebble.ConflictLogBytes})
+			CacheSize: o.Pebble.CacheSize, MemTableSize: o.Pebble.MemTableSize, ConflictLogBytes: o.Pebble.ConflictLogBytes,
+			DeleteCompaction: pebble.DeleteCompactionOptions{Skip: objects.ChurnPrefixes()}})
 		if err != nil {
 			return nil, err
 		}

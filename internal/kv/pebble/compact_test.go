@@ -210,3 +210,45 @@ func TestDeleteCompactionValidate(t *testing.T) {
 		t.Fatalf("defaults %+v", o)
 	}
 }
+
+// Deletes under a Skip prefix are not counted: the same bulk delete that
+// is compacted under another prefix is left to Pebble there.
+func TestDeleteCompactionSkipsChurnPrefixes(t *testing.T) {
+	s := openTest(t, Options{Dir: t.TempDir(), MemTableSize: 1 << 20,
+		DeleteCompaction: DeleteCompactionOptions{Quiet: 50 * time.Millisecond, MinDeletes: 1000, Interval: 10 * time.Millisecond,
+			Skip: [][]byte{{'C'}}}})
+	defer s.Close()
+	fillKeys(t, s, 7, 5000, 256, 500) // 'C' keys: skipped
+	deleteKeys(t, s, 7, 0, 5000, 1, 1000)
+	time.Sleep(500 * time.Millisecond) // ten times Quiet
+	if st := s.Stats(); st.DeleteCompactions != 0 || st.DeleteCompactionsSkipped != 0 {
+		t.Fatalf("deletes under a skipped prefix were compacted: %+v", st)
+	}
+	// The same under a prefix that is not skipped is compacted.
+	v := make([]byte, 256)
+	key := func(i int) []byte { return append([]byte{'X'}, bucketKey(7, i)[1:]...) }
+	for _, del := range []bool{false, true} {
+		err := s.Update(t.Context(), func(tx kv.Txn) error {
+			for i := range 5000 {
+				if del {
+					if err := tx.Delete(key(i)); err != nil {
+						return err
+					}
+				} else if err := tx.Set(key(i), v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for s.Stats().DeleteCompactions == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a bulk delete under an unskipped prefix was not compacted in 30 s: %+v", s.Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -170,7 +170,7 @@ func (s *Store) attempt(fn func(tx kv.Txn) error) (done bool, err error) {
 	start := s.visible.Load()
 	tx := &txn{b: s.db.NewIndexedBatch()}
 	if s.dc != nil {
-		tx.prefixLen = s.opts.DeleteCompaction.PrefixLen
+		tx.prefixLen, tx.dc = s.opts.DeleteCompaction.PrefixLen, &s.opts.DeleteCompaction
 	}
 	defer tx.release()
 	ferr := fn(tx)
@@ -240,9 +240,11 @@ type txn struct {
 	writes map[string]struct{}
 	iters  []*iterator
 	done   bool
-	// dels tallies the deletes for the compactor when prefixLen > 0.
+	// dels tallies the deletes for the compactor when prefixLen > 0
+	// (but not those dc skips).
 	dels      *delTally
 	prefixLen int
+	dc        *DeleteCompactionOptions
 }
 
 var _ kv.Txn = (*txn)(nil)
@@ -283,7 +285,7 @@ func (t *txn) Delete(key []byte) error {
 		return err
 	}
 	t.noteWrite(key)
-	if t.prefixLen > 0 {
+	if t.prefixLen > 0 && !t.dc.skipped(key) {
 		if t.dels == nil {
 			t.dels = &delTally{prefixLen: t.prefixLen, max: txnGroups}
 		}
