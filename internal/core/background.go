@@ -74,18 +74,18 @@ func (s *Service) startBackground() {
 			case <-b.stop:
 				return
 			case <-t.C:
-				if !s.jobs.dead.Load() {
+				if !s.jobs.Crashed() {
 					s.holdGC(ctx)
 				}
 			case <-guardSweep.C:
-				if s.jobs.dead.Load() || !s.CollectsGarbage() {
+				if s.jobs.Crashed() || !s.CollectsGarbage() {
 					continue // the node holding the "gc" lease sweeps
 				}
 				if err := s.sweepLoginRecords(ctx); err != nil && ctx.Err() == nil {
 					s.log.Warn("login lockout sweep failed", "err", err)
 				}
 			case <-sweep:
-				if s.jobs.dead.Load() {
+				if s.jobs.Crashed() {
 					continue
 				}
 				if _, err := s.SweepOrphans(ctx); err != nil && ctx.Err() == nil {
@@ -103,7 +103,7 @@ func (s *Service) stopBackground() {
 	}
 	close(b.stop)
 	b.wg.Wait()
-	if b.gcHeld.Load() && !s.jobs.dead.Load() {
+	if b.gcHeld.Load() && !s.jobs.Crashed() {
 		if l, err := s.leases.Get(context.Background(), leaseGC); err == nil && l.Holder == s.node.holder {
 			_ = s.leases.Release(context.Background(), l, false)
 		}

@@ -103,5 +103,5 @@
 // shards every Options.FeedPoll (200 ms) and on a kv.Notifier wake-up,
 // bumping identGen, bucketGen, the admin cache and the KMS cache for what
 // moved. Jobs carry leases and periodic work runs under leases
-// (internal/lease; leases.go, jobleases.go, background.go).
+// (internal/lease, internal/jobs; leases.go, background.go).
 package core

@@ -9,7 +9,7 @@ import (
 
 // Leases (internal/lease) divide work between the nodes sharing the store:
 // the gc lease, the orphan sweep, lifecycle, data aging. Their records live
-// under 'l' name. Jobs carry their own lease fields (jobleases.go) but fail
+// under 'l' name. Jobs carry their own lease fields (internal/jobs) but fail
 // with the same lease.ReasonLost when another node took them over.
 
 // DefaultJobLease is the default Options.JobLease.
@@ -30,7 +30,7 @@ func newNodeIdentity(name string) nodeIdentity {
 
 func (s *Service) newLeases() (*lease.Manager, error) {
 	return lease.New(lease.Options{Store: s.kv, Prefix: 'l', Node: s.node.name, Holder: s.node.holder,
-		DefaultTTL: s.opts.JobLease, Now: s.now, Log: s.log, Crashed: s.jobs.dead.Load})
+		DefaultTTL: s.opts.JobLease, Now: s.now, Log: s.log, Crashed: s.jobs.Crashed})
 }
 
 // Leases is this node's lease manager (tests look at who holds what).

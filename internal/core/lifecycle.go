@@ -195,26 +195,23 @@ func (s *Service) startLifecycleLoop() {
 	if every <= 0 {
 		return
 	}
-	r := s.jobs
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
+	s.jobs.Go(func(ctx context.Context) {
 		t := time.NewTicker(min(every, max(s.opts.JobLease, 10*time.Millisecond)))
 		defer t.Stop()
 		for {
 			select {
-			case <-r.ctx.Done():
+			case <-ctx.Done():
 				return
 			case <-t.C:
-				if r.dead.Load() {
+				if s.jobs.Crashed() {
 					continue // a simulated crash (tests)
 				}
-				if _, _, err := s.StartLifecycle(r.ctx); err != nil && r.ctx.Err() == nil {
+				if _, _, err := s.StartLifecycle(ctx); err != nil && ctx.Err() == nil {
 					s.log.Warn("lifecycle pass not started", "err", err)
 				}
 			}
 		}
-	}()
+	})
 }
 
 // StartLifecycle submits a lifecycle pass ("Lifecycle" job) over every
@@ -263,25 +260,15 @@ func (s *Service) StartLifecycle(ctx context.Context) (job Job, started bool, er
 		_, err := s.leases.RunPeriodic(ctx, leaseLifecycle, every, s.opts.JobLease, func(context.Context, lease.Lease) error { return nil })
 		return Job{}, false, err
 	}
-	r := s.jobs
-	r.addMu.Lock()
-	if r.stopped {
-		r.addMu.Unlock()
-		return Job{}, false, errs.New(errs.Internal, "the server is shutting down")
-	}
-	r.wg.Add(1)
-	r.addMu.Unlock()
 	type submitted struct {
 		job Job
 		err error
 	}
 	out := make(chan submitted, 1)
-	handed = true
-	go func() {
-		defer r.wg.Done()
+	running := s.jobs.Go(func(rctx context.Context) {
 		defer s.lifecycleBusy.Store(false)
 		sent := false
-		_, err := s.leases.RunPeriodic(r.ctx, leaseLifecycle, every, s.opts.JobLease, func(lctx context.Context, _ lease.Lease) error {
+		_, err := s.leases.RunPeriodic(rctx, leaseLifecycle, every, s.opts.JobLease, func(lctx context.Context, _ lease.Lease) error {
 			done := make(chan struct{})
 			var passErr error
 			job, err := s.submitLifecyclePass(lctx, buckets, func(err error) { passErr = err; close(done) })
@@ -293,14 +280,18 @@ func (s *Service) StartLifecycle(ctx context.Context) (job Job, started bool, er
 			select {
 			case <-done:
 				return passErr
-			case <-r.ctx.Done(): // a shutdown: the job may never have started
-				return r.ctx.Err()
+			case <-rctx.Done(): // a shutdown: the job may never have started
+				return rctx.Err()
 			}
 		})
 		if !sent {
 			out <- submitted{err: err}
 		}
-	}()
+	})
+	if !running {
+		return Job{}, false, errs.New(errs.Internal, "the server is shutting down")
+	}
+	handed = true
 	res := <-out
 	return res.job, res.err == nil && res.job.UUID != "", res.err
 }

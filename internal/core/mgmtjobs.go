@@ -11,7 +11,7 @@ import (
 
 // The management plane's jobs on tenants and buckets (ONTAP's SVM and
 // bucket jobs, and the buckets of an S3 service POST) as resumable jobs
-// (jobleases.go): their input is the job's Params, so that when the node
+// (internal/jobs): their input is the job's Params, so that when the node
 // running one dies, the node that takes the lease over runs it again.
 //
 // A run may repeat work an earlier run committed just before its node

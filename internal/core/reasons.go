@@ -103,8 +103,7 @@ const (
 	ReasonVersioningInvalid       Reason = "bucket.versioning_invalid"  // InvalidArgument   2
 
 	// Jobs.
-	ReasonJobNotFound    Reason = "job.not_found"   // NotFound          4
-	ReasonJobInterrupted Reason = "job.interrupted" // Internal          - (a restart or shutdown ended the job)
+	// (ReasonJobNotFound and ReasonJobInterrupted: jobs.go, internal/jobs.)
 )
 
 // fail builds a rule violation: kind, reason, the offending field and a

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"coffer/internal/errs"
+	"coffer/internal/jobs"
 	"coffer/internal/kv"
 	"coffer/internal/lease"
 	"coffer/internal/loginguard"
@@ -268,7 +269,7 @@ type Service struct {
 	// adminRemote counts account changes the change feed reported (feed.go).
 	adminRemote atomic.Uint64
 
-	jobs   *jobRunner
+	jobs   *jobs.Runner
 	feed   *follower
 	bg     *background
 	node   nodeIdentity    // this process in leases (leases.go)
@@ -321,7 +322,11 @@ func New(opts Options) (*Service, error) {
 		return nil, fmt.Errorf("core: index buckets: %w", err)
 	}
 	s.node = newNodeIdentity(o.NodeName)
-	s.jobs = newJobRunner(s)
+	runner, err := s.newJobs()
+	if err != nil {
+		return nil, err
+	}
+	s.jobs = runner
 	leases, err := s.newLeases()
 	if err != nil {
 		return nil, err
@@ -332,13 +337,13 @@ func New(opts Options) (*Service, error) {
 	}
 	s.RegisterJobKind(jobKindDataAging, s.runDataAging)
 	s.registerManagementJobs()
-	if err := s.jobs.recover(ctx); err != nil {
+	if err := s.jobs.Recover(ctx); err != nil {
 		return nil, fmt.Errorf("core: recover jobs: %w", err)
 	}
 	if err := s.startFeed(ctx); err != nil {
 		return nil, fmt.Errorf("core: read the change feed: %w", err)
 	}
-	s.jobs.start()
+	s.jobs.Start()
 	s.startBackground()
 	s.startLifecycleLoop()
 	return s, nil
@@ -348,7 +353,7 @@ func New(opts Options) (*Service, error) {
 // (ReasonJobInterrupted). It does not close KV or Objects.
 func (s *Service) Close() error {
 	if s.jobs != nil {
-		s.jobs.stop()
+		s.jobs.Stop()
 	}
 	s.stopBackground()
 	if s.feed != nil {

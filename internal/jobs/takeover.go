@@ -1,4 +1,4 @@
-package core
+package jobs
 
 import (
 	"context"
@@ -9,34 +9,35 @@ import (
 
 	"coffer/internal/errs"
 	"coffer/internal/kv"
+	"coffer/internal/lease"
 )
 
 // Jobs across nodes. Every job record names the process that runs it
 // (Job.Holder, Job.Node) and a lease (Job.Lease) that process renews every
-// Options.JobLease/3 while the job is queued or running. Every node scans
+// Options.Lease/3 while the job is queued or running. Every node scans
 // the unfinished jobs as often: a job whose lease has expired belongs to a
 // node that died (or lost the store). If its kind is registered
-// (RegisterJobKind: a resumable job, submitted with SubmitResumable), the
+// (RegisterKind: a resumable job, submitted with SubmitResumable), the
 // node claims it in one transaction and runs it again from its persisted
 // Params and Checkpoint; otherwise (a job whose work is a closure, which
-// only its own process had) it fails it with ReasonJobInterrupted, naming
+// only its own process had) it fails it with ReasonInterrupted, naming
 // the node that stopped. A process writes a job's progress and end only
-// while it still holds the job (saveJob checks Holder in the same
+// while it still holds the job (save checks Holder in the same
 // transaction), so a stalled node that wakes after its job was taken over
 // changes nothing.
 //
 // A clean shutdown hands resumable jobs over at once (their lease is
 // cleared, another node resumes them) and fails the others, as before.
 
-// ResumableJob is the work of a resumable job. It may run more than once
+// Resumable is the work of a resumable job. It may run more than once
 // (on another node after a crash): it must resume from run.Checkpoint and
 // save its progress with run.Save as it goes.
-type ResumableJob func(ctx context.Context, run *JobRun) (result string, err error)
+type Resumable func(ctx context.Context, run *Run) (result string, err error)
 
-// JobRun is one run of a resumable job.
-type JobRun struct {
-	s *Service
-	p JobProgress
+// Run is one run of a resumable job.
+type Run struct {
+	r *Runner
+	p Progress
 	// UUID and ID are the job's.
 	UUID string
 	ID   int64
@@ -51,29 +52,29 @@ type JobRun struct {
 	Resumed bool
 }
 
-// Update implements JobProgress.
-func (r *JobRun) Update(percent int, message string) { r.p.Update(percent, message) }
+// Update implements Progress.
+func (run *Run) Update(percent int, message string) { run.p.Update(percent, message) }
 
-// Save persists the job's checkpoint; it fails with ReasonLeaseLost when
+// Save persists the job's checkpoint; it fails with lease.ReasonLost when
 // another node has taken the job over (stop then).
-func (r *JobRun) Save(ctx context.Context, checkpoint string) error {
-	err := r.s.saveJob(context.WithoutCancel(ctx), r.UUID, func(j *Job) { j.Checkpoint = checkpoint })
+func (run *Run) Save(ctx context.Context, checkpoint string) error {
+	err := run.r.save(context.WithoutCancel(ctx), run.UUID, func(j *Job) { j.Checkpoint = checkpoint })
 	if err == nil {
-		r.Checkpoint = checkpoint
+		run.Checkpoint = checkpoint
 	}
 	return err
 }
 
-// RegisterJobKind registers the work of a resumable job kind. Register
+// RegisterKind registers the work of a resumable job kind. Register
 // every kind on every node, before submitting: a node resumes only kinds it
 // knows, and fails jobs of unknown kinds whose node died.
-func (s *Service) RegisterJobKind(kind string, fn ResumableJob) {
-	s.jobs.mu.Lock()
-	s.jobs.kinds[kind] = fn
-	s.jobs.mu.Unlock()
+func (r *Runner) RegisterKind(kind string, fn Resumable) {
+	r.mu.Lock()
+	r.kinds[kind] = fn
+	r.mu.Unlock()
 }
 
-func (r *jobRunner) kind(kind string) (ResumableJob, bool) {
+func (r *Runner) kind(kind string) (Resumable, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	fn, ok := r.kinds[kind]
@@ -82,8 +83,8 @@ func (r *jobRunner) kind(kind string) (ResumableJob, bool) {
 
 // SubmitResumable submits a job of a registered kind with params (any
 // JSON-encodable value); another node resumes it if this one dies.
-func (s *Service) SubmitResumable(ctx context.Context, spec JobSpec, kind string, params any) (Job, error) {
-	fn, ok := s.jobs.kind(kind)
+func (r *Runner) SubmitResumable(ctx context.Context, spec Spec, kind string, params any) (Job, error) {
+	fn, ok := r.kind(kind)
 	if !ok {
 		return Job{}, errs.New(errs.Internal, "job kind %q is not registered", kind)
 	}
@@ -92,30 +93,29 @@ func (s *Service) SubmitResumable(ctx context.Context, spec JobSpec, kind string
 		return Job{}, err
 	}
 	spec.kind, spec.params = kind, raw
-	return s.SubmitJob(ctx, spec, s.jobs.resumable(fn, false))
+	return r.Submit(ctx, spec, r.resumable(fn, false))
 }
 
-// resumable adapts a ResumableJob to the runner.
-func (r *jobRunner) resumable(fn ResumableJob, resumed bool) JobFunc {
-	return func(ctx context.Context, p JobProgress) (string, error) {
+// resumable adapts a Resumable to the runner.
+func (r *Runner) resumable(fn Resumable, resumed bool) Func {
+	return func(ctx context.Context, p Progress) (string, error) {
 		uuid := p.(progress).uuid
-		j, err := r.s.GetJob(context.WithoutCancel(ctx), uuid)
+		j, err := r.Get(context.WithoutCancel(ctx), uuid)
 		if err != nil {
 			return "", err
 		}
-		return fn(ctx, &JobRun{s: r.s, p: p, UUID: uuid, ID: j.ID, Created: j.Created, Params: j.Params, Checkpoint: j.Checkpoint, Resumed: resumed})
+		return fn(ctx, &Run{r: r, p: p, UUID: uuid, ID: j.ID, Created: j.Created, Params: j.Params, Checkpoint: j.Checkpoint, Resumed: resumed})
 	}
 }
 
 // orphaned reports whether a job was left by an earlier process of this
 // node (or predates job leases): nobody else will finish it.
-func (r *jobRunner) orphaned(j *Job) bool {
-	me := r.s.node
-	return j.Holder == "" || j.Node == me.name && j.Holder != me.holder
+func (r *Runner) orphaned(j *Job) bool {
+	return j.Holder == "" || j.Node == r.o.Node && j.Holder != r.o.Holder
 }
 
 // hold records that this process runs a job and returns the job's context.
-func (r *jobRunner) hold(uuid string) context.Context {
+func (r *Runner) hold(uuid string) context.Context {
 	ctx, cancel := context.WithCancel(r.ctx)
 	r.mu.Lock()
 	r.held[uuid] = cancel
@@ -123,7 +123,7 @@ func (r *jobRunner) hold(uuid string) context.Context {
 	return ctx
 }
 
-func (r *jobRunner) drop(uuid string) {
+func (r *Runner) drop(uuid string) {
 	r.mu.Lock()
 	if c := r.held[uuid]; c != nil {
 		c()
@@ -134,9 +134,9 @@ func (r *jobRunner) drop(uuid string) {
 
 // leases renews the leases of this process's jobs and takes over the jobs
 // of dead nodes.
-func (r *jobRunner) leases() {
+func (r *Runner) leases() {
 	defer r.wg.Done()
-	every := max(r.s.opts.JobLease/3, 10*time.Millisecond)
+	every := max(r.o.Lease/3, 10*time.Millisecond)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for first := true; ; first = false {
@@ -152,30 +152,29 @@ func (r *jobRunner) leases() {
 		}
 		r.renew()
 		if err := r.takeOver(r.ctx); err != nil && r.ctx.Err() == nil {
-			r.s.log.Warn("job takeover scan failed", "err", err)
+			r.o.Log.Warn("job takeover scan failed", "err", err)
 		}
 	}
 }
 
-func (r *jobRunner) renew() {
+func (r *Runner) renew() {
 	r.mu.Lock()
 	uuids := make([]string, 0, len(r.held))
 	for u := range r.held {
 		uuids = append(uuids, u)
 	}
 	r.mu.Unlock()
-	s := r.s
 	for _, u := range uuids {
-		err := s.saveJob(r.ctx, u, func(j *Job) { j.Lease = s.now().UTC().Add(s.opts.JobLease) })
-		if ReasonOf(err) == ReasonLeaseLost {
-			s.log.Warn("job lease lost: another node took the job over", "job", u)
+		err := r.save(r.ctx, u, func(j *Job) { j.Lease = r.o.Now().UTC().Add(r.o.Lease) })
+		if errs.ReasonOf(err) == lease.ReasonLost {
+			r.o.Log.Warn("job lease lost: another node took the job over", "job", u)
 			r.mu.Lock()
 			if c := r.held[u]; c != nil {
 				c()
 			}
 			r.mu.Unlock()
 		} else if err != nil && r.ctx.Err() == nil {
-			s.log.Warn("job lease not renewed", "job", u, "err", err)
+			r.o.Log.Warn("job lease not renewed", "job", u, "err", err)
 		}
 	}
 }
@@ -183,18 +182,17 @@ func (r *jobRunner) renew() {
 func leaseExpired(j *Job, now time.Time) bool { return j.Lease.IsZero() || !now.Before(j.Lease) }
 
 // takeOver resumes or fails the unfinished jobs whose lease expired.
-func (r *jobRunner) takeOver(ctx context.Context) error {
-	s := r.s
-	now := s.now().UTC()
+func (r *Runner) takeOver(ctx context.Context) error {
+	now := r.o.Now().UTC()
 	var cands []Job
-	err := s.view(ctx, "scan jobs", func(tx kv.Reader) error {
+	err := r.view(ctx, "scan jobs", func(tx kv.Reader) error {
 		cands = cands[:0]
-		return scan(tx, []byte{'j'}, func(_, raw []byte) error {
+		return r.scan(tx, func(raw []byte) error {
 			var j Job
-			if err := jsonUnmarshal(raw, &j); err != nil {
+			if err := json.Unmarshal(raw, &j); err != nil {
 				return err
 			}
-			if !j.Terminal() && j.Holder != s.node.holder && leaseExpired(&j, now) {
+			if !j.Terminal() && j.Holder != r.o.Holder && leaseExpired(&j, now) {
 				cands = append(cands, j)
 			}
 			return nil
@@ -215,41 +213,41 @@ func (r *jobRunner) takeOver(ctx context.Context) error {
 			return nil
 		}
 		var claimed bool
-		err := s.update(ctx, "take over job", func(tx kv.Txn) error {
+		err := r.update(ctx, "take over job", func(tx kv.Txn) error {
 			claimed = false
 			var j Job
-			if ok, err := kv.GetJSON(tx, key('j', c.UUID), &j); err != nil || !ok {
+			if ok, err := kv.GetJSON(tx, r.jobKey(c.UUID), &j); err != nil || !ok {
 				return err
 			}
-			if j.Terminal() || j.Holder != c.Holder || !leaseExpired(&j, s.now().UTC()) {
+			if j.Terminal() || j.Holder != c.Holder || !leaseExpired(&j, r.o.Now().UTC()) {
 				return nil // finished, renewed or taken meanwhile
 			}
 			prev := j.Node
 			if prev == "" {
 				prev = "unknown"
 			}
-			now := s.now().UTC()
+			now := r.o.Now().UTC()
 			if !known {
-				j.State, j.End, j.Percent = JobFailure, now, 100
+				j.State, j.End, j.Percent = Failure, now, 100
 				if j.Start.IsZero() {
 					j.Start = now
 				}
 				j.Message = fmt.Sprintf("The job was interrupted: its node (%s) stopped before the job ended.", prev)
-				j.Error = &JobError{Kind: errs.Internal, Reason: ReasonJobInterrupted, Message: j.Message}
-				return kv.SetJSON(tx, key('j', j.UUID), &j)
+				j.Error = &ErrorInfo{Kind: errs.Internal, Reason: ReasonInterrupted, Message: j.Message}
+				return kv.SetJSON(tx, r.jobKey(j.UUID), &j)
 			}
-			j.Holder, j.Node, j.Lease = s.node.holder, s.node.name, now.Add(s.opts.JobLease)
-			j.State = JobRunning
+			j.Holder, j.Node, j.Lease = r.o.Holder, r.o.Node, now.Add(r.o.Lease)
+			j.State = Running
 			if j.Start.IsZero() {
 				j.Start = now
 			}
-			if prev != s.node.name {
-				j.Message = fmt.Sprintf("Resumed on node %s after node %s stopped.", s.node.name, prev)
+			if prev != r.o.Node {
+				j.Message = fmt.Sprintf("Resumed on node %s after node %s stopped.", r.o.Node, prev)
 			} else {
-				j.Message = fmt.Sprintf("Resumed on node %s after a restart.", s.node.name)
+				j.Message = fmt.Sprintf("Resumed on node %s after a restart.", r.o.Node)
 			}
 			claimed = true
-			return kv.SetJSON(tx, key('j', j.UUID), &j)
+			return kv.SetJSON(tx, r.jobKey(j.UUID), &j)
 		})
 		if !known {
 			if err != nil {
@@ -264,7 +262,7 @@ func (r *jobRunner) takeOver(ctx context.Context) error {
 			}
 			continue
 		}
-		s.log.Info("resuming a job of a stopped node", "job", c.UUID, "kind", c.Kind, "previous_node", c.Node)
+		r.o.Log.Info("resuming a job of a stopped node", "job", c.UUID, "kind", c.Kind, "previous_node", c.Node)
 		go r.run(c.UUID, r.resumable(fn, true), true)
 	}
 	return nil
@@ -272,19 +270,19 @@ func (r *jobRunner) takeOver(ctx context.Context) error {
 
 // handOver clears the lease of a resumable job this process stops running
 // (a shutdown), so another node resumes it at once.
-func (r *jobRunner) handOver(uuid string) {
-	err := r.s.saveJob(context.Background(), uuid, func(j *Job) {
+func (r *Runner) handOver(uuid string) {
+	err := r.save(context.Background(), uuid, func(j *Job) {
 		j.Holder, j.Lease = "", time.Time{}
-		j.Message = fmt.Sprintf("Node %s stopped; the job waits for another node.", r.s.node.name)
+		j.Message = fmt.Sprintf("Node %s stopped; the job waits for another node.", r.o.Node)
 	})
 	if err != nil {
-		r.s.log.Warn("job not handed over", "job", uuid, "err", err)
+		r.o.Log.Warn("job not handed over", "job", uuid, "err", err)
 	}
 }
 
-// crash simulates a kill -9 of this process's job work (tests): no lease
+// Crash simulates a kill -9 of this process's job work (tests): no lease
 // is renewed and no job state is written any more.
-func (r *jobRunner) crash() {
+func (r *Runner) Crash() {
 	r.dead.Store(true)
 	r.mu.Lock()
 	for _, c := range r.held {
@@ -293,4 +291,4 @@ func (r *jobRunner) crash() {
 	r.mu.Unlock()
 }
 
-func isLeaseLost(err error) bool { return errors.Is(err, ReasonLeaseLost) }
+func isLeaseLost(err error) bool { return errors.Is(err, lease.ReasonLost) }
