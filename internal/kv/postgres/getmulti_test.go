@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"coffer/internal/kv"
 	"coffer/internal/kv/kvmetrics"
 	"coffer/internal/kv/postgres"
@@ -157,44 +155,13 @@ func TestGetMultiSnapshot(t *testing.T) {
 // TestGetMultiStaleConnections: a GetMulti that meets pooled connections
 // killed under it (a database restart) is sent again on a fresh one.
 func TestGetMultiStaleConnections(t *testing.T) {
-	dsn := pgtest.Skip(t)
-	if !strings.HasPrefix(dsn, "postgres") {
-		t.Skip("COFFER_TEST_PG_DSN is not a URL")
-	}
-	app := "coffer_gm_" + strings.TrimPrefix(pgtest.NewSchema(t), "t_")
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	s := pgtest.Open(t, postgres.Options{DSN: dsn + sep + "application_name=" + app})
-	ctx := t.Context()
-	if err := put(s, "k", "v"); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
-	for round := range 3 {
-		var wg sync.WaitGroup
-		for range 4 {
-			wg.Go(func() { _, _ = s.GetMulti(ctx, [][]byte{[]byte("k")}) })
-		}
-		wg.Wait()
-		var n int
-		if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			t.Fatal("no pooled connection to terminate")
-		}
-		time.Sleep(50 * time.Millisecond)
-		vals, err := s.GetMulti(ctx, [][]byte{[]byte("k")})
-		if err != nil || string(vals[0]) != "v" {
-			t.Fatalf("round %d: GetMulti after %d connections were terminated: %q, %v", round, n, vals, err)
-		}
-	}
+	staleRounds(t, "coffer_gm_", func(s *postgres.Store) { _, _ = s.GetMulti(t.Context(), [][]byte{[]byte("k")}) },
+		func(s *postgres.Store, round, n int) {
+			vals, err := s.GetMulti(t.Context(), [][]byte{[]byte("k")})
+			if err != nil || string(vals[0]) != "v" {
+				t.Fatalf("round %d: GetMulti after %d connections were terminated: %q, %v", round, n, vals, err)
+			}
+		})
 }
 
 // TestPoolSize: the DSN's pool_max_conns sizes the pool unless

@@ -253,14 +253,37 @@ func TestOpenUnreachable(t *testing.T) {
 // terminated them, as a restart does) are replaced under the caller: a View
 // and an Update succeed, and the View's fn runs once.
 func TestStaleConnections(t *testing.T) {
+	staleRounds(t, "coffer_stale_", func(s *postgres.Store) { read(s, "k") }, func(s *postgres.Store, round, n int) {
+		runs := 0
+		err := s.View(t.Context(), func(r kv.Reader) error {
+			runs++
+			_, err := r.Get([]byte("k"))
+			return err
+		})
+		if err != nil || runs != 1 {
+			t.Fatalf("round %d: View after %d connections were terminated: %v (fn ran %d times)", round, n, err, runs)
+		}
+		if err := put(s, "k", fmt.Sprint(round)); err != nil {
+			t.Fatalf("round %d: Update after the connections were terminated: %v", round, err)
+		}
+	})
+}
+
+// staleRounds opens a store whose connections carry an application name
+// of their own (app prefix), stores k = v, and three times warms several
+// pooled connections with warm, terminates them all from another
+// connection, as a database restart does, and calls check with the number
+// terminated.
+func staleRounds(t *testing.T, app string, warm func(s *postgres.Store), check func(s *postgres.Store, round, n int)) {
+	t.Helper()
 	dsn := pgtest.Skip(t)
-	app := "coffer_stale_" + strings.TrimPrefix(pgtest.NewSchema(t), "t_")
+	if !strings.HasPrefix(dsn, "postgres") {
+		t.Skip("COFFER_TEST_PG_DSN is not a URL")
+	}
+	app += strings.TrimPrefix(pgtest.NewSchema(t), "t_")
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
-	}
-	if !strings.HasPrefix(dsn, "postgres") {
-		t.Skip("COFFER_TEST_PG_DSN is not a URL")
 	}
 	s := pgtest.Open(t, postgres.Options{DSN: dsn + sep + "application_name=" + app})
 	ctx := t.Context()
@@ -273,10 +296,9 @@ func TestStaleConnections(t *testing.T) {
 	}
 	defer admin.Close(context.Background())
 	for round := range 3 {
-		// Warm several pooled connections, then kill them all.
 		var wg sync.WaitGroup
 		for range 4 {
-			wg.Go(func() { read(s, "k") })
+			wg.Go(func() { warm(s) })
 		}
 		wg.Wait()
 		var n int
@@ -287,17 +309,6 @@ func TestStaleConnections(t *testing.T) {
 			t.Fatal("no pooled connection to terminate")
 		}
 		time.Sleep(50 * time.Millisecond)
-		runs := 0
-		err := s.View(ctx, func(r kv.Reader) error {
-			runs++
-			_, err := r.Get([]byte("k"))
-			return err
-		})
-		if err != nil || runs != 1 {
-			t.Fatalf("round %d: View after %d connections were terminated: %v (fn ran %d times)", round, n, err, runs)
-		}
-		if err := put(s, "k", fmt.Sprint(round)); err != nil {
-			t.Fatalf("round %d: Update after the connections were terminated: %v", round, err)
-		}
+		check(s, round, n)
 	}
 }
