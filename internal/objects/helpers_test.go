@@ -46,9 +46,16 @@ func openKV(t *testing.T, dir string) kv.Store {
 
 func newEnv(t *testing.T, mod func(*Options)) *env {
 	t.Helper()
-	dir := t.TempDir()
-	st := openKV(t, dir)
-	bl, err := blob.Open(blob.Options{Dir: filepath.Join(dir, "data")})
+	st := openKV(t, t.TempDir())
+	t.Cleanup(func() { st.Close() }) // after the service's Close (cleanups run last first)
+	return newEnvOn(t, st, mod)
+}
+
+// newEnvOn is an object layer on st (closed by the caller) and a blob
+// store in a temp dir, MinPartSize 5, mod applied.
+func newEnvOn(t *testing.T, st kv.Store, mod func(*Options)) *env {
+	t.Helper()
+	bl, err := blob.Open(blob.Options{Dir: filepath.Join(t.TempDir(), "data")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +67,7 @@ func newEnv(t *testing.T, mod func(*Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close(); st.Close() })
+	t.Cleanup(func() { s.Close() })
 	return &env{t: t, s: s, kv: st}
 }
 

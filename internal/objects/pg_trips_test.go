@@ -2,13 +2,11 @@ package objects
 
 import (
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"coffer/internal/errs"
 
-	"coffer/internal/blob"
 	"coffer/internal/kv/postgres"
 	"coffer/internal/kv/postgres/pgtest"
 )
@@ -57,19 +55,5 @@ func TestPostgresRoundTrips(t *testing.T) {
 // pgOpts (and a blob store in a temp dir), MinPartSize 5, mod applied.
 func newPGEnv(t *testing.T, pgOpts postgres.Options, mod func(*Options)) *env {
 	t.Helper()
-	st := pgtest.Open(t, pgOpts)
-	bl, err := blob.Open(blob.Options{Dir: filepath.Join(t.TempDir(), "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := Options{KV: st, Blobs: bl, MinPartSize: 5}
-	if mod != nil {
-		mod(&o)
-	}
-	s, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return &env{t: t, s: s, kv: st}
+	return newEnvOn(t, pgtest.Open(t, pgOpts), mod)
 }
