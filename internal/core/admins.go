@@ -276,12 +276,12 @@ func (s *Service) ListAdmins(ctx context.Context) ([]Admin, error) {
 // for Options.AdminCacheTTL as an HMAC of the password under a per-process
 // key, so repeated REST calls cost one HMAC instead of a slow hash; a
 // password change or deletion forgets it. Slow hashes run under the
-// password-check semaphore.
+// password-check gate.
 func (s *Service) VerifyAdmin(ctx context.Context, name, password string) (Admin, error) {
 	if a, ok := s.cachedAdmin(name, password, s.now()); ok {
 		return a, nil
 	}
-	return s.verifyAdmin(ctx, name, password, true)
+	return s.verifyAdmin(ctx, "", name, password, true)
 }
 
 // adminMAC is the cache's keyed hash of a name and password.
@@ -311,7 +311,7 @@ func (s *Service) cachedAdmin(name, password string, now time.Time) (Admin, bool
 // success. For an unknown name it hashes anyway (the same time as a wrong
 // password) when dummy is set; it fails with ReasonAdminNotFound when not
 // (Login then tries the users).
-func (s *Service) verifyAdmin(ctx context.Context, name, password string, dummy bool) (Admin, error) {
+func (s *Service) verifyAdmin(ctx context.Context, addr, name, password string, dummy bool) (Admin, error) {
 	now := s.now()
 	s.adminMu.Lock()
 	gen := s.adminGen
@@ -332,12 +332,12 @@ func (s *Service) verifyAdmin(ctx context.Context, name, password string, dummy 
 		if !dummy {
 			return Admin{}, fail(errs.Unauthenticated, ReasonAdminNotFound, "", "invalid user name or password")
 		}
-		if _, err := s.checkHash(ctx, password, s.adminKey[:16], s.opts.PasswordIterations); err != nil {
+		if _, err := s.checkHash(ctx, addr, password, s.adminKey[:16], s.opts.PasswordIterations); err != nil {
 			return Admin{}, err
 		}
 		return Admin{}, bad
 	}
-	h, err := s.checkHash(ctx, password, rec.Salt, rec.Iterations)
+	h, err := s.checkHash(ctx, addr, password, rec.Salt, rec.Iterations)
 	if err != nil {
 		return Admin{}, err
 	}

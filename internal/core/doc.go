@@ -78,7 +78,7 @@
 // Every management password check (ONTAP Basic authentication:
 // AuthenticateAdmin; Commvault: Login) runs under one lockout policy, per
 // account and client address plus a per-address limit, with a cheap
-// refusal while locked and a semaphore around the slow hashes
+// refusal while locked and a gate around the slow hashes, fair between addresses
 // (internal/loginguard). Every management change is recorded by the dialect in
 // the append-only audit log, secrets redacted (audit.go).
 //

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"time"
 
 	"coffer/internal/errs"
 	"coffer/internal/loginguard"
@@ -19,9 +18,11 @@ import (
 // A locked attempt is refused before anything is hashed or read from the
 // store. An attempt that will hash is counted as a failure before the hash
 // (so concurrent guesses cannot exceed the limit) and uncounted by a
-// success. The slow hashes themselves run under a semaphore
-// (Options.PasswordChecks), so bad guesses from many addresses cannot hold
-// every core: they queue, bounded by Options.PasswordCheckWait.
+// success. The slow hashes themselves run under a gate
+// (loginguard.Gate, Options.PasswordChecks at once), so bad guesses from
+// many addresses cannot hold every core: they queue, bounded by
+// Options.PasswordCheckWait, one address's attempts behind each other, so
+// a flood from one address does not starve a login from another.
 
 // LockState describes the lock of a failed or refused attempt.
 type LockState = loginguard.LockState
@@ -44,32 +45,16 @@ func lockedError(ls LockState) error {
 		"The account is locked after too many failed logins; try again in %d seconds.", secs)
 }
 
-// acquireCheck takes a slot of the password-check semaphore, waiting at
-// most Options.PasswordCheckWait (ReasonLoginBusy) or until ctx ends.
-func (s *Service) acquireCheck(ctx context.Context) (func(), error) {
-	select {
-	case s.checks <- struct{}{}:
-		return func() { <-s.checks }, nil
-	default:
-	}
-	t := time.NewTimer(s.opts.PasswordCheckWait)
-	defer t.Stop()
-	select {
-	case s.checks <- struct{}{}:
-		return func() { <-s.checks }, nil
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	return nil, fail(errs.Unauthenticated, ReasonLoginBusy, "",
-		"Too many logins are being checked at once; retry in a few seconds.")
-}
-
-// checkHash computes a password hash for a verification, under the
-// semaphore.
-func (s *Service) checkHash(ctx context.Context, pw string, salt []byte, iter int) ([]byte, error) {
-	release, err := s.acquireCheck(ctx)
+// checkHash computes a password hash for a verification from the client
+// address addr ("" when unknown), under the password-check gate: at most
+// Options.PasswordChecks at once, one address's attempts one after the
+// other, waiting at most Options.PasswordCheckWait (ReasonLoginBusy) or
+// until ctx ends.
+func (s *Service) checkHash(ctx context.Context, addr, pw string, salt []byte, iter int) ([]byte, error) {
+	release, err := s.checks.Acquire(ctx, addr)
 	if err != nil {
-		return nil, err
+		return nil, fail(errs.Unauthenticated, ReasonLoginBusy, "",
+			"Too many logins are being checked at once; retry in a few seconds.")
 	}
 	defer release()
 	return s.hashPassword(pw, salt, iter), nil
@@ -100,7 +85,7 @@ func (s *Service) AuthenticateAdmin(ctx context.Context, c Credentials) (Admin, 
 	if locked {
 		return Admin{}, ls, lockedError(ls)
 	}
-	a, err := s.verifyAdmin(ctx, c.Name, c.Password, true)
+	a, err := s.verifyAdmin(ctx, c.Addr, c.Name, c.Password, true)
 	switch {
 	case err == nil:
 		s.guard.Succeed(c.Name, c.Addr)

@@ -1,11 +1,14 @@
 package core
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"coffer/internal/errs"
+	"coffer/internal/loginguard"
 )
 
 // guardEnv is a core with a small lockout policy on a settable clock.
@@ -122,7 +125,7 @@ func TestGuard_addressLimit(t *testing.T) {
 	}
 }
 
-// A cached success costs no hash; a full semaphore makes a check wait,
+// A cached success costs no hash; a full gate makes a check wait,
 // then fail busy, without hashing and without counting against the caller.
 func TestGuard_cacheAndSemaphore(t *testing.T) {
 	e := guardEnv(t)
@@ -138,9 +141,14 @@ func TestGuard_cacheAndSemaphore(t *testing.T) {
 	if n := e.s.hashes.Load() - before; n != 0 {
 		t.Fatalf("cached logins computed %d hashes", n)
 	}
-	e.s.opts.PasswordCheckWait = 50 * time.Millisecond
-	for range cap(e.s.checks) { // every slot taken
-		e.s.checks <- struct{}{}
+	e.s.checks = loginguard.NewGate(e.s.opts.PasswordChecks, 50*time.Millisecond)
+	var held []func()
+	for i := range e.s.opts.PasswordChecks { // every slot taken, by other addresses
+		rel, err := e.s.checks.Acquire(context.Background(), fmt.Sprint("10.1.1.", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, rel)
 	}
 	start := time.Now()
 	_, err := adminAttempt(e, "another-password", "a")
@@ -151,8 +159,8 @@ func TestGuard_cacheAndSemaphore(t *testing.T) {
 	if n := e.s.hashes.Load() - before; n != 0 {
 		t.Fatalf("busy attempt hashed %d times", n)
 	}
-	for range cap(e.s.checks) {
-		<-e.s.checks
+	for _, rel := range held {
+		rel()
 	}
 	if ls, _ := e.s.guard.Locked("admin", "a", e.s.now()); ls.Failures != 0 {
 		t.Fatalf("a busy refusal counted as a failure: %+v", ls)

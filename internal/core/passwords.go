@@ -181,11 +181,11 @@ func (s *Service) GetUserProfile(ctx context.Context, userID int32) (UserProfile
 
 // verifyUserPassword checks a user's management password. A user without
 // a password, or a wrong one, fails with ReasonBadCredentials, after the
-// same slow hash as a wrong password (under the password-check semaphore).
-func (s *Service) verifyUserPassword(ctx context.Context, tenant, name, password string) (User, error) {
+// same slow hash as a wrong password (under the password-check gate).
+func (s *Service) verifyUserPassword(ctx context.Context, addr, tenant, name, password string) (User, error) {
 	bad := fail(errs.Unauthenticated, ReasonBadCredentials, "", "invalid user name or password")
 	dummy := func() (User, error) {
-		if _, err := s.checkHash(ctx, password, s.adminKey[:16], s.opts.PasswordIterations); err != nil {
+		if _, err := s.checkHash(ctx, addr, password, s.adminKey[:16], s.opts.PasswordIterations); err != nil {
 			return User{}, err
 		}
 		return User{}, bad
@@ -208,7 +208,7 @@ func (s *Service) verifyUserPassword(ctx context.Context, tenant, name, password
 	if !found || len(rec.Hash) == 0 {
 		return dummy()
 	}
-	h, err := s.checkHash(ctx, password, rec.Salt, rec.Iterations)
+	h, err := s.checkHash(ctx, addr, password, rec.Salt, rec.Iterations)
 	if err != nil {
 		return User{}, err
 	}

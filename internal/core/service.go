@@ -73,7 +73,8 @@ type Options struct {
 	LoginMaxAddressFailures int
 	// PasswordChecks bounds the slow password hashes (PBKDF2) verified at
 	// once; further attempts wait up to PasswordCheckWait, then fail
-	// (ReasonLoginBusy). Defaults: half the CPUs (at least 1) and 10 s.
+	// (ReasonLoginBusy). One client address has one check at a time; its
+	// others wait behind it, not in front of other addresses'. Defaults: half the CPUs (at least 1) and 10 s.
 	PasswordChecks    int
 	PasswordCheckWait time.Duration
 
@@ -280,8 +281,8 @@ type Service struct {
 	lifecycleBusy atomic.Bool
 
 	guard  *loginguard.Guard
-	checks chan struct{} // the password-check semaphore
-	hashes atomic.Int64  // slow hashes computed (tests count them)
+	checks *loginguard.Gate // bounds the slow password hashes
+	hashes atomic.Int64     // slow hashes computed (tests count them)
 }
 
 // New opens the core: it creates the cluster record and the admin tenant
@@ -297,7 +298,7 @@ func New(opts Options) (*Service, error) {
 	s := &Service{opts: o, kv: o.KV, obj: o.Objects, log: o.Logger, now: o.Now,
 		creds: map[string]credEntry{}, authz: map[string]*tenantAuthz{}, bpols: map[bucketRef]*bucketAccess{},
 		adminCache: map[string]adminEntry{}, adminKey: randomBytes(32),
-		checks: make(chan struct{}, o.PasswordChecks)}
+		checks: loginguard.NewGate(o.PasswordChecks, o.PasswordCheckWait)}
 	guard, err := loginguard.New(loginguard.Options{
 		Policy: loginguard.Policy{MaxFailures: o.LoginMaxFailures, FailureWindow: o.LoginFailureWindow,
 			Lockout: o.LoginLockout, MaxAddressFailures: o.LoginMaxAddressFailures},

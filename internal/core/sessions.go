@@ -242,11 +242,11 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 	var res LoginResult
 	var err error
 	if _, hit := s.cachedAdmin(in.Name, in.Password, now); !hit {
-		_, err = s.verifyAdmin(ctx, in.Name, in.Password, false)
+		_, err = s.verifyAdmin(ctx, in.Addr, in.Name, in.Password, false)
 	}
 	if ReasonOf(err) == ReasonAdminNotFound {
 		var u User
-		u, err = s.verifyUserPassword(ctx, in.Tenant, in.Name, in.Password)
+		u, err = s.verifyUserPassword(ctx, in.Addr, in.Tenant, in.Name, in.Password)
 		sess = Session{Kind: SessionUser, Name: u.Name, UserID: u.ID, Tenant: u.Tenant, Idle: in.Idle}
 		res.User = u
 	}

@@ -27,9 +27,9 @@ import (
 // A locked attempt is refused before anything is hashed or read from the
 // store. An attempt that will hash is counted as a failure before the hash
 // (so concurrent guesses cannot exceed the limit) and uncounted by a
-// success. The slow hashes themselves run under a semaphore
-// (Options.PasswordChecks), so bad guesses from many addresses cannot hold
-// every core: they queue, bounded by Options.PasswordCheckWait.
+// success. The slow hashes themselves run under a Gate (gate.go), so bad
+// guesses cannot hold every core: they queue, bounded in time, and one
+// address's attempts queue behind each other, not in front of others'.
 //
 // Several nodes: the counts are shared through the store (shared.go), so the limits hold for the cluster, not per node: a guesser
 // spreading attempts over N nodes behind a load balancer still gets
