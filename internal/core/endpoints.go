@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"coffer/internal/errs"
-	"coffer/internal/kv"
 )
 
 // CheckEndpoint decides whether node may serve S3 requests for a bucket of
@@ -24,17 +23,11 @@ func (s *Service) CheckEndpoint(ctx context.Context, tenant, bucket, node string
 	if node == "" || bucket == "" {
 		return nil
 	}
-	var rec vaultRecord
-	var ok bool
-	err := s.view(ctx, "check endpoint", func(tx kv.Reader) error {
-		var err error
-		ok, err = kv.GetJSON(tx, vaultKey(tenant, bucket), &rec)
-		return err
-	})
+	rec, ok, err := s.vaults.Record(ctx, "check endpoint", tenant, bucket)
 	if err != nil || !ok || len(rec.Endpoints) == 0 {
 		return err
 	}
-	if live, err := s.vaultLive(ctx, rec); err != nil || !live {
+	if live, err := s.vaults.Live(ctx, rec); err != nil || !live {
 		return err // a record of a deleted bucket restricts nothing
 	}
 	var me int32
