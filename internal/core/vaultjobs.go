@@ -33,7 +33,7 @@ func (s *Service) runEndpointJob(ctx context.Context, run *JobRun) (string, erro
 // with none given, of every vault of the tenant that has endpoints (the
 // others are served by every node already). It returns the endpoint job.
 func (s *Service) AddVaultEndpoint(ctx context.Context, tenant string, node EntityRef, ids []int32) (Job, error) {
-	n, err := s.resolveNode(ctx, node, "clientId")
+	n, err := s.vaults.ResolveNode(ctx, node, "clientId")
 	if err != nil {
 		return Job{}, err
 	}

@@ -66,18 +66,9 @@ type VaultEndpointInfo struct {
 	Node Node
 }
 
-// EntityRef names an entity by int id or, when ID is 0, by name.
-type EntityRef struct {
-	ID   int32
-	Name string
-}
-
-func (r EntityRef) String() string {
-	if r.ID != 0 {
-		return fmt.Sprint(r.ID)
-	}
-	return fmt.Sprintf("%q", r.Name)
-}
+// EntityRef names an entity by int id or, when ID is 0, by name
+// (vaults.EntityRef).
+type EntityRef = vaults.EntityRef
 
 // CreateVaultInput creates a vault (Commvault POST /V4/CVS3Store).
 type CreateVaultInput struct {
@@ -124,24 +115,6 @@ const (
 	ReasonVaultTooManyMembers = vaults.ReasonVaultTooManyMembers // InvalidArgument (> MaxVaultPrincipals)
 	ReasonVaultNotEmpty       = vaults.ReasonVaultNotEmpty       // BucketNotEmpty
 )
-
-func (s *Service) resolvePlan(ctx context.Context, ref EntityRef) (Plan, error) {
-	switch {
-	case ref.ID > 0:
-		p, err := s.GetPlan(ctx, ref.ID)
-		if err != nil {
-			return Plan{}, err
-		}
-		if ref.Name != "" && ref.Name != p.Name {
-			return Plan{}, fail(errs.InvalidArgument, ReasonVaultPlanMismatch, "plan.planName",
-				"Plan %d is named %q, not %q.", p.ID, p.Name, ref.Name)
-		}
-		return p, nil
-	case ref.Name != "":
-		return s.GetPlanByName(ctx, ref.Name)
-	}
-	return Plan{}, fail(errs.InvalidArgument, ReasonVaultPlanRequired, "plan", "A plan (plan.planId) is required.")
-}
 
 func (s *Service) resolveUser(ctx context.Context, tenant string, ref EntityRef, field string) (User, error) {
 	var u User
@@ -191,23 +164,6 @@ func (s *Service) resolveGroup(ctx context.Context, tenant string, ref EntityRef
 	return g, err
 }
 
-func (s *Service) resolveNode(ctx context.Context, ref EntityRef, field string) (Node, error) {
-	var n Node
-	var err error
-	switch {
-	case ref.ID > 0:
-		n, err = s.GetNode(ctx, ref.ID)
-	case ref.Name != "":
-		n, err = s.GetNodeByName(ctx, ref.Name)
-	default:
-		return Node{}, fail(errs.InvalidArgument, ReasonVaultRefInvalid, field, "%s needs a clientId.", field)
-	}
-	if errs.KindOf(err) == errs.NotFound {
-		return Node{}, fail(errs.NotFound, ReasonNodeNotFound, field, "Client %s does not exist.", ref)
-	}
-	return n, err
-}
-
 // vaultPolicy is the S3 User role of users and groups on a vault, as
 // bucket-policy statements of at most maxPolicyItems principals each.
 func vaultPolicy(bucket string, users, groups []string) policy.Document {
@@ -233,13 +189,13 @@ func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (CreateV
 	if err := ValidateBucketName(in.Name); err != nil {
 		return CreateVaultResult{}, err
 	}
-	plan, err := s.resolvePlan(ctx, in.Plan)
+	plan, err := s.vaults.ResolvePlan(ctx, in.Plan)
 	if err != nil {
 		return CreateVaultResult{}, err
 	}
 	var nodes []Node
 	for i, ref := range in.Endpoints {
-		n, err := s.resolveNode(ctx, ref, fmt.Sprintf("cvs3Endpoints[%d].clientId", i))
+		n, err := s.vaults.ResolveNode(ctx, ref, fmt.Sprintf("cvs3Endpoints[%d].clientId", i))
 		if err != nil {
 			return CreateVaultResult{}, err
 		}

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,18 +31,12 @@ var ctx = context.Background()
 
 const tenant = "tenant-1"
 
-// clock is a settable clock shared by every part of an env.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is a settable clock shared by every part of an env (and their
+// goroutines), in nanoseconds since the epoch.
+type clock struct{ ns atomic.Int64 }
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 type env struct {
 	t       *testing.T
@@ -78,7 +72,8 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: time.Now().UTC()}
+	c := &clock{}
+	c.ns.Store(time.Now().UnixNano())
 	obj, err := objects.New(objects.Options{KV: st, Blobs: bl, Now: c.now})
 	if err != nil {
 		t.Fatal(err)
@@ -304,6 +299,17 @@ func TestEndpointJob(t *testing.T) {
 	if e.changed == 0 {
 		t.Fatal("endpoint changes were not reported to Changed")
 	}
+	// Only the active endpoint serves the vault; other buckets are served by every node.
+	if err := e.v.CheckEndpoint(ctx, tenant, "vault-ep", "up"); err != nil {
+		t.Fatalf("the active endpoint: %v", err)
+	}
+	err = e.v.CheckEndpoint(ctx, tenant, "vault-ep", "down")
+	if errs.KindOf(err) != errs.AccessDenied || !strings.Contains(errs.Message(err), "Use one of its S3 endpoints: up.") {
+		t.Fatalf("the failed endpoint: %v", err)
+	}
+	if err := e.v.CheckEndpoint(ctx, tenant, "no-such-bucket", "down"); err != nil {
+		t.Fatalf("a bucket that is no vault: %v", err)
+	}
 	if info, ok := must2(e.v.JobInfo(ctx, j.ID)); !ok || info.Clients[0] != int32(b.ID) {
 		t.Fatalf("job info %+v %v", info, ok)
 	}
@@ -433,4 +439,27 @@ func TestRolePolicy(t *testing.T) {
 	if _, again := vaults.UpgradeRole(&up); again {
 		t.Fatal("an upgraded role changed again")
 	}
+}
+
+func TestResolve(t *testing.T) {
+	e := newEnv(t)
+	p := must(e.v.CreatePlan(ctx, vaults.CreatePlanInput{Name: "gold"}))
+	if got := must(e.v.ResolvePlan(ctx, vaults.EntityRef{Name: "gold"})); got.ID != p.ID {
+		t.Fatalf("by name: %+v", got)
+	}
+	_, err := e.v.ResolvePlan(ctx, vaults.EntityRef{ID: p.ID, Name: "silver"})
+	want(t, "mismatch", err, errs.InvalidArgument, vaults.ReasonVaultPlanMismatch)
+	_, err = e.v.ResolvePlan(ctx, vaults.EntityRef{})
+	want(t, "none", err, errs.InvalidArgument, vaults.ReasonVaultPlanRequired)
+	n := must(e.nodes.Register(ctx, nodes.RegisterInput{Name: "n1", Interval: time.Hour}))
+	if got := must(e.v.ResolveNode(ctx, vaults.EntityRef{ID: n.ID}, "clientId")); got.Name != "n1" {
+		t.Fatalf("node by id: %+v", got)
+	}
+	_, err = e.v.ResolveNode(ctx, vaults.EntityRef{Name: "n2"}, "clientId")
+	want(t, "unknown node", err, errs.NotFound, nodes.ReasonNotFound)
+	if e := (*errs.Error)(nil); !errors.As(err, &e) || e.Field != "clientId" {
+		t.Fatalf("unknown node's field: %v", err)
+	}
+	_, err = e.v.ResolveNode(ctx, vaults.EntityRef{}, "clientId")
+	want(t, "empty ref", err, errs.InvalidArgument, vaults.ReasonVaultRefInvalid)
 }
