@@ -108,8 +108,8 @@ step "go vet"
 go vet ./...
 
 step "unit tests (race detector on the concurrent packages)"
-go test -count=1 -race ./internal/kv/... ./internal/blob/... ./internal/objects/... ./internal/core/... ./internal/lease/... ./internal/loginguard/... ./internal/jobs/...
-go test -count=1 $(go list ./... | grep -v -E '/internal/(kv|blob|objects|core|lease|loginguard|jobs)(/|$)|/test/e2e$')
+go test -count=1 -race ./internal/kv/... ./internal/blob/... ./internal/objects/... ./internal/core/... ./internal/lease/... ./internal/loginguard/... ./internal/jobs/... ./internal/vaults/...
+go test -count=1 $(go list ./... | grep -v -E '/internal/(kv|blob|objects|core|lease|loginguard|jobs|vaults)(/|$)|/test/e2e$')
 if [ -n "${COFFER_TEST_PG_DSN:-}" ]; then
   step "object layer on PostgreSQL"
   # The Pebble power-cut tests stay on Pebble.

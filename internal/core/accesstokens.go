@@ -270,7 +270,7 @@ func (s *Service) ListAccessTokens(ctx context.Context, caller Session, userID i
 	var out []AccessToken
 	err := s.view(ctx, "list access tokens", func(tx kv.Reader) error {
 		out = nil
-		return scanJSON(tx, vkey('T'), func(r accessTokenRecord) error {
+		return kv.ScanJSON(tx, vkey('T'), func(r accessTokenRecord) error {
 			if mayManageToken(caller, &r) && (userID == 0 || r.Owner.UserID == userID) {
 				out = append(out, r.token())
 			}
@@ -287,7 +287,7 @@ func (s *Service) pruneAccessTokens(ctx context.Context) error {
 	now := s.now()
 	return s.update(ctx, "prune access tokens", func(tx kv.Txn) error {
 		var dead []accessTokenRecord
-		if err := scanJSON(tx, vkey('T'), func(r accessTokenRecord) error {
+		if err := kv.ScanJSON(tx, vkey('T'), func(r accessTokenRecord) error {
 			if !now.Before(r.RenewableUntil) && !now.Before(r.Expires) {
 				dead = append(dead, r)
 			}

@@ -19,7 +19,7 @@ import (
 //     (RunPeriodic "orphan-sweep");
 //   - the gc lease's holder also removes expired login lockout records
 //     every loginguard.SweepEvery (internal/loginguard).
-// Data aging is a resumable job (retention.go), claimed once per interval.
+// Data aging is a resumable job (internal/vaults), claimed once per interval.
 
 // Defaults of the background options.
 const (

@@ -66,7 +66,8 @@
 //	't' tenant                      Tenant
 //	'u' tenant 0x00 userName        User (with its keys, without secrets)
 //	'v' sub …                       Commvault-facing records: plans, nodes, vaults, sessions,
-//	                                user profiles (see vrecords.go)
+//	                                user profiles (see vrecords.go; plans, vault records and
+//	                                the vault plane's jobs are internal/vaults')
 //	'x' index(8, big-endian)        AuditRecord (append-only audit log of management changes, audit.go)
 //
 // Bucket records (comment, size, versioning, policy) are the object layer's

@@ -2,81 +2,17 @@ package core
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"sync"
 
 	"coffer/internal/errs"
-	"coffer/internal/kv"
 )
 
 // CheckEndpoint decides whether node may serve S3 requests for a bucket of
-// a tenant: yes when the bucket is not a vault with endpoints, or when node
-// is one of its active endpoints. Otherwise it returns an AccessDenied
-// *errs.Error whose message names the nodes that serve the vault and their
-// S3 URLs, for example:
-//
-//	Vault "backups" is not served by this node (node-b). Use one of its S3 endpoints: node-a (http://10.0.0.1:9000/S3).
-//
-// node "" (a server without a node name) serves everything. A bucket that
-// does not exist passes: the S3 layer answers NoSuchBucket.
+// a tenant (vaults.CheckEndpoint): yes when the bucket is not a vault with
+// endpoints, or when node is one of its active endpoints; otherwise an
+// AccessDenied *errs.Error names the nodes that serve the vault.
 func (s *Service) CheckEndpoint(ctx context.Context, tenant, bucket, node string) error {
-	if node == "" || bucket == "" {
-		return nil
-	}
-	var rec vaultRecord
-	var ok bool
-	err := s.view(ctx, "check endpoint", func(tx kv.Reader) error {
-		var err error
-		ok, err = kv.GetJSON(tx, vaultKey(tenant, bucket), &rec)
-		return err
-	})
-	if err != nil || !ok || len(rec.Endpoints) == 0 {
-		return err
-	}
-	if live, err := s.vaultLive(ctx, rec); err != nil || !live {
-		return err // a record of a deleted bucket restricts nothing
-	}
-	var me int32
-	var serving []string
-	pending := false
-	for _, e := range rec.Endpoints {
-		n, err := s.GetNode(ctx, e.NodeID)
-		if errs.KindOf(err) == errs.NotFound {
-			continue
-		} else if err != nil {
-			return err
-		}
-		if n.Name == node {
-			me = n.ID
-			if e.State == EndpointActive {
-				return nil
-			}
-		}
-		switch e.State {
-		case EndpointActive:
-			desc := n.Name
-			if n.S3Endpoint != "" {
-				desc += " (" + n.S3Endpoint + ")"
-			}
-			serving = append(serving, desc)
-		case EndpointPending:
-			pending = true
-		}
-	}
-	msg := fmt.Sprintf("Vault %q is not served by this node (%s).", bucket, node)
-	if me != 0 && pending {
-		msg = fmt.Sprintf("Vault %q is not served by this node (%s) yet: its S3 endpoint configuration job is still running.", bucket, node)
-	}
-	switch {
-	case len(serving) > 0:
-		msg += " Use one of its S3 endpoints: " + strings.Join(serving, ", ") + "."
-	case pending && me == 0:
-		msg += " Its S3 endpoints are still being configured."
-	case !pending:
-		msg += " None of its S3 endpoints is running: add one with POST /V4/Client/{clientId}/CVS3endpoint."
-	}
-	return errs.New(errs.AccessDenied, "%s", msg)
+	return s.vaults.CheckEndpoint(ctx, tenant, bucket, node)
 }
 
 // EndpointAuthorizer is an Authorizer for the S3 adapter of one node: it

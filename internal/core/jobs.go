@@ -11,8 +11,9 @@ import (
 // Jobs (internal/jobs) are the asynchronous operations of both dialects
 // (ONTAP /api/cluster/jobs/{uuid}, Commvault /Job/{jobId}): kv records
 // under 'j' uuid and 'q' id, run by this node's runner, resumed by another
-// node when theirs dies (resumable kinds: retention.go, mgmtjobs.go,
-// vaultjobs.go). The names below are the adapters' view of them.
+// node when theirs dies (resumable kinds: mgmtjobs.go, vaultjobs.go, and
+// internal/vaults' data aging and endpoint jobs). The names below are the
+// adapters' view of them.
 
 type (
 	// Job is an asynchronous operation; finished jobs stay visible for

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"coffer/internal/errs"
+	"coffer/internal/vaults"
 )
 
 // The management plane's jobs on tenants and buckets (ONTAP's SVM and
@@ -53,7 +54,7 @@ func (s *Service) registerManagementJobs() {
 	s.RegisterJobKind(jobKindUpdateTenant, s.runUpdateTenant)
 	s.RegisterJobKind(jobKindDeleteTenant, s.runDeleteTenant)
 	s.RegisterJobKind(jobKindDeleteS3Service, s.runDeleteS3Service)
-	s.RegisterJobKind(jobKindEndpoints, s.runEndpointJob)
+	s.RegisterJobKind(vaults.JobKindEndpoints, s.runEndpointJob)
 	s.RegisterJobKind(jobKindDeleteVault, s.runDeleteVault)
 }
 

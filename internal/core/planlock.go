@@ -4,12 +4,13 @@ import (
 	"context"
 
 	"coffer/internal/errs"
-	"coffer/internal/kv"
 	"coffer/internal/objects"
+	"coffer/internal/vaults"
 )
 
 // Commvault's WORM storage lock on a plan (Plan.WORM): "retention locked
-// for the plan's retention period". Its rules, written once here:
+// for the plan's retention period". Its rules, written once (the plan's in
+// vaults.ApplyPatch, its buckets' here):
 //
 //   - a vault created with a WORM plan is a bucket with Object Lock in
 //     Compliance mode whose default retention is the plan's RetentionDays
@@ -24,21 +25,11 @@ import (
 //   - the data-aging job and lifecycle act through the object layer, which
 //     refuses to remove a locked version: they skip it.
 
-// Plan lock reasons (Kind InvalidArgument).
+// Plan lock reasons (internal/vaults; Kind InvalidArgument).
 const (
-	ReasonPlanWORMPermanent   Reason = "plan.worm_permanent"   // the WORM storage lock cannot be turned off
-	ReasonPlanRetentionLocked Reason = "plan.retention_locked" // retention lowered under the WORM storage lock
+	ReasonPlanWORMPermanent   = vaults.ReasonPlanWORMPermanent   // the WORM storage lock cannot be turned off
+	ReasonPlanRetentionLocked = vaults.ReasonPlanRetentionLocked // retention lowered under the WORM storage lock
 )
-
-// PlanPatch changes a plan; nil fields stay.
-type PlanPatch struct {
-	// RetentionDays: 1..MaxRetentionDays; not lower than the current
-	// value while the WORM storage lock is on.
-	RetentionDays *int
-	// WORM: true turns the WORM storage lock on; false is refused once it
-	// is on.
-	WORM *bool
-}
 
 // planRetention is the vault retention of a WORM plan.
 func planRetention(p Plan) BucketRetention {
@@ -52,73 +43,39 @@ func planRetention(p Plan) BucketRetention {
 // layer's refusal to lock a vault whose versioning is not Enabled
 // (InvalidBucketState; the plan is then unchanged).
 func (s *Service) UpdatePlan(ctx context.Context, id int32, in PlanPatch) (Plan, error) {
-	if in.RetentionDays != nil && (*in.RetentionDays < 1 || *in.RetentionDays > MaxRetentionDays) {
-		return Plan{}, fail(errs.InvalidArgument, ReasonPlanRetention, "retentionPeriodDays",
-			"The retention must be between 1 and %d days.", MaxRetentionDays)
+	if err := vaults.ValidatePatch(in); err != nil {
+		return Plan{}, err
 	}
 	old, err := s.GetPlan(ctx, id)
 	if err != nil {
 		return Plan{}, err
 	}
-	next, err := planAfter(old, in)
+	next, err := vaults.ApplyPatch(old, in)
 	if err != nil {
 		return Plan{}, err
 	}
-	vaults, err := s.planVaults(ctx, id)
+	buckets, err := s.planVaults(ctx, id)
 	if err != nil {
 		return Plan{}, err
 	}
 	if next.WORM && !old.WORM {
-		for _, b := range vaults { // lock needs versioning Enabled: check before changing anything
+		for _, b := range buckets { // lock needs versioning Enabled: check before changing anything
 			if b.Versioning != VersioningEnabled && !b.Retention.Mode.Locked() {
 				return Plan{}, errs.Field(errs.InvalidBucketState, "isWormStorage",
 					"Vault %q does not have versioning enabled; the WORM storage lock cannot be applied to it.", b.Name)
 			}
 		}
 	}
-	var p Plan
-	err = s.update(ctx, "update plan", func(tx kv.Txn) error {
-		cur, ok, err := getPlan(tx, id)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return planNotFound("planId", "Plan %d does not exist.", id)
-		}
-		if p, err = planAfter(cur, in); err != nil { // the rules again, on the record of the transaction
-			return err
-		}
-		return kv.SetJSON(tx, vkey32('p', id), &p)
-	})
+	p, err := s.vaults.PatchPlan(ctx, id, in)
 	if err != nil {
 		return Plan{}, err
 	}
 	if p.WORM && (!old.WORM || p.RetentionDays != old.RetentionDays) {
-		for _, b := range vaults {
+		for _, b := range buckets {
 			if err := s.lockVault(ctx, b, p); err != nil {
 				return p, err
 			}
 		}
-	}
-	return p, nil
-}
-
-// planAfter applies a patch to a plan under the WORM rules.
-func planAfter(p Plan, in PlanPatch) (Plan, error) {
-	if in.WORM != nil {
-		if !*in.WORM && p.WORM {
-			return Plan{}, fail(errs.InvalidArgument, ReasonPlanWORMPermanent, "isWormStorage",
-				"The WORM storage lock of plan %q is enabled; it cannot be disabled.", p.Name)
-		}
-		p.WORM = p.WORM || *in.WORM
-	}
-	if in.RetentionDays != nil {
-		if p.WORM && *in.RetentionDays < p.RetentionDays {
-			return Plan{}, fail(errs.InvalidArgument, ReasonPlanRetentionLocked, "retentionPeriodDays",
-				"Plan %q has the WORM storage lock: its retention of %d days can be raised but not lowered (to %d days).",
-				p.Name, p.RetentionDays, *in.RetentionDays)
-		}
-		p.RetentionDays = *in.RetentionDays
 	}
 	return p, nil
 }

@@ -18,6 +18,7 @@ import (
 	"coffer/internal/loginguard"
 	"coffer/internal/nodes"
 	"coffer/internal/objects"
+	"coffer/internal/vaults"
 )
 
 // Options configures the core.
@@ -276,6 +277,7 @@ type Service struct {
 	node   nodeIdentity    // this process in leases (leases.go)
 	leases *lease.Manager  // the kv leases that divide work between nodes
 	nodes  *nodes.Registry // the nodes sharing the store
+	vaults *vaults.Service // plans, vault records, the vault plane's jobs, data aging
 	// lifecycleBusy is set while this process runs (or starts) a lifecycle
 	// pass: the lease is reentrant for its holder, this is not.
 	lifecycleBusy atomic.Bool
@@ -336,7 +338,10 @@ func New(opts Options) (*Service, error) {
 	if s.nodes, err = s.newNodes(); err != nil {
 		return nil, err
 	}
-	s.RegisterJobKind(jobKindDataAging, s.runDataAging)
+	if s.vaults, err = s.newVaults(); err != nil {
+		return nil, err
+	}
+	s.RegisterJobKind(vaults.JobKindDataAging, s.vaults.RunDataAging)
 	s.registerManagementJobs()
 	if err := s.jobs.Recover(ctx); err != nil {
 		return nil, fmt.Errorf("core: recover jobs: %w", err)

@@ -5,97 +5,46 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
-	"time"
 
 	"coffer/internal/errs"
-	"coffer/internal/kv"
 	"coffer/internal/policy"
+	"coffer/internal/vaults"
 )
 
 // A vault (Commvault CVS3Store) is a bucket of a tenant seen through the
 // vault plane: the plan it was created with, the users and groups holding
 // the S3 User role on it, and the nodes (S3 endpoints) that serve it. Every
 // bucket of a tenant is a vault; one created through CreateVault also has
-// a vaultRecord.
+// a record in internal/vaults (vaults.Record).
 //
-// The S3 User role (Commvault: S3_putObject, S3_getObject, S3_listBucket,
-// S3_deleteObject) is the vault's bucket policy: Allow statements naming
-// the owners (user names) and the groups ("group/<name>", so that members
-// added later hold the role too) for VaultRoleActions on the vault and its
-// objects. The S3 data plane enforces it like any bucket policy.
+// The S3 User role is the vault's bucket policy (vaults.RolePolicy).
 //
 // Endpoints: a vault with endpoints is served only by those nodes, once an
 // endpoint job has found each one running (state active); every other node
 // refuses its requests (CheckEndpoint). A vault without endpoints is served
 // by every node.
 
-// VaultRoleActions are the S3 actions of the S3 User role: what a backup
-// product does on its own vault. Commvault documents S3_putObject,
-// S3_getObject, S3_listBucket and S3_deleteObject; the tools that back up
-// to a vault (Commvault itself, rclone, restic, the aws CLI, Veeam-style
-// products) also need the versions of objects (Coffer's vaults are
-// versioned: rclone reads each object back by versionId after writing
-// it), every multipart step, object tags, the bucket checks they run
-// before writing (HeadBucket is s3:ListBucket, GetBucketLocation,
-// GetBucketVersioning, GetBucketObjectLockConfiguration), CreateBucket as
-// an existence check (it answers BucketAlreadyOwnedByYou: the statement's
-// resource is the vault, which exists), and the Object Lock retention and
-// legal-hold calls, named here for when Object Lock exists. Nothing that
-// changes the vault's settings (versioning, policy, lifecycle, lock
-// configuration) and nothing outside the vault: the statements' resources
-// are the vault and its objects.
-var VaultRoleActions = []string{
-	"s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:DeleteObject",
-	"s3:GetObjectVersion", "s3:DeleteObjectVersion", "s3:ListBucketVersions",
-	"s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:ListBucketMultipartUploads",
-	"s3:GetObjectTagging", "s3:PutObjectTagging", "s3:DeleteObjectTagging",
-	"s3:GetObjectVersionTagging", "s3:PutObjectVersionTagging", "s3:DeleteObjectVersionTagging",
-	"s3:GetObjectAttributes", "s3:GetObjectVersionAttributes",
-	"s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:GetBucketObjectLockConfiguration",
-	"s3:CreateBucket",
-	"s3:GetObjectRetention", "s3:PutObjectRetention", "s3:GetObjectLegalHold", "s3:PutObjectLegalHold",
-}
-
-// vaultRoleSid starts the Sid of every statement of the S3 User role.
-const vaultRoleSid = "CommvaultS3UserRole"
+// VaultRoleActions are the S3 actions of the S3 User role
+// (vaults.RoleActions).
+var VaultRoleActions = vaults.RoleActions
 
 // MaxVaultPrincipals bounds the owners and groups of one vault (10
 // statements of 10 principals, the bucket-policy limits).
 const MaxVaultPrincipals = maxPolicyItems * maxPolicyItems
 
-// EndpointState is the state of one node as an endpoint of a vault.
-type EndpointState string
+type (
+	// EndpointState is the state of one node as an endpoint of a vault.
+	EndpointState = vaults.EndpointState
+	// VaultEndpoint is a node's state as an endpoint of a vault.
+	VaultEndpoint = vaults.Endpoint
+)
 
 // Endpoint states.
 const (
-	EndpointPending EndpointState = "pending" // an endpoint job has not reached it yet
-	EndpointActive  EndpointState = "active"  // the node serves the vault
-	EndpointFailed  EndpointState = "failed"  // the job found the node down (Reason says why)
+	EndpointPending = vaults.EndpointPending // an endpoint job has not reached it yet
+	EndpointActive  = vaults.EndpointActive  // the node serves the vault
+	EndpointFailed  = vaults.EndpointFailed  // the job found the node down (Reason says why)
 )
-
-// VaultEndpoint is a node's state as an endpoint of a vault.
-type VaultEndpoint struct {
-	NodeID int32         `json:"node"`
-	State  EndpointState `json:"state"`
-	JobID  int64         `json:"job,omitempty"`
-	Reason string        `json:"reason,omitempty"`
-}
-
-type vaultRecord struct {
-	Schema     int             `json:"_v"`
-	Tenant     string          `json:"tenant"`
-	Bucket     string          `json:"bucket"`
-	BucketUUID string          `json:"bucket_uuid"`
-	BucketID   int32           `json:"bucket_id"`
-	PlanID     int32           `json:"plan,omitempty"`
-	Owners     []int32         `json:"owners,omitempty"`
-	Groups     []int32         `json:"groups,omitempty"`
-	Endpoints  []VaultEndpoint `json:"endpoints,omitempty"`
-	Created    time.Time       `json:"created"`
-}
-
-const vaultSchema = 1
 
 // Vault is a bucket as the vault plane shows it.
 type Vault struct {
@@ -117,18 +66,9 @@ type VaultEndpointInfo struct {
 	Node Node
 }
 
-// EntityRef names an entity by int id or, when ID is 0, by name.
-type EntityRef struct {
-	ID   int32
-	Name string
-}
-
-func (r EntityRef) String() string {
-	if r.ID != 0 {
-		return fmt.Sprint(r.ID)
-	}
-	return fmt.Sprintf("%q", r.Name)
-}
+// EntityRef names an entity by int id or, when ID is 0, by name
+// (vaults.EntityRef).
+type EntityRef = vaults.EntityRef
 
 // CreateVaultInput creates a vault (Commvault POST /V4/CVS3Store).
 type CreateVaultInput struct {
@@ -165,36 +105,16 @@ type CreateVaultResult struct {
 	Keys []VaultKey
 }
 
-// Vault reasons.
+// Vault reasons (internal/vaults).
 const (
-	ReasonVaultNotFound       Reason = "vault.not_found"        // NotFound
-	ReasonVaultExists         Reason = "vault.exists"           // AlreadyExists
-	ReasonVaultPlanRequired   Reason = "vault.plan_required"    // InvalidArgument
-	ReasonVaultPlanMismatch   Reason = "vault.plan_mismatch"    // InvalidArgument (planName is not planId's)
-	ReasonVaultRefInvalid     Reason = "vault.reference"        // InvalidArgument (an entry without id or name)
-	ReasonVaultTooManyMembers Reason = "vault.too_many_members" // InvalidArgument (> MaxVaultPrincipals)
-	ReasonVaultNotEmpty       Reason = "vault.not_empty"        // BucketNotEmpty
+	ReasonVaultNotFound       = vaults.ReasonVaultNotFound       // NotFound
+	ReasonVaultExists         = vaults.ReasonVaultExists         // AlreadyExists
+	ReasonVaultPlanRequired   = vaults.ReasonVaultPlanRequired   // InvalidArgument
+	ReasonVaultPlanMismatch   = vaults.ReasonVaultPlanMismatch   // InvalidArgument (planName is not planId's)
+	ReasonVaultRefInvalid     = vaults.ReasonVaultRefInvalid     // InvalidArgument (an entry without id or name)
+	ReasonVaultTooManyMembers = vaults.ReasonVaultTooManyMembers // InvalidArgument (> MaxVaultPrincipals)
+	ReasonVaultNotEmpty       = vaults.ReasonVaultNotEmpty       // BucketNotEmpty
 )
-
-func vaultKey(tenant, bucket string) []byte { return vkey('b', tenant, bucket) }
-
-func (s *Service) resolvePlan(ctx context.Context, ref EntityRef) (Plan, error) {
-	switch {
-	case ref.ID > 0:
-		p, err := s.GetPlan(ctx, ref.ID)
-		if err != nil {
-			return Plan{}, err
-		}
-		if ref.Name != "" && ref.Name != p.Name {
-			return Plan{}, fail(errs.InvalidArgument, ReasonVaultPlanMismatch, "plan.planName",
-				"Plan %d is named %q, not %q.", p.ID, p.Name, ref.Name)
-		}
-		return p, nil
-	case ref.Name != "":
-		return s.GetPlanByName(ctx, ref.Name)
-	}
-	return Plan{}, fail(errs.InvalidArgument, ReasonVaultPlanRequired, "plan", "A plan (plan.planId) is required.")
-}
 
 func (s *Service) resolveUser(ctx context.Context, tenant string, ref EntityRef, field string) (User, error) {
 	var u User
@@ -244,42 +164,10 @@ func (s *Service) resolveGroup(ctx context.Context, tenant string, ref EntityRef
 	return g, err
 }
 
-func (s *Service) resolveNode(ctx context.Context, ref EntityRef, field string) (Node, error) {
-	var n Node
-	var err error
-	switch {
-	case ref.ID > 0:
-		n, err = s.GetNode(ctx, ref.ID)
-	case ref.Name != "":
-		n, err = s.GetNodeByName(ctx, ref.Name)
-	default:
-		return Node{}, fail(errs.InvalidArgument, ReasonVaultRefInvalid, field, "%s needs a clientId.", field)
-	}
-	if errs.KindOf(err) == errs.NotFound {
-		return Node{}, fail(errs.NotFound, ReasonNodeNotFound, field, "Client %s does not exist.", ref)
-	}
-	return n, err
-}
-
 // vaultPolicy is the S3 User role of users and groups on a vault, as
 // bucket-policy statements of at most maxPolicyItems principals each.
 func vaultPolicy(bucket string, users, groups []string) policy.Document {
-	principals := append([]string{}, users...)
-	for _, g := range groups {
-		principals = append(principals, "group/"+g)
-	}
-	doc := policy.Document{Version: policy.Version2012}
-	for i := 0; i < len(principals); i += maxPolicyItems {
-		chunk := principals[i:min(i+maxPolicyItems, len(principals))]
-		doc.Statements = append(doc.Statements, policy.Statement{
-			Sid:        fmt.Sprintf("%s%d", vaultRoleSid, i/maxPolicyItems+1),
-			Effect:     policy.EffectAllow,
-			Principals: chunk,
-			Actions:    append([]string{}, VaultRoleActions...),
-			Resources:  []string{"arn:aws:s3:::" + bucket, "arn:aws:s3:::" + bucket + "/*"},
-		})
-	}
-	return doc
+	return vaults.RolePolicy(bucket, users, groups, maxPolicyItems)
 }
 
 // CreateVault creates a vault: a versioned bucket of the tenant with the
@@ -301,13 +189,13 @@ func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (CreateV
 	if err := ValidateBucketName(in.Name); err != nil {
 		return CreateVaultResult{}, err
 	}
-	plan, err := s.resolvePlan(ctx, in.Plan)
+	plan, err := s.vaults.ResolvePlan(ctx, in.Plan)
 	if err != nil {
 		return CreateVaultResult{}, err
 	}
 	var nodes []Node
 	for i, ref := range in.Endpoints {
-		n, err := s.resolveNode(ctx, ref, fmt.Sprintf("cvs3Endpoints[%d].clientId", i))
+		n, err := s.vaults.ResolveNode(ctx, ref, fmt.Sprintf("cvs3Endpoints[%d].clientId", i))
 		if err != nil {
 			return CreateVaultResult{}, err
 		}
@@ -373,7 +261,7 @@ func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (CreateV
 	if err != nil {
 		return CreateVaultResult{}, err
 	}
-	rec := vaultRecord{Schema: vaultSchema, Tenant: in.Tenant, Bucket: in.Name, BucketUUID: b.UUID, BucketID: b.ID,
+	rec := vaults.Record{Schema: vaults.RecordSchema, Tenant: in.Tenant, Bucket: in.Name, BucketUUID: b.UUID, BucketID: b.ID,
 		PlanID: plan.ID, Owners: ownerIDs, Groups: groupIDs, Created: s.now().UTC()}
 	for _, n := range nodes {
 		rec.Endpoints = append(rec.Endpoints, VaultEndpoint{NodeID: n.ID, State: EndpointPending})
@@ -383,20 +271,11 @@ func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (CreateV
 		if err := s.DeleteBucket(bg, in.Tenant, in.Name); err != nil {
 			s.log.Error("vault creation: bucket not removed after a failure", "bucket", in.Name, "err", err)
 		}
-		_ = s.update(bg, "undo vault", func(tx kv.Txn) error { return tx.Delete(vaultKey(in.Tenant, in.Name)) })
+		_ = s.vaults.DropRecord(bg, in.Tenant, in.Name)
 		return CreateVaultResult{}, cause
 	}
-	var now Plan
-	if err := s.update(ctx, "create vault", func(tx kv.Txn) error {
-		var ok bool
-		var err error
-		if now, ok, err = getPlan(tx, plan.ID); err != nil { // deleted meanwhile?
-			return err
-		} else if !ok {
-			return planNotFound("plan.planId", "Plan %d does not exist.", plan.ID)
-		}
-		return kv.SetJSON(tx, vaultKey(in.Tenant, in.Name), &rec)
-	}); err != nil {
+	now, err := s.vaults.Bind(ctx, rec) // the plan as it is now: deleted meanwhile?
+	if err != nil {
 		return undo(err)
 	}
 	if now.WORM && (!plan.WORM || now.RetentionDays != plan.RetentionDays) {
@@ -445,13 +324,13 @@ func (s *Service) CreateVault(ctx context.Context, in CreateVaultInput) (CreateV
 		}
 	}
 	if len(nodes) > 0 {
-		var pairs []endpointPair
+		var pairs []vaults.EndpointPair
 		info := JobInfo{Clients: []int32{b.ID}, ClientName: in.Name}
 		for _, n := range nodes {
-			pairs = append(pairs, endpointPair{tenant: in.Tenant, bucket: in.Name, uuid: b.UUID, node: n.ID})
+			pairs = append(pairs, vaults.EndpointPair{Tenant: in.Tenant, Bucket: in.Name, UUID: b.UUID, Node: n.ID})
 			info.Clients = append(info.Clients, n.ID)
 		}
-		j, err := s.submitEndpointJob(ctx, fmt.Sprintf("Configure the S3 endpoints of vault %s", in.Name), in.Tenant, info, pairs)
+		j, err := s.vaults.SubmitEndpointJob(ctx, fmt.Sprintf("Configure the S3 endpoints of vault %s", in.Name), in.Tenant, info, pairs)
 		if err != nil {
 			return undo(err)
 		}
@@ -472,44 +351,17 @@ func (s *Service) vaultBucket(ctx context.Context, tenant string, id int32) (Buc
 	return b, err
 }
 
-func (s *Service) vaultRecords(ctx context.Context, tenant string) ([]vaultRecord, error) {
-	var out []vaultRecord
-	prefix := vkey('b')
-	if tenant != "" {
-		prefix = vaultKey(tenant, "") // 'v' 'b' tenant 0x00
-	}
-	err := s.view(ctx, "list vaults", func(tx kv.Reader) error {
-		out = nil
-		return scanJSON(tx, prefix, func(r vaultRecord) error {
-			if tenant == "" || r.Tenant == tenant {
-				out = append(out, r)
-			}
-			return nil
-		})
-	})
-	return out, err
-}
-
-// vaultLive reports whether a record's bucket still exists (and is the
-// same bucket, not a new one of the same name).
-func (s *Service) vaultLive(ctx context.Context, r vaultRecord) (bool, error) {
-	b, err := s.obj.GetBucket(ctx, r.Tenant, r.Bucket)
-	if errs.KindOf(err) == errs.NoSuchBucket {
-		return false, nil
-	}
-	return err == nil && b.UUID == r.BucketUUID, err
+// vaultRecords returns the records of a tenant's vaults ("": every
+// tenant's).
+func (s *Service) vaultRecords(ctx context.Context, tenant string) ([]vaults.Record, error) {
+	return s.vaults.Records(ctx, tenant)
 }
 
 // vaultOf completes a bucket with its vault record.
 func (s *Service) vaultOf(ctx context.Context, b Bucket) (Vault, error) {
 	v := Vault{Bucket: b}
-	var rec vaultRecord
-	var ok bool
-	if err := s.view(ctx, "get vault", func(tx kv.Reader) error {
-		var err error
-		ok, err = kv.GetJSON(tx, vaultKey(b.Tenant, b.Name), &rec)
-		return err
-	}); err != nil {
+	rec, ok, err := s.vaults.Record(ctx, "get vault", b.Tenant, b.Name)
+	if err != nil {
 		return Vault{}, err
 	}
 	if !ok || rec.BucketUUID != b.UUID {
@@ -580,9 +432,9 @@ func (s *Service) ListVaults(ctx context.Context, tenant string) ([]Vault, error
 }
 
 // UpgradeVaultRoles brings the S3 User role statements of every vault's
-// policy (those with a Sid starting "CommvaultS3UserRole") to the current
-// VaultRoleActions, so vaults created by an older version gain the actions
-// added since. Other statements are left as they are. Upkeep runs it.
+// policy to the current VaultRoleActions (vaults.UpgradeRole), so vaults
+// created by an older version gain the actions added since. Upkeep runs
+// it.
 func (s *Service) UpgradeVaultRoles(ctx context.Context) error {
 	recs, err := s.vaultRecords(ctx, "")
 	if err != nil {
@@ -602,16 +454,7 @@ func (s *Service) UpgradeVaultRoles(ctx context.Context) error {
 		if b.UUID != r.BucketUUID || b.Policy == nil {
 			continue
 		}
-		doc := policy.Document{Version: b.Policy.Version, ID: b.Policy.ID}
-		changed := false
-		for _, st := range b.Policy.Statements {
-			if strings.HasPrefix(st.Sid, vaultRoleSid) && st.Effect == policy.EffectAllow && !slices.Equal(st.Actions, VaultRoleActions) {
-				st.Actions = append([]string{}, VaultRoleActions...)
-				changed = true
-			}
-			doc.Statements = append(doc.Statements, st)
-		}
-		if changed {
+		if doc, changed := vaults.UpgradeRole(b.Policy); changed {
 			if _, err := s.UpdateBucket(ctx, r.Tenant, r.Bucket, BucketPatch{Policy: &doc}); err != nil {
 				return err
 			}

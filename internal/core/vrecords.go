@@ -2,8 +2,6 @@ package core
 
 import (
 	"encoding/binary"
-
-	"coffer/internal/kv"
 )
 
 // The records of plans, nodes, vaults, management sessions and user
@@ -13,14 +11,14 @@ import (
 //	'v' 'A' tenant 0x00 adminName      adminUserRecord (the user a management account is, adminusers.go)
 //	'v' 'R' sha256(refreshToken)       access token id (accesstokens.go)
 //	'v' 'T' tokenID(8)                 accessTokenRecord (name, owner, lifetime, token hashes)
-//	'v' 'a' "aging"                    agingRecord (the last data-aging run, a lease)
-//	'v' 'b' tenant 0x00 bucketName     vaultRecord (plan, owners, groups, endpoints)
-//	'v' 'j' jobID(8)                   jobMeta (clients a job concerns, kill request)
+//	'v' 'a' "aging"                    the last data-aging run, a lease (internal/vaults)
+//	'v' 'b' tenant 0x00 bucketName     vaults.Record (plan, owners, groups, endpoints)
+//	'v' 'j' jobID(8)                   the clients a job concerns, its kill request (internal/vaults)
 //	'v' 'l' loginName                  loginRecord (failed logins of earlier versions; pruned)
 //	'v' 'n' nodeID(4)                  Node
 //	'v' 'N' nodeName                   node id (name index)
-//	'v' 'p' planID(4)                  Plan
-//	'v' 'P' planName                   plan id (name index)
+//	'v' 'p' planID(4)                  Plan (internal/vaults)
+//	'v' 'P' planName                   plan id (name index, internal/vaults)
 //	'v' 's' sha256(token)              sessionRecord
 //	'v' 'w' userID(4)                  profileRecord (email, full name, password hash)
 //
@@ -46,15 +44,4 @@ func vkey32(sub byte, n int32) []byte {
 
 func vkey64(sub byte, n int64) []byte {
 	return binary.BigEndian.AppendUint64([]byte{nsVault, sub}, uint64(n))
-}
-
-// scanJSON decodes every record under prefix into a T and calls fn.
-func scanJSON[T any](tx kv.Reader, prefix []byte, fn func(v T) error) error {
-	return scan(tx, prefix, func(_, raw []byte) error {
-		var v T
-		if err := jsonUnmarshal(raw, &v); err != nil {
-			return err
-		}
-		return fn(v)
-	})
 }

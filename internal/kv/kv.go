@@ -152,6 +152,24 @@ func SetJSON(tx Txn, k []byte, v any) error {
 	return tx.Set(k, b)
 }
 
+// ScanJSON decodes every record under prefix, in key order, into a T and
+// calls fn with it; fn's error, or a record that does not decode, stops
+// the scan.
+func ScanJSON[T any](tx Reader, prefix []byte, fn func(v T) error) error {
+	it := tx.NewIterator(prefix, PrefixEnd(prefix))
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		var v T
+		if err := json.Unmarshal(it.Value(), &v); err != nil {
+			return err
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return it.Err()
+}
+
 // MultiGetter is implemented by stores that read a few keys in one
 // consistent snapshot more cheaply than a View (kv/postgres: one statement,
 // no transaction around it). GetMulti returns the keys' values in order, nil
