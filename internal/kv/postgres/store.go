@@ -112,11 +112,24 @@ var errTxnDone = errors.New("kv/postgres: transaction already ended")
 // statements are the SQL texts, with the schema filled in.
 type statements struct {
 	get, getMulti, scan, scanOpen, validate, lock, upsert, del string
+	// getIn[n] reads n keys with one bytea parameter each (k IN ($1, ...,
+	// $n)), for 1 <= n <= maxGetIn. PostgreSQL plans a prepared statement
+	// for its parameters' values (a custom plan) until a generic plan
+	// costs no more; for k = ANY($1::bytea[]) the generic plan assumes ten
+	// elements, so it never does and every execution is planned again,
+	// about as much of the backend's CPU as the lookup itself. With one
+	// parameter per key the generic plan costs the same as the custom one
+	// and is kept after the fifth execution (TestGetMultiGenericPlan).
+	getIn [maxGetIn + 1]string
 }
+
+// maxGetIn is the most keys GetMulti reads with a statement of its own size
+// (a GET reads two); more keys use getMulti's array.
+const maxGetIn = 4
 
 func newStatements(schema string) statements {
 	t := pgx.Identifier{schema, "kv"}.Sanitize()
-	return statements{
+	st := statements{
 		get:      `SELECT v, ver FROM ` + t + ` WHERE k = $1`,
 		getMulti: `SELECT k, v FROM ` + t + ` WHERE k = ANY($1::bytea[])`,
 		scan:     `SELECT k, v, ver FROM ` + t + ` WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3`,
@@ -127,6 +140,17 @@ func newStatements(schema string) statements {
 			ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v, ver = EXCLUDED.ver`,
 		del: `DELETE FROM ` + t + ` WHERE k = ANY($1::bytea[])`,
 	}
+	for n := 1; n <= maxGetIn; n++ {
+		var in strings.Builder
+		for i := 1; i <= n; i++ {
+			if i > 1 {
+				in.WriteString(", ")
+			}
+			in.WriteString("$" + strconv.Itoa(i))
+		}
+		st.getIn[n] = `SELECT k, v FROM ` + t + ` WHERE k IN (` + in.String() + `)`
+	}
+	return st
 }
 
 // Open connects to the database, creates or migrates Coffer's schema and
@@ -284,15 +308,27 @@ func (s *Store) GetMulti(ctx context.Context, keys [][]byte) ([][]byte, error) {
 	defer s.end()
 	opCtx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
 	defer cancel()
-	arg := make([][]byte, len(keys))
-	for i, k := range keys {
-		arg[i] = nonNil(k)
+	if len(keys) == 0 {
+		return [][]byte{}, nil
+	}
+	sql, args := s.sql.getMulti, make([]any, 0, min(len(keys), maxGetIn))
+	if len(keys) <= maxGetIn {
+		sql = s.sql.getIn[len(keys)]
+		for _, k := range keys {
+			args = append(args, nonNil(k))
+		}
+	} else {
+		arg := make([][]byte, len(keys))
+		for i, k := range keys {
+			arg[i] = nonNil(k)
+		}
+		args = append(args, arg)
 	}
 	vals := make([][]byte, len(keys))
 	// Not a View: single statements through the pool, resent on a fresh
 	// connection if a pooled one turns out dead (txn.run).
 	t := &txn{s: s, ctx: opCtx}
-	_ = t.run(s.sql.getMulti, []any{arg}, func(r pgx.Rows) error {
+	_ = t.run(sql, args, func(r pgx.Rows) error {
 		var k, v []byte
 		if err := r.Scan(&k, &v); err != nil {
 			return err
