@@ -83,6 +83,7 @@ type Store struct {
 	sql  statements
 
 	notify *notifier // kv.Notifier: LISTEN/NOTIFY (notify.go)
+	gets   *getBatcher
 
 	gate kv.Gate // calls in flight, for Close
 
@@ -113,19 +114,15 @@ var errTxnDone = errors.New("kv/postgres: transaction already ended")
 type statements struct {
 	get, getMulti, scan, scanOpen, validate, lock, upsert, del string
 	// getIn[n] reads n keys with one bytea parameter each (k IN ($1, ...,
-	// $n)), for 1 <= n <= maxGetIn. PostgreSQL plans a prepared statement
-	// for its parameters' values (a custom plan) until a generic plan
-	// costs no more; for k = ANY($1::bytea[]) the generic plan assumes ten
-	// elements, so it never does and every execution is planned again,
+	// $n)), for n in batchSizes (getbatch.go). PostgreSQL plans a prepared
+	// statement for its parameters' values (a custom plan) until a generic
+	// plan costs no more; for k = ANY($1::bytea[]) the generic plan assumes
+	// ten elements, so it never does and every execution was planned again,
 	// about as much of the backend's CPU as the lookup itself. With one
 	// parameter per key the generic plan costs the same as the custom one
 	// and is kept after the fifth execution (TestGetMultiGenericPlan).
-	getIn [maxGetIn + 1]string
+	getIn [maxBatchKeys + 1]string
 }
-
-// maxGetIn is the most keys GetMulti reads with a statement of its own size
-// (a GET reads two); more keys use getMulti's array.
-const maxGetIn = 4
 
 func newStatements(schema string) statements {
 	t := pgx.Identifier{schema, "kv"}.Sanitize()
@@ -140,7 +137,7 @@ func newStatements(schema string) statements {
 			ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v, ver = EXCLUDED.ver`,
 		del: `DELETE FROM ` + t + ` WHERE k = ANY($1::bytea[])`,
 	}
-	for n := 1; n <= maxGetIn; n++ {
+	for _, n := range batchSizes {
 		var in strings.Builder
 		for i := 1; i <= n; i++ {
 			if i > 1 {
@@ -207,6 +204,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("kv/postgres: %w", redact(err))
 	}
 	s := &Store{pool: pool, opts: o, sql: newStatements(o.Schema)}
+	s.gets = newGetBatcher(s)
 	s.notify = newNotifier(s)
 	mctx, cancel := context.WithTimeout(ctx, o.OpTimeout+time.Minute)
 	defer cancel()
@@ -297,7 +295,9 @@ func (s *Store) View(ctx context.Context, fn func(tx kv.Reader) error) error {
 // in READ COMMITTED), one round trip, and no transaction around it, so no
 // BEGIN and no COMMIT for the database to run. A GET whose bucket record is
 // known reads the record and the object's in it (kv.MultiGetter). vals[i]
-// is nil when keys[i] does not exist; the values are the caller's.
+// is nil when keys[i] does not exist; the values are the caller's. Under
+// load, GetMultis that wait at the same time share a statement (getbatch.go:
+// one snapshot still, taken after each was called).
 func (s *Store) GetMulti(ctx context.Context, keys [][]byte) ([][]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -306,29 +306,27 @@ func (s *Store) GetMulti(ctx context.Context, keys [][]byte) ([][]byte, error) {
 		return nil, err
 	}
 	defer s.end()
-	opCtx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
-	defer cancel()
 	if len(keys) == 0 {
 		return [][]byte{}, nil
 	}
-	sql, args := s.sql.getMulti, make([]any, 0, min(len(keys), maxGetIn))
-	if len(keys) <= maxGetIn {
-		sql = s.sql.getIn[len(keys)]
-		for _, k := range keys {
-			args = append(args, nonNil(k))
+	if len(keys) <= maxBatchKeys {
+		vals, err := s.gets.get(ctx, keys)
+		if err != nil {
+			return nil, classify(ctx, err)
 		}
-	} else {
-		arg := make([][]byte, len(keys))
-		for i, k := range keys {
-			arg[i] = nonNil(k)
-		}
-		args = append(args, arg)
+		return vals, nil
+	}
+	opCtx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
+	defer cancel()
+	arg := make([][]byte, len(keys))
+	for i, k := range keys {
+		arg[i] = nonNil(k)
 	}
 	vals := make([][]byte, len(keys))
 	// Not a View: single statements through the pool, resent on a fresh
 	// connection if a pooled one turns out dead (txn.run).
 	t := &txn{s: s, ctx: opCtx}
-	_ = t.run(sql, args, func(r pgx.Rows) error {
+	_ = t.run(s.sql.getMulti, []any{arg}, func(r pgx.Rows) error {
 		var k, v []byte
 		if err := r.Scan(&k, &v); err != nil {
 			return err
