@@ -58,7 +58,7 @@ func newGetBatcher(s *Store) *getBatcher {
 	// grows with the queue, so one slot does not cap throughput: a
 	// statement of 64 keys costs a fraction of 32 of one key each.
 	n := max(1, runtime.GOMAXPROCS(0)/2)
-	n = min(n, max(1, int(s.opts.MaxConns)/2))
+	n = min(n, max(1, int(s.pool.Config().MaxConns)/2)) // the DSN's pool_max_conns may stand
 	return &getBatcher{s: s, max: n}
 }
 
