@@ -102,7 +102,9 @@ func (s *Service) readLatestFast(ctx context.Context, tenant, bucket, key string
 	if vals[1] == nil {
 		return nil, nil, true, errs.Field(errs.NoSuchKey, "key", "The specified key does not exist.")
 	}
-	if v, err = decodeVersion(vals[1], withData); err != nil {
+	// The values are ours (kv.MultiGetter): the inline data is not copied
+	// again.
+	if v, err = decodeVersionIn(vals[1], withData, true); err != nil {
 		return nil, nil, true, err
 	}
 	return v, e.rec, true, nil

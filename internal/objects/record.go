@@ -197,6 +197,14 @@ func skipListingHeader(b []byte) ([]byte, error) {
 // decodeVersion decodes a record. The inline data is copied out of b unless
 // withData is false, so the result outlives the transaction.
 func decodeVersion(b []byte, withData bool) (*versionRecord, error) {
+	return decodeVersionIn(b, withData, false)
+}
+
+// decodeVersionIn is decodeVersion; with own, b is the caller's to give
+// away (a value kv.MultiGetter returned, which nothing else holds) and the
+// inline data is b's tail instead of a copy: a small GET then copies its
+// data once, out of the database's reply.
+func decodeVersionIn(b []byte, withData, own bool) (*versionRecord, error) {
 	if len(b) < 3 || b[0] < 1 || b[0] > recordSchemaEncrypted {
 		return nil, fmt.Errorf("objects: bad version record (schema %v)", b[:min(len(b), 1)])
 	}
@@ -216,9 +224,12 @@ func decodeVersion(b []byte, withData bool) (*versionRecord, error) {
 		return nil, fmt.Errorf("objects: version record: %w", err)
 	}
 	if v.flags&flagInline != 0 {
-		if withData {
+		switch {
+		case withData && own:
+			v.inline = rest[w+int(n) : len(rest) : len(rest)]
+		case withData:
 			v.inline = append([]byte{}, rest[w+int(n):]...)
-		} else {
+		default:
 			v.inline = []byte{}
 		}
 	}

@@ -83,6 +83,7 @@ type Store struct {
 	sql  statements
 
 	notify *notifier // kv.Notifier: LISTEN/NOTIFY (notify.go)
+	gets   *getBatcher
 
 	gate kv.Gate // calls in flight, for Close
 
@@ -112,11 +113,20 @@ var errTxnDone = errors.New("kv/postgres: transaction already ended")
 // statements are the SQL texts, with the schema filled in.
 type statements struct {
 	get, getMulti, scan, scanOpen, validate, lock, upsert, del string
+	// getIn[n] reads n keys with one bytea parameter each (k IN ($1, ...,
+	// $n)), for n in batchSizes (getbatch.go). PostgreSQL plans a prepared
+	// statement for its parameters' values (a custom plan) until a generic
+	// plan costs no more; for k = ANY($1::bytea[]) the generic plan assumes
+	// ten elements, so it never does and every execution was planned again,
+	// about as much of the backend's CPU as the lookup itself. With one
+	// parameter per key the generic plan costs the same as the custom one
+	// and is kept after the fifth execution (TestGetMultiGenericPlan).
+	getIn [maxBatchKeys + 1]string
 }
 
 func newStatements(schema string) statements {
 	t := pgx.Identifier{schema, "kv"}.Sanitize()
-	return statements{
+	st := statements{
 		get:      `SELECT v, ver FROM ` + t + ` WHERE k = $1`,
 		getMulti: `SELECT k, v FROM ` + t + ` WHERE k = ANY($1::bytea[])`,
 		scan:     `SELECT k, v, ver FROM ` + t + ` WHERE k >= $1 AND k < $2 ORDER BY k LIMIT $3`,
@@ -127,6 +137,17 @@ func newStatements(schema string) statements {
 			ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v, ver = EXCLUDED.ver`,
 		del: `DELETE FROM ` + t + ` WHERE k = ANY($1::bytea[])`,
 	}
+	for _, n := range batchSizes {
+		var in strings.Builder
+		for i := 1; i <= n; i++ {
+			if i > 1 {
+				in.WriteString(", ")
+			}
+			in.WriteString("$" + strconv.Itoa(i))
+		}
+		st.getIn[n] = `SELECT k, v FROM ` + t + ` WHERE k IN (` + in.String() + `)`
+	}
+	return st
 }
 
 // Open connects to the database, creates or migrates Coffer's schema and
@@ -183,6 +204,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("kv/postgres: %w", redact(err))
 	}
 	s := &Store{pool: pool, opts: o, sql: newStatements(o.Schema)}
+	s.gets = newGetBatcher(s)
 	s.notify = newNotifier(s)
 	mctx, cancel := context.WithTimeout(ctx, o.OpTimeout+time.Minute)
 	defer cancel()
@@ -273,7 +295,9 @@ func (s *Store) View(ctx context.Context, fn func(tx kv.Reader) error) error {
 // in READ COMMITTED), one round trip, and no transaction around it, so no
 // BEGIN and no COMMIT for the database to run. A GET whose bucket record is
 // known reads the record and the object's in it (kv.MultiGetter). vals[i]
-// is nil when keys[i] does not exist; the values are the caller's.
+// is nil when keys[i] does not exist; the values are the caller's. Under
+// load, GetMultis that wait at the same time share a statement (getbatch.go:
+// one snapshot still, taken after each was called).
 func (s *Store) GetMulti(ctx context.Context, keys [][]byte) ([][]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -282,6 +306,16 @@ func (s *Store) GetMulti(ctx context.Context, keys [][]byte) ([][]byte, error) {
 		return nil, err
 	}
 	defer s.end()
+	if len(keys) == 0 {
+		return [][]byte{}, nil
+	}
+	if len(keys) <= maxBatchKeys {
+		vals, err := s.gets.get(ctx, keys)
+		if err != nil {
+			return nil, classify(ctx, err)
+		}
+		return vals, nil
+	}
 	opCtx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)
 	defer cancel()
 	arg := make([][]byte, len(keys))
