@@ -118,6 +118,20 @@ func (o *Options) withDefaults() Options {
 	return out
 }
 
+// PebbleOptions returns the pebble.Options that Open uses for o (defaults
+// filled in) and the block cache they point at, which the caller must Unref
+// after pebble.Open. It is for tools that measure Pebble under the store's
+// own configuration without its transaction layer (bench/walceiling); the
+// store itself opens through Open.
+func (o Options) PebbleOptions() (*pebble.Options, *pebble.Cache, error) {
+	if err := o.Validate(); err != nil {
+		return nil, nil, err
+	}
+	d := o.withDefaults()
+	cache := pebble.NewCache(d.CacheSize)
+	return d.pebbleOptions(cache), cache, nil
+}
+
 // pebbleOptions tunes Pebble for a metadata workload: many small point reads
 // and prefix scans, small transactions, sync commits. The caller owns cache
 // and must Unref it after pebble.Open.
