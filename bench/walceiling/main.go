@@ -68,6 +68,7 @@ type config struct {
 	syncs    int
 	budget   int64
 	prefill  int
+	variant  string
 }
 
 func main() {
@@ -80,6 +81,7 @@ func main() {
 	flag.IntVar(&c.syncs, "syncs", 1000, "fdatasyncs per file kind and round (fsync)")
 	flag.Int64Var(&c.budget, "memory-budget", 0, "the server's --memory-budget in bytes that sizes Pebble (0: the server's default)")
 	flag.IntVar(&c.prefill, "prefill", 64, "objects written before mixed starts")
+	flag.StringVar(&c.variant, "engine", "server", "engine mode's Pebble: server (the server's options), nocompact (automatic compactions off), noflush (256 MiB memtables: little flushed within a run); the last two are diagnostics, not configurations")
 	rounds := flag.Int("rounds", 2, "rounds (every mode once per round)")
 	flag.Parse()
 
@@ -160,6 +162,21 @@ func runEngine(c config) error {
 	if err != nil {
 		return err
 	}
+	switch c.variant {
+	case "server":
+	case "nocompact":
+		po.DisableAutomaticCompactions = true
+		po.L0StopWritesThreshold = 1 << 20 // else writes stop at 24 sublevels
+	case "noflush":
+		po.MemTableSize = 256 << 20
+	case "valsep":
+		po.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
+			return pebble.ValueSeparationPolicy{Enabled: true, MinimumSize: 1024, MaxBlobReferenceDepth: 10,
+				RewriteMinimumAge: 5 * time.Minute, TargetGarbageRatio: 0.2}
+		}
+	default:
+		return fmt.Errorf("unknown -engine %q", c.variant)
+	}
 	db, err := pebble.Open(c.dir, po)
 	cache.Unref()
 	if err != nil {
@@ -176,6 +193,10 @@ func runEngine(c config) error {
 		return b.Commit(pebble.Sync)
 	})
 	syncs := rec.snapshot()
+	m := db.Metrics()
+	t := m.Total()
+	fmt.Printf("engine %s: written WAL %.0f MiB, flushes %.0f MiB, compactions %.0f MiB\n", c.variant,
+		float64(m.WAL.BytesWritten)/(1<<20), float64(t.TableBytesFlushed-t.TableBytesIn)/(1<<20), float64(t.TableBytesCompacted)/(1<<20))
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}

@@ -1,0 +1,117 @@
+package pebble
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"coffer/internal/kv"
+)
+
+// sepRecords writes n records of size-byte random values and returns them.
+func sepRecords(t *testing.T, s *Store, prefix string, n, size int) map[string][]byte {
+	t.Helper()
+	want := make(map[string][]byte, n)
+	for i := range n {
+		k, v := fmt.Sprintf("%s/%04d", prefix, i), make([]byte, size)
+		rand.Read(v)
+		want[k] = v
+		if err := s.Update(t.Context(), func(tx kv.Txn) error { return tx.Set([]byte(k), v) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return want
+}
+
+func checkRecords(t *testing.T, s *Store, want map[string][]byte) {
+	t.Helper()
+	err := s.View(t.Context(), func(tx kv.Reader) error {
+		for k, v := range want {
+			got, err := tx.Get([]byte(k))
+			if err != nil {
+				return fmt.Errorf("%s: %w", k, err)
+			}
+			if !bytes.Equal(got, v) {
+				return fmt.Errorf("%s: read %d bytes, not the %d written", k, len(got), len(v))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Values from SeparateValuesFrom (1 KiB by default) leave the sstables for
+// blob files when flushed, smaller ones stay; both read back, after a
+// reopen too; and deleting every large value returns the blob files' space
+// once the range is compacted.
+func TestLargeValuesSeparated(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		from      int
+		separated bool
+	}{{"default", 0, true}, {"off", -1, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := vfs.NewMem()
+			o := Options{Dir: "db", FS: fs, SeparateValuesFrom: tc.from, DeleteCompaction: DeleteCompactionOptions{Disabled: true}}
+			s := openTest(t, o)
+			large := sepRecords(t, s, "big", 200, 4096)
+			small := sepRecords(t, s, "small", 200, 300)
+			if err := s.db.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			m := s.db.Metrics()
+			tables := m.Total().TablesSize
+			t.Logf("blob files %d (%d bytes), tables %d bytes", m.BlobFiles.LiveCount, m.BlobFiles.LiveSize, tables)
+			if got := m.BlobFiles.LiveCount > 0; got != tc.separated {
+				t.Fatalf("blob files: %d, want separated=%v", m.BlobFiles.LiveCount, tc.separated)
+			}
+			// The 800 KiB of large values are in the blob files, not the tables.
+			if tc.separated && (m.BlobFiles.LiveSize < 200*4096 || tables > 200*4096/4) {
+				t.Fatalf("blob files %d bytes, tables %d bytes: the large values are not apart", m.BlobFiles.LiveSize, tables)
+			}
+			checkRecords(t, s, large)
+			checkRecords(t, s, small)
+
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s = openTest(t, o)
+			defer s.Close()
+			checkRecords(t, s, large)
+			checkRecords(t, s, small)
+
+			for k := range large {
+				if err := s.Update(t.Context(), func(tx kv.Txn) error { return tx.Delete([]byte(k)) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.db.Compact(t.Context(), []byte("big/"), []byte("big0"), true); err != nil {
+				t.Fatal(err)
+			}
+			if m := s.db.Metrics(); m.BlobFiles.LiveCount != 0 || m.BlobFiles.LiveSize != 0 {
+				t.Fatalf("after deleting every large value: %d blob files of %d bytes left", m.BlobFiles.LiveCount, m.BlobFiles.LiveSize)
+			}
+			checkRecords(t, s, small)
+		})
+	}
+}
+
+func TestSeparateValuesFromValidate(t *testing.T) {
+	for _, from := range []int{-2, 1, 63} {
+		err := (&Options{Dir: "x", SeparateValuesFrom: from}).Validate()
+		if err == nil || !strings.Contains(err.Error(), "SeparateValuesFrom") {
+			t.Errorf("SeparateValuesFrom %d: %v", from, err)
+		}
+	}
+	for _, from := range []int{-1, 0, 64, 1 << 20} {
+		if err := (&Options{Dir: "x", SeparateValuesFrom: from}).Validate(); err != nil {
+			t.Errorf("SeparateValuesFrom %d: %v", from, err)
+		}
+	}
+}
