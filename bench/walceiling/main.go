@@ -69,6 +69,7 @@ type config struct {
 	budget   int64
 	prefill  int
 	variant  string
+	sparse   bool
 }
 
 func main() {
@@ -81,7 +82,8 @@ func main() {
 	flag.IntVar(&c.syncs, "syncs", 1000, "fdatasyncs per file kind and round (fsync)")
 	flag.Int64Var(&c.budget, "memory-budget", 0, "the server's --memory-budget in bytes that sizes Pebble (0: the server's default)")
 	flag.IntVar(&c.prefill, "prefill", 64, "objects written before mixed starts")
-	flag.StringVar(&c.variant, "engine", "server", "engine mode's Pebble: server (the server's options), nocompact (automatic compactions off), noflush (256 MiB memtables: little flushed within a run); the last two are diagnostics, not configurations")
+	flag.StringVar(&c.variant, "engine", "server", "engine mode's Pebble: server (the server's options), nocompact (automatic compactions off), noflush (256 MiB memtables: little flushed within a run), nosep (every value in its sstable, kv/pebble.Options.SeparateValuesFrom -1, the default before 2026-12-01 21:30); nocompact and noflush are diagnostics, not configurations")
+	flag.BoolVar(&c.sparse, "sparse-wals", false, "kv/pebble.Options.SparseWALs: fresh WALs only preallocated, not written with zeros first (the default before 2026-12-01 21:45)")
 	rounds := flag.Int("rounds", 2, "rounds (every mode once per round)")
 	flag.Parse()
 
@@ -109,13 +111,13 @@ func main() {
 
 // storeOptions are internal/kv/pebble's options as the server sets them for
 // the memory budget (internal/server's plan and OpenMetadata), with fs.
-func storeOptions(dir string, budget int64, fs vfs.FS) (kvpebble.Options, error) {
-	plan, err := server.PlanMemory(budget)
+func storeOptions(c config, dir string, fs vfs.FS) (kvpebble.Options, error) {
+	plan, err := server.PlanMemory(c.budget)
 	if err != nil {
 		return kvpebble.Options{}, err
 	}
 	return kvpebble.Options{Dir: dir, FS: fs, CacheSize: plan.PebbleCache, MemTableSize: plan.PebbleMemTable,
-		ConflictLogBytes: plan.PebbleConflictLog}, nil
+		ConflictLogBytes: plan.PebbleConflictLog, SparseWALs: c.sparse}, nil
 }
 
 // commitLoop runs writers goroutines, each calling commit with a fresh key
@@ -154,7 +156,7 @@ func commitLoop(writers int, d time.Duration, commit func(key []byte) error) ([]
 
 func runEngine(c config) error {
 	rec := &syncRecorder{}
-	o, err := storeOptions(c.dir, c.budget, timingFS{FS: vfs.Default, rec: rec})
+	o, err := storeOptions(c, c.dir, timingFS{FS: vfs.Default, rec: rec})
 	if err != nil {
 		return err
 	}
@@ -169,11 +171,8 @@ func runEngine(c config) error {
 		po.L0StopWritesThreshold = 1 << 20 // else writes stop at 24 sublevels
 	case "noflush":
 		po.MemTableSize = 256 << 20
-	case "valsep":
-		po.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
-			return pebble.ValueSeparationPolicy{Enabled: true, MinimumSize: 1024, MaxBlobReferenceDepth: 10,
-				RewriteMinimumAge: 5 * time.Minute, TargetGarbageRatio: 0.2}
-		}
+	case "nosep":
+		po.Experimental.ValueSeparationPolicy = nil // Pebble's default: off
 	default:
 		return fmt.Errorf("unknown -engine %q", c.variant)
 	}
@@ -209,7 +208,7 @@ func runEngine(c config) error {
 
 func runKV(c config) error {
 	rec := &syncRecorder{}
-	o, err := storeOptions(c.dir, c.budget, timingFS{FS: vfs.Default, rec: rec})
+	o, err := storeOptions(c, c.dir, timingFS{FS: vfs.Default, rec: rec})
 	if err != nil {
 		return err
 	}
@@ -243,8 +242,8 @@ func report(lats []time.Duration, el time.Duration, s syncStats) {
 		fmt.Printf("WAL syncs %d: %.1f commits per sync; %.0f%% of the time syncing; all %s\n",
 			len(all), float64(n)/float64(len(all)), 100*sum(all).Seconds()/el.Seconds(), dist(all))
 	}
-	fmt.Printf("  on fresh WAL files (%d created): %d syncs %s\n", s.created, len(s.fresh), dist(s.fresh))
-	fmt.Printf("  on recycled WAL files (%d reused): %d syncs %s\n", s.reused, len(s.recycled), dist(s.recycled))
+	fmt.Printf("  on sparse WAL files (fresh, only preallocated; %d): %d syncs %s\n", s.created-s.prewritten, len(s.fresh), dist(s.fresh))
+	fmt.Printf("  on written WAL files (%d recycled, %d prewritten): %d syncs %s\n", s.reused, s.prewritten, len(s.recycled), dist(s.recycled))
 }
 
 // runFsync measures one writer's 4 KiB write plus fdatasync on three kinds
@@ -382,7 +381,7 @@ func runMixed(c config) error {
 		return err
 	}
 	rec := &syncRecorder{}
-	o, err := storeOptions(filepath.Join(c.dir, "meta"), c.budget, timingFS{FS: vfs.Default, rec: rec})
+	o, err := storeOptions(c, filepath.Join(c.dir, "meta"), timingFS{FS: vfs.Default, rec: rec})
 	if err != nil {
 		return err
 	}
@@ -539,7 +538,7 @@ func runMixed(c config) error {
 	fmt.Printf("  PUT blob Commit 1 MiB %s\n  PUT record commit     %s\n  DELETE record commit  %s\n",
 		dist(all.blobC), dist(all.putWAL), dist(all.delWAL))
 	wal := slices.Concat(syncs.fresh, syncs.recycled)
-	fmt.Printf("  WAL syncs %d (%d on recycled files): %s\n", len(wal), len(syncs.recycled), dist(wal))
+	fmt.Printf("  WAL syncs %d (%d on written files: recycled or prewritten): %s\n", len(wal), len(syncs.recycled), dist(wal))
 	// The bound: each client spends, per operation on average, the mix's
 	// share of each operation's time; 8 clients can do no more than 8 over
 	// that mean.
@@ -549,20 +548,22 @@ func runMixed(c config) error {
 	return nil
 }
 
-// syncRecorder times the WAL's syncs.
+// syncRecorder times the WAL's syncs, by the kind of file synced: sparse
+// (created and only preallocated: each sync grows it) or written (a
+// recycled log, or one kv/pebble prewrote: syncs overwrite written blocks).
 type syncRecorder struct {
 	mu sync.Mutex
 	syncStats
 }
 
 type syncStats struct {
-	fresh, recycled []time.Duration
-	created, reused int
+	fresh, recycled             []time.Duration // sparse files, written files
+	created, prewritten, reused int             // WAL files by how they came
 }
 
-func (r *syncRecorder) add(d time.Duration, recycled bool) {
+func (r *syncRecorder) add(d time.Duration, written bool) {
 	r.mu.Lock()
-	if recycled {
+	if written {
 		r.recycled = append(r.recycled, d)
 	} else {
 		r.fresh = append(r.fresh, d)
@@ -570,29 +571,25 @@ func (r *syncRecorder) add(d time.Duration, recycled bool) {
 	r.mu.Unlock()
 }
 
-func (r *syncRecorder) file(recycled bool) {
+func (r *syncRecorder) count(n *int) {
 	r.mu.Lock()
-	if recycled {
-		r.reused++
-	} else {
-		r.created++
-	}
+	*n++
 	r.mu.Unlock()
 }
 
-// reset drops what opening the store did, keeping nothing but the files'
-// kinds (the open WAL stays what it was).
+// reset drops what opening the store did.
 func (r *syncRecorder) reset() {
 	r.mu.Lock()
-	r.fresh, r.recycled = nil, nil
-	r.created, r.reused = 0, 0
+	r.syncStats = syncStats{}
 	r.mu.Unlock()
 }
 
 func (r *syncRecorder) snapshot() syncStats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return syncStats{fresh: slices.Clone(r.fresh), recycled: slices.Clone(r.recycled), created: r.created, reused: r.reused}
+	st := r.syncStats
+	st.fresh, st.recycled = slices.Clone(r.fresh), slices.Clone(r.recycled)
+	return st
 }
 
 // timingFS times Sync and SyncData on the WAL files (*.log) Pebble creates
@@ -607,7 +604,7 @@ func (fs timingFS) Create(name string, cat vfs.DiskWriteCategory) (vfs.File, err
 	if err != nil || !strings.HasSuffix(name, ".log") {
 		return f, err
 	}
-	fs.rec.file(false)
+	fs.rec.count(&fs.rec.created)
 	return &timedFile{File: f, rec: fs.rec}, nil
 }
 
@@ -616,7 +613,11 @@ func (fs timingFS) ReuseForWrite(oldname, newname string, cat vfs.DiskWriteCateg
 	if err != nil || !strings.HasSuffix(newname, ".log") {
 		return f, err
 	}
-	fs.rec.file(true)
+	if oldname == newname { // kv/pebble reopening the WAL it just prewrote
+		fs.rec.count(&fs.rec.prewritten)
+	} else {
+		fs.rec.count(&fs.rec.reused)
+	}
 	return &timedFile{File: f, rec: fs.rec, recycled: true}, nil
 }
 
