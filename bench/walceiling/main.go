@@ -183,6 +183,7 @@ func runEngine(c config) error {
 	}
 	val := randBytes(c.value)
 	rec.reset()
+	cpu0 := cpuTime()
 	lats, el, err := commitLoop(c.writers, c.duration, func(key []byte) error {
 		b := db.NewBatch()
 		defer b.Close()
@@ -192,6 +193,7 @@ func runEngine(c config) error {
 		return b.Commit(pebble.Sync)
 	})
 	syncs := rec.snapshot()
+	cpu := cpuTime() - cpu0
 	m := db.Metrics()
 	t := m.Total()
 	fmt.Printf("engine %s: written WAL %.0f MiB, flushes %.0f MiB, compactions %.0f MiB\n", c.variant,
@@ -202,7 +204,7 @@ func runEngine(c config) error {
 	if err != nil {
 		return err
 	}
-	report(lats, el, syncs)
+	report(lats, el, syncs, cpu)
 	return nil
 }
 
@@ -219,24 +221,27 @@ func runKV(c config) error {
 	val := randBytes(c.value)
 	ctx := context.Background()
 	rec.reset()
+	cpu0 := cpuTime()
 	lats, el, err := commitLoop(c.writers, c.duration, func(key []byte) error {
 		return st.Update(ctx, func(tx kv.Txn) error { return tx.Set(key, val) })
 	})
 	syncs := rec.snapshot()
+	cpu := cpuTime() - cpu0
 	if cerr := st.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return err
 	}
-	report(lats, el, syncs)
+	report(lats, el, syncs, cpu)
 	return nil
 }
 
 // report prints a commit loop's figures.
-func report(lats []time.Duration, el time.Duration, s syncStats) {
+func report(lats []time.Duration, el time.Duration, s syncStats, cpu time.Duration) {
 	n := len(lats)
-	fmt.Printf("commits %d in %.1f s: %.0f commits/s; commit latency %s\n", n, el.Seconds(), float64(n)/el.Seconds(), dist(lats))
+	fmt.Printf("commits %d in %.1f s: %.0f commits/s, %.0f µs of CPU per commit (%.2f cores, Pebble's background work included); commit latency %s\n",
+		n, el.Seconds(), float64(n)/el.Seconds(), float64(cpu.Microseconds())/float64(n), cpu.Seconds()/el.Seconds(), dist(lats))
 	all := slices.Concat(s.fresh, s.recycled)
 	if len(all) > 0 {
 		fmt.Printf("WAL syncs %d: %.1f commits per sync; %.0f%% of the time syncing; all %s\n",
@@ -672,6 +677,15 @@ func randBytes(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
 	return b
+}
+
+// cpuTime is the process's user plus system CPU time.
+func cpuTime() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func loadAvg() string {
