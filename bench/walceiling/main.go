@@ -11,10 +11,12 @@
 //   - engine: W goroutines (16) each commit one record with a V-byte value
 //     (4 KiB, a fresh key per commit) into Pebble opened with
 //     internal/kv/pebble's options for the server's default memory budget,
-//     WAL sync on: commits/s, commits per WAL sync (the group-commit depth),
-//     the latency of a commit and of each WAL sync, the latter split by
-//     whether the WAL file was fresh (preallocated, never written) or
-//     recycled (an obsolete WAL reused, already written).
+//     WAL sync on: commits/s, CPU per commit, commits per WAL sync (the
+//     group-commit depth), the latency of a commit and of each WAL sync,
+//     the latter split by whether the WAL file was sparse (fresh, only
+//     preallocated) or written (recycled), and
+//     what Pebble wrote. -engine picks diagnostics beside the server's
+//     options: nocompact, noflush, nosep (no value separation).
 //   - kv: the same through internal/kv/pebble's Store.Update (its conflict
 //     checks and commit lock), so the difference is what that layer costs.
 //   - fsync: one writer appends 4 KiB and fdatasyncs, to a file that grows
@@ -69,7 +71,6 @@ type config struct {
 	budget   int64
 	prefill  int
 	variant  string
-	sparse   bool
 }
 
 func main() {
@@ -83,7 +84,6 @@ func main() {
 	flag.Int64Var(&c.budget, "memory-budget", 0, "the server's --memory-budget in bytes that sizes Pebble (0: the server's default)")
 	flag.IntVar(&c.prefill, "prefill", 64, "objects written before mixed starts")
 	flag.StringVar(&c.variant, "engine", "server", "engine mode's Pebble: server (the server's options), nocompact (automatic compactions off), noflush (256 MiB memtables: little flushed within a run), nosep (every value in its sstable, kv/pebble.Options.SeparateValuesFrom -1, the default before 2026-12-01 21:30); nocompact and noflush are diagnostics, not configurations")
-	flag.BoolVar(&c.sparse, "sparse-wals", false, "kv/pebble.Options.SparseWALs: fresh WALs only preallocated, not written with zeros first (the default before 2026-12-01 21:45)")
 	rounds := flag.Int("rounds", 2, "rounds (every mode once per round)")
 	flag.Parse()
 
@@ -117,7 +117,7 @@ func storeOptions(c config, dir string, fs vfs.FS) (kvpebble.Options, error) {
 		return kvpebble.Options{}, err
 	}
 	return kvpebble.Options{Dir: dir, FS: fs, CacheSize: plan.PebbleCache, MemTableSize: plan.PebbleMemTable,
-		ConflictLogBytes: plan.PebbleConflictLog, SparseWALs: c.sparse}, nil
+		ConflictLogBytes: plan.PebbleConflictLog}, nil
 }
 
 // commitLoop runs writers goroutines, each calling commit with a fresh key
@@ -247,8 +247,8 @@ func report(lats []time.Duration, el time.Duration, s syncStats, cpu time.Durati
 		fmt.Printf("WAL syncs %d: %.1f commits per sync; %.0f%% of the time syncing; all %s\n",
 			len(all), float64(n)/float64(len(all)), 100*sum(all).Seconds()/el.Seconds(), dist(all))
 	}
-	fmt.Printf("  on sparse WAL files (fresh, only preallocated; %d): %d syncs %s\n", s.created-s.prewritten, len(s.fresh), dist(s.fresh))
-	fmt.Printf("  on written WAL files (%d recycled, %d prewritten): %d syncs %s\n", s.reused, s.prewritten, len(s.recycled), dist(s.recycled))
+	fmt.Printf("  on sparse WAL files (fresh, only preallocated; %d): %d syncs %s\n", s.created, len(s.fresh), dist(s.fresh))
+	fmt.Printf("  on written WAL files (recycled; %d): %d syncs %s\n", s.reused, len(s.recycled), dist(s.recycled))
 }
 
 // runFsync measures one writer's 4 KiB write plus fdatasync on three kinds
@@ -543,7 +543,7 @@ func runMixed(c config) error {
 	fmt.Printf("  PUT blob Commit 1 MiB %s\n  PUT record commit     %s\n  DELETE record commit  %s\n",
 		dist(all.blobC), dist(all.putWAL), dist(all.delWAL))
 	wal := slices.Concat(syncs.fresh, syncs.recycled)
-	fmt.Printf("  WAL syncs %d (%d on written files: recycled or prewritten): %s\n", len(wal), len(syncs.recycled), dist(wal))
+	fmt.Printf("  WAL syncs %d (%d on recycled files): %s\n", len(wal), len(syncs.recycled), dist(wal))
 	// The bound: each client spends, per operation on average, the mix's
 	// share of each operation's time; 8 clients can do no more than 8 over
 	// that mean.
@@ -555,15 +555,15 @@ func runMixed(c config) error {
 
 // syncRecorder times the WAL's syncs, by the kind of file synced: sparse
 // (created and only preallocated: each sync grows it) or written (a
-// recycled log, or one kv/pebble prewrote: syncs overwrite written blocks).
+// recycled log: syncs overwrite written blocks).
 type syncRecorder struct {
 	mu sync.Mutex
 	syncStats
 }
 
 type syncStats struct {
-	fresh, recycled             []time.Duration // sparse files, written files
-	created, prewritten, reused int             // WAL files by how they came
+	fresh, recycled []time.Duration // sparse files, written files
+	created, reused int             // WAL files by how they came
 }
 
 func (r *syncRecorder) add(d time.Duration, written bool) {
@@ -618,11 +618,7 @@ func (fs timingFS) ReuseForWrite(oldname, newname string, cat vfs.DiskWriteCateg
 	if err != nil || !strings.HasSuffix(newname, ".log") {
 		return f, err
 	}
-	if oldname == newname { // kv/pebble reopening the WAL it just prewrote
-		fs.rec.count(&fs.rec.prewritten)
-	} else {
-		fs.rec.count(&fs.rec.reused)
-	}
+	fs.rec.count(&fs.rec.reused)
 	return &timedFile{File: f, rec: fs.rec, recycled: true}, nil
 }
 

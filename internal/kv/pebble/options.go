@@ -47,11 +47,6 @@ type Options struct {
 	// the same disk, doubled the WAL's sync latency (docs/benchmarks.md,
 	// "The WAL's ceiling"). -1 keeps every value in its sstable.
 	SeparateValuesFrom int
-	// SparseWALs leaves a fresh write-ahead log as Pebble makes it (only
-	// preallocated) instead of writing it with zeros first (walprep.go),
-	// so that every WAL sync also commits the file's growth through the
-	// filesystem's journal until Pebble recycles old logs.
-	SparseWALs bool
 	// ConflictLogBytes bounds the key bytes of recent commits kept for the
 	// conflict checks (occ.go); a transaction older than what it holds is
 	// retried. Default 64 MiB.
@@ -178,9 +173,6 @@ func (o *Options) pebbleOptions(cache *pebble.Cache) *pebble.Options {
 		CompactionConcurrencyRange: func() (int, int) {
 			return 1, compactions
 		},
-	}
-	if !o.SparseWALs && !o.ReadOnly {
-		po.FS = prewrittenWALs{FS: o.FS, size: o.MemTableSize + o.MemTableSize/10}
 	}
 	if from := o.SeparateValuesFrom; from > 0 {
 		po.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
