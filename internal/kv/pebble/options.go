@@ -179,9 +179,9 @@ func (o *Options) pebbleOptions(cache *pebble.Cache) *pebble.Options {
 			return pebble.ValueSeparationPolicy{
 				Enabled:     true,
 				MinimumSize: from,
-				// Pebble's own test defaults: a table may reference up to
-				// 10 overlapping blob files before a compaction rewrites
-				// its values into new ones.
+				// A table may reference up to 10 overlapping blob files
+				// before a compaction rewrites its values into new ones:
+				// it bounds the files a read of a key range touches.
 				MaxBlobReferenceDepth: 10,
 				// Deleted values stay in their blob file until it is
 				// rewritten: once a fifth of a file is garbage and the
