@@ -50,11 +50,12 @@ type Stats struct {
 	WALFiles                    int64
 	// DiskSpace is the bytes Pebble occupies on disk.
 	DiskSpace uint64
-	// TableBytes is the bytes of the live sstables (every level), and
-	// MemTableBytes what the memtables hold: after a bulk delete, the
-	// tombstones and the records they shadow stay in TableBytes until a
-	// compaction drops them.
-	TableBytes, MemTableBytes uint64
+	// TableBytes is the bytes of the live sstables (every level) and of
+	// the blob files holding their separated values (BlobFileBytes, see
+	// Options.SeparateValuesFrom), and MemTableBytes what the memtables
+	// hold: after a bulk delete, the tombstones and the records they
+	// shadow stay in TableBytes until a compaction drops them.
+	TableBytes, BlobFileBytes, MemTableBytes uint64
 	// ReadAmp is the read amplification (L0 sublevels plus non-empty levels).
 	ReadAmp int
 	// Flushes and Compactions count memtable flushes and compactions.
@@ -81,9 +82,11 @@ func (s *Store) Stats() Stats {
 	st.WALBytesIn, st.WALBytesWritten, st.WALFiles = m.WAL.BytesIn, m.WAL.BytesWritten, m.WAL.Files
 	st.WALSyncQueueMean = m.LogWriter.SyncQueueLen.Mean()
 	st.DiskSpace = m.DiskSpaceUsage()
+	st.BlobFileBytes = m.BlobFiles.LiveSize
 	if t := m.Total().TablesSize; t > 0 {
 		st.TableBytes = uint64(t)
 	}
+	st.TableBytes += st.BlobFileBytes
 	st.MemTableBytes = m.MemTable.Size
 	st.ReadAmp = m.ReadAmp()
 	st.Flushes, st.Compactions = m.Flush.Count, m.Compact.Count
