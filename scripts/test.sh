@@ -116,32 +116,50 @@ if [ -n "${COFFER_TEST_PG_DSN:-}" ]; then
   COFFER_TEST_KV=postgres go test -count=1 -skip 'TestPowerCut|TestReviewGCActsOnlyOnDurableCommits' ./internal/objects/
 fi
 
-targets=()
+targets=() fuzz_pkgs=()
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
+  found=
   for target in $(grep -h -o '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
-    targets+=("$pkg $target")
+    targets+=("$pkg $target $dir"); found=1
   done
+  [ -z "$found" ] || fuzz_pkgs+=("$pkg")
 done
 if [ -z "${FUZZTIME:-}" ]; then
   per=$(( FUZZ_BUDGET / (${#targets[@]} > 0 ? ${#targets[@]} : 1) ))
   FUZZTIME="$(( per < 2 ? 2 : per ))s"
 fi
 # Two lanes, each fuzzing one target at a time with one worker: most of a
-# target's wall time is building and starting its fuzzer, not fuzzing, and
-# two lanes use both of CI's cores for that. Each lane logs to its own file,
-# printed when it ends.
+# target's wall time is starting its fuzzer, not fuzzing, and two lanes use
+# both of CI's cores for that. Each package's fuzz-instrumented test binary
+# is built once (go test -fuzz would build and link it again for every
+# target), in the same lanes, and each target runs it from the package's
+# directory with the flags go test -fuzz passes, so the seed corpus is read
+# from and a failing input written to testdata/fuzz/<target> there, and the
+# generated corpus lives in GOCACHE/fuzz/<import path> as with go test.
+# Each lane logs to its own file, printed when it ends.
 FUZZ_LANES=${FUZZ_LANES:-2}
-step "fuzz targets: ${#targets[@]}, ${FUZZTIME} each, ${FUZZ_LANES} lanes"
+fuzz_bin=$(mktemp -d)
+fuzz_cache=$(go env GOCACHE)/fuzz
+fuzz_binary() { echo "$fuzz_bin/${1//\//_}.test"; } # import path -> its binary
+fuzz_build_lane() { # lane number; builds packages lane, lane+FUZZ_LANES, ...
+  local i pkg
+  for ((i = $1; i < ${#fuzz_pkgs[@]}; i += FUZZ_LANES)); do
+    pkg=${fuzz_pkgs[$i]}
+    go test -c -fuzz=. -o "$(fuzz_binary "$pkg")" "$pkg" || { echo "building $pkg's fuzz binary failed"; return 1; }
+  done
+}
 fuzz_lane() { # lane number; fuzzes targets lane, lane+FUZZ_LANES, ...
-  local i entry pkg target log attempt
+  local i entry pkg dir target log attempt
   for ((i = $1; i < ${#targets[@]}; i += FUZZ_LANES)); do
     entry=${targets[$i]}
-    pkg=${entry% *}; target=${entry#* }
+    read -r pkg target dir <<<"$entry" # dir last: it may hold spaces
     echo "-- $pkg $target"
     log=$(mktemp)
     for attempt in 1 2 3; do
-      if go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" -parallel=1 "$pkg" >"$log" 2>&1; then break; fi
+      if (cd "$dir" && "$(fuzz_binary "$pkg")" -test.paniconexit0 -test.timeout=10m0s -test.run='^$' \
+        -test.fuzz="^${target}\$" -test.fuzztime="$FUZZTIME" -test.parallel=1 \
+        -test.fuzzcachedir="$fuzz_cache/$pkg") >"$log" 2>&1; then break; fi
       # Go's fuzzer can time out stopping a busy worker ("context deadline
       # exceeded") on a loaded machine without having found anything; only a
       # written failing input is a real failure.
@@ -153,17 +171,25 @@ fuzz_lane() { # lane number; fuzzes targets lane, lane+FUZZ_LANES, ...
     rm -f "$log"
   done
 }
-lane_pids=(); lane_logs=()
-for ((lane = 0; lane < FUZZ_LANES; lane++)); do
-  lane_logs+=("$(mktemp)")
-  fuzz_lane "$lane" >"${lane_logs[$lane]}" 2>&1 &
-  lane_pids+=($!)
-done
+# in_lanes FUNC: runs FUNC 0 .. FUNC FUZZ_LANES-1 at once and prints each
+# lane's log when it ends; fails if any lane failed.
+in_lanes() {
+  local lane failed=0 pids=() logs=()
+  for ((lane = 0; lane < FUZZ_LANES; lane++)); do
+    logs+=("$(mktemp)")
+    "$1" "$lane" >"${logs[$lane]}" 2>&1 &
+    pids+=($!)
+  done
+  for ((lane = 0; lane < FUZZ_LANES; lane++)); do
+    wait "${pids[$lane]}" || failed=1
+    cat "${logs[$lane]}"; rm -f "${logs[$lane]}"
+  done
+  return $failed
+}
+step "fuzz targets: ${#targets[@]} in ${#fuzz_pkgs[@]} packages, ${FUZZTIME} each, ${FUZZ_LANES} lanes"
 fuzz_failed=0
-for ((lane = 0; lane < FUZZ_LANES; lane++)); do
-  wait "${lane_pids[$lane]}" || fuzz_failed=1
-  cat "${lane_logs[$lane]}"; rm -f "${lane_logs[$lane]}"
-done
+if in_lanes fuzz_build_lane; then in_lanes fuzz_lane || fuzz_failed=1; else fuzz_failed=1; fi
+rm -rf "$fuzz_bin"
 if [ "$fuzz_failed" != 0 ]; then echo "fuzzing found a failure (above)"; exit 1; fi
 
 if [ -z "${SKIP_E2E:-}" ]; then

@@ -183,26 +183,46 @@ func (f *hookFile) Close() error                { defer f.after(); return f.File
 // TestPowerCutAtEveryStep cuts the power after every single filesystem
 // operation of a workload (Open, commits, removes, an abort, a sweep), in
 // both crash models (Crash: unsynced changes lost; CrashKeepingEntries:
-// unsynced directory changes kept, unsynced data lost), for every commit
-// order, and checks each wreck: every acknowledged blob is intact, every
+// unsynced directory changes kept, unsynced data lost) for the commit order
+// the store uses, and checks each wreck: every acknowledged blob is intact, every
 // acknowledged removal holds, tmp/ is empty after recovery, and whatever
 // else is visible is either a complete blob or (orders that rename before
 // the data is synced) a torn file that was never acknowledged, which no
 // metadata can reference and the orphan sweep removes.
+//
+// The sync-first order is kept only as BenchmarkCommitOrder's baseline, so
+// it is cut in one model only, the one where the orders differ: with
+// unsynced names kept and unsynced data lost, rename-first may leave a torn
+// file under a blob name and sync-first must never. Under Crash the two
+// orders lose the same things (neither name nor data of a commit whose
+// directory sync had not returned), which the rename-first run covers.
+// Both models for both orders doubled the cost of the blob package's tests.
 func TestPowerCutAtEveryStep(t *testing.T) {
 	for _, o := range []struct {
 		name      string
 		order     int
 		tornAllow bool // a crash mid-Commit may leave a torn file under a blob name
+		models    []crashModel
 	}{
-		{"renamefirst", blob.OrderRenameFirst, true},
-		{"syncfirst", blob.OrderSyncFirst, false},
+		{"renamefirst", blob.OrderRenameFirst, true, []crashModel{modelLost, modelKept}},
+		{"syncfirst", blob.OrderSyncFirst, false, []crashModel{modelKept}},
 	} {
-		t.Run(o.name, func(t *testing.T) { powerCutAtEveryStep(t, o.order, o.tornAllow) })
+		t.Run(o.name, func(t *testing.T) { powerCutAtEveryStep(t, o.order, o.tornAllow, o.models) })
 	}
 }
 
-func powerCutAtEveryStep(t *testing.T, order int, tornAllowed bool) {
+// crashModel is one way of cutting the power on a CrashFS.
+type crashModel struct {
+	name  string
+	crash func(*blob.CrashFS) *blob.CrashFS
+}
+
+var (
+	modelLost = crashModel{"lost", (*blob.CrashFS).Crash}
+	modelKept = crashModel{"kept", (*blob.CrashFS).CrashKeepingEntries}
+)
+
+func powerCutAtEveryStep(t *testing.T, order int, tornAllowed bool, models []crashModel) {
 	const dir = "/srv/coffer"
 	type snapshot struct {
 		fs      *blob.CrashFS
@@ -229,10 +249,10 @@ func powerCutAtEveryStep(t *testing.T, order int, tornAllowed bool) {
 		for k := range removed {
 			r[k] = true
 		}
-		n := len(snaps) / 2
-		snaps = append(snaps,
-			snapshot{cfs.Crash(), fmt.Sprintf("%s #%d lost", step, n), a, r},
-			snapshot{cfs.CrashKeepingEntries(), fmt.Sprintf("%s #%d kept", step, n), a, r})
+		n := len(snaps) / len(models)
+		for _, m := range models {
+			snaps = append(snaps, snapshot{m.crash(cfs), fmt.Sprintf("%s #%d %s", step, n, m.name), a, r})
+		}
 	}}
 	setStep := func(s string) { mu.Lock(); step = s; mu.Unlock() }
 

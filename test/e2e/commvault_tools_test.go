@@ -71,6 +71,7 @@ func runTool(t *testing.T, env []string, name string, args ...string) string {
 }
 
 func TestCommvaultTools_rclone(t *testing.T) {
+	t.Parallel() // a vault of its own on the shared server
 	vault, ak, sk := vaultOwner(t)
 	src := toolTree(t)
 	conf := filepath.Join(t.TempDir(), "rclone.conf")
@@ -101,6 +102,7 @@ func TestCommvaultTools_rclone(t *testing.T) {
 }
 
 func TestCommvaultTools_restic(t *testing.T) {
+	t.Parallel() // a vault of its own on the shared server
 	vault, ak, sk := vaultOwner(t)
 	src := toolTree(t)
 	env := toolEnv("AWS_ACCESS_KEY_ID="+ak, "AWS_SECRET_ACCESS_KEY="+sk, "RESTIC_PASSWORD=restic-test-password",
@@ -124,6 +126,7 @@ func TestCommvaultTools_restic(t *testing.T) {
 }
 
 func TestCommvaultTools_awsS3Sync(t *testing.T) {
+	t.Parallel() // a vault of its own on the shared server
 	vault, ak, sk := vaultOwner(t)
 	src := toolTree(t)
 	env := toolEnv("AWS_ACCESS_KEY_ID="+ak, "AWS_SECRET_ACCESS_KEY="+sk)

@@ -40,6 +40,7 @@ func curlHeaders(t *testing.T, args ...string) (int, http.Header, string) {
 // PutBucketCors, GetBucketCors and DeleteBucketCors with the aws CLI (its
 // default request checksum stands in for Content-MD5).
 func TestCORS_awsCLI_putGetDelete(t *testing.T) {
+	t.Parallel() // a bucket of its own
 	b := newBucket(t)
 	_, errOut, err := awsCLIResult(t, "s3api", "get-bucket-cors", "--bucket", b)
 	if err == nil || !strings.Contains(errOut, "NoSuchCORSConfiguration") {
@@ -82,6 +83,7 @@ func TestCORS_awsCLI_putGetDelete(t *testing.T) {
 
 // Preflights with curl, as a browser sends them: unauthenticated.
 func TestCORS_preflight_curl(t *testing.T) {
+	t.Parallel() // a bucket of its own
 	b := newBucket(t)
 	url := suite.endpoint + "/" + b + "/photos/cat.jpg"
 	code, _, body := curlHeaders(t, "-X", "OPTIONS", "-H", "Origin: https://app.example.com", "-H", "Access-Control-Request-Method: PUT", url)
@@ -139,6 +141,7 @@ func TestCORS_preflight_curl(t *testing.T) {
 // The CORS headers of actual requests: a presigned GET with an Origin, and
 // errors (an anonymous request refused, a missing key).
 func TestCORS_actualRequests_headers(t *testing.T) {
+	t.Parallel() // a bucket of its own
 	b := newBucket(t)
 	awsCLI(t, "s3api", "put-bucket-cors", "--bucket", b, "--cors-configuration", corsRulesJSON)
 	putObject(t, b, "page.html", []byte("<html></html>"))

@@ -100,6 +100,7 @@ func TestPutBucketLifecycleConfiguration_sdk(t *testing.T) {
 }
 
 func TestPutBucketLifecycleConfiguration_cli(t *testing.T) {
+	t.Parallel() // a bucket of its own
 	b := newBucket(t)
 	file := filepath.Join(t.TempDir(), "lifecycle.json")
 	doc := `{"Rules": [
@@ -268,6 +269,7 @@ func runPythonAt(t *testing.T, endpoint, script string, args ...string) string {
 const sosapiDir = ".system-d26a9498-cb7c-4a87-a44a-8ae204f5ba6c/"
 
 func TestSOSAPI_cli(t *testing.T) {
+	t.Parallel() // a bucket of its own
 	b := newBucket(t)
 	dir := t.TempDir()
 	sys := filepath.Join(dir, "system.xml")

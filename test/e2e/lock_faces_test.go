@@ -17,6 +17,7 @@ import (
 // an S3 client, and neither's versions removable by an administrator.
 
 func TestLockFaces_ontapComplianceBucket(t *testing.T) {
+	t.Parallel() // an SVM and bucket of its own
 	o := ontapAPI(t)
 	s := o.mkSVM(t)
 	name := ontapName(t, "lk")

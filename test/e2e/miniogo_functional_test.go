@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -64,17 +65,27 @@ func TestMinioGoFunctional(t *testing.T) {
 		endpoint, ak, sk = srv.Endpoint(), cofferRootAccessKey, cofferRootSecretKey
 	}
 	start := time.Now()
-	stdout := runMinioGo(t, bin, dataDir, endpoint, ak, sk, false, mode, selected)
+	var (
+		tlsRun sync.WaitGroup
+		tlsOut []byte
+	)
 	if !suite.peer && mode == "full" {
 		// The SSE-C tests run only over HTTPS (the suite's main skips them
-		// with ENABLE_HTTPS=0): a second, TLS-serving Coffer for them.
+		// with ENABLE_HTTPS=0): a second, TLS-serving Coffer for them,
+		// run at the same time as the plain run (servers, buckets and
+		// working directories of their own; the data files are only read).
 		if tls := minioGoSelect(tlsTests, selected); len(tls) > 0 {
 			dir := t.TempDir()
 			cert, key := selfSignedCert(t, dir, "localhost")
 			srv := startPrivateCoffer(t, "COFFER_TLS_CERT="+cert, "COFFER_TLS_KEY="+key)
-			stdout = append(stdout, runMinioGo(t, bin, dataDir, srv.Endpoint(), ak, sk, true, mode, strings.Join(tls, " "))...)
+			tlsRun.Go(func() {
+				tlsOut = runMinioGo(t, bin, dataDir, srv.Endpoint(), ak, sk, true, mode, strings.Join(tls, " "))
+			})
 		}
 	}
+	stdout := runMinioGo(t, bin, dataDir, endpoint, ak, sk, false, mode, selected)
+	tlsRun.Wait()
+	stdout = append(stdout, tlsOut...)
 	elapsed := time.Since(start)
 	if log := os.Getenv("MINIO_GO_LOG"); log != "" {
 		if err := os.WriteFile(log, stdout, 0o644); err != nil {

@@ -85,6 +85,7 @@ func eventually(t *testing.T, bound time.Duration, what string, cond func() bool
 }
 
 func TestMultiNode_threeNodesOnePostgres(t *testing.T) {
+	t.Parallel() // a schema of its own
 	c := startThreeNodes(t)
 	ctx := context.Background()
 	rr := c.root(t, c.rr.URL)
@@ -237,6 +238,7 @@ func TestMultiNode_threeNodesOnePostgres(t *testing.T) {
 // itself (its log says so), and a key made on node 1 afterwards is
 // accepted on node 2 at once.
 func TestMultiNode_listenAfterDatabaseRestart(t *testing.T) {
+	t.Parallel() // a PostgreSQL of its own
 	needPG(t)
 	pg := startPrivatePG(t)
 	dir := filepath.Join(t.TempDir(), "data")

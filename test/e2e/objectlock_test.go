@@ -221,6 +221,7 @@ func TestObjectLock_configurationAndLegalHold(t *testing.T) {
 }
 
 func TestObjectLock_awsCLI(t *testing.T) {
+	t.Parallel() // a bucket of its own
 	b := bucketName(t)
 	awsCLI(t, "s3api", "create-bucket", "--bucket", b, "--object-lock-enabled-for-bucket")
 	awsCLI(t, "s3api", "put-object-lock-configuration", "--bucket", b, "--object-lock-configuration",
@@ -280,6 +281,7 @@ func jsonField(t testing.TB, out, name string) string {
 }
 
 func TestObjectLock_boto3(t *testing.T) {
+	t.Parallel() // a bucket of its own
 	out := runPython(t, "testdata/boto3_objectlock.py", bucketName(t))
 	if !strings.Contains(out, "OK") {
 		t.Fatalf("boto3 object lock script: %s", out)
@@ -317,6 +319,7 @@ func TestDeleteObject_conditional(t *testing.T) {
 // A kill -9 in the middle of a storm of locked PUTs: after the restart
 // every acknowledged version is present and still locked.
 func TestObjectLock_kill9DuringLockedPuts(t *testing.T) {
+	t.Parallel() // a private server
 	srv := startPrivateCoffer(t)
 	c := newClient(t, srv.Endpoint(), cofferRootAccessKey, cofferRootSecretKey, func(o *s3.Options) { o.RetryMaxAttempts = 1 })
 	ctx := ctxT(t)

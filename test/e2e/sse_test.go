@@ -39,8 +39,8 @@ func newSSEKey(fill byte) sseKey {
 
 func startSSECoffer(t *testing.T) (*cofferServer, *s3.Client) {
 	t.Helper()
-	t.Setenv("COFFER_SSE_C_ALLOW_HTTP", "1")
-	srv := startPrivateCoffer(t)
+	// In the server's environment only (t.Setenv would rule out t.Parallel).
+	srv := startPrivateCoffer(t, "COFFER_SSE_C_ALLOW_HTTP=1")
 	return srv, newClient(t, srv.Endpoint(), cofferRootAccessKey, cofferRootSecretKey)
 }
 
@@ -52,6 +52,7 @@ func mkBucket(t *testing.T, c *s3.Client, name string) {
 }
 
 func TestSSE_sdk(t *testing.T) {
+	t.Parallel() // a private server
 	srv, c := startSSECoffer(t)
 	ctx := ctxT(t)
 	b := "sse-sdk"
@@ -281,6 +282,7 @@ func grepDir(t *testing.T, dir, s string) []string {
 }
 
 func TestSSE_plainTextGrepFindsUnencrypted(t *testing.T) {
+	t.Parallel() // a private server
 	// The disk search above must be able to fail: an unencrypted object's
 	// plaintext is found by the same search.
 	srv, c := startSSECoffer(t)
@@ -311,6 +313,7 @@ func TestSSE_plainTextGrepFindsUnencrypted(t *testing.T) {
 }
 
 func TestSSE_bucketDefaultEncryption(t *testing.T) {
+	t.Parallel() // a private server
 	_, c := startSSECoffer(t)
 	ctx := ctxT(t)
 	b := "sse-default"
@@ -362,6 +365,7 @@ func TestSSE_bucketDefaultEncryption(t *testing.T) {
 // TestSSE_ssecRefusedOverHTTP: the shared server has no operator flag, so a
 // customer key over plain HTTP is refused, as AWS does.
 func TestSSE_ssecRefusedOverHTTP(t *testing.T) {
+	t.Parallel() // a bucket of its own
 	c := s3c(t)
 	b := newBucket(t)
 	k := newSSEKey('z')
@@ -382,6 +386,7 @@ func cliAt(t *testing.T, endpoint string, args ...string) (string, error) {
 }
 
 func TestSSE_awsCLI(t *testing.T) {
+	t.Parallel() // a private server
 	if _, err := exec.LookPath("aws"); err != nil {
 		t.Fatalf("aws CLI not found: %v", err)
 	}
@@ -427,6 +432,7 @@ func TestSSE_awsCLI(t *testing.T) {
 }
 
 func TestSSE_boto3(t *testing.T) {
+	t.Parallel() // a private server
 	srv, c := startSSECoffer(t)
 	mkBucket(t, c, "sse-boto3")
 	requireTarget(t)
@@ -450,6 +456,7 @@ func TestSSE_boto3(t *testing.T) {
 // API, named by id, alias and ARN; rotation keeps old objects readable; a
 // disabled key makes its objects unreadable until it is enabled again.
 func TestSSE_kmsNamedKeys(t *testing.T) {
+	t.Parallel() // a private server
 	srv, c := startSSECoffer(t)
 	ctx := ctxT(t)
 	admin := srv.AdminEndpoint()
