@@ -53,6 +53,8 @@ import (
 	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
 	"coffer/internal/server"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 const (
@@ -92,6 +94,19 @@ type Config struct {
 	// Stop, when closed, ends the fill early: the run measures once more
 	// at the size reached and ends (main closes it on SIGINT/SIGTERM).
 	Stop <-chan struct{}
+	// FillSync: every PutObject of the fill waits for its WAL fsync, as on
+	// the server. Off (the default), the fill runs on a store opened with
+	// pebble.Options.NoSync, which is closed (syncing its WAL) and reopened
+	// with the server's options before each measurement: the read latency
+	// against the bucket's size does not depend on how the bucket was
+	// filled, and the fsyncs made the fill of 10M objects take hours.
+	FillSync bool
+
+	// Test hooks. metaFS is the Pebble store's filesystem (nil: the
+	// operating system's); beforeMeasure, when set, is called with the
+	// store about to be measured.
+	metaFS        vfs.FS
+	beforeMeasure func(n int, e *env) error
 }
 
 func (c *Config) validate() error {
@@ -160,6 +175,10 @@ type Checkpoint struct {
 	// SettleSeconds is how long the process took to go idle after the
 	// fill (background flushes and compactions), before measuring.
 	SettleSeconds float64 `json:"settle_seconds"`
+	// ReopenSeconds is the time taken to close the store the fill ran on
+	// (unsynced) and open it with the server's options (0: a synced fill,
+	// measured on the store it ran on).
+	ReopenSeconds float64 `json:"reopen_seconds"`
 	// Stopped: the fill was stopped early and this is the size reached.
 	Stopped bool      `json:"stopped,omitempty"`
 	GaveUp  uint64    `json:"gave_up"`
@@ -169,6 +188,9 @@ type Checkpoint struct {
 // Report is a run.
 type Report struct {
 	Config Config `json:"-"`
+	// FillSync: the fill's commits waited for their WAL fsync; false: it
+	// ran unsynced and every measurement on the store reopened synced.
+	FillSync bool `json:"fill_sync"`
 	// Pebble is the store's configuration, defaults filled in.
 	Pebble struct {
 		CacheBytes    int64 `json:"cache_bytes"`
@@ -210,20 +232,36 @@ type env struct {
 	bl  *blob.Store
 }
 
-// open opens the object layer in dir, with Pebble sized from budget as the
-// server sizes it, so that the cache the measurements miss is the server's.
-func open(dir string, budget int64, blockSize int) (*env, error) {
-	mem, err := server.PlanMemory(budget)
+// storeOptions says how to open the object layer for a run.
+type storeOptions struct {
+	Dir string
+	// MetaFS is the filesystem of the Pebble store (nil: the operating
+	// system's); tests use a crashable one to check durability.
+	MetaFS       vfs.FS
+	MemoryBudget int64
+	BlockSize    int
+	// NoSync: commits do not wait for a WAL fsync (pebble.Options.NoSync),
+	// for the fill only; measurements run on a store opened without it.
+	NoSync bool
+}
+
+// open opens the object layer in dir, with Pebble sized from the budget as
+// the server sizes it, so that the cache the measurements miss is the
+// server's.
+func open(o storeOptions) (*env, error) {
+	mem, err := server.PlanMemory(o.MemoryBudget)
 	if err != nil {
 		return nil, err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta"), Logger: logger,
-		CacheSize: mem.PebbleCache, MemTableSize: mem.PebbleMemTable, ConflictLogBytes: mem.PebbleConflictLog, BlockSize: blockSize})
+	st, err := pebble.Open(pebble.Options{Dir: filepath.Join(o.Dir, "meta"), FS: o.MetaFS, Logger: logger,
+		CacheSize: mem.PebbleCache, MemTableSize: mem.PebbleMemTable, ConflictLogBytes: mem.PebbleConflictLog,
+		DeleteCompaction: pebble.DeleteCompactionOptions{Skip: objects.ChurnPrefixes()}, // as internal/server opens it
+		BlockSize:        o.BlockSize, NoSync: o.NoSync})
 	if err != nil {
 		return nil, err
 	}
-	bl, err := blob.Open(blob.Options{Dir: filepath.Join(dir, "data")})
+	bl, err := blob.Open(blob.Options{Dir: filepath.Join(o.Dir, "data")})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -251,11 +289,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	e, err := open(cfg.Dir, cfg.MemoryBudget, cfg.BlockSize)
+	// The server's configuration, and the fill's (the same but for the
+	// WAL's fsync unless cfg.FillSync).
+	measureOpts := storeOptions{Dir: cfg.Dir, MetaFS: cfg.metaFS, MemoryBudget: cfg.MemoryBudget, BlockSize: cfg.BlockSize}
+	fillOpts := measureOpts
+	fillOpts.NoSync = !cfg.FillSync
+	e, err := open(fillOpts)
 	if err != nil {
 		return nil, err
 	}
-	defer e.close()
+	defer func() {
+		if e != nil {
+			e.close()
+		}
+	}()
 	if _, err := e.svc.CreateBucket(ctx, objects.CreateBucketInput{Tenant: tenant, Name: bucketName, Owner: "scale"}); err != nil {
 		return nil, err
 	}
@@ -269,7 +316,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	slices.Sort(points)
 	points = slices.Compact(points)
 
-	rep := &Report{Config: cfg}
+	rep := &Report{Config: cfg, FillSync: cfg.FillSync}
 	pc := e.kv.Config()
 	rep.Pebble.CacheBytes, rep.Pebble.MemTableBytes, rep.Pebble.BlockSize = pc.CacheSize, pc.MemTableSize, pc.BlockSize
 	if cfg.Progress != nil {
@@ -327,12 +374,24 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cp := Checkpoint{Objects: n, PutSeconds: el, PutRate: float64(n-have) / el, FoldSeconds: foldTime.Seconds(), Stopped: last,
 			GetBucketUnfoldedUs: us(cp0.GetBucketMax), UnfoldedDeltas: cp0.GetBucketDeltas}
 		have = n
+		if fillOpts != measureOpts {
+			t := time.Now()
+			if e, err = reopen(e, measureOpts); err != nil {
+				return rep, err
+			}
+			cp.ReopenSeconds = time.Since(t).Seconds()
+		}
 		st := e.kv.Stats()
 		cp.ReadAmp, cp.GaveUp = st.ReadAmp, st.GaveUp
 		// The CPU per call counts the whole process: wait for the fill's
 		// flushes and compactions to end first, so they are not charged to
 		// the first operations measured.
 		cp.SettleSeconds = settle(cfg.SettleMax).Seconds()
+		if cfg.beforeMeasure != nil {
+			if err := cfg.beforeMeasure(n, e); err != nil {
+				return rep, err
+			}
+		}
 		cp.Ops, err = measure(ctx, e.svc, cfg, n, rng)
 		if err != nil {
 			return rep, err
@@ -344,8 +403,23 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if cfg.Progress != nil {
 			printCheckpoint(cfg.Progress, cp)
 		}
+		if fillOpts != measureOpts && !last && n < points[len(points)-1] {
+			if e, err = reopen(e, fillOpts); err != nil {
+				return rep, err
+			}
+		}
 	}
 	return rep, nil
+}
+
+// reopen closes e (Pebble's Close syncs its WAL, so every commit of an
+// unsynced fill is durable once it returns) and opens the directory again
+// with o. On an error e is closed and nil is returned.
+func reopen(e *env, o storeOptions) (*env, error) {
+	if err := e.close(); err != nil {
+		return nil, fmt.Errorf("close the store to reopen it: %w", err)
+	}
+	return open(o)
 }
 
 // fill puts objects [from, to) with cfg.Concurrency concurrent calls and
@@ -627,7 +701,8 @@ func printCheckpoint(w io.Writer, cp Checkpoint) {
 	}
 	fmt.Fprintf(w, "objects %d: filled at %.0f/s (%.1f s, %.1f s of it folding usage), meta %.1f MiB, RSS %.0f MiB, read amp %d, gave up %d, load %s\n",
 		cp.Objects, cp.PutRate, cp.PutSeconds, cp.FoldSeconds, float64(cp.MetaBytes)/(1<<20), float64(cp.RSSBytes)/(1<<20), cp.ReadAmp, cp.GaveUp, cp.Load)
-	fmt.Fprintf(w, "  GetBucket with %d unfolded usage deltas: %.1f us; idle %.1f s after the fill\n", cp.UnfoldedDeltas, cp.GetBucketUnfoldedUs, cp.SettleSeconds)
+	fmt.Fprintf(w, "  GetBucket with %d unfolded usage deltas: %.1f us; reopened synced in %.1f s; idle %.1f s after the fill\n",
+		cp.UnfoldedDeltas, cp.GetBucketUnfoldedUs, cp.ReopenSeconds, cp.SettleSeconds)
 	for _, l := range cp.Ops {
 		fmt.Fprintf(w, "  %-12s p50 %8.1f us  p99 %8.1f us  max %8.1f us  cpu %8.1f us/call  (%d samples", l.Op, l.P50us, l.P99us, l.MaxUs, l.CPUus, l.Samples)
 		if l.Items > 0 {
@@ -689,6 +764,7 @@ func main() {
 	flag.StringVar(&jsonOut, "json", "", "also write the report as JSON to this file")
 	flag.BoolVar(&keep, "keep", false, "keep the data directory")
 	flag.IntVar(&cfg.FoldEvery, "fold-every", 250000, "fold the usage deltas after this many puts (0: at checkpoints only)")
+	flag.BoolVar(&cfg.FillSync, "fill-sync", false, "fill with every PutObject waiting for its WAL fsync, as on the server (default: fill unsynced, then close the store, which syncs it, and reopen it with the server's options before each measurement)")
 	flag.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of each fill and of each operation measured to this directory")
 	flag.DurationVar(&cfg.SettleMax, "settle", 2*time.Minute, "before measuring, wait up to this long for the fill's background work (flushes, compactions) to end")
 	flag.Parse()

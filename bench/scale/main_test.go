@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"coffer/internal/objects"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // TestShortRun runs the scale check at a small size, so that the program
@@ -50,7 +54,10 @@ func TestShortRun(t *testing.T) {
 
 	// The bucket holds exactly the objects put, with their contents, and
 	// the fold left the usage right.
-	e, err := open(dir, 0, 0)
+	if rep.FillSync || rep.Checkpoints[0].ReopenSeconds <= 0 {
+		t.Errorf("fill synced %v, reopened in %v s: want the default, an unsynced fill and a reopen", rep.FillSync, rep.Checkpoints[0].ReopenSeconds)
+	}
+	e, err := open(storeOptions{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,5 +138,71 @@ func TestSettle(t *testing.T) {
 	d := settle(20 * time.Second)
 	if d < 500*time.Millisecond || d > 10*time.Second {
 		t.Errorf("settle of an idle process took %v, want two quiet quarter seconds", d)
+	}
+}
+
+// TestMeasuredStoreDurable: whether the fill waited for its fsyncs or not,
+// every measurement runs on a store with the server's durability (no
+// NoSync) holding every object put so far on disk: a power cut just before
+// the measurement (keeping none of the unsynced writes) loses none of them.
+func TestMeasuredStoreDurable(t *testing.T) {
+	for _, fillSync := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fill-sync=%v", fillSync), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			fs := vfs.NewCrashableMem()
+			var measured []int
+			cfg := Config{Dir: dir, Objects: 1200, Checkpoints: []int{300}, Dirs: 20, BodySize: 16,
+				Concurrency: 8, Samples: 20, ListSamples: 3, Seed: 3, FoldEvery: 500, FillSync: fillSync, metaFS: fs,
+				beforeMeasure: func(n int, e *env) error {
+					measured = append(measured, n)
+					if e.kv.Config().NoSync {
+						return fmt.Errorf("at %d objects: measuring a NoSync store", n)
+					}
+					c, err := open(storeOptions{Dir: dir, MetaFS: fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})})
+					if err != nil {
+						return err
+					}
+					defer c.close()
+					got, err := countObjects(t.Context(), c.svc)
+					if err != nil {
+						return err
+					}
+					if got != n {
+						return fmt.Errorf("after a power cut at %d objects, %d are left", n, got)
+					}
+					return nil
+				}}
+			rep, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(measured, []int{300, 1200}) || len(rep.Checkpoints) != 2 {
+				t.Fatalf("measured at %v (%d checkpoints), want 300 and 1200", measured, len(rep.Checkpoints))
+			}
+			for _, cp := range rep.Checkpoints {
+				if reopened := cp.ReopenSeconds > 0; reopened == fillSync {
+					t.Errorf("at %d: reopened in %v s with fill-sync %v", cp.Objects, cp.ReopenSeconds, fillSync)
+				}
+				if len(cp.Ops) != 5 {
+					t.Errorf("at %d: %d operations measured", cp.Objects, len(cp.Ops))
+				}
+			}
+		})
+	}
+}
+
+// countObjects lists the whole bucket.
+func countObjects(ctx context.Context, svc *objects.Service) (int, error) {
+	n := 0
+	for after := ""; ; {
+		out, err := svc.ListObjects(ctx, objects.ListInput{Tenant: tenant, Bucket: bucketName, After: after, MaxKeys: 1000})
+		if err != nil {
+			return 0, err
+		}
+		n += len(out.Objects)
+		if !out.IsTruncated {
+			return n, nil
+		}
+		after = out.NextAfter
 	}
 }
