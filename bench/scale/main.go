@@ -90,7 +90,11 @@ type Config struct {
 	// SettleMax bounds the wait for the process to go idle after a fill
 	// (0: no wait).
 	SettleMax time.Duration
-	Progress  io.Writer
+	// PassObjects is about how many objects the fill puts into one slice
+	// of the key space before the next (fill); the slices are whole
+	// directories, so there are at most Dirs of them.
+	PassObjects int
+	Progress    io.Writer
 	// Stop, when closed, ends the fill early: the run measures once more
 	// at the size reached and ends (main closes it on SIGINT/SIGTERM).
 	Stop <-chan struct{}
@@ -101,6 +105,11 @@ type Config struct {
 	// against the bucket's size does not depend on how the bucket was
 	// filled, and the fsyncs made the fill of 10M objects take hours.
 	FillSync bool
+	// FillMemTable, when set (with FillSync off only), is the memtable
+	// size the fill runs with instead of the server's: fewer flushes and
+	// L0 tables for its reads to look through and compact. The
+	// measurements run with the server's all the same.
+	FillMemTable int64
 
 	// Test hooks. metaFS is the Pebble store's filesystem (nil: the
 	// operating system's); beforeMeasure, when set, is called with the
@@ -126,13 +135,19 @@ func (c *Config) validate() error {
 	if c.Concurrency < 1 {
 		p = append(p, errors.New("-concurrency must be at least 1"))
 	}
+	if c.PassObjects < 1 {
+		p = append(p, errors.New("-pass-objects must be at least 1"))
+	}
 	if c.Samples < 1 || c.ListSamples < 1 {
 		p = append(p, errors.New("-samples and -list-samples must be at least 1"))
+	}
+	if c.FillMemTable != 0 && c.FillSync {
+		p = append(p, errors.New("-fill-memtable-mib needs an unsynced fill (-fill-sync=false): a synced fill is measured on the store it ran on"))
 	}
 	if _, err := server.PlanMemory(c.MemoryBudget); err != nil {
 		p = append(p, err)
 	}
-	if err := (&pebble.Options{Dir: c.Dir, BlockSize: c.BlockSize}).Validate(); err != nil {
+	if err := (&pebble.Options{Dir: c.Dir, BlockSize: c.BlockSize, MemTableSize: c.FillMemTable}).Validate(); err != nil {
 		p = append(p, err)
 	}
 	return errors.Join(p...)
@@ -179,6 +194,9 @@ type Checkpoint struct {
 	// (unsynced) and open it with the server's options (0: a synced fill,
 	// measured on the store it ran on).
 	ReopenSeconds float64 `json:"reopen_seconds"`
+	// Passes is the number of slices of the key space the segment was put
+	// in, one after the other.
+	Passes int `json:"passes"`
 	// Stopped: the fill was stopped early and this is the size reached.
 	Stopped bool      `json:"stopped,omitempty"`
 	GaveUp  uint64    `json:"gave_up"`
@@ -239,7 +257,10 @@ type storeOptions struct {
 	// system's); tests use a crashable one to check durability.
 	MetaFS       vfs.FS
 	MemoryBudget int64
-	BlockSize    int
+	// MemTable, when set, overrides the memtable size planned from the
+	// budget.
+	MemTable  int64
+	BlockSize int
 	// NoSync: commits do not wait for a WAL fsync (pebble.Options.NoSync),
 	// for the fill only; measurements run on a store opened without it.
 	NoSync bool
@@ -252,6 +273,9 @@ func open(o storeOptions) (*env, error) {
 	mem, err := server.PlanMemory(o.MemoryBudget)
 	if err != nil {
 		return nil, err
+	}
+	if o.MemTable != 0 {
+		mem.PebbleMemTable = o.MemTable
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	st, err := pebble.Open(pebble.Options{Dir: filepath.Join(o.Dir, "meta"), FS: o.MetaFS, Logger: logger,
@@ -293,7 +317,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// WAL's fsync unless cfg.FillSync).
 	measureOpts := storeOptions{Dir: cfg.Dir, MetaFS: cfg.metaFS, MemoryBudget: cfg.MemoryBudget, BlockSize: cfg.BlockSize}
 	fillOpts := measureOpts
-	fillOpts.NoSync = !cfg.FillSync
+	fillOpts.NoSync, fillOpts.MemTable = !cfg.FillSync, cfg.FillMemTable
 	e, err := open(fillOpts)
 	if err != nil {
 		return nil, err
@@ -324,8 +348,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			pc.CacheSize>>20, pc.MemTableSize>>20, pc.BlockSize)
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 12))
-	have := 0
 	last := false
+	var done atomic.Int64 // objects put so far
+	stopProgress := progress(cfg.Progress, &done)
+	defer stopProgress()
+	set := present{dirs: cfg.Dirs}
 	for _, n := range points {
 		if last {
 			break
@@ -337,18 +364,34 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			GetBucketMax    time.Duration
 			GetBucketDeltas int
 		}
-		for from := have; from < n; {
-			to := n
-			if cfg.FoldEvery > 0 {
-				to = min(n, from+cfg.FoldEvery)
+		// The segment is put one slice of the key space (a run of
+		// directories) after the other, cfg.PassObjects objects or so
+		// each: then every memtable flushed holds a narrow key range,
+		// which is compacted into the next level with the few tables
+		// there that overlap it, where objects in index order (spread
+		// over the whole key space) rewrote most of it each time. What the
+		// bucket holds at each checkpoint is the same.
+		set = present{have: set.count(), end: n, dirs: cfg.Dirs, passes: min(max((n-set.count()+cfg.PassObjects-1)/cfg.PassObjects, 1), cfg.Dirs)}
+		sinceFold := 0
+		for set.done < set.passes {
+			select {
+			case <-cfg.Stop:
+				last = true
+			default:
 			}
-			reached, err := fill(ctx, e.svc, cfg, from, to)
+			if last {
+				break
+			}
+			k, err := fill(ctx, e.svc, cfg, set, &done)
 			if err != nil {
 				stop()
 				return rep, err
 			}
-			if reached < to {
-				n, to, last = reached, reached, true
+			set.done++
+			set.put += k
+			sinceFold += k
+			if set.done < set.passes && (cfg.FoldEvery == 0 || sinceFold < cfg.FoldEvery) {
+				continue
 			}
 			// GetBucket (which the S3 layer calls on every PUT without
 			// Content-MD5 or a checksum, for the Object Lock check) reads
@@ -359,21 +402,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				return rep, err
 			}
 			if d := time.Since(t); d > cp0.GetBucketMax {
-				cp0.GetBucketMax, cp0.GetBucketDeltas = d, to-from
+				cp0.GetBucketMax, cp0.GetBucketDeltas = d, sinceFold
 			}
 			t = time.Now()
 			if err := e.svc.FoldUsage(ctx); err != nil {
 				stop()
-				return rep, fmt.Errorf("fold usage at %d objects: %w", to, err)
+				return rep, fmt.Errorf("fold usage at %d objects: %w", set.count(), err)
 			}
 			foldTime += time.Since(t)
-			from = to
+			sinceFold = 0
 		}
 		stop()
 		el := time.Since(start).Seconds()
-		cp := Checkpoint{Objects: n, PutSeconds: el, PutRate: float64(n-have) / el, FoldSeconds: foldTime.Seconds(), Stopped: last,
-			GetBucketUnfoldedUs: us(cp0.GetBucketMax), UnfoldedDeltas: cp0.GetBucketDeltas}
-		have = n
+		n = set.count()
+		cp := Checkpoint{Objects: n, PutSeconds: el, PutRate: float64(set.put) / el, FoldSeconds: foldTime.Seconds(), Stopped: last,
+			GetBucketUnfoldedUs: us(cp0.GetBucketMax), UnfoldedDeltas: cp0.GetBucketDeltas, Passes: set.done}
 		if fillOpts != measureOpts {
 			t := time.Now()
 			if e, err = reopen(e, measureOpts); err != nil {
@@ -392,7 +435,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				return rep, err
 			}
 		}
-		cp.Ops, err = measure(ctx, e.svc, cfg, n, rng)
+		cp.Ops, err = measure(ctx, e.svc, cfg, set, rng)
 		if err != nil {
 			return rep, err
 		}
@@ -422,75 +465,116 @@ func reopen(e *env, o storeOptions) (*env, error) {
 	return open(o)
 }
 
-// fill puts objects [from, to) with cfg.Concurrency concurrent calls and
-// returns the end of the range put: to, or less when cfg.Stop closed.
-func fill(ctx context.Context, svc *objects.Service, cfg Config, from, to int) (int, error) {
+// present is the set of objects in the bucket: every index below have, and
+// of [have, end) those in the first done of passes slices of the key space.
+type present struct {
+	have, end    int
+	dirs, passes int
+	done         int // slices put
+	put          int // objects of [have, end) put
+}
+
+// slice is the slice of the key space object i's key falls in: its
+// directory's share of passes.
+func (p present) slice(i int) int {
+	return int(mix(uint64(i))%uint64(p.dirs)) * p.passes / p.dirs
+}
+
+func (p present) contains(i int) bool {
+	if i < p.have {
+		return true
+	}
+	return i < p.end && p.slice(i) < p.done
+}
+
+func (p present) count() int { return p.have + p.put }
+
+// pick returns a random object of the set (its index). The set holds at
+// least one object.
+func (p present) pick(rng *rand.Rand) int {
+	for {
+		if i := rng.IntN(p.end); p.contains(i) {
+			return i
+		}
+	}
+}
+
+// fill puts the objects of [set.have, set.end) in slice set.done with
+// cfg.Concurrency concurrent calls and returns how many it put; done counts
+// them as they go.
+func fill(ctx context.Context, svc *objects.Service, cfg Config, set present, done *atomic.Int64) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Workers claim runs of indexes (one atomic add per run, not per
+	// index: most indexes of a run belong to other slices).
+	const run = 1024
 	var next atomic.Int64
-	next.Store(int64(from))
+	next.Store(int64(set.have))
 	var wg sync.WaitGroup
 	var firstErr error
 	var once sync.Once
-	var done atomic.Int64
-	stopProgress := make(chan struct{})
-	if cfg.Progress != nil && to-from >= 1_000_000 {
-		go func() {
-			t := time.NewTicker(30 * time.Second)
-			defer t.Stop()
-			start := time.Now()
-			for {
-				select {
-				case <-stopProgress:
-					return
-				case <-t.C:
-					d := done.Load()
-					fmt.Fprintf(cfg.Progress, "  filling: %d/%d (%.0f/s), load %s\n", int64(from)+d, to,
-						float64(d)/time.Since(start).Seconds(), loadavg())
-				}
-			}
-		}()
-	}
+	var put atomic.Int64
 	for range cfg.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				// Stop is checked before an index is taken, so that
-				// every index below next is put once the workers end.
-				select {
-				case <-cfg.Stop:
-					return
-				default:
-				}
-				if ctx.Err() != nil {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				lo := int(next.Add(run) - run)
+				if lo >= set.end {
 					return
 				}
-				i := int(next.Add(1) - 1)
-				if i >= to {
-					return
+				for i := lo; i < min(lo+run, set.end) && ctx.Err() == nil; i++ {
+					if set.slice(i) != set.done {
+						continue
+					}
+					data := objectBody(i, cfg.BodySize)
+					body, err := checksum.NewReader(bytes.NewReader(data), checksum.Expect{})
+					if err == nil {
+						_, err = svc.PutObject(ctx, objects.PutInput{Tenant: tenant, Bucket: bucketName,
+							Key: objectKey(i, cfg.Dirs), Body: body, Size: int64(len(data)), Owner: "scale"})
+					}
+					if err != nil {
+						once.Do(func() { firstErr = fmt.Errorf("put object %d: %w", i, err); cancel() })
+						return
+					}
+					put.Add(1)
+					done.Add(1)
 				}
-				data := objectBody(i, cfg.BodySize)
-				body, err := checksum.NewReader(bytes.NewReader(data), checksum.Expect{})
-				if err == nil {
-					_, err = svc.PutObject(ctx, objects.PutInput{Tenant: tenant, Bucket: bucketName,
-						Key: objectKey(i, cfg.Dirs), Body: body, Size: int64(len(data)), Owner: "scale"})
-				}
-				if err != nil {
-					once.Do(func() { firstErr = fmt.Errorf("put object %d: %w", i, err); cancel() })
-					return
-				}
-				done.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	close(stopProgress)
-	return min(int(next.Load()), to), firstErr
+	return int(put.Load()), firstErr
+}
+
+// progress prints the number of objects put every 30 s until its stop is
+// called (nothing when w is nil).
+func progress(w io.Writer, done *atomic.Int64) (stop func()) {
+	if w == nil {
+		return func() {}
+	}
+	quit := make(chan struct{})
+	go func() {
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		start, last := time.Now(), done.Load()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				d := done.Load()
+				fmt.Fprintf(w, "  filling: %d put (%.0f/s over the last 30 s, %.0f/s since the start), load %s\n", d,
+					float64(d-last)/30, float64(d)/time.Since(start).Seconds(), loadavg())
+				last = d
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(quit) }) }
 }
 
 // measure samples each operation against a bucket of n objects.
-func measure(ctx context.Context, svc *objects.Service, cfg Config, n int, rng *rand.Rand) ([]Latency, error) {
+func measure(ctx context.Context, svc *objects.Service, cfg Config, set present, rng *rand.Rand) ([]Latency, error) {
+	n := set.count()
 	if n == 0 {
 		return nil, nil // a fill stopped before its first object
 	}
@@ -531,13 +615,13 @@ func measure(ctx context.Context, svc *objects.Service, cfg Config, n int, rng *
 	}{
 		{"list-first", cfg.ListSamples, func() (int, error) { return list(objects.ListInput{MaxKeys: 1000}) }},
 		{"list-middle", cfg.ListSamples, func() (int, error) {
-			return list(objects.ListInput{MaxKeys: 1000, After: objectKey(rng.IntN(n), cfg.Dirs)})
+			return list(objects.ListInput{MaxKeys: 1000, After: objectKey(set.pick(rng), cfg.Dirs)})
 		}},
 		{"list-delim", cfg.ListSamples, func() (int, error) {
 			return list(objects.ListInput{MaxKeys: 1000, Delimiter: "/"})
 		}},
 		{"head", cfg.Samples, func() (int, error) {
-			i := rng.IntN(n)
+			i := set.pick(rng)
 			out, err := svc.HeadObject(ctx, objects.GetInput{Tenant: tenant, Bucket: bucketName, Key: objectKey(i, cfg.Dirs)})
 			if err != nil {
 				return 0, fmt.Errorf("head object %d: %w", i, err)
@@ -548,7 +632,7 @@ func measure(ctx context.Context, svc *objects.Service, cfg Config, n int, rng *
 			return 0, nil
 		}},
 		{"get", cfg.Samples, func() (int, error) {
-			i := rng.IntN(n)
+			i := set.pick(rng)
 			out, err := svc.GetObject(ctx, objects.GetInput{Tenant: tenant, Bucket: bucketName, Key: objectKey(i, cfg.Dirs)})
 			if err != nil {
 				return 0, fmt.Errorf("get object %d: %w", i, err)
@@ -765,6 +849,8 @@ func main() {
 	flag.BoolVar(&keep, "keep", false, "keep the data directory")
 	flag.IntVar(&cfg.FoldEvery, "fold-every", 250000, "fold the usage deltas after this many puts (0: at checkpoints only)")
 	flag.BoolVar(&cfg.FillSync, "fill-sync", false, "fill with every PutObject waiting for its WAL fsync, as on the server (default: fill unsynced, then close the store, which syncs it, and reopen it with the server's options before each measurement)")
+	fillMemMiB := flag.Int64("fill-memtable-mib", 0, "with -fill-sync=false: the memtable size the fill runs with, in MiB (0: the server's, from -memory-budget-mib); measurements always run with the server's")
+	flag.IntVar(&cfg.PassObjects, "pass-objects", 100000, "put each segment between checkpoints one slice of the key space (a run of directories) of about this many objects after the other")
 	flag.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of each fill and of each operation measured to this directory")
 	flag.DurationVar(&cfg.SettleMax, "settle", 2*time.Minute, "before measuring, wait up to this long for the fill's background work (flushes, compactions) to end")
 	flag.Parse()
@@ -775,6 +861,7 @@ func main() {
 	}
 	cfg.Progress = os.Stdout
 	cfg.MemoryBudget = *budgetMiB << 20
+	cfg.FillMemTable = *fillMemMiB << 20
 	goLimit, err := server.ApplyGoMemoryLimit(cfg.MemoryBudget)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)

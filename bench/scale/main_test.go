@@ -22,7 +22,7 @@ import (
 func TestShortRun(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	cfg := Config{Dir: dir, Objects: 3000, Checkpoints: []int{500, 3000, 99999}, Dirs: 50, BodySize: 40,
-		Concurrency: 16, Samples: 50, ListSamples: 5, Seed: 7, FoldEvery: 1000}
+		Concurrency: 16, Samples: 50, ListSamples: 5, Seed: 7, FoldEvery: 1000, PassObjects: 700}
 	rep, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestStop(t *testing.T) {
 	stop := make(chan struct{})
 	close(stop)
 	rep, err := Run(context.Background(), Config{Dir: filepath.Join(t.TempDir(), "d"), Objects: 1000000, Checkpoints: []int{100},
-		Dirs: 10, BodySize: 8, Concurrency: 4, Samples: 5, ListSamples: 2, Stop: stop})
+		Dirs: 10, BodySize: 8, Concurrency: 4, Samples: 5, ListSamples: 2, PassObjects: 1000, Stop: stop})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestRefusesNonEmptyDir(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "x"), []byte("keep me"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Run(context.Background(), Config{Dir: dir, Objects: 10, Dirs: 1, BodySize: 1, Concurrency: 1, Samples: 1, ListSamples: 1})
+	_, err := Run(context.Background(), Config{Dir: dir, Objects: 10, Dirs: 1, BodySize: 1, Concurrency: 1, Samples: 1, ListSamples: 1, PassObjects: 1})
 	if err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("err %v, want a refusal", err)
 	}
@@ -152,7 +152,7 @@ func TestMeasuredStoreDurable(t *testing.T) {
 			fs := vfs.NewCrashableMem()
 			var measured []int
 			cfg := Config{Dir: dir, Objects: 1200, Checkpoints: []int{300}, Dirs: 20, BodySize: 16,
-				Concurrency: 8, Samples: 20, ListSamples: 3, Seed: 3, FoldEvery: 500, FillSync: fillSync, metaFS: fs,
+				Concurrency: 8, Samples: 20, ListSamples: 3, Seed: 3, FoldEvery: 500, PassObjects: 100, FillSync: fillSync, metaFS: fs,
 				beforeMeasure: func(n int, e *env) error {
 					measured = append(measured, n)
 					if e.kv.Config().NoSync {
