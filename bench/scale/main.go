@@ -591,10 +591,12 @@ func measure(ctx context.Context, svc *objects.Service, cfg Config, set present,
 		}
 		// A page after a key may end the listing; a full page is
 		// required of the others (every directory exists once n is well
-		// above cfg.Dirs; below, fewer prefixes are fine).
+		// above cfg.Dirs; below, fewer prefixes are fine, as they are when
+		// a fill stopped early put only some slices' directories after
+		// fewer than that).
 		switch {
 		case in.After != "" && !out.IsTruncated:
-		case in.Delimiter != "" && got < want && n < 20*cfg.Dirs:
+		case in.Delimiter != "" && got < want && (n < 20*cfg.Dirs || set.done < set.passes && set.have < 20*cfg.Dirs):
 		case got != want:
 			return 0, fmt.Errorf("listing %+v of %d objects returned %d entries, want %d", in, n, got, want)
 		}

@@ -27,7 +27,8 @@ func TestShortRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Checkpoints) != 2 || rep.Checkpoints[0].Objects != 500 || rep.Checkpoints[1].Objects != 3000 {
+	if len(rep.Checkpoints) != 2 || rep.Checkpoints[0].Objects != 500 || rep.Checkpoints[1].Objects != 3000 ||
+		rep.Checkpoints[0].Passes != 1 || rep.Checkpoints[1].Passes != 4 {
 		t.Fatalf("checkpoints %+v, want 500 and 3000 (sizes above -objects dropped)", rep.Checkpoints)
 	}
 	wantOps := []string{"list-first", "list-middle", "list-delim", "head", "get"}
@@ -204,5 +205,47 @@ func countObjects(ctx context.Context, svc *objects.Service) (int, error) {
 			return n, nil
 		}
 		after = out.NextAfter
+	}
+}
+
+// TestStopBetweenSlices: a fill stopped in the middle of a segment ends
+// after a slice of the key space, and the run measures the objects present
+// (every sampled key must exist, and the count is the bucket's).
+func TestStopBetweenSlices(t *testing.T) {
+	stop := make(chan struct{})
+	dir := filepath.Join(t.TempDir(), "d")
+	listed := -1
+	cfg := Config{Dir: dir, Objects: 1000000, Dirs: 50, BodySize: 8, Concurrency: 4, Samples: 50, ListSamples: 3,
+		PassObjects: 20000, FoldEvery: 2000, Stop: stop,
+		beforeMeasure: func(n int, e *env) error {
+			var err error
+			listed, err = countObjects(t.Context(), e.svc)
+			return err
+		}}
+	go func() {
+		// Stop once the fill is under way (the third slice or so).
+		time.Sleep(2 * time.Second)
+		close(stop)
+	}()
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Checkpoints) != 1 {
+		t.Fatalf("%d checkpoints, want 1", len(rep.Checkpoints))
+	}
+	cp := rep.Checkpoints[0]
+	if !cp.Stopped || cp.Passes < 1 || cp.Passes >= 50 || cp.Objects <= 0 || cp.Objects >= cfg.Objects {
+		t.Fatalf("stopped %v after %d of 50 slices at %d objects; want a stop after some slices", cp.Stopped, cp.Passes, cp.Objects)
+	}
+	if listed != cp.Objects {
+		t.Errorf("the bucket lists %d objects, the report says %d", listed, cp.Objects)
+	}
+	if len(cp.Ops) != 5 {
+		t.Errorf("%d operations measured, want 5", len(cp.Ops))
+	}
+	// Whole slices: about PassObjects each.
+	if per := cp.Objects / cp.Passes; per < 15000 || per > 25000 {
+		t.Errorf("%d objects in %d slices", cp.Objects, cp.Passes)
 	}
 }
