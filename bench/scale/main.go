@@ -20,6 +20,13 @@
 //	head         HeadObject of a random existing key
 //	get          GetObject of a random existing key, body read and checked
 //
+// The fill runs unsynced (-fill-sync=false, the default; pebble.Options.NoSync)
+// and puts each segment between checkpoints one slice of the key space after
+// the other (-pass-objects); before each measurement the store is closed,
+// which syncs it, and reopened with the server's options, so every figure is
+// the server's configuration's. See docs/benchmarks.md, "To 10 million
+// objects".
+//
 // The data directory is created fresh (refused when not empty) and removed
 // at the end unless -keep.
 package main
