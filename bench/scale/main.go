@@ -20,6 +20,13 @@
 //	head         HeadObject of a random existing key
 //	get          GetObject of a random existing key, body read and checked
 //
+// The fill runs unsynced (-fill-sync=false, the default; pebble.Options.NoSync)
+// and puts each segment between checkpoints one slice of the key space after
+// the other (-pass-objects); before each measurement the store is closed,
+// which syncs it, and reopened with the server's options, so every figure is
+// the server's configuration's. See docs/benchmarks.md, "To 10 million
+// objects".
+//
 // The data directory is created fresh (refused when not empty) and removed
 // at the end unless -keep.
 package main
@@ -53,6 +60,8 @@ import (
 	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
 	"coffer/internal/server"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 const (
@@ -88,10 +97,32 @@ type Config struct {
 	// SettleMax bounds the wait for the process to go idle after a fill
 	// (0: no wait).
 	SettleMax time.Duration
-	Progress  io.Writer
+	// PassObjects is about how many objects the fill puts into one slice
+	// of the key space before the next (fill); the slices are whole
+	// directories, so there are at most Dirs of them.
+	PassObjects int
+	Progress    io.Writer
 	// Stop, when closed, ends the fill early: the run measures once more
 	// at the size reached and ends (main closes it on SIGINT/SIGTERM).
 	Stop <-chan struct{}
+	// FillSync: every PutObject of the fill waits for its WAL fsync, as on
+	// the server. Off (the default), the fill runs on a store opened with
+	// pebble.Options.NoSync, which is closed (syncing its WAL) and reopened
+	// with the server's options before each measurement: the read latency
+	// against the bucket's size does not depend on how the bucket was
+	// filled, and the fsyncs made the fill of 10M objects take hours.
+	FillSync bool
+	// FillMemTable, when set (with FillSync off only), is the memtable
+	// size the fill runs with instead of the server's: fewer flushes and
+	// L0 tables for its reads to look through and compact. The
+	// measurements run with the server's all the same.
+	FillMemTable int64
+
+	// Test hooks. metaFS is the Pebble store's filesystem (nil: the
+	// operating system's); beforeMeasure, when set, is called with the
+	// store about to be measured.
+	metaFS        vfs.FS
+	beforeMeasure func(n int, e *env) error
 }
 
 func (c *Config) validate() error {
@@ -111,13 +142,19 @@ func (c *Config) validate() error {
 	if c.Concurrency < 1 {
 		p = append(p, errors.New("-concurrency must be at least 1"))
 	}
+	if c.PassObjects < 1 {
+		p = append(p, errors.New("-pass-objects must be at least 1"))
+	}
 	if c.Samples < 1 || c.ListSamples < 1 {
 		p = append(p, errors.New("-samples and -list-samples must be at least 1"))
+	}
+	if c.FillMemTable != 0 && c.FillSync {
+		p = append(p, errors.New("-fill-memtable-mib needs an unsynced fill (-fill-sync=false): a synced fill is measured on the store it ran on"))
 	}
 	if _, err := server.PlanMemory(c.MemoryBudget); err != nil {
 		p = append(p, err)
 	}
-	if err := (&pebble.Options{Dir: c.Dir, BlockSize: c.BlockSize}).Validate(); err != nil {
+	if err := (&pebble.Options{Dir: c.Dir, BlockSize: c.BlockSize, MemTableSize: c.FillMemTable}).Validate(); err != nil {
 		p = append(p, err)
 	}
 	return errors.Join(p...)
@@ -160,6 +197,13 @@ type Checkpoint struct {
 	// SettleSeconds is how long the process took to go idle after the
 	// fill (background flushes and compactions), before measuring.
 	SettleSeconds float64 `json:"settle_seconds"`
+	// ReopenSeconds is the time taken to close the store the fill ran on
+	// (unsynced) and open it with the server's options (0: a synced fill,
+	// measured on the store it ran on).
+	ReopenSeconds float64 `json:"reopen_seconds"`
+	// Passes is the number of slices of the key space the segment was put
+	// in, one after the other.
+	Passes int `json:"passes"`
 	// Stopped: the fill was stopped early and this is the size reached.
 	Stopped bool      `json:"stopped,omitempty"`
 	GaveUp  uint64    `json:"gave_up"`
@@ -169,6 +213,9 @@ type Checkpoint struct {
 // Report is a run.
 type Report struct {
 	Config Config `json:"-"`
+	// FillSync: the fill's commits waited for their WAL fsync; false: it
+	// ran unsynced and every measurement on the store reopened synced.
+	FillSync bool `json:"fill_sync"`
 	// Pebble is the store's configuration, defaults filled in.
 	Pebble struct {
 		CacheBytes    int64 `json:"cache_bytes"`
@@ -210,20 +257,42 @@ type env struct {
 	bl  *blob.Store
 }
 
-// open opens the object layer in dir, with Pebble sized from budget as the
-// server sizes it, so that the cache the measurements miss is the server's.
-func open(dir string, budget int64, blockSize int) (*env, error) {
-	mem, err := server.PlanMemory(budget)
+// storeOptions says how to open the object layer for a run.
+type storeOptions struct {
+	Dir string
+	// MetaFS is the filesystem of the Pebble store (nil: the operating
+	// system's); tests use a crashable one to check durability.
+	MetaFS       vfs.FS
+	MemoryBudget int64
+	// MemTable, when set, overrides the memtable size planned from the
+	// budget.
+	MemTable  int64
+	BlockSize int
+	// NoSync: commits do not wait for a WAL fsync (pebble.Options.NoSync),
+	// for the fill only; measurements run on a store opened without it.
+	NoSync bool
+}
+
+// open opens the object layer in dir, with Pebble sized from the budget as
+// the server sizes it, so that the cache the measurements miss is the
+// server's.
+func open(o storeOptions) (*env, error) {
+	mem, err := server.PlanMemory(o.MemoryBudget)
 	if err != nil {
 		return nil, err
+	}
+	if o.MemTable != 0 {
+		mem.PebbleMemTable = o.MemTable
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	st, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta"), Logger: logger,
-		CacheSize: mem.PebbleCache, MemTableSize: mem.PebbleMemTable, ConflictLogBytes: mem.PebbleConflictLog, BlockSize: blockSize})
+	st, err := pebble.Open(pebble.Options{Dir: filepath.Join(o.Dir, "meta"), FS: o.MetaFS, Logger: logger,
+		CacheSize: mem.PebbleCache, MemTableSize: mem.PebbleMemTable, ConflictLogBytes: mem.PebbleConflictLog,
+		DeleteCompaction: pebble.DeleteCompactionOptions{Skip: objects.ChurnPrefixes()}, // as internal/server opens it
+		BlockSize:        o.BlockSize, NoSync: o.NoSync})
 	if err != nil {
 		return nil, err
 	}
-	bl, err := blob.Open(blob.Options{Dir: filepath.Join(dir, "data")})
+	bl, err := blob.Open(blob.Options{Dir: filepath.Join(o.Dir, "data")})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -251,11 +320,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	e, err := open(cfg.Dir, cfg.MemoryBudget, cfg.BlockSize)
+	// The server's configuration, and the fill's (the same but for the
+	// WAL's fsync unless cfg.FillSync).
+	measureOpts := storeOptions{Dir: cfg.Dir, MetaFS: cfg.metaFS, MemoryBudget: cfg.MemoryBudget, BlockSize: cfg.BlockSize}
+	fillOpts := measureOpts
+	fillOpts.NoSync, fillOpts.MemTable = !cfg.FillSync, cfg.FillMemTable
+	e, err := open(fillOpts)
 	if err != nil {
 		return nil, err
 	}
-	defer e.close()
+	defer func() {
+		if e != nil {
+			e.close()
+		}
+	}()
 	if _, err := e.svc.CreateBucket(ctx, objects.CreateBucketInput{Tenant: tenant, Name: bucketName, Owner: "scale"}); err != nil {
 		return nil, err
 	}
@@ -269,7 +347,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	slices.Sort(points)
 	points = slices.Compact(points)
 
-	rep := &Report{Config: cfg}
+	rep := &Report{Config: cfg, FillSync: cfg.FillSync}
 	pc := e.kv.Config()
 	rep.Pebble.CacheBytes, rep.Pebble.MemTableBytes, rep.Pebble.BlockSize = pc.CacheSize, pc.MemTableSize, pc.BlockSize
 	if cfg.Progress != nil {
@@ -277,8 +355,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			pc.CacheSize>>20, pc.MemTableSize>>20, pc.BlockSize)
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 12))
-	have := 0
 	last := false
+	var done atomic.Int64 // objects put so far
+	stopProgress := progress(cfg.Progress, &done)
+	defer stopProgress()
+	set := present{dirs: cfg.Dirs}
 	for _, n := range points {
 		if last {
 			break
@@ -290,18 +371,34 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			GetBucketMax    time.Duration
 			GetBucketDeltas int
 		}
-		for from := have; from < n; {
-			to := n
-			if cfg.FoldEvery > 0 {
-				to = min(n, from+cfg.FoldEvery)
+		// The segment is put one slice of the key space (a run of
+		// directories) after the other, cfg.PassObjects objects or so
+		// each: then every memtable flushed holds a narrow key range,
+		// which is compacted into the next level with the few tables
+		// there that overlap it, where objects in index order (spread
+		// over the whole key space) rewrote most of it each time. What the
+		// bucket holds at each checkpoint is the same.
+		set = present{have: set.count(), end: n, dirs: cfg.Dirs, passes: min(max((n-set.count()+cfg.PassObjects-1)/cfg.PassObjects, 1), cfg.Dirs)}
+		sinceFold := 0
+		for set.done < set.passes {
+			select {
+			case <-cfg.Stop:
+				last = true
+			default:
 			}
-			reached, err := fill(ctx, e.svc, cfg, from, to)
+			if last {
+				break
+			}
+			k, err := fill(ctx, e.svc, cfg, set, &done)
 			if err != nil {
 				stop()
 				return rep, err
 			}
-			if reached < to {
-				n, to, last = reached, reached, true
+			set.done++
+			set.put += k
+			sinceFold += k
+			if set.done < set.passes && (cfg.FoldEvery == 0 || sinceFold < cfg.FoldEvery) {
+				continue
 			}
 			// GetBucket (which the S3 layer calls on every PUT without
 			// Content-MD5 or a checksum, for the Object Lock check) reads
@@ -312,28 +409,40 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				return rep, err
 			}
 			if d := time.Since(t); d > cp0.GetBucketMax {
-				cp0.GetBucketMax, cp0.GetBucketDeltas = d, to-from
+				cp0.GetBucketMax, cp0.GetBucketDeltas = d, sinceFold
 			}
 			t = time.Now()
 			if err := e.svc.FoldUsage(ctx); err != nil {
 				stop()
-				return rep, fmt.Errorf("fold usage at %d objects: %w", to, err)
+				return rep, fmt.Errorf("fold usage at %d objects: %w", set.count(), err)
 			}
 			foldTime += time.Since(t)
-			from = to
+			sinceFold = 0
 		}
 		stop()
 		el := time.Since(start).Seconds()
-		cp := Checkpoint{Objects: n, PutSeconds: el, PutRate: float64(n-have) / el, FoldSeconds: foldTime.Seconds(), Stopped: last,
-			GetBucketUnfoldedUs: us(cp0.GetBucketMax), UnfoldedDeltas: cp0.GetBucketDeltas}
-		have = n
+		n = set.count()
+		cp := Checkpoint{Objects: n, PutSeconds: el, PutRate: float64(set.put) / el, FoldSeconds: foldTime.Seconds(), Stopped: last,
+			GetBucketUnfoldedUs: us(cp0.GetBucketMax), UnfoldedDeltas: cp0.GetBucketDeltas, Passes: set.done}
+		if fillOpts != measureOpts {
+			t := time.Now()
+			if e, err = reopen(e, measureOpts); err != nil {
+				return rep, err
+			}
+			cp.ReopenSeconds = time.Since(t).Seconds()
+		}
 		st := e.kv.Stats()
 		cp.ReadAmp, cp.GaveUp = st.ReadAmp, st.GaveUp
 		// The CPU per call counts the whole process: wait for the fill's
 		// flushes and compactions to end first, so they are not charged to
 		// the first operations measured.
 		cp.SettleSeconds = settle(cfg.SettleMax).Seconds()
-		cp.Ops, err = measure(ctx, e.svc, cfg, n, rng)
+		if cfg.beforeMeasure != nil {
+			if err := cfg.beforeMeasure(n, e); err != nil {
+				return rep, err
+			}
+		}
+		cp.Ops, err = measure(ctx, e.svc, cfg, set, rng)
 		if err != nil {
 			return rep, err
 		}
@@ -344,79 +453,135 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if cfg.Progress != nil {
 			printCheckpoint(cfg.Progress, cp)
 		}
+		if fillOpts != measureOpts && !last && n < points[len(points)-1] {
+			if e, err = reopen(e, fillOpts); err != nil {
+				return rep, err
+			}
+		}
 	}
 	return rep, nil
 }
 
-// fill puts objects [from, to) with cfg.Concurrency concurrent calls and
-// returns the end of the range put: to, or less when cfg.Stop closed.
-func fill(ctx context.Context, svc *objects.Service, cfg Config, from, to int) (int, error) {
+// reopen closes e (Pebble's Close syncs its WAL, so every commit of an
+// unsynced fill is durable once it returns) and opens the directory again
+// with o. On an error e is closed and nil is returned.
+func reopen(e *env, o storeOptions) (*env, error) {
+	if err := e.close(); err != nil {
+		return nil, fmt.Errorf("close the store to reopen it: %w", err)
+	}
+	return open(o)
+}
+
+// present is the set of objects in the bucket: every index below have, and
+// of [have, end) those in the first done of passes slices of the key space.
+type present struct {
+	have, end    int
+	dirs, passes int
+	done         int // slices put
+	put          int // objects of [have, end) put
+}
+
+// slice is the slice of the key space object i's key falls in: its
+// directory's share of passes.
+func (p present) slice(i int) int {
+	return int(mix(uint64(i))%uint64(p.dirs)) * p.passes / p.dirs
+}
+
+func (p present) contains(i int) bool {
+	if i < p.have {
+		return true
+	}
+	return i < p.end && p.slice(i) < p.done
+}
+
+func (p present) count() int { return p.have + p.put }
+
+// pick returns a random object of the set (its index). The set holds at
+// least one object.
+func (p present) pick(rng *rand.Rand) int {
+	for {
+		if i := rng.IntN(p.end); p.contains(i) {
+			return i
+		}
+	}
+}
+
+// fill puts the objects of [set.have, set.end) in slice set.done with
+// cfg.Concurrency concurrent calls and returns how many it put; done counts
+// them as they go.
+func fill(ctx context.Context, svc *objects.Service, cfg Config, set present, done *atomic.Int64) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// Workers claim runs of indexes (one atomic add per run, not per
+	// index: most indexes of a run belong to other slices).
+	const run = 1024
 	var next atomic.Int64
-	next.Store(int64(from))
+	next.Store(int64(set.have))
 	var wg sync.WaitGroup
 	var firstErr error
 	var once sync.Once
-	var done atomic.Int64
-	stopProgress := make(chan struct{})
-	if cfg.Progress != nil && to-from >= 1_000_000 {
-		go func() {
-			t := time.NewTicker(30 * time.Second)
-			defer t.Stop()
-			start := time.Now()
-			for {
-				select {
-				case <-stopProgress:
-					return
-				case <-t.C:
-					d := done.Load()
-					fmt.Fprintf(cfg.Progress, "  filling: %d/%d (%.0f/s), load %s\n", int64(from)+d, to,
-						float64(d)/time.Since(start).Seconds(), loadavg())
-				}
-			}
-		}()
-	}
+	var put atomic.Int64
 	for range cfg.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				// Stop is checked before an index is taken, so that
-				// every index below next is put once the workers end.
-				select {
-				case <-cfg.Stop:
-					return
-				default:
-				}
-				if ctx.Err() != nil {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				lo := int(next.Add(run) - run)
+				if lo >= set.end {
 					return
 				}
-				i := int(next.Add(1) - 1)
-				if i >= to {
-					return
+				for i := lo; i < min(lo+run, set.end) && ctx.Err() == nil; i++ {
+					if set.slice(i) != set.done {
+						continue
+					}
+					data := objectBody(i, cfg.BodySize)
+					body, err := checksum.NewReader(bytes.NewReader(data), checksum.Expect{})
+					if err == nil {
+						_, err = svc.PutObject(ctx, objects.PutInput{Tenant: tenant, Bucket: bucketName,
+							Key: objectKey(i, cfg.Dirs), Body: body, Size: int64(len(data)), Owner: "scale"})
+					}
+					if err != nil {
+						once.Do(func() { firstErr = fmt.Errorf("put object %d: %w", i, err); cancel() })
+						return
+					}
+					put.Add(1)
+					done.Add(1)
 				}
-				data := objectBody(i, cfg.BodySize)
-				body, err := checksum.NewReader(bytes.NewReader(data), checksum.Expect{})
-				if err == nil {
-					_, err = svc.PutObject(ctx, objects.PutInput{Tenant: tenant, Bucket: bucketName,
-						Key: objectKey(i, cfg.Dirs), Body: body, Size: int64(len(data)), Owner: "scale"})
-				}
-				if err != nil {
-					once.Do(func() { firstErr = fmt.Errorf("put object %d: %w", i, err); cancel() })
-					return
-				}
-				done.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	close(stopProgress)
-	return min(int(next.Load()), to), firstErr
+	return int(put.Load()), firstErr
+}
+
+// progress prints the number of objects put every 30 s until its stop is
+// called (nothing when w is nil).
+func progress(w io.Writer, done *atomic.Int64) (stop func()) {
+	if w == nil {
+		return func() {}
+	}
+	quit := make(chan struct{})
+	go func() {
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		start, last := time.Now(), done.Load()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				d := done.Load()
+				fmt.Fprintf(w, "  filling: %d put (%.0f/s over the last 30 s, %.0f/s since the start), load %s\n", d,
+					float64(d-last)/30, float64(d)/time.Since(start).Seconds(), loadavg())
+				last = d
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(quit) }) }
 }
 
 // measure samples each operation against a bucket of n objects.
-func measure(ctx context.Context, svc *objects.Service, cfg Config, n int, rng *rand.Rand) ([]Latency, error) {
+func measure(ctx context.Context, svc *objects.Service, cfg Config, set present, rng *rand.Rand) ([]Latency, error) {
+	n := set.count()
 	if n == 0 {
 		return nil, nil // a fill stopped before its first object
 	}
@@ -433,10 +598,12 @@ func measure(ctx context.Context, svc *objects.Service, cfg Config, n int, rng *
 		}
 		// A page after a key may end the listing; a full page is
 		// required of the others (every directory exists once n is well
-		// above cfg.Dirs; below, fewer prefixes are fine).
+		// above cfg.Dirs; below, fewer prefixes are fine, as they are when
+		// a fill stopped early put only some slices' directories after
+		// fewer than that).
 		switch {
 		case in.After != "" && !out.IsTruncated:
-		case in.Delimiter != "" && got < want && n < 20*cfg.Dirs:
+		case in.Delimiter != "" && got < want && (n < 20*cfg.Dirs || set.done < set.passes && set.have < 20*cfg.Dirs):
 		case got != want:
 			return 0, fmt.Errorf("listing %+v of %d objects returned %d entries, want %d", in, n, got, want)
 		}
@@ -457,13 +624,13 @@ func measure(ctx context.Context, svc *objects.Service, cfg Config, n int, rng *
 	}{
 		{"list-first", cfg.ListSamples, func() (int, error) { return list(objects.ListInput{MaxKeys: 1000}) }},
 		{"list-middle", cfg.ListSamples, func() (int, error) {
-			return list(objects.ListInput{MaxKeys: 1000, After: objectKey(rng.IntN(n), cfg.Dirs)})
+			return list(objects.ListInput{MaxKeys: 1000, After: objectKey(set.pick(rng), cfg.Dirs)})
 		}},
 		{"list-delim", cfg.ListSamples, func() (int, error) {
 			return list(objects.ListInput{MaxKeys: 1000, Delimiter: "/"})
 		}},
 		{"head", cfg.Samples, func() (int, error) {
-			i := rng.IntN(n)
+			i := set.pick(rng)
 			out, err := svc.HeadObject(ctx, objects.GetInput{Tenant: tenant, Bucket: bucketName, Key: objectKey(i, cfg.Dirs)})
 			if err != nil {
 				return 0, fmt.Errorf("head object %d: %w", i, err)
@@ -474,7 +641,7 @@ func measure(ctx context.Context, svc *objects.Service, cfg Config, n int, rng *
 			return 0, nil
 		}},
 		{"get", cfg.Samples, func() (int, error) {
-			i := rng.IntN(n)
+			i := set.pick(rng)
 			out, err := svc.GetObject(ctx, objects.GetInput{Tenant: tenant, Bucket: bucketName, Key: objectKey(i, cfg.Dirs)})
 			if err != nil {
 				return 0, fmt.Errorf("get object %d: %w", i, err)
@@ -627,7 +794,8 @@ func printCheckpoint(w io.Writer, cp Checkpoint) {
 	}
 	fmt.Fprintf(w, "objects %d: filled at %.0f/s (%.1f s, %.1f s of it folding usage), meta %.1f MiB, RSS %.0f MiB, read amp %d, gave up %d, load %s\n",
 		cp.Objects, cp.PutRate, cp.PutSeconds, cp.FoldSeconds, float64(cp.MetaBytes)/(1<<20), float64(cp.RSSBytes)/(1<<20), cp.ReadAmp, cp.GaveUp, cp.Load)
-	fmt.Fprintf(w, "  GetBucket with %d unfolded usage deltas: %.1f us; idle %.1f s after the fill\n", cp.UnfoldedDeltas, cp.GetBucketUnfoldedUs, cp.SettleSeconds)
+	fmt.Fprintf(w, "  GetBucket with %d unfolded usage deltas: %.1f us; reopened synced in %.1f s; idle %.1f s after the fill\n",
+		cp.UnfoldedDeltas, cp.GetBucketUnfoldedUs, cp.ReopenSeconds, cp.SettleSeconds)
 	for _, l := range cp.Ops {
 		fmt.Fprintf(w, "  %-12s p50 %8.1f us  p99 %8.1f us  max %8.1f us  cpu %8.1f us/call  (%d samples", l.Op, l.P50us, l.P99us, l.MaxUs, l.CPUus, l.Samples)
 		if l.Items > 0 {
@@ -689,6 +857,9 @@ func main() {
 	flag.StringVar(&jsonOut, "json", "", "also write the report as JSON to this file")
 	flag.BoolVar(&keep, "keep", false, "keep the data directory")
 	flag.IntVar(&cfg.FoldEvery, "fold-every", 250000, "fold the usage deltas after this many puts (0: at checkpoints only)")
+	flag.BoolVar(&cfg.FillSync, "fill-sync", false, "fill with every PutObject waiting for its WAL fsync, as on the server (default: fill unsynced, then close the store, which syncs it, and reopen it with the server's options before each measurement)")
+	fillMemMiB := flag.Int64("fill-memtable-mib", 0, "with -fill-sync=false: the memtable size the fill runs with, in MiB (0: the server's, from -memory-budget-mib); measurements always run with the server's")
+	flag.IntVar(&cfg.PassObjects, "pass-objects", 100000, "put each segment between checkpoints one slice of the key space (a run of directories) of about this many objects after the other")
 	flag.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of each fill and of each operation measured to this directory")
 	flag.DurationVar(&cfg.SettleMax, "settle", 2*time.Minute, "before measuring, wait up to this long for the fill's background work (flushes, compactions) to end")
 	flag.Parse()
@@ -699,6 +870,7 @@ func main() {
 	}
 	cfg.Progress = os.Stdout
 	cfg.MemoryBudget = *budgetMiB << 20
+	cfg.FillMemTable = *fillMemMiB << 20
 	goLimit, err := server.ApplyGoMemoryLimit(cfg.MemoryBudget)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)

@@ -62,6 +62,15 @@ type Options struct {
 	// DeleteCompaction compacts a key range soon after many point deletes
 	// in it (compact.go), so that a bulk delete's space comes back.
 	DeleteCompaction DeleteCompactionOptions
+	// NoSync commits without asking for the WAL fsync: Update returns once
+	// its commit is applied and handed to the WAL writer, so a power cut
+	// may lose the latest acknowledged commits (a process crash loses
+	// nothing the kernel received). Close still syncs the WAL. It exists
+	// for bulk loads whose durability does not matter and whose cost would
+	// otherwise be the fsync (bench/scale fills a bucket of millions of
+	// objects with it, then reopens the store without it before
+	// measuring); the server never sets it.
+	NoSync bool
 
 	// Test knobs (zero means the default).
 	maxAttempts   int  // Update attempts before ErrConflict; default 50
@@ -101,6 +110,9 @@ func (o *Options) Validate() error {
 	}
 	if o.ConflictLogBytes != 0 && o.ConflictLogBytes < 1<<20 {
 		problems = append(problems, fmt.Errorf("kv/pebble: Options.ConflictLogBytes %d is below 1 MiB", o.ConflictLogBytes))
+	}
+	if o.NoSync && o.ReadOnly {
+		problems = append(problems, errors.New("kv/pebble: Options.NoSync with ReadOnly: a read-only store commits nothing"))
 	}
 	problems = append(problems, o.DeleteCompaction.validate()...)
 	return errors.Join(problems...)

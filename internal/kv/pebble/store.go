@@ -195,7 +195,7 @@ func (s *Store) attempt(fn func(tx kv.Txn) error) (done bool, err error) {
 	if ok && err == nil && s.dc != nil {
 		s.dc.note(tx.dels)
 	}
-	if !ok || err != nil || s.opts.syncUnderLock {
+	if !ok || err != nil || s.opts.syncUnderLock || s.opts.NoSync {
 		return ok, err
 	}
 	// Wait for the WAL fsync outside the lock; concurrent commits share it.
@@ -221,13 +221,17 @@ func (s *Store) commit(tx *txn, checked uint64) (ok bool, err error) {
 	}
 	s.clog.add(e)
 	s.head.Store(seq) // before the apply makes the writes visible
-	err = s.db.ApplyNoSyncWait(tx.b, pebble.Sync)
+	if s.opts.NoSync {
+		err = s.db.Apply(tx.b, pebble.NoSync)
+	} else {
+		err = s.db.ApplyNoSyncWait(tx.b, pebble.Sync)
+	}
 	s.visible.Store(seq)
 	s.st.commits.Add(1)
 	if err != nil {
 		return true, fmt.Errorf("kv/pebble: commit: %w", err)
 	}
-	if s.opts.syncUnderLock {
+	if s.opts.syncUnderLock && !s.opts.NoSync {
 		return true, tx.b.SyncWait()
 	}
 	return true, nil
