@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 FUZZ_BUDGET=${FUZZ_BUDGET:-120}
 export GOFLAGS=${GOFLAGS:--mod=mod}
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; } # the time: where CI's minutes go
 
 ensure_tools() {
   if ! command -v go >/dev/null; then
