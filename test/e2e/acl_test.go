@@ -188,6 +188,7 @@ func TestACL_grantsByCanonicalID(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PutBucketAcl XML: %v", err)
 	}
+	awaitCoherence()
 	if err := put(t, e.bob, b, "bobs", []byte("b")); err != nil {
 		t.Fatalf("bob writes with WRITE: %v", err)
 	}

@@ -32,8 +32,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -171,14 +173,118 @@ func setupCoffer() error {
 	// tests send wrong passwords on purpose: its lockout limits are lifted so
 	// that one test's bad guesses never lock another's administrator out. The
 	// lockout itself is tested on private servers with the default policy.
-	srv, err := startCofferServer(filepath.Join(suiteTmpDir, "shared-data"),
-		"COFFER_LOGIN_MAX_FAILURES=1000000", "COFFER_LOGIN_MAX_ADDRESS_FAILURES=1000000")
+	env := []string{"COFFER_LOGIN_MAX_FAILURES=1000000", "COFFER_LOGIN_MAX_ADDRESS_FAILURES=1000000"}
+	if n := os.Getenv("COFFER_E2E_NODES"); n != "" && n != "1" {
+		return setupCluster(n, env)
+	}
+	srv, err := startCofferServer(filepath.Join(suiteTmpDir, "shared-data"), env...)
 	if err != nil {
 		return err
 	}
 	sharedSrv = srv
 	suite = target{endpoint: srv.Endpoint(), accessKey: cofferRootAccessKey, secretKey: cofferRootSecretKey}
 	return nil
+}
+
+// setupCluster makes the suite's shared server a cluster (COFFER_E2E_NODES=N,
+// not in CI: it doubles the suite's time): N nodes on one PostgreSQL schema
+// (COFFER_TEST_PG_DSN) and one data directory, the S3 requests of the suite
+// through a round-robin over them, the management plane on node 1 (the
+// tests that need a node of their own still start one).
+func setupCluster(n string, env []string) error {
+	nodes, err := strconv.Atoi(n)
+	if err != nil || nodes < 2 || nodes > 9 {
+		return fmt.Errorf("COFFER_E2E_NODES=%q: want a number of nodes from 1 to 9", n)
+	}
+	dsn := os.Getenv("COFFER_TEST_PG_DSN")
+	if !strings.HasPrefix(dsn, "postgres") {
+		return errors.New("COFFER_E2E_NODES needs COFFER_TEST_PG_DSN (a postgres:// URL) for the nodes' shared metadata")
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	env = append(env, "COFFER_METADATA="+dsn+sep+"schema=e2e_cluster_"+randHex(8))
+	var srvs []*cofferServer
+	for i := 1; i <= nodes; i++ {
+		srv, err := startCofferServer(filepath.Join(suiteTmpDir, "shared-data"), append(env, fmt.Sprintf("COFFER_NODE_NAME=node%d", i))...)
+		if err != nil {
+			return fmt.Errorf("node %d: %w", i, err)
+		}
+		if i > 1 {
+			registerSuiteCleanup(func() { _ = srv.Stop() })
+		}
+		srvs = append(srvs, srv)
+	}
+	addr, stop, err := tcpRoundRobin(srvs)
+	if err != nil {
+		return err
+	}
+	registerSuiteCleanup(stop)
+	sharedSrv, suiteNodes = srvs[0], nodes
+	suite = target{endpoint: "http://" + addr, accessKey: cofferRootAccessKey, secretKey: cofferRootSecretKey}
+	return nil
+}
+
+// suiteNodes is the number of nodes of the suite's shared server (0 or 1:
+// one server).
+var suiteNodes int
+
+// awaitCoherence waits, when the suite runs on a cluster, for the bound
+// within which every node sees a committed change to what its caches hold
+// (keys, policies, ACLs: at most 1 s, docs/operations.md), so that a test
+// that changes a permission and uses it at once through another node tests
+// the rule, not the propagation (tested on its own, multinode_test.go). On
+// one server it returns at once.
+func awaitCoherence() {
+	if suiteNodes > 1 {
+		time.Sleep(time.Second)
+	}
+}
+
+// tcpRoundRobin is a load balancer in TCP mode (as HAProxy's or a cloud
+// L4 balancer): each new connection goes to the next node's S3 listener
+// and its bytes pass untouched. The suite's clients open many connections
+// (SDK pools, one per CLI or python run), so their requests spread over the
+// nodes; an HTTP proxy would rewrite what the suite checks (net/http
+// canonicalises the response's header names, x-amz-meta-lang becoming
+// X-Amz-Meta-Lang).
+func tcpRoundRobin(nodes []*cofferServer) (addr string, stop func(), err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	var next atomic.Uint64
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			backend := nodes[next.Add(1)%uint64(len(nodes))].s3Addr
+			go func() {
+				defer c.Close()
+				b, err := net.Dial("tcp", backend)
+				if err != nil {
+					return
+				}
+				defer b.Close()
+				done := make(chan struct{}, 2)
+				pipe := func(dst, src net.Conn) {
+					_, _ = io.Copy(dst, src)
+					if tc, ok := dst.(*net.TCPConn); ok {
+						_ = tc.CloseWrite()
+					}
+					done <- struct{}{}
+				}
+				go pipe(b, c)
+				go pipe(c, b)
+				<-done
+				<-done
+			}()
+		}
+	}()
+	return l.Addr().String(), func() { _ = l.Close() }, nil
 }
 
 // ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ func TestHeaderPermissions_taggingNeedsItsPermission_awsSDKGoV2(t *testing.T) {
 		if _, err := e.root.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b), Policy: aws.String(p)}); err != nil {
 			t.Fatalf("PutBucketPolicy: %v", err)
 		}
+		awaitCoherence()
 	}
 	put := func(key string, mod func(*s3.PutObjectInput)) error {
 		in := &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String(key), Body: strings.NewReader("x")}

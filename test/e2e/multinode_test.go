@@ -45,9 +45,17 @@ func startThreeNodes(t *testing.T) *threeNodes {
 		t.Cleanup(func() { _ = srv.Stop() })
 		c.nodes = append(c.nodes, srv)
 	}
+	c.rr = roundRobin(c.nodes)
+	t.Cleanup(c.rr.Close)
+	return c
+}
+
+// roundRobin is a reverse proxy that sends each request to the next of the
+// nodes' S3 listeners.
+func roundRobin(nodes []*cofferServer) *httptest.Server {
 	var next atomic.Uint64
 	var targets []*url.URL
-	for _, n := range c.nodes {
+	for _, n := range nodes {
 		u, _ := url.Parse(n.Endpoint())
 		targets = append(targets, u)
 	}
@@ -57,9 +65,7 @@ func startThreeNodes(t *testing.T) *threeNodes {
 		r.SetURL(targets[next.Add(1)%uint64(len(targets))])
 		r.Out.Host = r.In.Host
 	}, ErrorLog: log.New(io.Discard, "", 0)} // a killed node's 502s are expected
-	c.rr = httptest.NewServer(rp)
-	t.Cleanup(c.rr.Close)
-	return c
+	return httptest.NewServer(rp)
 }
 
 func (c *threeNodes) root(t *testing.T, endpoint string) *s3.Client {
