@@ -58,6 +58,7 @@ import (
 	"coffer/internal/blob"
 	"coffer/internal/checksum"
 	"coffer/internal/kv/pebble"
+	"coffer/internal/loadgen"
 	"coffer/internal/objects"
 	"coffer/internal/server"
 
@@ -669,7 +670,7 @@ func measure(ctx context.Context, svc *objects.Service, cfg Config, set present,
 		lat := make([]time.Duration, 0, op.samples)
 		items := 0
 		stop := profile(cfg.ProfileDir, fmt.Sprintf("measure-%d-%s", n, op.name))
-		cpu0 := cpuTime()
+		cpu0 := loadgen.ProcessCPU()
 		for range op.samples {
 			t := time.Now()
 			k, err := op.fn()
@@ -680,7 +681,7 @@ func measure(ctx context.Context, svc *objects.Service, cfg Config, set present,
 			}
 			items += k
 		}
-		cpu := cpuTime() - cpu0
+		cpu := loadgen.ProcessCPU() - cpu0
 		stop()
 		slices.Sort(lat)
 		l := Latency{Op: op.name, Samples: len(lat), P50us: us(pct(lat, 50)), P99us: us(pct(lat, 99)), MaxUs: us(lat[len(lat)-1]),
@@ -719,9 +720,9 @@ func settle(limit time.Duration) time.Duration {
 	const tick = 250 * time.Millisecond
 	start := time.Now()
 	quiet := 0
-	for prev := cpuTime(); quiet < 2 && time.Since(start) < limit; {
+	for prev := loadgen.ProcessCPU(); quiet < 2 && time.Since(start) < limit; {
 		time.Sleep(tick)
-		now := cpuTime()
+		now := loadgen.ProcessCPU()
 		if now-prev < tick/10 {
 			quiet++
 		} else {
@@ -736,15 +737,6 @@ func settle(limit time.Duration) time.Duration {
 func pct(sorted []time.Duration, p int) time.Duration {
 	i := (len(sorted)*p + 99) / 100
 	return sorted[max(i-1, 0)]
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }

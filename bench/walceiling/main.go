@@ -58,6 +58,7 @@ import (
 	"coffer/internal/blob"
 	"coffer/internal/kv"
 	kvpebble "coffer/internal/kv/pebble"
+	"coffer/internal/loadgen"
 	"coffer/internal/server"
 )
 
@@ -183,7 +184,7 @@ func runEngine(c config) error {
 	}
 	val := randBytes(c.value)
 	rec.reset()
-	cpu0 := cpuTime()
+	cpu0 := loadgen.ProcessCPU()
 	lats, el, err := commitLoop(c.writers, c.duration, func(key []byte) error {
 		b := db.NewBatch()
 		defer b.Close()
@@ -193,7 +194,7 @@ func runEngine(c config) error {
 		return b.Commit(pebble.Sync)
 	})
 	syncs := rec.snapshot()
-	cpu := cpuTime() - cpu0
+	cpu := loadgen.ProcessCPU() - cpu0
 	m := db.Metrics()
 	t := m.Total()
 	fmt.Printf("engine %s: written WAL %.0f MiB, flushes %.0f MiB, compactions %.0f MiB\n", c.variant,
@@ -221,12 +222,12 @@ func runKV(c config) error {
 	val := randBytes(c.value)
 	ctx := context.Background()
 	rec.reset()
-	cpu0 := cpuTime()
+	cpu0 := loadgen.ProcessCPU()
 	lats, el, err := commitLoop(c.writers, c.duration, func(key []byte) error {
 		return st.Update(ctx, func(tx kv.Txn) error { return tx.Set(key, val) })
 	})
 	syncs := rec.snapshot()
-	cpu := cpuTime() - cpu0
+	cpu := loadgen.ProcessCPU() - cpu0
 	if cerr := st.Close(); err == nil {
 		err = cerr
 	}
@@ -673,15 +674,6 @@ func randBytes(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
 	return b
-}
-
-// cpuTime is the process's user plus system CPU time.
-func cpuTime() time.Duration {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func loadAvg() string {

@@ -296,7 +296,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	samp := startRSSSampler(cfg.ServerPID)
 	srvCPU0, srvErr := ProcCPU(cfg.ServerPID)
 	dials0 := r.client.Dials()
-	cpu0 := cpuTime()
+	cpu0 := ProcessCPU()
 	start := time.Now()
 	deadline := start.Add(cfg.Duration)
 	var wg sync.WaitGroup
@@ -305,7 +305,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu := cpuTime() - cpu0
+	cpu := ProcessCPU() - cpu0
 	srvCPU1, srvErr1 := ProcCPU(cfg.ServerPID)
 	dials := r.client.Dials() - dials0
 	rssMax, hwm := samp.stop()
@@ -428,8 +428,9 @@ func round(v float64, digits int) float64 {
 	return f
 }
 
-// cpuTime is this process's user+system CPU time so far.
-func cpuTime() time.Duration {
+// ProcessCPU is this process's user+system CPU time so far (the bench
+// tools measure CPU per operation with it too).
+func ProcessCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
