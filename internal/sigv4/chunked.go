@@ -26,9 +26,17 @@ import (
 // spliced in from another upload.
 
 const (
-	// readBufSize is big enough that a chunk header plus a useful run of
-	// data arrive in one syscall; larger data reads bypass the buffer.
-	readBufSize = 128 << 10
+	// readBufSize is the decoder's read buffer, for every body: it holds
+	// the chunk-size lines (two of the longest allowed), a whole small
+	// body (a 4 KiB PUT arrives in one read) and the data of small chunks.
+	// A chunk's data beyond what one fill brought in is read straight from
+	// the connection into the caller's slice, because bufio reads past
+	// its buffer when the caller asks for at least its size: with 64 KiB
+	// chunks (minio-go, warp) about 7/8 of the body is never copied. A
+	// buffer of 128 KiB, bigger than a chunk, copied every byte and was
+	// allocated afresh for every large body (81% of the bytes allocated
+	// under mixed; docs/benchmarks.md, "mixed: the write path's own CPU").
+	readBufSize = 2 * maxLineSize
 	// maxChunkSize only rejects absurd sizes. Chunks are streamed, never
 	// held, so a big one costs no memory; SDKs send 64 KiB to 16 MiB+.
 	maxChunkSize = 5 << 30
@@ -51,10 +59,9 @@ const (
 	stDone                     // final chunk and trailers consumed
 )
 
-// chunkDecoder is the streaming half of BodyReader. Its hash state and
-// scratch buffers are allocated once per body and reused for every chunk;
-// a small body's decoder, read buffer included, is reused across bodies
-// (smallDecoders).
+// chunkDecoder is the streaming half of BodyReader. Its hash state, read
+// buffer and scratch buffers are reused for every chunk and, through
+// decoders, across bodies.
 type chunkDecoder struct {
 	br            *bufio.Reader
 	signed        bool // chunks carry chunk-signature
@@ -79,27 +86,18 @@ type chunkDecoder struct {
 	trailer http.Header
 }
 
-// smallDecoders holds decoders with a read buffer of smallBufSize, for
-// bodies declared that small (a 4-KiB PUT from minio-go or warp): the
-// buffer was most of such a PUT's allocated bytes. A decoder goes back when
-// its body ended (EOF or a failed check), after which BodyReader never
-// touches it again; one abandoned half-read is left to the collector.
-var smallDecoders = sync.Pool{New: func() any {
-	return &chunkDecoder{br: bufio.NewReaderSize(nil, smallBufSize), sum: sha256.New(), sts: make([]byte, 0, 256)}
+// decoders holds idle decoders, read buffer included, so that a body
+// costs no allocation of its own. A decoder goes back when its body ended
+// (EOF or a failed check), after which BodyReader never touches it again;
+// one abandoned half-read is left to the collector.
+var decoders = sync.Pool{New: func() any {
+	return &chunkDecoder{br: bufio.NewReaderSize(nil, readBufSize), sum: sha256.New(), sts: make([]byte, 0, 256)}
 }}
 
-// smallBufSize is the read buffer of a pooled decoder: chunkBufSize's floor.
-const smallBufSize = 2 * maxLineSize
-
 func newChunkDecoder(a *Auth, raw io.Reader) *chunkDecoder {
-	var d *chunkDecoder
-	if size := chunkBufSize(a.DecodedLength); size == smallBufSize {
-		d = smallDecoders.Get().(*chunkDecoder)
-		d.br.Reset(raw)
-		d.sum.Reset()
-	} else {
-		d = &chunkDecoder{br: bufio.NewReaderSize(raw, size), sum: sha256.New(), sts: make([]byte, 0, 256)}
-	}
+	d := decoders.Get().(*chunkDecoder)
+	d.br.Reset(raw)
+	d.sum.Reset()
 	d.signed = a.Mode == PayloadStreamingSigned || a.Mode == PayloadStreamingSignedTrailer
 	d.trailers = a.Mode == PayloadStreamingUnsignedTrailer || a.Mode == PayloadStreamingSignedTrailer
 	d.signedTrailer = a.Mode == PayloadStreamingSignedTrailer
@@ -116,26 +114,11 @@ func newChunkDecoder(a *Auth, raw io.Reader) *chunkDecoder {
 	return d
 }
 
-// release returns a pooled decoder once its body is over.
+// release returns the decoder to the pool once its body is over.
 func (d *chunkDecoder) release() {
-	if d.br.Size() != smallBufSize {
-		return
-	}
 	d.br.Reset(nil)
 	d.trailer = nil
-	smallDecoders.Put(d)
-}
-
-// chunkBufSize sizes a body's read buffer: readBufSize, or less for a body
-// declared smaller (its data plus the chunk lines), and never less than a
-// line may take. A 4-KiB PUT from minio-go or warp then allocates 8 KiB,
-// not 128.
-func chunkBufSize(decoded int64) int {
-	const minSize = 2 * maxLineSize
-	if decoded < 0 || decoded >= readBufSize {
-		return readBufSize
-	}
-	return int(max(decoded+maxLineSize/4, minSize))
+	decoders.Put(d)
 }
 
 // read delivers payload bytes from at most one chunk per call.
