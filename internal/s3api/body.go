@@ -225,8 +225,9 @@ func typedBodyErr(err error) error {
 type deadlineSetter interface{ SetReadDeadline(time.Time) error }
 
 // rateReader enforces the minimum body rate on one request body. Before
-// each Read it moves the connection's read deadline to one window ahead,
-// so a Read that gets nothing for a whole window fails; after each Read it
+// each Read it makes sure the connection's read deadline is at least one
+// window ahead, so a Read that gets nothing for a whole window fails (and
+// one that gets nothing for a window and a half surely does); after each Read it
 // checks, once a window has passed, that the window brought enough bytes.
 // At EOF it clears the deadline: net/http keeps reading the connection in
 // the background to notice a client hanging up, and a deadline firing there
@@ -238,9 +239,10 @@ type rateReader struct {
 	minRate int64 // bytes per second; 0 only requires progress
 	now     func() time.Time
 
-	start time.Time // of the current window
-	got   int64     // bytes in the current window
-	err   error     // sticky
+	start    time.Time // of the current window
+	got      int64     // bytes in the current window
+	deadline time.Time // the connection's read deadline, as last set
+	err      error     // sticky
 }
 
 func newRateReader(r io.ReadCloser, conn deadlineSetter, window time.Duration, minRate int64, now func() time.Time) *rateReader {
@@ -256,7 +258,15 @@ func (b *rateReader) Read(p []byte) (int, error) {
 		return 0, b.err
 	}
 	if b.conn != nil {
-		_ = b.conn.SetReadDeadline(b.now().Add(b.window))
+		// Moving the deadline costs a lock and a timer update in the
+		// runtime's poller, and an aws-chunked body is read in about
+		// two Reads per 64 KiB chunk: move it only when less than a
+		// window is left, by a window and a half, so that it moves at
+		// most once per half window.
+		if now := b.now(); b.deadline.Sub(now) < b.window {
+			b.deadline = now.Add(b.window + b.window/2)
+			_ = b.conn.SetReadDeadline(b.deadline)
+		}
 	}
 	n, err := b.r.Read(p)
 	b.got += int64(n)

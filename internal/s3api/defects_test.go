@@ -183,3 +183,45 @@ func TestPutObject_stalledBody_RequestTimeout(t *testing.T) {
 	}
 	h.want(h.do("GET", "/bkt/slow", ""), 404)
 }
+
+// deadlineCheckReader fails a Read that starts with less than a window left
+// before the connection's deadline.
+type deadlineCheckReader struct {
+	chunkReader
+	fd     *fakeDeadline
+	window time.Duration
+	t      *testing.T
+}
+
+func (c *deadlineCheckReader) Read(p []byte) (int, error) {
+	if len(c.fd.set) == 0 || c.fd.set[len(c.fd.set)-1].Sub(*c.clock) < c.window {
+		c.t.Fatalf("a Read at %v with the deadline at %v: less than a window (%v) ahead", *c.clock, c.fd.set, c.window)
+	}
+	return c.chunkReader.Read(p)
+}
+
+// The deadline moves about once per half window, not once per Read, and
+// every Read still starts with at least a window before the deadline.
+func TestRateReaderMovesDeadlineRarely(t *testing.T) {
+	const window = 5 * time.Second
+	clock := time.Unix(1000, 0)
+	var chunks []string
+	var delays []time.Duration
+	for range 200 { // 20 s of reads, 100 ms apart
+		chunks, delays = append(chunks, "abcd"), append(delays, 100*time.Millisecond)
+	}
+	fd := &fakeDeadline{}
+	src := &deadlineCheckReader{chunkReader: chunkReader{clock: &clock, chunks: chunks, delays: delays}, fd: fd, window: window, t: t}
+	rr := newRateReader(src, fd, window, 0, func() time.Time { return clock })
+	got, err := io.ReadAll(rr)
+	if err != nil || len(got) != 800 {
+		t.Fatalf("%d bytes, %v", len(got), err)
+	}
+	// 20 s at one move per 2.5 s at most, plus the clearing at EOF.
+	if n := len(fd.set); n < 2 || n > 20/2.5+2 {
+		t.Fatalf("%d deadline changes for 200 reads over 20 s: %v", n, fd.set)
+	}
+	if !fd.set[len(fd.set)-1].IsZero() {
+		t.Fatal("deadline not cleared at EOF")
+	}
+}
