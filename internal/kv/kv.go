@@ -70,6 +70,14 @@ type Txn interface {
 	// once it returns.
 	Set(key, value []byte) error
 	Delete(key []byte) error
+	// DeleteRange deletes every key in [start, end) (end must not be nil)
+	// as of the commit: also keys others commit meanwhile, unless reading
+	// them made this transaction conflict. Later reads in the transaction
+	// see the range empty but for what it writes after. It costs readers of
+	// the range one step (Pebble: a range tombstone, where a Delete per key
+	// leaves a tombstone per key for every later scan to step over until a
+	// compaction drops them).
+	DeleteRange(start, end []byte) error
 }
 
 // Iterator walks a key range. Typical use:

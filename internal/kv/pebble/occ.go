@@ -22,9 +22,10 @@ import (
 // finds a slot empty or holding another sequence treats it as evicted.
 
 type commitEntry struct {
-	seq  uint64
-	keys []string
-	size int // bytes accounted to the log budget
+	seq    uint64
+	keys   []string
+	ranges []keyRange // deleted ranges (DeleteRange), never open
+	size   int        // bytes accounted to the log budget
 }
 
 type commitLog struct {
@@ -85,6 +86,11 @@ func (l *commitLog) conflicts(rs *readSet, from, to uint64) bool {
 		}
 		for _, k := range e.keys {
 			if rs.contains(k) {
+				return true
+			}
+		}
+		for _, r := range e.ranges {
+			if rs.overlaps(r) {
 				return true
 			}
 		}
@@ -163,4 +169,21 @@ func (rs *readSet) contains(k string) bool {
 	}
 	r := rs.ranges[i]
 	return r.open || k < r.end
+}
+
+// overlaps reports whether anything read lies in r, which is not open.
+// Requires normalize. Linear, but only a commit that deleted a range (a
+// usage fold) makes anyone call it.
+func (rs *readSet) overlaps(r keyRange) bool {
+	for k := range rs.points {
+		if k >= r.start && k < r.end {
+			return true
+		}
+	}
+	for _, q := range rs.ranges {
+		if q.start < r.end && (q.open || r.start < q.end) {
+			return true
+		}
+	}
+	return false
 }
