@@ -235,3 +235,26 @@ func MultiGetterOf(s Store) MultiGetter {
 		}
 	}
 }
+
+// FencesRangeDeletes reports whether s (or the store under its wrappers,
+// through Unwrap() Store) guarantees that once a DeleteRange commits, no
+// transaction that started before that commit writes into the range: such
+// a transaction conflicts and runs again. Then every key in the range
+// committed later was written by a transaction that started after the
+// delete, so a writer whose keys grow with time (a sequence taken inside
+// the transaction) writes past the range, and a reader may seek past it
+// rather than step over what it deleted. kv/pebble fences; kv/postgres does
+// not (several nodes' clocks, no single commit order to fence with).
+func FencesRangeDeletes(s Store) bool {
+	for s != nil {
+		if f, ok := s.(interface{ FencesRangeDeletes() bool }); ok {
+			return f.FencesRangeDeletes()
+		}
+		w, ok := s.(interface{ Unwrap() Store })
+		if !ok {
+			return false
+		}
+		s = w.Unwrap()
+	}
+	return false
+}

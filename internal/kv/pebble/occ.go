@@ -34,6 +34,10 @@ type commitLog struct {
 	// Guarded by Store.commitMu.
 	oldest uint64 // smallest sequence that may still be present
 	bytes  int
+	// lastRangeDel is the largest sequence of a commit that deleted a
+	// range: a window without one needs no check of the writes, so blind
+	// writes still commit across an evicted window.
+	lastRangeDel atomic.Uint64
 }
 
 func newCommitLog(entries, maxBytes int) *commitLog {
@@ -46,6 +50,9 @@ func (l *commitLog) add(e *commitEntry) {
 	n := uint64(len(l.slots))
 	for l.oldest+n <= e.seq { // the ring is full: free e's slot
 		l.evictOldest()
+	}
+	if len(e.ranges) > 0 {
+		l.lastRangeDel.Store(e.seq) // before head makes e.seq checkable
 	}
 	l.slots[e.seq%n].Store(e)
 	l.bytes += e.size
@@ -74,8 +81,16 @@ func (l *commitLog) get(seq uint64) *commitEntry {
 
 // conflicts reports whether a commit with a sequence in (from, to] wrote a
 // key in rs, or may have (its entry was evicted). Lock-free.
-func (l *commitLog) conflicts(rs *readSet, from, to uint64) bool {
-	if rs.empty() {
+//
+// A commit that deleted a range also conflicts with every transaction that
+// writes into that range (writes, nil for none): a write-write conflict that
+// plain serializability does not need, but which fences the range (see
+// FencesRangeDeletes).
+func (l *commitLog) conflicts(rs *readSet, writes map[string]struct{}, from, to uint64) bool {
+	if len(writes) > 0 && l.lastRangeDel.Load() <= from {
+		writes = nil // no range was deleted in the window
+	}
+	if rs.empty() && len(writes) == 0 {
 		return false
 	}
 	rs.normalize()
@@ -92,6 +107,11 @@ func (l *commitLog) conflicts(rs *readSet, from, to uint64) bool {
 		for _, r := range e.ranges {
 			if rs.overlaps(r) {
 				return true
+			}
+			for k := range writes {
+				if k >= r.start && k < r.end {
+					return true
+				}
 			}
 		}
 	}

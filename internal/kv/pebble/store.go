@@ -94,6 +94,11 @@ func Open(opts Options) (*Store, error) {
 	return s, nil
 }
 
+// FencesRangeDeletes reports that a DeleteRange fences its range (see
+// kv.FencesRangeDeletes): a transaction that writes into the range and
+// started before the deleting commit conflicts with it and runs again.
+func (s *Store) FencesRangeDeletes() bool { return true }
+
 // Config returns the options the store runs with, defaults filled in.
 func (s *Store) Config() Options { return s.opts }
 
@@ -181,7 +186,7 @@ func (s *Store) attempt(fn func(tx kv.Txn) error) (done bool, err error) {
 		// Nothing to commit, but fn's outcome (its error, or what a read-only
 		// transaction returned to its caller) must rest on a consistent view.
 		// Every commit fn could have seen has a sequence <= head.
-		if s.clog.conflicts(&tx.reads, start, s.head.Load()) {
+		if s.clog.conflicts(&tx.reads, nil, start, s.head.Load()) {
 			return false, nil
 		}
 		return true, ferr
@@ -189,7 +194,7 @@ func (s *Store) attempt(fn func(tx kv.Txn) error) (done bool, err error) {
 
 	// Validate most of the window without the lock, the rest under it.
 	checked := s.head.Load()
-	if s.clog.conflicts(&tx.reads, start, checked) {
+	if s.clog.conflicts(&tx.reads, tx.writes, start, checked) {
 		return false, nil
 	}
 	ok, err := s.commit(tx, checked)
@@ -211,7 +216,7 @@ func (s *Store) commit(tx *txn, checked uint64) (ok bool, err error) {
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
 	head := s.head.Load()
-	if s.clog.conflicts(&tx.reads, checked, head) {
+	if s.clog.conflicts(&tx.reads, tx.writes, checked, head) {
 		return false, nil
 	}
 	seq := head + 1
