@@ -157,11 +157,11 @@ func (s *Service) FoldUsage(ctx context.Context) error {
 				continue
 			}
 			bid := binary.BigEndian.Uint64(it.Key()[1:9])
-			end, n, err := foldBatchEnd(tx, bid, s.opts.UsageFoldBatch)
+			end, n, top, err := foldBatchEnd(tx, bid, s.opts.UsageFoldBatch, nil, true)
 			if err != nil {
 				return err
 			}
-			ends = append(ends, foldEnd{bid: bid, end: end, n: n})
+			ends = append(ends, foldEnd{bid: bid, end: end, top: top, n: n})
 			ok = it.SeekGE(kv.PrefixEnd(bidPrefix(nsDelta, bid)))
 		}
 		return it.Err()
@@ -183,29 +183,45 @@ func (s *Service) FoldUsage(ctx context.Context) error {
 }
 
 // foldEnd is where one fold of a bucket's deltas ends: it folds the n
-// deltas in [prefix, end).
+// deltas in [prefix, end), and later batches stop at top, the end of what
+// the first snapshot held (a fold does not chase the writers).
 type foldEnd struct {
-	bid uint64
-	end []byte
-	n   int
+	bid      uint64
+	end, top []byte
+	n        int
 }
 
 // foldBatchEnd returns the end of the bucket's next fold, just after its
-// limit-th delta or its last one, and how many deltas are before it.
-func foldBatchEnd(tx kv.Reader, bid uint64, limit int) ([]byte, int, error) {
+// limit-th delta below top (nil: the prefix's end) or its last one, and how
+// many deltas are before it; with all, it also returns the end after the
+// last delta below top.
+func foldBatchEnd(tx kv.Reader, bid uint64, limit int, top []byte, all bool) (end []byte, n int, last []byte, err error) {
 	p := bidPrefix(nsDelta, bid)
-	it := tx.NewIterator(p, kv.PrefixEnd(p))
+	if top == nil {
+		top = kv.PrefixEnd(p)
+	}
+	it := tx.NewIterator(p, top)
 	defer it.Close()
-	var last []byte
-	n := 0
-	for ok := it.First(); ok && n < limit; ok = it.Next() {
+	for ok := it.First(); ok; ok = it.Next() {
 		last = append(last[:0], it.Key()...) // Key is valid only until Next
-		n++
+		if n < limit {
+			n++
+			if n == limit {
+				end = append(bytes.Clone(last), 0) // the smallest key after it
+				if !all {
+					break
+				}
+			}
+		}
 	}
 	if err := it.Err(); err != nil || n == 0 {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
-	return append(last, 0), n, nil // the smallest key after the last delta
+	last = append(last, 0)
+	if end == nil {
+		end = last
+	}
+	return end, n, last, nil
 }
 
 // foldBucketUsage folds one bucket's deltas in transactions of at most
@@ -279,7 +295,7 @@ func (s *Service) foldBucketUsage(ctx context.Context, fe foldEnd) error {
 		// recent, so no settling is needed.
 		err = s.view(ctx, "fold", func(tx kv.Reader) error {
 			var err error
-			fe.end, fe.n, err = foldBatchEnd(tx, fe.bid, limit)
+			fe.end, fe.n, _, err = foldBatchEnd(tx, fe.bid, limit, fe.top, false)
 			return err
 		})
 		if err != nil || fe.n == 0 {
@@ -291,4 +307,36 @@ func (s *Service) foldBucketUsage(ctx context.Context, fe foldEnd) error {
 func (u *usageRecord) add(d usageRecord) {
 	u.Bytes += d.Bytes
 	u.Objects += d.Objects
+}
+
+// seqPastFolds raises the sequence past every fold's end (foldedUsage.Next),
+// so that a delta written after a restart whose clock is behind the last
+// run's lands past the fold too, where readUsage looks. Only a store that
+// fences range deletes has such ends; the scan reads one record per bucket.
+func (s *Service) seqPastFolds(ctx context.Context) error {
+	if !kv.FencesRangeDeletes(s.kv) {
+		return nil
+	}
+	var top uint64
+	err := s.view(ctx, "New", func(tx kv.Reader) error {
+		p := []byte{nsUsage}
+		it := tx.NewIterator(p, kv.PrefixEnd(p))
+		defer it.Close()
+		for ok := it.First(); ok; ok = it.Next() {
+			var f foldedUsage
+			if json.Unmarshal(it.Value(), &f) == nil && len(f.Next) >= 17 {
+				top = max(top, binary.BigEndian.Uint64(f.Next[9:17]))
+			}
+		}
+		return it.Err()
+	})
+	if err != nil {
+		return err
+	}
+	for {
+		last := s.lastSeq.Load()
+		if last >= top || s.lastSeq.CompareAndSwap(last, top) {
+			return nil
+		}
+	}
 }

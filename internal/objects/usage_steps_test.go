@@ -3,6 +3,7 @@ package objects
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	cpebble "github.com/cockroachdb/pebble/v2"
 
@@ -100,5 +101,37 @@ func TestReadUsageCostBoundedByLiveDeltas(t *testing.T) {
 	}
 	if points > 2*live+10 {
 		t.Fatalf("readUsage stepped over %d points for %d live deltas after %d folded: it pays for the folded ones", points, live, folded)
+	}
+}
+
+// A restart whose clock is behind the last run's still writes its deltas
+// past the folds' ends, where readUsage starts: usage counted at once, not
+// after the next fold.
+func TestUsageAfterRestartWithClockBehind(t *testing.T) {
+	st, err := pebble.Open(pebble.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := newEnvOn(t, st, func(o *Options) { o.GCInterval = 1 << 40 })
+	e.s.SetCollectorGate(func() bool { return false })
+	e.bucket("clock")
+	for i := range 20 {
+		e.put("clock", fmt.Sprint("k", i), []byte("x"))
+	}
+	if err := e.s.FoldUsage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.s.Close()
+
+	past := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	e2 := newEnvOn(t, st, func(o *Options) { o.GCInterval = 1 << 40; o.Now = func() time.Time { return past } })
+	e2.s.SetCollectorGate(func() bool { return false })
+	for i := range 3 {
+		e2.put("clock", fmt.Sprint("after", i), []byte("yy"))
+	}
+	bi, err := e2.s.GetBucket(ctx, tenant, "clock")
+	if err != nil || bi.Objects != 23 || bi.UsedBytes != 26 {
+		t.Fatalf("usage after the restart: %d objects %d bytes %v, want 23 and 26", bi.Objects, bi.UsedBytes, err)
 	}
 }
