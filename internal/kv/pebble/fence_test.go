@@ -6,6 +6,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"coffer/internal/kv"
+	"coffer/internal/kv/kvmetrics"
 )
 
 // A transaction that started before a DeleteRange committed and writes into
@@ -14,8 +15,8 @@ import (
 // not.
 func TestDeleteRangeFencesWriters(t *testing.T) {
 	s := openTest(t, Options{Dir: "db", FS: vfs.NewMem()})
-	if !kv.FencesRangeDeletes(s) {
-		t.Fatal("the Pebble store does not report fencing")
+	if !kv.FencesRangeDeletes(s) || !kv.FencesRangeDeletes(kvmetrics.New(s)) {
+		t.Fatal("the Pebble store, or the metrics wrapper the server puts around it, does not report fencing")
 	}
 	deleteRange := func() {
 		err := s.Update(t.Context(), func(tx kv.Txn) error { return tx.DeleteRange([]byte("d/"), []byte("d/m")) })
