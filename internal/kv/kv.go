@@ -70,6 +70,14 @@ type Txn interface {
 	// once it returns.
 	Set(key, value []byte) error
 	Delete(key []byte) error
+	// DeleteRange deletes every key in [start, end) (end must not be nil)
+	// as of the commit: also keys others commit meanwhile, unless reading
+	// them made this transaction conflict. Later reads in the transaction
+	// see the range empty but for what it writes after. It costs readers of
+	// the range one step (Pebble: a range tombstone, where a Delete per key
+	// leaves a tombstone per key for every later scan to step over until a
+	// compaction drops them).
+	DeleteRange(start, end []byte) error
 }
 
 // Iterator walks a key range. Typical use:
@@ -226,4 +234,27 @@ func MultiGetterOf(s Store) MultiGetter {
 			return nil
 		}
 	}
+}
+
+// FencesRangeDeletes reports whether s (or the store under its wrappers,
+// through Unwrap() Store) guarantees that once a DeleteRange commits, no
+// transaction that started before that commit writes into the range: such
+// a transaction conflicts and runs again. Then every key in the range
+// committed later was written by a transaction that started after the
+// delete, so a writer whose keys grow with time (a sequence taken inside
+// the transaction) writes past the range, and a reader may seek past it
+// rather than step over what it deleted. kv/pebble fences; kv/postgres does
+// not (several nodes' clocks, no single commit order to fence with).
+func FencesRangeDeletes(s Store) bool {
+	for s != nil {
+		if f, ok := s.(interface{ FencesRangeDeletes() bool }); ok {
+			return f.FencesRangeDeletes()
+		}
+		w, ok := s.(interface{ Unwrap() Store })
+		if !ok {
+			return false
+		}
+		s = w.Unwrap()
+	}
+	return false
 }

@@ -168,6 +168,9 @@ func New(opts Options) (*Service, error) {
 	}
 	s := &Service{opts: o, kv: o.KV, blobs: o.Blobs, log: o.Logger,
 		gcKick: make(chan struct{}, 1), foldKick: make(chan struct{}, 1), stop: make(chan struct{})}
+	if err := s.seqPastFolds(context.Background()); err != nil {
+		return nil, err
+	}
 	s.wg.Add(1)
 	go s.collector()
 	return s, nil

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -41,6 +42,8 @@ func Run(t *testing.T, open func(t *testing.T) kv.Store) {
 		{"ConcurrentCounter", testCounter},
 		{"WriteSkew", testWriteSkew},
 		{"RangeReadConflict", testRangeConflict},
+		{"DeleteRange", testDeleteRange},
+		{"DeleteRangeConflict", testDeleteRangeConflict},
 		{"RetryBudget", testRetryBudget},
 		{"Closed", testClosed},
 		{"LargeValues", testLargeValues},
@@ -768,6 +771,135 @@ func testRangeConflict(t *testing.T, s kv.Store) {
 		items := len(scanView(t, s, prefix, kv.PrefixEnd(prefix)))
 		if flagged == (items > 0) {
 			t.Fatalf("round %d: flag=%v items=%d; want exactly one of them", r, flagged, items)
+		}
+	}
+}
+
+// testDeleteRange: a range delete removes what is in its range (and only
+// that), the transaction reads its effect, and a key written after it in
+// the same transaction stays.
+func testDeleteRange(t *testing.T, s kv.Store) {
+	set(t, s, "dr/a", "1", "dr/b", "2", "dr/c", "3", "dr/d", "4", "dr/e", "5", "dr/z", "6", "ds/x", "7")
+	err := s.Update(context.Background(), func(tx kv.Txn) error {
+		if err := tx.Set(b("dr/b2"), b("written before")); err != nil {
+			return err
+		}
+		if err := tx.DeleteRange(b("dr/b"), b("dr/e")); err != nil {
+			return err
+		}
+		if err := tx.DeleteRange(b("dr/y"), b("dr/x")); err != nil { // empty: nothing
+			return err
+		}
+		if err := tx.DeleteRange(b("dr/"), nil); err == nil {
+			return errors.New("DeleteRange without an end succeeded")
+		}
+		if err := tx.Set(b("dr/c"), b("written after")); err != nil {
+			return err
+		}
+		for _, k := range []string{"dr/b", "dr/b2", "dr/d"} {
+			if _, err := tx.Get(b(k)); !errors.Is(err, kv.ErrNotFound) {
+				return fmt.Errorf("Get(%s) after DeleteRange: %v, want not found", k, err)
+			}
+		}
+		if v, err := tx.Get(b("dr/c")); err != nil || string(v) != "written after" {
+			return fmt.Errorf("Get(dr/c) = %q, %v", v, err)
+		}
+		got, err := scan(tx, b("dr/"), b("dt"))
+		if err != nil {
+			return err
+		}
+		if ks := strings.Join(keysOf(got), " "); ks != "dr/a dr/c dr/e dr/z ds/x" {
+			return fmt.Errorf("scan inside the transaction: %s", ks)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := scanView(t, s, b("dr/"), b("dt"))
+	if ks := strings.Join(keysOf(got), " "); ks != "dr/a dr/c dr/e dr/z ds/x" {
+		t.Fatalf("after the commit: %s", ks)
+	}
+	want(t, s, "dr/c", "written after")
+	want(t, s, "dr/e", "5")
+}
+
+// testDeleteRangeConflict: a transaction that read a key (by Get, or in a
+// scan) conflicts with a concurrent commit that deleted a range holding it.
+// T1 sees the key and records so in a flag; T2 deletes the key's range
+// unless the flag is set. In any serial order exactly one of "flag set"
+// and "key deleted" holds.
+func testDeleteRangeConflict(t *testing.T, s kv.Store) {
+	const rounds = 100
+	var wg sync.WaitGroup
+	errc := make(chan error, 2*rounds)
+	for r := range rounds {
+		prefix := fmt.Appendf(nil, "drc/%03d/items/", r)
+		key := append(slices.Clone(prefix), 'k')
+		flag := fmt.Appendf(nil, "drc/%03d/flag", r)
+		set(t, s, string(key), "here")
+		br := newBarrier()
+		wg.Go(func() { // T1: read the key, flag that it was seen
+			first := true
+			err := s.Update(context.Background(), func(tx kv.Txn) error {
+				var seen bool
+				if r%2 == 0 {
+					_, err := tx.Get(key)
+					if err != nil && !errors.Is(err, kv.ErrNotFound) {
+						return err
+					}
+					seen = err == nil
+				} else {
+					it := tx.NewIterator(prefix, kv.PrefixEnd(prefix))
+					seen = it.First()
+					if err := it.Close(); err != nil {
+						return err
+					}
+				}
+				if first {
+					first = false
+					br.arrive(0)
+				}
+				if seen {
+					return tx.Set(flag, b("seen"))
+				}
+				return nil
+			})
+			if err != nil {
+				errc <- err
+			}
+		})
+		wg.Go(func() { // T2: unless flagged, delete the key's range
+			first := true
+			err := s.Update(context.Background(), func(tx kv.Txn) error {
+				_, err := tx.Get(flag)
+				if err != nil && !errors.Is(err, kv.ErrNotFound) {
+					return err
+				}
+				if first {
+					first = false
+					br.arrive(1)
+				}
+				if errors.Is(err, kv.ErrNotFound) {
+					return tx.DeleteRange(prefix, kv.PrefixEnd(prefix))
+				}
+				return nil
+			})
+			if err != nil {
+				errc <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	for r := range rounds {
+		_, flagged := lookup(t, s, fmt.Appendf(nil, "drc/%03d/flag", r))
+		_, kept := lookup(t, s, fmt.Appendf(nil, "drc/%03d/items/k", r))
+		if flagged != kept {
+			t.Fatalf("round %d: flag=%v key kept=%v; want both or neither", r, flagged, kept)
 		}
 	}
 }

@@ -22,9 +22,10 @@ import (
 // finds a slot empty or holding another sequence treats it as evicted.
 
 type commitEntry struct {
-	seq  uint64
-	keys []string
-	size int // bytes accounted to the log budget
+	seq    uint64
+	keys   []string
+	ranges []keyRange // deleted ranges (DeleteRange), never open
+	size   int        // bytes accounted to the log budget
 }
 
 type commitLog struct {
@@ -33,6 +34,10 @@ type commitLog struct {
 	// Guarded by Store.commitMu.
 	oldest uint64 // smallest sequence that may still be present
 	bytes  int
+	// lastRangeDel is the largest sequence of a commit that deleted a
+	// range: a window without one needs no check of the writes, so blind
+	// writes still commit across an evicted window.
+	lastRangeDel atomic.Uint64
 }
 
 func newCommitLog(entries, maxBytes int) *commitLog {
@@ -45,6 +50,9 @@ func (l *commitLog) add(e *commitEntry) {
 	n := uint64(len(l.slots))
 	for l.oldest+n <= e.seq { // the ring is full: free e's slot
 		l.evictOldest()
+	}
+	if len(e.ranges) > 0 {
+		l.lastRangeDel.Store(e.seq) // before head makes e.seq checkable
 	}
 	l.slots[e.seq%n].Store(e)
 	l.bytes += e.size
@@ -73,8 +81,16 @@ func (l *commitLog) get(seq uint64) *commitEntry {
 
 // conflicts reports whether a commit with a sequence in (from, to] wrote a
 // key in rs, or may have (its entry was evicted). Lock-free.
-func (l *commitLog) conflicts(rs *readSet, from, to uint64) bool {
-	if rs.empty() {
+//
+// A commit that deleted a range also conflicts with every transaction that
+// writes into that range (writes, nil for none): a write-write conflict that
+// plain serializability does not need, but which fences the range (see
+// FencesRangeDeletes).
+func (l *commitLog) conflicts(rs *readSet, writes map[string]struct{}, from, to uint64) bool {
+	if len(writes) > 0 && l.lastRangeDel.Load() <= from {
+		writes = nil // no range was deleted in the window
+	}
+	if rs.empty() && len(writes) == 0 {
 		return false
 	}
 	rs.normalize()
@@ -86,6 +102,16 @@ func (l *commitLog) conflicts(rs *readSet, from, to uint64) bool {
 		for _, k := range e.keys {
 			if rs.contains(k) {
 				return true
+			}
+		}
+		for _, r := range e.ranges {
+			if rs.overlaps(r) {
+				return true
+			}
+			for k := range writes {
+				if k >= r.start && k < r.end {
+					return true
+				}
 			}
 		}
 	}
@@ -163,4 +189,21 @@ func (rs *readSet) contains(k string) bool {
 	}
 	r := rs.ranges[i]
 	return r.open || k < r.end
+}
+
+// overlaps reports whether anything read lies in r, which is not open.
+// Requires normalize. Linear, but only a commit that deleted a range (a
+// usage fold) makes anyone call it.
+func (rs *readSet) overlaps(r keyRange) bool {
+	for k := range rs.points {
+		if k >= r.start && k < r.end {
+			return true
+		}
+	}
+	for _, q := range rs.ranges {
+		if q.start < r.end && (q.open || r.start < q.end) {
+			return true
+		}
+	}
+	return false
 }

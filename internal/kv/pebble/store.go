@@ -18,6 +18,7 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -92,6 +93,11 @@ func Open(opts Options) (*Store, error) {
 	}
 	return s, nil
 }
+
+// FencesRangeDeletes reports that a DeleteRange fences its range (see
+// kv.FencesRangeDeletes): a transaction that writes into the range and
+// started before the deleting commit conflicts with it and runs again.
+func (s *Store) FencesRangeDeletes() bool { return true }
 
 // Config returns the options the store runs with, defaults filled in.
 func (s *Store) Config() Options { return s.opts }
@@ -176,11 +182,11 @@ func (s *Store) attempt(fn func(tx kv.Txn) error) (done bool, err error) {
 	ferr := fn(tx)
 	tx.finish() // closes iterators, completing the read set
 
-	if ferr != nil || len(tx.writes) == 0 {
+	if ferr != nil || len(tx.writes) == 0 && len(tx.wranges) == 0 {
 		// Nothing to commit, but fn's outcome (its error, or what a read-only
 		// transaction returned to its caller) must rest on a consistent view.
 		// Every commit fn could have seen has a sequence <= head.
-		if s.clog.conflicts(&tx.reads, start, s.head.Load()) {
+		if s.clog.conflicts(&tx.reads, nil, start, s.head.Load()) {
 			return false, nil
 		}
 		return true, ferr
@@ -188,7 +194,7 @@ func (s *Store) attempt(fn func(tx kv.Txn) error) (done bool, err error) {
 
 	// Validate most of the window without the lock, the rest under it.
 	checked := s.head.Load()
-	if s.clog.conflicts(&tx.reads, start, checked) {
+	if s.clog.conflicts(&tx.reads, tx.writes, start, checked) {
 		return false, nil
 	}
 	ok, err := s.commit(tx, checked)
@@ -210,7 +216,7 @@ func (s *Store) commit(tx *txn, checked uint64) (ok bool, err error) {
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
 	head := s.head.Load()
-	if s.clog.conflicts(&tx.reads, checked, head) {
+	if s.clog.conflicts(&tx.reads, tx.writes, checked, head) {
 		return false, nil
 	}
 	seq := head + 1
@@ -218,6 +224,12 @@ func (s *Store) commit(tx *txn, checked uint64) (ok bool, err error) {
 	for k := range tx.writes {
 		e.keys = append(e.keys, k)
 		e.size += len(k) + 16
+	}
+	if len(tx.wranges) > 0 {
+		e.ranges = tx.wranges
+		for _, r := range tx.wranges {
+			e.size += len(r.start) + len(r.end) + 32
+		}
 	}
 	s.clog.add(e)
 	s.head.Store(seq) // before the apply makes the writes visible
@@ -242,8 +254,11 @@ type txn struct {
 	b      *pebble.Batch
 	reads  readSet
 	writes map[string]struct{}
-	iters  []*iterator
-	done   bool
+	// wranges are the ranges deleted (DeleteRange): writes of every key
+	// in them, for the conflict check of those who read one.
+	wranges []keyRange
+	iters   []*iterator
+	done    bool
 	// dels tallies the deletes for the compactor when prefixLen > 0
 	// (but not those dc skips).
 	dels      *delTally
@@ -295,6 +310,28 @@ func (t *txn) Delete(key []byte) error {
 		}
 		t.dels.add(key, key, 1, time.Time{})
 	}
+	return nil
+}
+
+func (t *txn) DeleteRange(start, end []byte) error {
+	if t.done {
+		return errTxnDone
+	}
+	if end == nil {
+		return errors.New("kv/pebble: DeleteRange needs an end")
+	}
+	if bytes.Compare(start, end) >= 0 {
+		return nil
+	}
+	// A range tombstone: later iterators over the range skip what it covers
+	// in one seek (in older levels; within one memtable or sstable they step
+	// over the covered keys until a flush or compaction drops them). The
+	// delete compactor is not told: Pebble's own compaction weighs range
+	// tombstones by the data they cover.
+	if err := t.b.DeleteRange(start, end, nil); err != nil {
+		return err
+	}
+	t.wranges = append(t.wranges, keyRange{start: string(start), end: string(end)})
 	return nil
 }
 

@@ -47,8 +47,9 @@ type iterator struct {
 	bufDone bool
 	limit   int
 
-	pend []pendEntry
-	ppos int
+	pend  []pendEntry
+	ppos  int
+	rdels []keyRange // the transaction's deleted ranges when it was opened
 
 	valid    bool
 	fromPend bool
@@ -74,6 +75,7 @@ func newIterator(t *txn, start, end []byte) *iterator {
 	}
 	if !t.view {
 		it.pend = t.pendingIn(it.lo, it.hi)
+		it.rdels = t.rdels[:len(t.rdels):len(t.rdels)]
 	}
 	return it
 }
@@ -195,6 +197,10 @@ func (it *iterator) settle() bool {
 			it.valid = false
 			return false
 		case pe == nil || sok && bytes.Compare(sr.k, pe.k) < 0:
+			if len(it.rdels) > 0 && inRanges(it.rdels, sr.k) {
+				it.pos++ // deleted by the transaction's DeleteRange
+				continue
+			}
 			it.valid, it.fromPend, it.key, it.val = true, false, sr.k, sr.v
 			return true
 		default:

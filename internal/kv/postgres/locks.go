@@ -121,6 +121,11 @@ func spanLevel(lo, hi []byte) int {
 // of them are exclusive.
 func (t *txn) commitLocks() ([]int64, []bool) {
 	schema := t.s.opts.Schema
+	if len(t.rdels) > 0 {
+		// A range delete writes keys nobody can name in advance: it commits
+		// alone, like a commit of too many locks.
+		return []int64{lockID(schema, lockRange, 0, nil)}, []bool{true}
+	}
 	m := make(map[int64]bool, 2*len(t.writes)+len(t.points)+len(t.spans))
 	add := func(id int64, excl bool) { m[id] = m[id] || excl }
 	for k := range t.points {

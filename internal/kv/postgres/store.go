@@ -112,7 +112,7 @@ var errTxnDone = errors.New("kv/postgres: transaction already ended")
 
 // statements are the SQL texts, with the schema filled in.
 type statements struct {
-	get, getMulti, scan, scanOpen, validate, lock, upsert, del string
+	get, getMulti, scan, scanOpen, validate, lock, upsert, del, delRange string
 	// getIn[n] reads n keys with one bytea parameter each (k IN ($1, ...,
 	// $n)), for n in batchSizes (getbatch.go). PostgreSQL plans a prepared
 	// statement for its parameters' values (a custom plan) until a generic
@@ -135,7 +135,8 @@ func newStatements(schema string) statements {
 		lock:     `SELECT ` + pgx.Identifier{schema, "kv_lock"}.Sanitize() + `($1, $2)`,
 		upsert: `INSERT INTO ` + t + ` (k, v, ver) SELECT k, v, $3 FROM unnest($1::bytea[], $2::bytea[]) AS u(k, v)
 			ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v, ver = EXCLUDED.ver`,
-		del: `DELETE FROM ` + t + ` WHERE k = ANY($1::bytea[])`,
+		del:      `DELETE FROM ` + t + ` WHERE k = ANY($1::bytea[])`,
+		delRange: `DELETE FROM ` + t + ` WHERE k >= $1 AND k < $2`,
 	}
 	for _, n := range batchSizes {
 		var in strings.Builder
@@ -409,7 +410,7 @@ func (s *Store) attempt(ctx context.Context, fn func(tx kv.Txn) error, committed
 		}
 		return false, t.retryable, t.err
 	}
-	if ferr != nil || len(t.writes) == 0 {
+	if ferr != nil || !t.writesSomething() {
 		// Nothing to commit, but fn's outcome must rest on a consistent view.
 		if err := t.validateOnly(); err != nil {
 			if isConflict(err) {

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -49,10 +50,30 @@ type txn struct {
 	writes   map[string]pending
 	sorted   []string // keys of writes, sorted; valid while sortedOK
 	sortedOK bool
+	// rdels are the ranges deleted (DeleteRange), applied at commit before
+	// the writes, which hold only what was written after them.
+	rdels []keyRange
 
 	points map[string]*int64 // read keys: their row's version, nil if absent
 	spans  []span            // scanned key spans with the rows in them
 	iters  []*iterator
+}
+
+// keyRange is [lo, hi), hi not nil.
+type keyRange struct{ lo, hi []byte }
+
+func (r keyRange) has(k []byte) bool {
+	return bytes.Compare(k, r.lo) >= 0 && bytes.Compare(k, r.hi) < 0
+}
+
+// inRanges reports whether k is in one of rs.
+func inRanges(rs []keyRange, k []byte) bool {
+	for _, r := range rs {
+		if r.has(k) {
+			return true
+		}
+	}
+	return false
 }
 
 type pending struct {
@@ -195,6 +216,9 @@ func (t *txn) Get(key []byte) ([]byte, error) {
 		}
 		return p.val, nil
 	}
+	if inRanges(t.rdels, key) {
+		return nil, kv.ErrNotFound // whatever the server holds, the commit deletes
+	}
 	var (
 		val   []byte
 		ver   int64
@@ -266,6 +290,30 @@ func (t *txn) Delete(key []byte) error {
 	t.put(key, pending{del: true})
 	return nil
 }
+
+func (t *txn) DeleteRange(start, end []byte) error {
+	if t.done {
+		return errTxnDone
+	}
+	if end == nil {
+		return errors.New("kv/postgres: DeleteRange needs an end")
+	}
+	if bytes.Compare(start, end) >= 0 {
+		return nil
+	}
+	r := keyRange{lo: bytes.Clone(nonNil(start)), hi: bytes.Clone(end)}
+	for k := range t.writes {
+		if r.has([]byte(k)) {
+			delete(t.writes, k) // the range delete covers it
+			t.sortedOK = false
+		}
+	}
+	t.rdels = append(t.rdels, r)
+	return nil
+}
+
+// writesSomething reports whether the commit has anything to write.
+func (t *txn) writesSomething() bool { return len(t.writes) > 0 || len(t.rdels) > 0 }
 
 func (t *txn) put(key []byte, p pending) {
 	if t.writes == nil {
@@ -411,6 +459,9 @@ func (t *txn) commit() error {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	for _, r := range t.rdels {
+		b.Queue(t.s.sql.delRange, r.lo, r.hi)
+	}
 	var upK, upV, delK [][]byte
 	for _, k := range keys {
 		p := t.writes[k]
