@@ -10,11 +10,12 @@
 //	go run ./bench/diskceiling -dir /tmp/ceiling            # 4 x 16 MiB, then 8 x 1 MiB
 //	go run ./bench/diskceiling -dir DIR -writers 4 -size 16777216 -rounds 3
 //
-// Modes (blob.Options.DirectAfter): "buffered" (page cache, never O_DIRECT),
-// "direct" (O_DIRECT after the first 64 KiB, as before 2026-12-01) and
-// "default" (buffered up to blob.DefaultDirectAfter, then O_DIRECT). Modes
-// alternate within each round, so a disk that changes speed over the run
-// moves them all.
+// Modes (blob.Options.CacheKept): "keep" (every page left in the page cache,
+// the kernel's choice) and "default" (the first blob.DefaultCacheKept bytes
+// kept, the rest handed to writeback window by window and dropped once
+// written). Until 2026-12-02 the store wrote large blobs with O_DIRECT; its
+// figures are in docs/benchmarks.md. Modes alternate within each round, so a
+// disk that changes speed over the run moves them all.
 package main
 
 import (
@@ -33,11 +34,11 @@ import (
 )
 
 type mode struct {
-	name  string
-	after int64
+	name string
+	kept int64
 }
 
-var modes = []mode{{"buffered", -1}, {"direct", 4096}, {"default", 0}}
+var modes = []mode{{"keep", -1}, {"default", 0}}
 
 func main() {
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "coffer-diskceiling"), "directory on the device to measure (emptied first and removed after)")
@@ -55,7 +56,7 @@ func main() {
 	for _, sh := range shapes {
 		for r := 1; r <= *rounds; r++ {
 			for _, m := range modes {
-				mibs, per, err := run(*dir, m.after, sh[0], sh[1], *duration)
+				mibs, per, err := run(*dir, m.kept, sh[0], sh[1], *duration)
 				if err != nil {
 					log.Fatal(err)
 				}
@@ -69,11 +70,11 @@ func main() {
 // run commits blobs from writers goroutines for d and returns MiB/s and
 // blobs/s. Every other committed blob is removed again so that the run does
 // not fill the disk (the removals are part of the load, as deletes are).
-func run(dir string, after int64, writers, size int, d time.Duration) (float64, float64, error) {
+func run(dir string, kept int64, writers, size int, d time.Duration) (float64, float64, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return 0, 0, err
 	}
-	st, err := blob.Open(blob.Options{Dir: dir, DirectAfter: after})
+	st, err := blob.Open(blob.Options{Dir: dir, CacheKept: kept})
 	if err != nil {
 		return 0, 0, err
 	}
