@@ -10,11 +10,12 @@
 //	go run ./bench/diskceiling -dir /tmp/ceiling            # 4 x 16 MiB, then 8 x 1 MiB
 //	go run ./bench/diskceiling -dir DIR -writers 4 -size 16777216 -rounds 3
 //
-// Modes (blob.Options.DirectAfter): "buffered" (page cache, never O_DIRECT),
-// "direct" (O_DIRECT after the first 64 KiB, as before 2026-12-01) and
-// "default" (buffered up to blob.DefaultDirectAfter, then O_DIRECT). Modes
-// alternate within each round, so a disk that changes speed over the run
-// moves them all.
+// Modes (blob.Options.CacheKept): "keep" (every page left in the page cache,
+// the kernel's choice) and "default" (the first blob.DefaultCacheKept bytes
+// kept, the rest handed to writeback window by window and dropped once
+// written). Until 2026-12-02 the store wrote large blobs with O_DIRECT; its
+// figures are in docs/benchmarks.md. Modes alternate within each round, so a
+// disk that changes speed over the run moves them all.
 package main
 
 import (
@@ -30,14 +31,15 @@ import (
 	"time"
 
 	"coffer/internal/blob"
+	"coffer/internal/loadgen"
 )
 
 type mode struct {
-	name  string
-	after int64
+	name string
+	kept int64
 }
 
-var modes = []mode{{"buffered", -1}, {"direct", 4096}, {"default", 0}}
+var modes = []mode{{"keep", -1}, {"default", 0}}
 
 func main() {
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "coffer-diskceiling"), "directory on the device to measure (emptied first and removed after)")
@@ -45,44 +47,47 @@ func main() {
 	size := flag.Int("size", 16<<20, "blob size in bytes (with -writers)")
 	duration := flag.Duration("duration", 8*time.Second, "time per mode and round")
 	rounds := flag.Int("rounds", 2, "rounds (every mode once per round)")
+	removeEvery := flag.Int("remove-every", 2, "remove every Nth committed blob again (0: keep them all, as a server does, which makes the page cache grow)")
 	flag.Parse()
 
 	shapes := [][2]int{{4, 16 << 20}, {8, 1 << 20}}
 	if *writers > 0 {
 		shapes = [][2]int{{*writers, *size}}
 	}
-	fmt.Printf("| writers | size | mode | round | MiB/s | blobs/s |\n|---:|---:|---|---:|---:|---:|\n")
+	fmt.Printf("| writers | size | mode | round | MiB/s | blobs/s | CPU ns/B |\n|---:|---:|---|---:|---:|---:|---:|\n")
 	for _, sh := range shapes {
 		for r := 1; r <= *rounds; r++ {
 			for _, m := range modes {
-				mibs, per, err := run(*dir, m.after, sh[0], sh[1], *duration)
+				mibs, per, nsb, err := run(*dir, m.kept, sh[0], sh[1], *duration, *removeEvery)
 				if err != nil {
 					log.Fatal(err)
 				}
-				fmt.Printf("| %d | %d | %s | %d | %.0f | %.1f |\n", sh[0], sh[1], m.name, r, mibs, per)
+				fmt.Printf("| %d | %d | %s | %d | %.0f | %.1f | %.2f |\n", sh[0], sh[1], m.name, r, mibs, per, nsb)
 			}
 		}
 	}
 	os.RemoveAll(*dir)
 }
 
-// run commits blobs from writers goroutines for d and returns MiB/s and
-// blobs/s. Every other committed blob is removed again so that the run does
-// not fill the disk (the removals are part of the load, as deletes are).
-func run(dir string, after int64, writers, size int, d time.Duration) (float64, float64, error) {
+// run commits blobs from writers goroutines for d and returns MiB/s,
+// blobs/s and the process's CPU (user and system, the kernel's copies and
+// page-cache work included) per byte. Every removeEvery-th committed blob
+// is removed again so that the run does not fill the disk (the removals are
+// part of the load, as deletes are).
+func run(dir string, kept int64, writers, size int, d time.Duration, removeEvery int) (float64, float64, float64, error) {
 	if err := os.RemoveAll(dir); err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	st, err := blob.Open(blob.Options{Dir: dir, DirectAfter: after})
+	st, err := blob.Open(blob.Options{Dir: dir, CacheKept: kept})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	data := make([]byte, size)
 	rand.Read(data)
 	var blobs atomic.Int64
 	var firstErr atomic.Value
 	end := time.Now().Add(d)
-	start := time.Now()
+	start, cpu0 := time.Now(), loadgen.ProcessCPU()
 	var wg sync.WaitGroup
 	for range writers {
 		wg.Add(1)
@@ -105,19 +110,19 @@ func run(dir string, after int64, writers, size int, d time.Duration) (float64, 
 					return
 				}
 				blobs.Add(1)
-				if i%2 == 1 {
+				if removeEvery > 0 && i%removeEvery == removeEvery-1 {
 					st.RemoveMany([]blob.ID{id})
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	el := time.Since(start).Seconds()
+	el, cpu := time.Since(start).Seconds(), loadgen.ProcessCPU()-cpu0
 	if e, ok := firstErr.Load().(error); ok {
-		return 0, 0, e
+		return 0, 0, 0, e
 	}
 	n := float64(blobs.Load())
-	return n * float64(size) / (1 << 20) / el, n / el, nil
+	return n * float64(size) / (1 << 20) / el, n / el, float64(cpu.Nanoseconds()) / (n * float64(size)), nil
 }
 
 // chunks hands out data in 64 KiB reads, as an HTTP body does.

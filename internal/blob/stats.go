@@ -49,6 +49,12 @@ func (s *Store) Stats() Stats {
 func (w *Writer) writeFile(p []byte) (int, error) {
 	start := time.Now()
 	n, err := w.f.Write(p)
+	w.off += int64(n)
+	if err == nil {
+		// The wait for the previous window is the write's backpressure:
+		// measured with it.
+		err = w.pageWindow()
+	}
 	w.s.st.write.Since(start)
 	w.s.st.bytesWritten.Add(uint64(n))
 	return n, err

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	"coffer/internal/errs"
 )
@@ -36,29 +35,24 @@ type Options struct {
 	// under blobs/ (1 → 16 dirs, 2 → 256, 3 → 4096). 0 means 2. It must not
 	// change once Dir holds blobs; Open refuses a mismatching layout.
 	Fanout int
-	// DirectAfter is how many bytes of a blob are written through the page
-	// cache before the rest goes to the device with O_DIRECT (where the
-	// filesystem has it). 0 means DefaultDirectAfter; negative means never
-	// O_DIRECT. Buffered writes cost more CPU (a copy into the page cache)
-	// but on the disks we measured they reach the device in fewer, larger
-	// requests, and a blob just written is then read back from memory:
-	// 1 MiB objects went 20% faster buffered, 16 MiB ones no slower with
-	// O_DIRECT for all but their first DefaultDirectAfter bytes at a quarter
-	// less CPU per byte (docs/benchmarks.md, "Blob writes").
-	DirectAfter int64
+	// CacheKept is how many bytes at the start of each blob stay in the
+	// page cache once the blob is durable; the pages past it are handed to
+	// writeback while the blob is written and dropped from the cache once
+	// written (see writebackWindow). 0 means DefaultCacheKept; negative
+	// means every page stays (the kernel's choice, as for any file).
+	CacheKept int64
 }
 
-// DefaultDirectAfter is Options.DirectAfter's default: objects up to 4 MiB
-// are written buffered, the rest of larger ones with O_DIRECT.
-const DefaultDirectAfter = 4 << 20
+// DefaultCacheKept is Options.CacheKept's default: objects up to 4 MiB
+// (all of mixed's 1 MiB bodies, every inline-sized part) stay in the page
+// cache, where a GET soon after the PUT finds them; of larger ones only the
+// first 4 MiB do, which is where a ranged or resumed read starts.
+const DefaultCacheKept = 4 << 20
 
 // Validate reports whether the options are usable.
 func (o Options) Validate() error {
 	if o.Dir == "" {
 		return errs.Field(errs.InvalidArgument, "Dir", "blob: Options.Dir is empty")
-	}
-	if o.DirectAfter > 0 && o.DirectAfter%directAlign != 0 {
-		return errs.Field(errs.InvalidArgument, "DirectAfter", "blob: Options.DirectAfter %d is not a multiple of %d", o.DirectAfter, directAlign)
 	}
 	if o.Fanout < 0 || o.Fanout > maxFanout {
 		return errs.Field(errs.InvalidArgument, "Fanout", "blob: Options.Fanout %d not in 0..%d", o.Fanout, maxFanout)
@@ -75,10 +69,10 @@ type Store struct {
 	blobs  string
 	tmp    string
 	fanout int
-	// directAfter: bytes written buffered before O_DIRECT; <0: never.
-	directAfter int64
-	st          *opStats    // operation latencies (stats.go)
-	order       commitOrder // how Commit orders its syncs (tests and benchmarks change it)
+	// cacheKept: bytes of a blob kept in the page cache; <0: all.
+	cacheKept int64
+	st        *opStats    // operation latencies (stats.go)
+	order     commitOrder // how Commit orders its syncs (tests and benchmarks change it)
 }
 
 // Open prepares Dir (tmp/, blobs/ and every fan-out directory, durably) and
@@ -88,14 +82,14 @@ func Open(opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		fs:          opts.FS,
-		dir:         filepath.Clean(opts.Dir),
-		fanout:      opts.Fanout,
-		directAfter: opts.DirectAfter,
-		st:          newOpStats(),
+		fs:        opts.FS,
+		dir:       filepath.Clean(opts.Dir),
+		fanout:    opts.Fanout,
+		cacheKept: opts.CacheKept,
+		st:        newOpStats(),
 	}
-	if s.directAfter == 0 {
-		s.directAfter = DefaultDirectAfter
+	if s.cacheKept == 0 {
+		s.cacheKept = DefaultCacheKept
 	}
 	if s.fs == nil {
 		s.fs = OSFS{}
@@ -385,29 +379,37 @@ const (
 	bigBufSize   = 1 << 20
 )
 
-// directAlign is the alignment O_DIRECT needs for buffer addresses, lengths
-// and file offsets (the largest logical block size in common use).
-const directAlign = 4096
-
 var (
 	smallBufs = sync.Pool{New: func() any { b := make([]byte, 0, smallBufSize); return &b }}
-	bigBufs   = sync.Pool{New: func() any { b := alignedBuf(bigBufSize); return &b }}
+	bigBufs   = sync.Pool{New: func() any { b := make([]byte, 0, bigBufSize); return &b }}
 )
 
-// alignedBuf returns an empty slice of capacity n whose first byte is
-// directAlign-aligned, as O_DIRECT writes require.
-func alignedBuf(n int) []byte {
-	raw := make([]byte, n+directAlign)
-	off := 0
-	if r := int(uintptr(unsafe.Pointer(&raw[0])) % directAlign); r != 0 {
-		off = directAlign - r
-	}
-	return raw[off : off : off+n]
-}
+// writebackWindow is how often a large blob's new pages are handed to
+// writeback. Blobs are written through the page cache: on the virtio disk
+// we measure on, O_DIRECT (used until 2026-12-02 past the first 4 MiB) gave
+// 190-200 MiB/s to 4 writers of 16 MiB where buffered writes gave 360-440.
+// What buffered writes cost is the page cache growing: writing into pages
+// the cache must grow for cost 2.6 ns/B of kernel time there, against
+// 0.65 ns/B when the pages come back from a file dropped just before
+// (docs/benchmarks.md, "Blob writes through the page cache"). So every
+// window of a blob is handed to writeback as soon as it is written (the
+// device works while the client still sends, and the final fdatasync finds
+// at most one window dirty), and the window before it, once written, is
+// dropped from the cache past Options.CacheKept: a large upload holds about
+// two windows of memory, and the next upload's writes reuse those pages.
+const writebackWindow = 4 << 20
 
-// directFile is a File that can switch O_DIRECT on and off (OSFS on Linux).
-type directFile interface {
-	SetDirect(on bool) error
+// pageFile is a File that can steer its page cache (OSFS on Linux). Files
+// without it (CrashFS, other systems) are left to the kernel's defaults;
+// durability never depends on it: Commit's fdatasync does that.
+type pageFile interface {
+	// StartWriteback starts writing [off, off+n) to the device, no wait.
+	StartWriteback(off, n int64) error
+	// AwaitWriteback waits until [off, off+n) has been written (not
+	// durable: no cache flush, no metadata), reporting a write error.
+	AwaitWriteback(off, n int64) error
+	// DropCache drops the clean pages of [off, off+n) from the cache.
+	DropCache(off, n int64)
 }
 
 type writerState uint8
@@ -429,10 +431,9 @@ type Writer struct {
 	n     int64   // bytes accepted
 	err   error   // sticky write error
 	state writerState
-	// direct: the file is in O_DIRECT mode; every write is then a whole
-	// number of directAlign blocks from an aligned buffer, at an aligned
-	// offset, until the tail is written buffered at Commit.
-	direct bool
+	// off is the bytes in the file; [prevKick, kicked) is the last window
+	// handed to writeback, [kicked, off) what was written since.
+	off, prevKick, kicked int64
 }
 
 // Size returns the number of bytes written so far.
@@ -477,52 +478,44 @@ func (w *Writer) flush() error {
 		smallBufs.Put(w.buf)
 		w.buf = bigBufs.Get().(*[]byte)
 	}
-	w.maybeDirect()
 	return nil
 }
 
-// maybeDirect switches to O_DIRECT once the blob has outgrown the buffered
-// part (Options.DirectAfter). Everything written so far is whole buffers,
-// so the file offset is aligned, which O_DIRECT needs.
-func (w *Writer) maybeDirect() {
-	if w.direct || w.s.directAfter < 0 || w.n < w.s.directAfter || w.n%directAlign != 0 || cap(*w.buf) < bigBufSize {
+// pageWindow hands the window written since the last call to writeback
+// once it is writebackWindow long, then waits for the window before it and
+// drops that one from the cache past Options.CacheKept. A writeback error
+// is sticky like a write error: the kernel reports it to one waiter only,
+// so the final fdatasync would not see it again.
+func (w *Writer) pageWindow() error {
+	if w.s.cacheKept < 0 || w.off-w.kicked < writebackWindow {
+		return nil
+	}
+	pf, ok := w.f.(pageFile)
+	if !ok {
+		return nil
+	}
+	if err := pf.StartWriteback(w.kicked, w.off-w.kicked); err != nil {
+		return err
+	}
+	if lo := max(w.prevKick, w.s.cacheKept); lo < w.kicked {
+		if err := pf.AwaitWriteback(lo, w.kicked-lo); err != nil {
+			return err
+		}
+		pf.DropCache(lo, w.kicked-lo)
+	}
+	w.prevKick, w.kicked = w.kicked, w.off
+	return nil
+}
+
+// dropCommitted drops the durable blob's pages past Options.CacheKept.
+func (w *Writer) dropCommitted() {
+	if w.s.cacheKept < 0 || w.off <= w.s.cacheKept {
 		return
 	}
-	if df, ok := w.f.(directFile); ok {
-		w.direct = df.SetDirect(true) == nil
+	if pf, ok := w.f.(pageFile); ok {
+		lo := max(w.prevKick, w.s.cacheKept)
+		pf.DropCache(lo, w.off-lo)
 	}
-}
-
-// flushTail writes what remains in the buffer at Commit. In O_DIRECT mode
-// the aligned part goes first, then O_DIRECT is turned off for the rest.
-func (w *Writer) flushTail() error {
-	if w.err != nil {
-		return w.err
-	}
-	if !w.direct || w.buf == nil {
-		return w.flush()
-	}
-	b := *w.buf
-	aligned := len(b) - len(b)%directAlign
-	if aligned > 0 {
-		if _, err := w.writeFile(b[:aligned]); err != nil {
-			w.err = ioErr(err, "write temp file")
-			return w.err
-		}
-	}
-	if err := w.f.(directFile).SetDirect(false); err != nil {
-		w.err = ioErr(err, "leave O_DIRECT")
-		return w.err
-	}
-	w.direct = false
-	if rest := b[aligned:]; len(rest) > 0 {
-		if _, err := w.writeFile(rest); err != nil {
-			w.err = ioErr(err, "write temp file")
-			return w.err
-		}
-	}
-	*w.buf = b[:0]
-	return nil
 }
 
 func (w *Writer) releaseBuf() {
@@ -546,7 +539,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 	written := 0
 	for len(p) > 0 {
 		b := w.buffer()
-		if len(b) == 0 && len(p) >= cap(b) && !w.direct {
+		if len(b) == 0 && len(p) >= cap(b) {
 			m, err := w.writeFile(p)
 			written += m
 			w.n += int64(m)
@@ -662,7 +655,7 @@ func (w *Writer) Commit() (ID, error) {
 		return "", errs.New(errs.Internal, "blob: commit of a finished writer")
 	}
 	defer w.s.st.commit.Since(time.Now())
-	err := w.flushTail()
+	err := w.flush()
 	w.releaseBuf()
 	if err != nil {
 		w.Abort()
@@ -714,6 +707,7 @@ func (w *Writer) syncFile() error {
 	if err != nil {
 		return ioErr(err, "sync blob file")
 	}
+	w.dropCommitted()
 	return nil
 }
 

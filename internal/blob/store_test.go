@@ -433,9 +433,8 @@ func TestOptions(t *testing.T) {
 		{blob.Options{Dir: "d", Fanout: -1}, false},
 		{blob.Options{Dir: "d", Fanout: 4}, false},
 		{blob.Options{Dir: "d"}, true},
-		{blob.Options{Dir: "d", DirectAfter: 4097}, false},
-		{blob.Options{Dir: "d", DirectAfter: 8192}, true},
-		{blob.Options{Dir: "d", DirectAfter: -1}, true},
+		{blob.Options{Dir: "d", CacheKept: 4097}, true},
+		{blob.Options{Dir: "d", CacheKept: -1}, true},
 		{blob.Options{Dir: "d", Fanout: 1}, true},
 		{blob.Options{Dir: "d", Fanout: 3}, true},
 	} {
@@ -443,7 +442,7 @@ func TestOptions(t *testing.T) {
 		if (err == nil) != c.ok || (err != nil && errs.KindOf(err) != errs.InvalidArgument) {
 			t.Errorf("Validate(%+v) = %v", c.opts, err)
 		}
-		if _, err := blob.Open(blob.Options{FS: blob.NewCrashFS(), Dir: c.opts.Dir, Fanout: c.opts.Fanout, DirectAfter: c.opts.DirectAfter}); (err == nil) != c.ok {
+		if _, err := blob.Open(blob.Options{FS: blob.NewCrashFS(), Dir: c.opts.Dir, Fanout: c.opts.Fanout, CacheKept: c.opts.CacheKept}); (err == nil) != c.ok {
 			t.Errorf("Open(%+v) = %v", c.opts, err)
 		}
 	}
