@@ -1,7 +1,6 @@
 package commvault
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -10,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,11 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
-	"coffer/internal/blob"
 	"coffer/internal/core"
-	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
 	"coffer/internal/s3api"
+	"coffer/internal/testkit"
 )
 
 // The integration tests run the Commvault handler over a real core (Pebble
@@ -72,19 +69,8 @@ func newTestEnvWith(t testing.TB, eo envOpts, nodeNames ...string) *testEnv {
 	if len(nodeNames) == 0 {
 		nodeNames = []string{"node-a"}
 	}
-	dir := t.TempDir()
-	kv, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bl, err := blob.Open(blob.Options{Dir: filepath.Join(dir, "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := objects.New(objects.Options{KV: kv, Blobs: bl})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testkit.NewStore(t, nil)
+	kv, obj := st.KV, st.Objects
 	co := core.Options{KV: kv, Objects: obj, PasswordIterations: 1000, ClusterName: "cluster1",
 		JobWorkers: eo.jobWorkers}
 	if eo.coreTweak != nil {
@@ -108,8 +94,6 @@ func newTestEnvWith(t testing.TB, eo envOpts, nodeNames ...string) *testEnv {
 			n.h.Close()
 		}
 		c.Close()
-		obj.Close()
-		kv.Close()
 	})
 	for _, name := range nodeNames {
 		e.addNode(name, eo.tweak)
@@ -154,31 +138,13 @@ func (e *testEnv) node(name string) *testNode {
 func (e *testEnv) api() *testNode { return e.node("node-a") }
 
 // reply is a decoded response.
-type reply struct {
-	Method, Path string
-	Status       int
-	Header       http.Header
-	Body         map[string]any
-	Raw          string
-}
+type reply struct{ testkit.Reply }
 
 // call sends a request to a node's API. body: nil, string (as is) or any
 // value (JSON-encoded). token "" sends no Authtoken.
 func (n *testNode) call(t testing.TB, method, path, token string, body any) reply {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, n.api.URL+path, rd)
+	req, err := http.NewRequest(method, n.api.URL+path, testkit.JSONBody(t, body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,21 +153,8 @@ func (n *testNode) call(t testing.TB, method, path, token string, body any) repl
 	if token != "" {
 		req.Header.Set("Authtoken", token)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := reply{Method: method, Path: path, Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
-	if len(bytes.TrimSpace(raw)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&r.Body); err != nil {
-			t.Fatalf("%s %s: HTTP %d, body is not a JSON object: %v\n%s", method, path, resp.StatusCode, err, raw)
-		}
-	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+	r := reply{testkit.Send(t, nil, path, req)}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("%s %s: Content-Type %q", method, path, ct)
 	}
 	return r
@@ -234,24 +187,7 @@ func (r reply) mustError(t testing.TB, status int, code any) reply {
 }
 
 // get walks a dotted path ("response.entity.clientId", "jobs.0.jobSummary").
-func (r reply) get(path string) any {
-	var cur any = r.Body
-	for _, p := range strings.Split(path, ".") {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[p]
-		case []any:
-			i, err := strconv.Atoi(p)
-			if err != nil || i >= len(c) {
-				return nil
-			}
-			cur = c[i]
-		default:
-			return nil
-		}
-	}
-	return cur
-}
+func (r reply) get(path string) any { return testkit.Lookup(r.Body, path) }
 
 func (r reply) str(path string) string {
 	switch v := r.get(path).(type) {
