@@ -11,11 +11,9 @@ package e2e
 // (internal/commvault, mounted by internal/server).
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"coffer/internal/testkit"
 )
 
 // cvClient calls the Commvault API of a server under test.
@@ -58,13 +58,7 @@ func cvLogin(t testing.TB, base, user, password string) *cvClient {
 }
 
 // cvReply is a decoded response.
-type cvReply struct {
-	Method, Path string
-	Status       int
-	Header       http.Header
-	Body         map[string]any
-	Raw          string
-}
+type cvReply struct{ testkit.Reply }
 
 // do sends a request under /commandcenter/api. body: nil, a string (as is)
 // or a value (JSON).
@@ -75,19 +69,7 @@ func (c *cvClient) do(t testing.TB, method, path string, body any) cvReply {
 
 func (c *cvClient) doAt(t testing.TB, root, method, path string, body any) cvReply {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, c.base+root+path, rd)
+	req, err := http.NewRequest(method, c.base+root+path, testkit.JSONBody(t, body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,21 +78,7 @@ func (c *cvClient) doAt(t testing.TB, root, method, path string, body any) cvRep
 	if c.token != "" {
 		req.Header.Set("Authtoken", c.token)
 	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := cvReply{Method: method, Path: path, Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
-	if len(bytes.TrimSpace(raw)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&r.Body); err != nil {
-			t.Fatalf("%s %s: HTTP %d, body is not a JSON object: %v\n%s", method, path, resp.StatusCode, err, raw)
-		}
-	}
-	return r
+	return cvReply{testkit.Send(t, c.hc, path, req)}
 }
 
 func (r cvReply) must(t testing.TB, status int) cvReply {
@@ -135,24 +103,7 @@ func (r cvReply) mustError(t testing.TB, status int, code any) cvReply {
 	return r
 }
 
-func (r cvReply) get(path string) any {
-	var cur any = r.Body
-	for _, p := range strings.Split(path, ".") {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[p]
-		case []any:
-			i, err := strconv.Atoi(p)
-			if err != nil || i >= len(c) {
-				return nil
-			}
-			cur = c[i]
-		default:
-			return nil
-		}
-	}
-	return cur
-}
+func (r cvReply) get(path string) any { return testkit.Lookup(r.Body, path) }
 
 func (r cvReply) str(path string) string {
 	switch v := r.get(path).(type) {

@@ -10,17 +10,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"coffer/internal/testkit"
 )
 
 // ontapClient calls the ONTAP REST API of the server under test.
@@ -44,13 +44,7 @@ func ontapAPI(t testing.TB) *ontapClient {
 }
 
 // ontapReply is a decoded ONTAP response.
-type ontapReply struct {
-	Method, Path string
-	Status       int
-	Header       http.Header
-	Body         map[string]any // nil when the body is empty
-	Raw          string
-}
+type ontapReply struct{ testkit.Reply }
 
 // do sends a request. body is nil (none), a string or []byte (sent as
 // is), or any other value (JSON-encoded).
@@ -61,20 +55,7 @@ func (c *ontapClient) do(t testing.TB, method, path string, body any) ontapReply
 
 func (c *ontapClient) doAuth(t testing.TB, method, path string, body any, user, pass string) ontapReply {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			t.Fatalf("encode body: %v", err)
-		}
-		rd = bytes.NewReader(data)
-	}
+	rd := testkit.JSONBody(t, body)
 	req, err := http.NewRequest(method, c.base+path, rd)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
@@ -86,24 +67,7 @@ func (c *ontapClient) doAuth(t testing.TB, method, path string, body any, user, 
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", method, path, err)
-	}
-	r := ontapReply{Method: method, Path: path, Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
-	if len(bytes.TrimSpace(raw)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&r.Body); err != nil {
-			t.Fatalf("%s %s: HTTP %d, body is not a JSON object: %v\n%s", method, path, resp.StatusCode, err, raw)
-		}
-	}
-	return r
+	return ontapReply{testkit.Send(t, c.hc, path, req)}
 }
 
 // must fails the test unless the status is one of want.
@@ -134,30 +98,7 @@ func (r ontapReply) mustError(t testing.TB, status int, code, target string) ont
 
 // get returns the value at a dotted path; numeric segments index arrays
 // ("records.0.name").
-func (r ontapReply) get(path string) any {
-	return lookup(r.Body, path)
-}
-
-func lookup(v any, path string) any {
-	if path == "" {
-		return v
-	}
-	for _, seg := range strings.Split(path, ".") {
-		switch x := v.(type) {
-		case map[string]any:
-			v = x[seg]
-		case []any:
-			i, err := strconv.Atoi(seg)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil
-			}
-			v = x[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
+func (r ontapReply) get(path string) any { return testkit.Lookup(r.Body, path) }
 
 func (r ontapReply) str(path string) string {
 	s, _ := r.get(path).(string)
