@@ -423,11 +423,8 @@ func (h *handler) bucket(rq *request) (response, error) {
 	}
 	switch rq.Method {
 	case http.MethodGet:
-		q, err := parseQuery(rq, bucketSchema(cw))
+		q, err := parseKnownQuery(rq, bucketSchema(cw), bucketKnown)
 		if err != nil {
-			return response{}, err
-		}
-		if err := q.Check(bucketKnown); err != nil {
 			return response{}, err
 		}
 		return ok(q.Single(bucketRecord(t, b, cw))), nil

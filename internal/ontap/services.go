@@ -303,11 +303,8 @@ func (h *handler) service(rq *request) (response, error) {
 	}
 	switch rq.Method {
 	case http.MethodGet:
-		q, err := parseQuery(rq, serviceSchema)
+		q, err := parseKnownQuery(rq, serviceSchema, serviceKnown)
 		if err != nil {
-			return response{}, err
-		}
-		if err := q.Check(serviceKnown); err != nil {
 			return response{}, err
 		}
 		v, err := h.core.GetS3Service(rq.ctx, t.UUID)

@@ -320,11 +320,8 @@ func (h *handler) svms(rq *request) (response, error) {
 	case http.MethodPost:
 		return h.createSVM(rq)
 	}
-	q, err := parseQuery(rq, svmSchema)
+	q, err := parseKnownQuery(rq, svmSchema, svmKnown)
 	if err != nil {
-		return response{}, err
-	}
-	if err := q.Check(svmKnown); err != nil {
 		return response{}, err
 	}
 	tenants, err := h.core.ListTenants(rq.ctx)
@@ -416,11 +413,8 @@ func (h *handler) svm(rq *request) (response, error) {
 	}
 	switch rq.Method {
 	case http.MethodGet:
-		q, err := parseQuery(rq, svmSchema)
+		q, err := parseKnownQuery(rq, svmSchema, svmKnown)
 		if err != nil {
-			return response{}, err
-		}
-		if err := q.Check(svmKnown); err != nil {
 			return response{}, err
 		}
 		svc, err := h.serviceOf(rq, t.UUID)
