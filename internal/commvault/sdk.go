@@ -164,21 +164,37 @@ func legacyResponse(entity map[string]any) response {
 }
 
 type legacyUserBody struct {
-	Users []struct {
-		Password       *string `json:"password"`
-		Email          *string `json:"email"`
-		FullName       *string `json:"fullName"`
-		Description    *string `json:"description"`
-		EnableUser     *bool   `json:"enableUser"`
-		SystemGenerate *bool   `json:"systemGeneratePassword"`
-		UserEntity     *struct {
-			UserName *string `json:"userName"`
-		} `json:"userEntity"`
-		AssociatedUserGroups []struct {
-			UserGroupName *string `json:"userGroupName"`
-			UserGroupID   *int64  `json:"userGroupId"`
-		} `json:"associatedUserGroups"`
-	} `json:"users"`
+	Users []legacyUserIn `json:"users"`
+}
+
+// legacyUserIn is the one user of a legacy POST /User or /User/{id} body.
+type legacyUserIn struct {
+	Password       *string `json:"password"`
+	Email          *string `json:"email"`
+	FullName       *string `json:"fullName"`
+	Description    *string `json:"description"`
+	EnableUser     *bool   `json:"enableUser"`
+	SystemGenerate *bool   `json:"systemGeneratePassword"`
+	UserEntity     *struct {
+		UserName *string `json:"userName"`
+	} `json:"userEntity"`
+	AssociatedUserGroups []struct {
+		UserGroupName *string `json:"userGroupName"`
+		UserGroupID   *int64  `json:"userGroupId"`
+	} `json:"associatedUserGroups"`
+}
+
+// decodeLegacyUser decodes a legacy user body, which holds exactly one
+// user.
+func (rq *request) decodeLegacyUser() (legacyUserIn, error) {
+	var in legacyUserBody
+	if err := rq.decode(&in, false); err != nil {
+		return legacyUserIn{}, err
+	}
+	if len(in.Users) != 1 {
+		return legacyUserIn{}, errBadInput("users", "users must hold exactly one user.")
+	}
+	return in.Users[0], nil
 }
 
 // legacyCreateUser is POST /User (user.py Users.add): {users: [{userEntity:
@@ -187,14 +203,10 @@ type legacyUserBody struct {
 // [{userGroupName}]}]} → {response: [{errorCode: 0, entity: {userName,
 // userId}}]}. The user joins the groups named.
 func (h *Handler) legacyCreateUser(rq *request) (response, error) {
-	var in legacyUserBody
-	if err := rq.decode(&in, false); err != nil {
+	u0, err := rq.decodeLegacyUser()
+	if err != nil {
 		return response{}, err
 	}
-	if len(in.Users) != 1 {
-		return response{}, errBadInput("users", "users must hold exactly one user.")
-	}
-	u0 := in.Users[0]
 	if u0.UserEntity == nil || deref(u0.UserEntity.UserName) == "" {
 		return response{}, errBadInput("users.userEntity.userName", "users[0].userEntity.userName is required.")
 	}
@@ -268,14 +280,10 @@ func (h *Handler) legacyUpdateUser(rq *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	var in legacyUserBody
-	if err := rq.decode(&in, false); err != nil {
+	u0, err := rq.decodeLegacyUser()
+	if err != nil {
 		return response{}, err
 	}
-	if len(in.Users) != 1 {
-		return response{}, errBadInput("users", "users must hold exactly one user.")
-	}
-	u0 := in.Users[0]
 	if rq.sess.Kind != core.SessionAdmin && (u0.EnableUser != nil || u0.Description != nil) {
 		return response{}, errForbidden("Only an administrator may enable, disable or describe users.")
 	}
