@@ -6,13 +6,10 @@ package e2e
 // server, users, buckets through jobs) that clean up after themselves.
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -262,18 +259,7 @@ func s3As(t testing.TB, ak, sk string) *s3.Client {
 // awsCLIAs runs the aws CLI against the S3 endpoint with the given keys.
 func awsCLIAs(t testing.TB, ak, sk string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	requireTarget(t)
-	if _, lerr := exec.LookPath("aws"); lerr != nil {
-		t.Fatalf("aws CLI not found in PATH: %v", lerr)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "aws", append([]string{"--endpoint-url", suite.endpoint}, args...)...)
-	cmd.Env = toolEnv("AWS_ACCESS_KEY_ID="+ak, "AWS_SECRET_ACCESS_KEY="+sk)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err = cmd.Run()
-	return o.String(), e.String(), err
+	return awsCLIEnv(t, toolEnv("AWS_ACCESS_KEY_ID="+ak, "AWS_SECRET_ACCESS_KEY="+sk), args...)
 }
 
 // writeTemp writes data to a file in the test's temp dir.
