@@ -3,7 +3,6 @@ package commvault
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -162,9 +161,7 @@ func (n *testNode) call(t testing.TB, method, path, token string, body any) repl
 
 func (r reply) must(t testing.TB, status int) reply {
 	t.Helper()
-	if r.Status != status {
-		t.Fatalf("%s %s: HTTP %d, want %d; body:\n%s", r.Method, r.Path, r.Status, status, r.Raw)
-	}
+	r.Reply.Must(t, status)
 	return r
 }
 
@@ -172,45 +169,18 @@ func (r reply) must(t testing.TB, status int) reply {
 // 4xx other than 404, the enum name for 404 and 500).
 func (r reply) mustError(t testing.TB, status int, code any) reply {
 	t.Helper()
-	r.must(t, status)
-	got := r.Body["errorCode"]
-	if n, ok := got.(json.Number); ok {
-		got = n.String()
-	}
-	if fmt.Sprint(got) != fmt.Sprint(code) {
-		t.Fatalf("%s %s: errorCode %v, want %v; body:\n%s", r.Method, r.Path, got, code, r.Raw)
-	}
-	if msg, _ := r.Body["errorMessage"].(string); msg == "" {
-		t.Fatalf("%s %s: no errorMessage; body:\n%s", r.Method, r.Path, r.Raw)
-	}
+	r.MustCommvaultError(t, status, code)
 	return r
 }
 
 // get walks a dotted path ("response.entity.clientId", "jobs.0.jobSummary").
 func (r reply) get(path string) any { return testkit.Lookup(r.Body, path) }
 
-func (r reply) str(path string) string {
-	switch v := r.get(path).(type) {
-	case string:
-		return v
-	case json.Number:
-		return v.String()
-	case nil:
-		return ""
-	default:
-		return fmt.Sprint(v)
-	}
-}
+func (r reply) str(path string) string { return r.Text(path) }
 
-func (r reply) num(path string) int64 {
-	n, _ := strconv.ParseInt(r.str(path), 10, 64)
-	return n
-}
+func (r reply) num(path string) int64 { return r.Int(path) }
 
-func (r reply) list(path string) []any {
-	l, _ := r.get(path).([]any)
-	return l
-}
+func (r reply) list(path string) []any { return r.List(path) }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 

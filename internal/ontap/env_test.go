@@ -75,9 +75,7 @@ func (e *testEnv) do(method, path, body string) reply {
 // must checks the status of a reply.
 func (r reply) must(t *testing.T, status int) reply {
 	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status %d, want %d; body: %s", r.Status, status, r.Raw)
-	}
+	r.Reply.Must(t, status)
 	return r
 }
 

@@ -3,6 +3,7 @@ package testkit
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -89,4 +90,58 @@ func Lookup(v any, path string) any {
 		}
 	}
 	return v
+}
+
+// Must fails the test unless the reply's status is one of want.
+func (r Reply) Must(t testing.TB, want ...int) {
+	t.Helper()
+	for _, w := range want {
+		if r.Status == w {
+			return
+		}
+	}
+	t.Fatalf("%s %s: HTTP %d, want %v; body:\n%s", r.Method, r.Path, r.Status, want, r.Raw)
+}
+
+// Text returns the value at a dotted path as text: a string as is, a
+// number as written, "" for nothing, anything else as fmt prints it.
+func (r Reply) Text(path string) string {
+	switch v := Lookup(r.Body, path).(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// Int returns the value at a dotted path as an integer (0 when it is not
+// one).
+func (r Reply) Int(path string) int64 {
+	n, _ := strconv.ParseInt(r.Text(path), 10, 64)
+	return n
+}
+
+// List returns the array at a dotted path (nil when it is not one).
+func (r Reply) List(path string) []any {
+	l, _ := Lookup(r.Body, path).([]any)
+	return l
+}
+
+// MustCommvaultError fails the test unless r is a Commvault error with
+// the status, errorCode code (an int, or the enum name for 404 and 500, as
+// printed) and a non-empty errorMessage string: the dialect's error
+// contract.
+func (r Reply) MustCommvaultError(t testing.TB, status int, code any) {
+	t.Helper()
+	r.Must(t, status)
+	if got := r.Text("errorCode"); got != fmt.Sprint(code) {
+		t.Fatalf("%s %s: errorCode %q, want %v; body:\n%s", r.Method, r.Path, got, code, r.Raw)
+	}
+	if msg, _ := r.Body["errorMessage"].(string); msg == "" {
+		t.Fatalf("%s %s: no errorMessage; body:\n%s", r.Method, r.Path, r.Raw)
+	}
 }

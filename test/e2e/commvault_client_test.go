@@ -12,7 +12,6 @@ package e2e
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -83,9 +82,7 @@ func (c *cvClient) doAt(t testing.TB, root, method, path string, body any) cvRep
 
 func (r cvReply) must(t testing.TB, status int) cvReply {
 	t.Helper()
-	if r.Status != status {
-		t.Fatalf("%s %s: HTTP %d, want %d; body:\n%s", r.Method, r.Path, r.Status, status, r.Raw)
-	}
+	r.Reply.Must(t, status)
 	return r
 }
 
@@ -93,40 +90,17 @@ func (r cvReply) must(t testing.TB, status int) cvReply {
 // 500) and that errorMessage is set.
 func (r cvReply) mustError(t testing.TB, status int, code any) cvReply {
 	t.Helper()
-	r.must(t, status)
-	if got := r.str("errorCode"); got != fmt.Sprint(code) {
-		t.Fatalf("%s %s: errorCode %q, want %v; body:\n%s", r.Method, r.Path, got, code, r.Raw)
-	}
-	if r.str("errorMessage") == "" {
-		t.Fatalf("%s %s: no errorMessage; body:\n%s", r.Method, r.Path, r.Raw)
-	}
+	r.MustCommvaultError(t, status, code)
 	return r
 }
 
 func (r cvReply) get(path string) any { return testkit.Lookup(r.Body, path) }
 
-func (r cvReply) str(path string) string {
-	switch v := r.get(path).(type) {
-	case nil:
-		return ""
-	case string:
-		return v
-	case json.Number:
-		return v.String()
-	default:
-		return fmt.Sprint(v)
-	}
-}
+func (r cvReply) str(path string) string { return r.Text(path) }
 
-func (r cvReply) num(path string) int64 {
-	n, _ := strconv.ParseInt(r.str(path), 10, 64)
-	return n
-}
+func (r cvReply) num(path string) int64 { return r.Int(path) }
 
-func (r cvReply) list(path string) []any {
-	l, _ := r.get(path).([]any)
-	return l
-}
+func (r cvReply) list(path string) []any { return r.List(path) }
 
 func b64s(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 

@@ -70,12 +70,7 @@ func (c *ontapClient) doAuth(t testing.TB, method, path string, body any, user, 
 // must fails the test unless the status is one of want.
 func (r ontapReply) must(t testing.TB, want ...int) ontapReply {
 	t.Helper()
-	for _, w := range want {
-		if r.Status == w {
-			return r
-		}
-	}
-	t.Fatalf("%s %s: HTTP %d, want %v; body:\n%s", r.Method, r.Path, r.Status, want, r.Raw)
+	r.Reply.Must(t, want...)
 	return r
 }
 
