@@ -70,15 +70,12 @@ func bucketRuleFields() []string {
 
 // bucketBody is a bucket POST or PATCH body.
 type bucketBody struct {
-	SVM struct {
-		UUID string `json:"uuid"`
-		Name string `json:"name"`
-	} `json:"svm"`
-	Name            *string `json:"name"`
-	Comment         *string `json:"comment"`
-	Size            *int64  `json:"size"`
-	VersioningState *string `json:"versioning_state"`
-	Type            *string `json:"type"`
+	SVM             recordRef `json:"svm"`
+	Name            *string   `json:"name"`
+	Comment         *string   `json:"comment"`
+	Size            *int64    `json:"size"`
+	VersioningState *string   `json:"versioning_state"`
+	Type            *string   `json:"type"`
 	Policy          *struct {
 		Statements *[]policy.ONTAPStatement `json:"statements"`
 	} `json:"policy"`

@@ -29,10 +29,7 @@ var serviceKnown = collection.NewFieldSet("svm.uuid", "svm.name", "svm._links.*"
 
 // serviceBody is an S3 server POST or PATCH body.
 type serviceBody struct {
-	SVM struct {
-		UUID string `json:"uuid"`
-		Name string `json:"name"`
-	} `json:"svm"`
+	SVM              recordRef      `json:"svm"`
 	Name             *string        `json:"name"`
 	Comment          *string        `json:"comment"`
 	Enabled          *bool          `json:"enabled"`
@@ -40,7 +37,7 @@ type serviceBody struct {
 	IsHTTPSEnabled   *bool          `json:"is_https_enabled"`
 	Port             *int           `json:"port"`
 	SecurePort       *int           `json:"secure_port"`
-	Certificate      *certBody      `json:"certificate"`
+	Certificate      *recordRef     `json:"certificate"`
 	DefaultUnixUser  *string        `json:"default_unix_user"`
 	DefaultWinUser   *string        `json:"default_win_user"`
 	MaxKeyTimeToLive isoDuration    `json:"max_key_time_to_live"`
@@ -50,7 +47,9 @@ type serviceBody struct {
 	Buckets          []bucketBody   `json:"buckets"`
 }
 
-type certBody struct {
+// recordRef is ONTAP's reference to another record in a body, by uuid or
+// name ({"svm": {"uuid": ...}}, {"certificate": {"name": ...}}).
+type recordRef struct {
 	Name string `json:"name"`
 	UUID string `json:"uuid"`
 }

@@ -33,16 +33,13 @@ var svmKnown = collection.NewFieldSet("uuid", "name", "state", "subtype", "comme
 
 // svmS3Body is the s3 sub-object of an SVM POST or PATCH.
 type svmS3Body struct {
-	Enabled        *bool   `json:"enabled"`
-	Name           *string `json:"name"`
-	IsHTTPEnabled  *bool   `json:"is_http_enabled"`
-	IsHTTPSEnabled *bool   `json:"is_https_enabled"`
-	Port           *int    `json:"port"`
-	SecurePort     *int    `json:"secure_port"`
-	Certificate    *struct {
-		Name string `json:"name"`
-		UUID string `json:"uuid"`
-	} `json:"certificate"`
+	Enabled        *bool      `json:"enabled"`
+	Name           *string    `json:"name"`
+	IsHTTPEnabled  *bool      `json:"is_http_enabled"`
+	IsHTTPSEnabled *bool      `json:"is_https_enabled"`
+	Port           *int       `json:"port"`
+	SecurePort     *int       `json:"secure_port"`
+	Certificate    *recordRef `json:"certificate"`
 }
 
 // namedRef is a reference by name, sent as {"name": ...} or, as Ansible's
