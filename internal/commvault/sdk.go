@@ -470,11 +470,7 @@ func (h *Handler) planEntities(rq *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	t, err := h.tenant(rq)
-	if err != nil {
-		return response{}, err
-	}
-	vs, err := h.core.ListVaults(rq.ctx, t.UUID)
+	_, vs, err := h.tenantVaults(rq)
 	if err != nil {
 		return response{}, err
 	}
