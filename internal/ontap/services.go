@@ -98,15 +98,7 @@ func parseServicePost(raw []byte) (serviceBody, core.CreateS3ServiceInput, error
 	set(&in.DefaultWinUser, b.DefaultWinUser)
 	set(&in.MinLockRetention, b.MinLockRetention)
 	set(&in.MaxLockRetention, b.MaxLockRetention)
-	if b.Port != nil {
-		in.Port = *b.Port
-	}
-	if b.SecurePort != nil {
-		in.SecurePort = *b.SecurePort
-	}
-	if b.Certificate != nil {
-		in.Certificate = core.CertificateRef{Name: b.Certificate.Name, UUID: b.Certificate.UUID}
-	}
+	setListeners(&in, b.Port, b.SecurePort, b.Certificate)
 	for _, u := range b.Users {
 		ui := core.CreateUserInput{Comment: u.Comment, AccessKey: u.AccessKey, SecretKey: u.SecretKey,
 			KeyTimeToLive: u.KeyTimeToLive.D}

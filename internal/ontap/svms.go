@@ -225,16 +225,23 @@ func (b *svmS3Body) createInput(tenant string) core.CreateS3ServiceInput {
 	if b.Name != nil {
 		in.Name = *b.Name
 	}
-	if b.Port != nil {
-		in.Port = *b.Port
-	}
-	if b.SecurePort != nil {
-		in.SecurePort = *b.SecurePort
-	}
-	if b.Certificate != nil {
-		in.Certificate = core.CertificateRef{Name: b.Certificate.Name, UUID: b.Certificate.UUID}
-	}
+	setListeners(&in, b.Port, b.SecurePort, b.Certificate)
 	return in
+}
+
+// setListeners sets the S3 server's ports and certificate given in a body
+// (the server POST, the SVM POST's s3 object); absent ones keep the core's
+// defaults.
+func setListeners(in *core.CreateS3ServiceInput, port, securePort *int, cert *recordRef) {
+	if port != nil {
+		in.Port = *port
+	}
+	if securePort != nil {
+		in.SecurePort = *securePort
+	}
+	if cert != nil {
+		in.Certificate = core.CertificateRef{Name: cert.Name, UUID: cert.UUID}
+	}
 }
 
 func (b *svmS3Body) patch() core.S3ServicePatch {
