@@ -1,16 +1,13 @@
 package commvault
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,11 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
-	"coffer/internal/blob"
 	"coffer/internal/core"
-	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
 	"coffer/internal/s3api"
+	"coffer/internal/testkit"
 )
 
 // The integration tests run the Commvault handler over a real core (Pebble
@@ -72,19 +68,8 @@ func newTestEnvWith(t testing.TB, eo envOpts, nodeNames ...string) *testEnv {
 	if len(nodeNames) == 0 {
 		nodeNames = []string{"node-a"}
 	}
-	dir := t.TempDir()
-	kv, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bl, err := blob.Open(blob.Options{Dir: filepath.Join(dir, "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := objects.New(objects.Options{KV: kv, Blobs: bl})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testkit.NewStore(t, nil)
+	kv, obj := st.KV, st.Objects
 	co := core.Options{KV: kv, Objects: obj, PasswordIterations: 1000, ClusterName: "cluster1",
 		JobWorkers: eo.jobWorkers}
 	if eo.coreTweak != nil {
@@ -108,8 +93,6 @@ func newTestEnvWith(t testing.TB, eo envOpts, nodeNames ...string) *testEnv {
 			n.h.Close()
 		}
 		c.Close()
-		obj.Close()
-		kv.Close()
 	})
 	for _, name := range nodeNames {
 		e.addNode(name, eo.tweak)
@@ -154,31 +137,13 @@ func (e *testEnv) node(name string) *testNode {
 func (e *testEnv) api() *testNode { return e.node("node-a") }
 
 // reply is a decoded response.
-type reply struct {
-	Method, Path string
-	Status       int
-	Header       http.Header
-	Body         map[string]any
-	Raw          string
-}
+type reply struct{ testkit.Reply }
 
 // call sends a request to a node's API. body: nil, string (as is) or any
 // value (JSON-encoded). token "" sends no Authtoken.
 func (n *testNode) call(t testing.TB, method, path, token string, body any) reply {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, n.api.URL+path, rd)
+	req, err := http.NewRequest(method, n.api.URL+path, testkit.JSONBody(t, body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,21 +152,8 @@ func (n *testNode) call(t testing.TB, method, path, token string, body any) repl
 	if token != "" {
 		req.Header.Set("Authtoken", token)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := reply{Method: method, Path: path, Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
-	if len(bytes.TrimSpace(raw)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&r.Body); err != nil {
-			t.Fatalf("%s %s: HTTP %d, body is not a JSON object: %v\n%s", method, path, resp.StatusCode, err, raw)
-		}
-	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+	r := reply{testkit.Send(t, nil, path, req)}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("%s %s: Content-Type %q", method, path, ct)
 	}
 	return r
@@ -209,9 +161,7 @@ func (n *testNode) call(t testing.TB, method, path, token string, body any) repl
 
 func (r reply) must(t testing.TB, status int) reply {
 	t.Helper()
-	if r.Status != status {
-		t.Fatalf("%s %s: HTTP %d, want %d; body:\n%s", r.Method, r.Path, r.Status, status, r.Raw)
-	}
+	r.Reply.Must(t, status)
 	return r
 }
 
@@ -219,62 +169,18 @@ func (r reply) must(t testing.TB, status int) reply {
 // 4xx other than 404, the enum name for 404 and 500).
 func (r reply) mustError(t testing.TB, status int, code any) reply {
 	t.Helper()
-	r.must(t, status)
-	got := r.Body["errorCode"]
-	if n, ok := got.(json.Number); ok {
-		got = n.String()
-	}
-	if fmt.Sprint(got) != fmt.Sprint(code) {
-		t.Fatalf("%s %s: errorCode %v, want %v; body:\n%s", r.Method, r.Path, got, code, r.Raw)
-	}
-	if msg, _ := r.Body["errorMessage"].(string); msg == "" {
-		t.Fatalf("%s %s: no errorMessage; body:\n%s", r.Method, r.Path, r.Raw)
-	}
+	r.MustCommvaultError(t, status, code)
 	return r
 }
 
 // get walks a dotted path ("response.entity.clientId", "jobs.0.jobSummary").
-func (r reply) get(path string) any {
-	var cur any = r.Body
-	for _, p := range strings.Split(path, ".") {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[p]
-		case []any:
-			i, err := strconv.Atoi(p)
-			if err != nil || i >= len(c) {
-				return nil
-			}
-			cur = c[i]
-		default:
-			return nil
-		}
-	}
-	return cur
-}
+func (r reply) get(path string) any { return testkit.Lookup(r.Body, path) }
 
-func (r reply) str(path string) string {
-	switch v := r.get(path).(type) {
-	case string:
-		return v
-	case json.Number:
-		return v.String()
-	case nil:
-		return ""
-	default:
-		return fmt.Sprint(v)
-	}
-}
+func (r reply) str(path string) string { return r.Text(path) }
 
-func (r reply) num(path string) int64 {
-	n, _ := strconv.ParseInt(r.str(path), 10, 64)
-	return n
-}
+func (r reply) num(path string) int64 { return r.Int(path) }
 
-func (r reply) list(path string) []any {
-	l, _ := r.get(path).([]any)
-	return l
-}
+func (r reply) list(path string) []any { return r.List(path) }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 

@@ -145,18 +145,11 @@ func (h *Handler) legacyUsers(rq *request) (response, error) {
 
 // legacyGetUser is GET /User/{id}[?Level=50]: {users: [one]}.
 func (h *Handler) legacyGetUser(rq *request) (response, error) {
-	id, err := rq.id(0, "userId")
+	u, err := h.renderPathUser(rq, legacyUser)
 	if err != nil {
 		return response{}, err
 	}
-	if err := selfOrAdmin(rq, id); err != nil {
-		return response{}, err
-	}
-	list, err := h.renderUsers(rq, &id, legacyUser)
-	if err != nil {
-		return response{}, err
-	}
-	return ok(map[string]any{"users": []any{list[0]}}), nil
+	return ok(map[string]any{"users": []any{u}}), nil
 }
 
 // legacyResponse is the older APIs' result list: {response: [{errorCode,
@@ -171,21 +164,37 @@ func legacyResponse(entity map[string]any) response {
 }
 
 type legacyUserBody struct {
-	Users []struct {
-		Password       *string `json:"password"`
-		Email          *string `json:"email"`
-		FullName       *string `json:"fullName"`
-		Description    *string `json:"description"`
-		EnableUser     *bool   `json:"enableUser"`
-		SystemGenerate *bool   `json:"systemGeneratePassword"`
-		UserEntity     *struct {
-			UserName *string `json:"userName"`
-		} `json:"userEntity"`
-		AssociatedUserGroups []struct {
-			UserGroupName *string `json:"userGroupName"`
-			UserGroupID   *int64  `json:"userGroupId"`
-		} `json:"associatedUserGroups"`
-	} `json:"users"`
+	Users []legacyUserIn `json:"users"`
+}
+
+// legacyUserIn is the one user of a legacy POST /User or /User/{id} body.
+type legacyUserIn struct {
+	Password       *string `json:"password"`
+	Email          *string `json:"email"`
+	FullName       *string `json:"fullName"`
+	Description    *string `json:"description"`
+	EnableUser     *bool   `json:"enableUser"`
+	SystemGenerate *bool   `json:"systemGeneratePassword"`
+	UserEntity     *struct {
+		UserName *string `json:"userName"`
+	} `json:"userEntity"`
+	AssociatedUserGroups []struct {
+		UserGroupName *string `json:"userGroupName"`
+		UserGroupID   *int64  `json:"userGroupId"`
+	} `json:"associatedUserGroups"`
+}
+
+// decodeLegacyUser decodes a legacy user body, which holds exactly one
+// user.
+func (rq *request) decodeLegacyUser() (legacyUserIn, error) {
+	var in legacyUserBody
+	if err := rq.decode(&in, false); err != nil {
+		return legacyUserIn{}, err
+	}
+	if len(in.Users) != 1 {
+		return legacyUserIn{}, errBadInput("users", "users must hold exactly one user.")
+	}
+	return in.Users[0], nil
 }
 
 // legacyCreateUser is POST /User (user.py Users.add): {users: [{userEntity:
@@ -194,14 +203,10 @@ type legacyUserBody struct {
 // [{userGroupName}]}]} → {response: [{errorCode: 0, entity: {userName,
 // userId}}]}. The user joins the groups named.
 func (h *Handler) legacyCreateUser(rq *request) (response, error) {
-	var in legacyUserBody
-	if err := rq.decode(&in, false); err != nil {
+	u0, err := rq.decodeLegacyUser()
+	if err != nil {
 		return response{}, err
 	}
-	if len(in.Users) != 1 {
-		return response{}, errBadInput("users", "users must hold exactly one user.")
-	}
-	u0 := in.Users[0]
 	if u0.UserEntity == nil || deref(u0.UserEntity.UserName) == "" {
 		return response{}, errBadInput("users.userEntity.userName", "users[0].userEntity.userName is required.")
 	}
@@ -275,14 +280,10 @@ func (h *Handler) legacyUpdateUser(rq *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	var in legacyUserBody
-	if err := rq.decode(&in, false); err != nil {
+	u0, err := rq.decodeLegacyUser()
+	if err != nil {
 		return response{}, err
 	}
-	if len(in.Users) != 1 {
-		return response{}, errBadInput("users", "users must hold exactly one user.")
-	}
-	u0 := in.Users[0]
 	if rq.sess.Kind != core.SessionAdmin && (u0.EnableUser != nil || u0.Description != nil) {
 		return response{}, errForbidden("Only an administrator may enable, disable or describe users.")
 	}
@@ -342,15 +343,7 @@ func (h *Handler) legacyDeleteUser(rq *request) (response, error) {
 // server set_user_enabled): {response: [{errorCode: 0, errorMessage}]}.
 func setUserEnabled(enabled bool) endpoint {
 	return func(h *Handler, rq *request) (response, error) {
-		id, err := rq.id(0, "userId")
-		if err != nil {
-			return response{}, err
-		}
-		t, err := h.tenant(rq)
-		if err != nil {
-			return response{}, err
-		}
-		u, err := h.tenantUser(rq, t, id)
+		t, u, err := h.pathUser(rq)
 		if err != nil {
 			return response{}, err
 		}
@@ -380,10 +373,8 @@ func (h *Handler) tfaStatus(rq *request) (response, error) {
 // enabled, email, users[].userName).
 func (h *Handler) legacyGroup(rq *request, t core.Tenant, g core.Group) map[string]any {
 	users := []map[string]any{}
-	for _, name := range g.Users {
-		if u, err := h.core.GetUser(rq.ctx, t.UUID, name); err == nil {
-			users = append(users, map[string]any{"userName": u.Name, "userId": u.ID})
-		}
+	for _, u := range h.groupMembers(rq, t, g) {
+		users = append(users, map[string]any{"userName": u.Name, "userId": u.ID})
 	}
 	return map[string]any{
 		"userGroupEntity":      map[string]any{"userGroupName": g.Name, "userGroupId": g.ID},
@@ -398,32 +389,16 @@ func (h *Handler) legacyGroup(rq *request, t core.Tenant, g core.Group) map[stri
 
 // legacyGroups is GET /UserGroup[?includeSystemCreated=true&level=10].
 func (h *Handler) legacyGroups(rq *request) (response, error) {
-	t, err := h.tenant(rq)
+	list, err := h.renderGroups(rq, h.legacyGroup)
 	if err != nil {
 		return response{}, err
-	}
-	groups, err := h.core.ListGroups(rq.ctx, t.UUID)
-	if err != nil {
-		return response{}, err
-	}
-	list := []map[string]any{}
-	for _, g := range groups {
-		list = append(list, h.legacyGroup(rq, t, g))
 	}
 	return ok(map[string]any{"userGroups": list}), nil
 }
 
 // legacyGetGroup is GET /UserGroup/{id}: {userGroups: [one]}.
 func (h *Handler) legacyGetGroup(rq *request) (response, error) {
-	id, err := rq.id(0, "userGroupId")
-	if err != nil {
-		return response{}, err
-	}
-	t, err := h.tenant(rq)
-	if err != nil {
-		return response{}, err
-	}
-	g, err := h.tenantGroup(rq, t, id)
+	t, g, err := h.pathGroup(rq)
 	if err != nil {
 		return response{}, err
 	}
@@ -495,11 +470,7 @@ func (h *Handler) planEntities(rq *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	t, err := h.tenant(rq)
-	if err != nil {
-		return response{}, err
-	}
-	vs, err := h.core.ListVaults(rq.ctx, t.UUID)
+	_, vs, err := h.tenantVaults(rq)
 	if err != nil {
 		return response{}, err
 	}

@@ -24,6 +24,21 @@ func (h *Handler) tenantUser(rq *request, t core.Tenant, id int32) (core.User, e
 	return u, err
 }
 
+// pathUser resolves the user the path names ({id} as userId) in the
+// default tenant: the lookup every /user/{id} call starts with.
+func (h *Handler) pathUser(rq *request) (core.Tenant, core.User, error) {
+	id, err := rq.id(0, "userId")
+	if err != nil {
+		return core.Tenant{}, core.User{}, err
+	}
+	t, err := h.tenant(rq)
+	if err != nil {
+		return core.Tenant{}, core.User{}, err
+	}
+	u, err := h.tenantUser(rq, t, id)
+	return t, u, err
+}
+
 // memberOf returns the groups a user is in.
 func memberOf(groups []core.Group, user string) []core.Group {
 	var out []core.Group
@@ -112,20 +127,30 @@ func selfOrAdmin(rq *request, id int32) error {
 	return nil
 }
 
-// getUser is GET /V4/user/{id}.
-func (h *Handler) getUser(rq *request) (response, error) {
+// renderPathUser renders the user the path names ({id} as userId) in
+// shape, for the caller itself or an administrator.
+func (h *Handler) renderPathUser(rq *request, shape userShape) (map[string]any, error) {
 	id, err := rq.id(0, "userId")
 	if err != nil {
-		return response{}, err
+		return nil, err
 	}
 	if err := selfOrAdmin(rq, id); err != nil {
-		return response{}, err
+		return nil, err
 	}
-	list, err := h.renderUsers(rq, &id, h.userJSON)
+	list, err := h.renderUsers(rq, &id, shape)
+	if err != nil {
+		return nil, err
+	}
+	return list[0], nil
+}
+
+// getUser is GET /V4/user/{id}.
+func (h *Handler) getUser(rq *request) (response, error) {
+	u, err := h.renderPathUser(rq, h.userJSON)
 	if err != nil {
 		return response{}, err
 	}
-	return ok(list[0]), nil
+	return ok(u), nil
 }
 
 type createUserBody struct {
@@ -184,22 +209,14 @@ func (h *Handler) createUser(rq *request) (response, error) {
 
 // deleteUser is DELETE /V4/user/{id}: the user, its keys and its sessions.
 func (h *Handler) deleteUser(rq *request) (response, error) {
-	id, err := rq.id(0, "userId")
-	if err != nil {
-		return response{}, err
-	}
-	t, err := h.tenant(rq)
-	if err != nil {
-		return response{}, err
-	}
-	u, err := h.tenantUser(rq, t, id)
+	t, u, err := h.pathUser(rq)
 	if err != nil {
 		return response{}, err
 	}
 	if err := h.core.DeleteUser(rq.ctx, t.UUID, u.Name); err != nil {
 		return response{}, err
 	}
-	if err := h.core.EndUserSessions(rq.ctx, id); err != nil {
+	if err := h.core.EndUserSessions(rq.ctx, u.ID); err != nil {
 		return response{}, err
 	}
 	return genericOK(""), nil
@@ -291,53 +308,81 @@ func (h *Handler) tenantGroup(rq *request, t core.Tenant, id int32) (core.Group,
 	return g, err
 }
 
-func (h *Handler) groupJSON(rq *request, t core.Tenant, g core.Group, members bool) map[string]any {
-	out := map[string]any{"id": g.ID, "userGroupId": g.ID, "name": g.Name, "description": g.Comment,
-		"GUID": g.UUID, "company": idName(t.ID, t.Name), "enabled": true}
-	if members {
-		users := []map[string]any{}
-		for _, name := range g.Users {
-			if u, err := h.core.GetUser(rq.ctx, t.UUID, name); err == nil {
-				users = append(users, idName(u.ID, u.Name))
-			}
-		}
-		out["users"] = users
+// pathGroup resolves the group the path names ({id} as userGroupId) in
+// the default tenant: the lookup every /UserGroup/{id} call starts with.
+func (h *Handler) pathGroup(rq *request) (core.Tenant, core.Group, error) {
+	id, err := rq.id(0, "userGroupId")
+	if err != nil {
+		return core.Tenant{}, core.Group{}, err
 	}
-	return out
+	t, err := h.tenant(rq)
+	if err != nil {
+		return core.Tenant{}, core.Group{}, err
+	}
+	g, err := h.tenantGroup(rq, t, id)
+	return t, g, err
+}
+
+// groupMembers returns the users of a group that still exist (a member
+// deleted meanwhile is left out, not an error), for both APIs' shapes.
+func (h *Handler) groupMembers(rq *request, t core.Tenant, g core.Group) []core.User {
+	var users []core.User
+	for _, name := range g.Users {
+		if u, err := h.core.GetUser(rq.ctx, t.UUID, name); err == nil {
+			users = append(users, u)
+		}
+	}
+	return users
+}
+
+// groupShape renders one group for an API (the V4 groupJSON, the legacy
+// legacyGroup).
+type groupShape func(rq *request, t core.Tenant, g core.Group) map[string]any
+
+// renderGroups renders every group of the default tenant in shape, for
+// both APIs' group lists.
+func (h *Handler) renderGroups(rq *request, shape groupShape) ([]map[string]any, error) {
+	t, err := h.tenant(rq)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := h.core.ListGroups(rq.ctx, t.UUID)
+	if err != nil {
+		return nil, err
+	}
+	list := []map[string]any{}
+	for _, g := range groups {
+		list = append(list, shape(rq, t, g))
+	}
+	return list, nil
+}
+
+// groupJSON is a group as the V4 API shows it, with its members.
+func (h *Handler) groupJSON(rq *request, t core.Tenant, g core.Group) map[string]any {
+	users := []map[string]any{}
+	for _, u := range h.groupMembers(rq, t, g) {
+		users = append(users, idName(u.ID, u.Name))
+	}
+	return map[string]any{"id": g.ID, "userGroupId": g.ID, "name": g.Name, "description": g.Comment,
+		"GUID": g.UUID, "company": idName(t.ID, t.Name), "enabled": true, "users": users}
 }
 
 // listGroups is GET /V4/UserGroup.
 func (h *Handler) listGroups(rq *request) (response, error) {
-	t, err := h.tenant(rq)
+	list, err := h.renderGroups(rq, h.groupJSON)
 	if err != nil {
 		return response{}, err
-	}
-	groups, err := h.core.ListGroups(rq.ctx, t.UUID)
-	if err != nil {
-		return response{}, err
-	}
-	list := []map[string]any{}
-	for _, g := range groups {
-		list = append(list, h.groupJSON(rq, t, g, true))
 	}
 	return ok(map[string]any{"userGroups": list}), nil
 }
 
 // getGroup is GET /V4/UserGroup/{id}.
 func (h *Handler) getGroup(rq *request) (response, error) {
-	id, err := rq.id(0, "userGroupId")
+	t, g, err := h.pathGroup(rq)
 	if err != nil {
 		return response{}, err
 	}
-	t, err := h.tenant(rq)
-	if err != nil {
-		return response{}, err
-	}
-	g, err := h.tenantGroup(rq, t, id)
-	if err != nil {
-		return response{}, err
-	}
-	return ok(h.groupJSON(rq, t, g, true)), nil
+	return ok(h.groupJSON(rq, t, g)), nil
 }
 
 type userRef struct {
@@ -459,18 +504,11 @@ func (h *Handler) updateGroup(rq *request) (response, error) {
 
 // deleteGroup is DELETE /V4/UserGroup/{id}.
 func (h *Handler) deleteGroup(rq *request) (response, error) {
-	id, err := rq.id(0, "userGroupId")
+	t, g, err := h.pathGroup(rq)
 	if err != nil {
 		return response{}, err
 	}
-	t, err := h.tenant(rq)
-	if err != nil {
-		return response{}, err
-	}
-	if _, err := h.tenantGroup(rq, t, id); err != nil {
-		return response{}, err
-	}
-	if err := h.core.DeleteGroup(rq.ctx, t.UUID, id); err != nil {
+	if err := h.core.DeleteGroup(rq.ctx, t.UUID, g.ID); err != nil {
 		return response{}, err
 	}
 	return genericOK(""), nil

@@ -242,6 +242,16 @@ func objectLockJSON(r core.BucketRetention) map[string]any {
 	return out
 }
 
+// tenantVaults returns the default tenant and its vaults.
+func (h *Handler) tenantVaults(rq *request) (core.Tenant, []core.Vault, error) {
+	t, err := h.tenant(rq)
+	if err != nil {
+		return t, nil, err
+	}
+	vs, err := h.core.ListVaults(rq.ctx, t.UUID)
+	return t, vs, err
+}
+
 // listVaults is GET /V4/cvS3Stores?start=&limit= → {CVS3Stores: [...],
 // totalRecords}. hardRefresh and fl are accepted and ignored.
 func (h *Handler) listVaults(rq *request) (response, error) {
@@ -253,11 +263,7 @@ func (h *Handler) listVaults(rq *request) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	t, err := h.tenant(rq)
-	if err != nil {
-		return response{}, err
-	}
-	vs, err := h.core.ListVaults(rq.ctx, t.UUID)
+	t, vs, err := h.tenantVaults(rq)
 	if err != nil {
 		return response{}, err
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,35 +12,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
-	"coffer/internal/blob"
 	"coffer/internal/core"
 	"coffer/internal/errs"
 	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
 	"coffer/internal/s3api"
+	"coffer/internal/testkit"
 )
 
 var ctx = context.Background()
 
 type kvStore = *pebble.Store
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // env is a real core over real Pebble and a real object layer, with the S3
 // adapter on an httptest server.
@@ -52,7 +32,7 @@ type env struct {
 	kv    *pebble.Store
 	obj   *objects.Service
 	core  *core.Service
-	clock *clock
+	clock *testkit.Clock
 	url   string
 	boot  core.BootstrapResult
 }
@@ -63,24 +43,14 @@ func newEnv(t *testing.T) *env { return newEnvSeeded(t, nil) }
 // opens it (records of older schemas).
 func newEnvSeeded(t *testing.T, seed func(kvStore)) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), clock: &clock{t: time.Now().UTC()}}
-	var err error
-	e.kv, err = pebble.Open(pebble.Options{Dir: filepath.Join(e.dir, "meta")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bl, err := blob.Open(blob.Options{Dir: filepath.Join(e.dir, "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.obj, err = objects.New(objects.Options{KV: e.kv, Blobs: bl})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := &env{t: t, clock: testkit.NewClock(time.Now().UTC())}
+	st := testkit.NewStore(t, nil)
+	e.dir, e.kv, e.obj = st.Dir, st.KV, st.Objects
 	if seed != nil {
 		seed(e.kv)
 	}
 	e.core = e.openCore()
+	var err error
 	e.boot, err = e.core.Bootstrap(ctx, core.BootstrapInput{TenantName: "default"})
 	if err != nil {
 		t.Fatal(err)
@@ -95,8 +65,6 @@ func newEnvSeeded(t *testing.T, seed func(kvStore)) *env {
 	t.Cleanup(func() {
 		srv.Close()
 		e.core.Close()
-		e.obj.Close()
-		e.kv.Close()
 	})
 	return e
 }

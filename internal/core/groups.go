@@ -312,17 +312,10 @@ func (s *Service) vaultPrincipalChanged(ctx context.Context, tenant string, owne
 		if !(owner != 0 && slices.Contains(r.Owners, owner) || group != 0 && slices.Contains(r.Groups, group)) {
 			continue
 		}
-		info, err := s.obj.GetBucket(ctx, tenant, r.Bucket)
-		if errs.KindOf(err) == errs.NoSuchBucket {
-			continue
-		} else if err != nil {
-			return err
-		}
-		b, err := bucketFromInfo(info)
+		b, ok, err := s.vaultPolicyBucket(ctx, tenant, r)
 		if err != nil {
 			return err
-		}
-		if b.UUID != r.BucketUUID || b.Policy == nil {
+		} else if !ok {
 			continue
 		}
 		doc := policy.Document{Version: b.Policy.Version, ID: b.Policy.ID}

@@ -14,6 +14,7 @@ import (
 
 	"coffer/internal/checksum"
 	"coffer/internal/objects"
+	"coffer/internal/testkit"
 )
 
 // BenchmarkLifecyclePass measures one lifecycle walk over a bucket of
@@ -34,7 +35,7 @@ func BenchmarkLifecyclePass(b *testing.B) {
 		}
 	}
 	for range b.N {
-		e := &lcEnv{t: &testing.T{}, dir: b.TempDir(), clock: &vtClock{t: time.Now().UTC()}}
+		e := &lcEnv{t: &testing.T{}, dir: b.TempDir(), clock: testkit.NewClock(time.Now().UTC())}
 		e.open()
 		e.s.opts.LifecycleBatch = DefaultLifecycleBatch
 		e.s.opts.Day = 24 * time.Hour

@@ -13,6 +13,7 @@ import (
 	"coffer/internal/kv/pebble"
 	"coffer/internal/lifecycle"
 	"coffer/internal/objects"
+	"coffer/internal/testkit"
 )
 
 // Lifecycle over a real Pebble store and object layer, with a settable
@@ -22,7 +23,7 @@ import (
 type lcEnv struct {
 	t      *testing.T
 	dir    string
-	clock  *vtClock
+	clock  *testkit.Clock
 	store  *pebble.Store
 	obj    *objects.Service
 	s      *Service
@@ -32,7 +33,7 @@ type lcEnv struct {
 const lcDay = time.Hour
 
 func lcNew(t *testing.T) *lcEnv {
-	e := &lcEnv{t: t, dir: t.TempDir(), clock: &vtClock{t: time.Now().UTC()}}
+	e := &lcEnv{t: t, dir: t.TempDir(), clock: testkit.NewClock(time.Now().UTC())}
 	e.open()
 	boot, err := e.s.Bootstrap(vtCtx, BootstrapInput{TenantName: "default"})
 	if err != nil {

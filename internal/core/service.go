@@ -437,3 +437,14 @@ func (s *Service) view(ctx context.Context, what string, fn func(tx kv.Reader) e
 func (s *Service) update(ctx context.Context, what string, fn func(tx kv.Txn) error) error {
 	return internal(s.kv.Update(ctx, fn), what)
 }
+
+// viewGet is view for a read that returns one value.
+func viewGet[T any](s *Service, ctx context.Context, what string, fn func(tx kv.Reader) (T, error)) (T, error) {
+	var v T
+	err := s.view(ctx, what, func(tx kv.Reader) error {
+		var err error
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
+}

@@ -414,48 +414,34 @@ func (s *Service) CreateTenant(ctx context.Context, in CreateTenantInput) (Tenan
 // GetTenant returns a tenant by uuid, the admin tenant included (ONTAP
 // GET /api/svm/svms/{uuid} answers 404 for it: check Tenant.IsData).
 func (s *Service) GetTenant(ctx context.Context, uuid string) (Tenant, error) {
-	var t Tenant
-	err := s.view(ctx, "get tenant", func(tx kv.Reader) error {
-		var err error
-		t, err = getTenant(tx, uuid)
-		return err
-	})
-	return t, err
+	return viewGet(s, ctx, "get tenant", func(tx kv.Reader) (Tenant, error) { return getTenant(tx, uuid) })
 }
 
 // GetTenantByName returns a tenant by name (ONTAP svm.name), the admin
 // tenant included.
 func (s *Service) GetTenantByName(ctx context.Context, name string) (Tenant, error) {
-	var t Tenant
-	err := s.view(ctx, "get tenant", func(tx kv.Reader) error {
-		var id string
-		if ok, err := kv.GetJSON(tx, key('n', name), &id); err != nil {
-			return err
-		} else if !ok {
-			return fail(errs.NotFound, ReasonTenantNotFound, "svm.name", "entry doesn't exist")
-		}
-		var err error
-		t, err = getTenant(tx, id)
-		return err
+	return viewGet(s, ctx, "get tenant", func(tx kv.Reader) (Tenant, error) {
+		return tenantByIndex(tx, key('n', name), "svm.name")
 	})
-	return t, err
 }
 
 // GetTenantByID returns a tenant by its int id (a Commvault company id).
 func (s *Service) GetTenantByID(ctx context.Context, id int32) (Tenant, error) {
-	var t Tenant
-	err := s.view(ctx, "get tenant", func(tx kv.Reader) error {
-		var uuid string
-		if ok, err := kv.GetJSON(tx, key32('m', id), &uuid); err != nil {
-			return err
-		} else if !ok {
-			return fail(errs.NotFound, ReasonTenantNotFound, "id", "entry doesn't exist")
-		}
-		var err error
-		t, err = getTenant(tx, uuid)
-		return err
+	return viewGet(s, ctx, "get tenant", func(tx kv.Reader) (Tenant, error) {
+		return tenantByIndex(tx, key32('m', id), "id")
 	})
-	return t, err
+}
+
+// tenantByIndex reads the tenant an index record (name or int id → uuid)
+// points to; field is the input a missing entry is blamed on.
+func tenantByIndex(tx kv.Reader, index []byte, field string) (Tenant, error) {
+	var uuid string
+	if ok, err := kv.GetJSON(tx, index, &uuid); err != nil {
+		return Tenant{}, err
+	} else if !ok {
+		return Tenant{}, fail(errs.NotFound, ReasonTenantNotFound, field, "entry doesn't exist")
+	}
+	return getTenant(tx, uuid)
 }
 
 // ListTenants returns the data tenants in name order (ONTAP GET
@@ -553,11 +539,8 @@ func (s *Service) UpdateTenant(ctx context.Context, uuid string, p TenantPatch) 
 			return err
 		}
 		if p.Name != nil && *p.Name != t.Name {
-			var other string
-			if ok, err := kv.GetJSON(tx, key('n', *p.Name), &other); err != nil {
+			if err := tenantNameFree(tx, *p.Name); err != nil {
 				return err
-			} else if ok {
-				return fail(errs.AlreadyExists, ReasonTenantExists, "name", "an SVM named %q already exists", *p.Name)
 			}
 			if err := tx.Delete(key('n', t.Name)); err != nil {
 				return err

@@ -41,11 +41,7 @@ func (s *Service) RotateUserKeys(ctx context.Context, tenant, name string) (NewK
 }
 
 func (s *Service) rotateKeysTx(tx kv.Txn, tenant, name string) (NewKey, error) {
-	_, svc, err := requireService(tx, tenant)
-	if err != nil {
-		return NewKey{}, err
-	}
-	u, err := mustUser(tx, tenant, name)
+	svc, u, err := serviceUser(tx, tenant, name)
 	if err != nil {
 		return NewKey{}, err
 	}

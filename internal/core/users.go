@@ -287,6 +287,17 @@ func mustUser(tx kv.Reader, tenant, name string) (User, error) {
 	return u, nil
 }
 
+// serviceUser returns a user of a tenant and the tenant's S3 service,
+// which users live in (no service: ReasonNoS3Service, checked first).
+func serviceUser(tx kv.Reader, tenant, name string) (S3Service, User, error) {
+	_, svc, err := requireService(tx, tenant)
+	if err != nil {
+		return svc, User{}, err
+	}
+	u, err := mustUser(tx, tenant, name)
+	return svc, u, err
+}
+
 func putUser(tx kv.Txn, u *User) error {
 	u.Schema = userSchema
 	sort.Slice(u.Keys, func(i, j int) bool { return u.Keys[i].Slot < u.Keys[j].Slot })
@@ -391,11 +402,8 @@ func (s *Service) CreateUser(ctx context.Context, in CreateUserInput) (User, New
 func (s *Service) GetUser(ctx context.Context, tenant, name string) (User, error) {
 	var u User
 	err := s.view(ctx, "get user", func(tx kv.Reader) error {
-		if _, _, err := requireService(tx, tenant); err != nil {
-			return err
-		}
 		var err error
-		u, err = mustUser(tx, tenant, name)
+		_, u, err = serviceUser(tx, tenant, name)
 		return err
 	})
 	return u, err
@@ -448,11 +456,8 @@ func (s *Service) UpdateUser(ctx context.Context, tenant, name string, p UserPat
 	}
 	var u User
 	err := s.update(ctx, "update user", func(tx kv.Txn) error {
-		if _, _, err := requireService(tx, tenant); err != nil {
-			return err
-		}
 		var err error
-		if u, err = mustUser(tx, tenant, name); err != nil {
+		if _, u, err = serviceUser(tx, tenant, name); err != nil {
 			return err
 		}
 		if p.Comment != nil {
@@ -473,11 +478,8 @@ func (s *Service) UpdateUser(ctx context.Context, tenant, name string, p UserPat
 func (s *Service) DeleteUser(ctx context.Context, tenant, name string) error {
 	var u User
 	err := s.update(ctx, "delete user", func(tx kv.Txn) error {
-		if _, _, err := requireService(tx, tenant); err != nil {
-			return err
-		}
 		var err error
-		u, err = mustUser(tx, tenant, name)
+		_, u, err = serviceUser(tx, tenant, name)
 		if err != nil {
 			return err
 		}
@@ -542,11 +544,7 @@ func (s *Service) RegenerateKey(ctx context.Context, in RegenerateKeyInput) (New
 	}
 	var nk NewKey
 	err := s.update(ctx, "regenerate key", func(tx kv.Txn) error {
-		_, svc, err := requireService(tx, in.Tenant)
-		if err != nil {
-			return err
-		}
-		u, err := mustUser(tx, in.Tenant, in.User)
+		svc, u, err := serviceUser(tx, in.Tenant, in.User)
 		if err != nil {
 			return err
 		}
@@ -586,11 +584,7 @@ func (s *Service) RegenerateKey(ctx context.Context, in RegenerateKeyInput) (New
 func (s *Service) AddKey(ctx context.Context, in AddKeyInput) (NewKey, error) {
 	var nk NewKey
 	err := s.update(ctx, "add key", func(tx kv.Txn) error {
-		_, svc, err := requireService(tx, in.Tenant)
-		if err != nil {
-			return err
-		}
-		u, err := mustUser(tx, in.Tenant, in.User)
+		svc, u, err := serviceUser(tx, in.Tenant, in.User)
 		if err != nil {
 			return err
 		}
@@ -688,10 +682,7 @@ func (s *Service) SetKeyStatus(ctx context.Context, tenant, user, accessKey stri
 // changeKeys runs fn on a user's keys and enforces the group rule.
 func (s *Service) changeKeys(ctx context.Context, tenant, user string, fn func(tx kv.Txn, u *User) error) error {
 	err := s.update(ctx, "change keys", func(tx kv.Txn) error {
-		if _, _, err := requireService(tx, tenant); err != nil {
-			return err
-		}
-		u, err := mustUser(tx, tenant, user)
+		_, u, err := serviceUser(tx, tenant, user)
 		if err != nil {
 			return err
 		}

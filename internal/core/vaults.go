@@ -357,6 +357,23 @@ func (s *Service) vaultRecords(ctx context.Context, tenant string) ([]vaults.Rec
 	return s.vaults.Records(ctx, tenant)
 }
 
+// vaultPolicyBucket returns the bucket of a vault record when it is still
+// the record's bucket (same UUID: not deleted and created again) and has a
+// policy: the buckets whose role policy a rewrite (principals renamed, role
+// upgraded) applies to. ok is false for any other bucket.
+func (s *Service) vaultPolicyBucket(ctx context.Context, tenant string, r vaults.Record) (b Bucket, ok bool, err error) {
+	info, err := s.obj.GetBucket(ctx, tenant, r.Bucket)
+	if errs.KindOf(err) == errs.NoSuchBucket {
+		return Bucket{}, false, nil
+	} else if err != nil {
+		return Bucket{}, false, err
+	}
+	if b, err = bucketFromInfo(info); err != nil {
+		return Bucket{}, false, err
+	}
+	return b, b.UUID == r.BucketUUID && b.Policy != nil, nil
+}
+
 // vaultOf completes a bucket with its vault record.
 func (s *Service) vaultOf(ctx context.Context, b Bucket) (Vault, error) {
 	v := Vault{Bucket: b}
@@ -441,17 +458,10 @@ func (s *Service) UpgradeVaultRoles(ctx context.Context) error {
 		return err
 	}
 	for _, r := range recs {
-		info, err := s.obj.GetBucket(ctx, r.Tenant, r.Bucket)
-		if errs.KindOf(err) == errs.NoSuchBucket {
-			continue
-		} else if err != nil {
-			return err
-		}
-		b, err := bucketFromInfo(info)
+		b, ok, err := s.vaultPolicyBucket(ctx, r.Tenant, r)
 		if err != nil {
 			return err
-		}
-		if b.UUID != r.BucketUUID || b.Policy == nil {
+		} else if !ok {
 			continue
 		}
 		if doc, changed := vaults.UpgradeRole(b.Policy); changed {

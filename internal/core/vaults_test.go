@@ -3,42 +3,26 @@ package core
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"coffer/internal/blob"
 	"coffer/internal/checksum"
 	"coffer/internal/errs"
-	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
 	"coffer/internal/policy"
+	"coffer/internal/testkit"
 )
 
 // Internal tests of the vault plane (plans, nodes, sessions, profiles,
 // vaults, endpoints, data aging) over a real Pebble store and object layer.
 // Helpers carry a "vt" prefix.
 
-// vtClock is a settable clock that starts at the real time.
-type vtClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *vtClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *vtClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type vtEnv struct {
 	t      *testing.T
 	s      *Service
 	obj    *objects.Service
-	clock  *vtClock
+	clock  *testkit.Clock
 	tenant string
 }
 
@@ -52,20 +36,9 @@ func vtNew(t *testing.T) *vtEnv {
 // vtNewWith is vtNew with the core's options adjusted by opt (nil: none).
 func vtNewWith(t *testing.T, opt func(*Options)) *vtEnv {
 	t.Helper()
-	dir := t.TempDir()
-	store, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bl, err := blob.Open(blob.Options{Dir: filepath.Join(dir, "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &vtClock{t: time.Now().UTC()}
-	obj, err := objects.New(objects.Options{KV: store, Blobs: bl, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	clock := testkit.NewClock(time.Now().UTC())
+	st := testkit.NewStore(t, clock.Now)
+	store, obj := st.KV, st.Objects
 	o := Options{KV: store, Objects: obj, Now: clock.Now, PasswordIterations: 1000, ClusterName: "cluster1"}
 	if opt != nil {
 		opt(&o)
@@ -81,7 +54,7 @@ func vtNewWith(t *testing.T, opt func(*Options)) *vtEnv {
 	if _, err := s.BootstrapAdmin(vtCtx, "admin", "admin-password"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close(); obj.Close(); store.Close() })
+	t.Cleanup(func() { s.Close() })
 	return &vtEnv{t: t, s: s, obj: obj, clock: clock, tenant: boot.Tenant.UUID}
 }
 

@@ -18,11 +18,8 @@ var accountKnown = collection.NewFieldSet("owner.uuid", "owner.name", "name", "r
 	"scope", "applications.application", "applications.authentication_methods", "_links.*")
 
 func (h *handler) accounts(rq *request) (response, error) {
-	q, err := parseQuery(rq, accountSchema)
+	q, err := parseKnownQuery(rq, accountSchema, accountKnown)
 	if err != nil {
-		return response{}, err
-	}
-	if err := q.Check(accountKnown); err != nil {
 		return response{}, err
 	}
 	c, err := h.core.Cluster(rq.ctx)

@@ -124,11 +124,8 @@ const auditWindow = 10_000
 
 // auditMessages is GET /api/security/audit/messages.
 func (h *handler) auditMessages(rq *request) (response, error) {
-	q, err := parseQuery(rq, auditSchema)
+	q, err := parseKnownQuery(rq, auditSchema, auditKnown)
 	if err != nil {
-		return response{}, err
-	}
-	if err := q.Check(auditKnown); err != nil {
 		return response{}, err
 	}
 	// Read only what the page needs: from start.index on, max_records+1

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"coffer/internal/testkit"
 )
 
 // A PATCH is in the audit log with the record before and after; the POST
@@ -56,7 +58,7 @@ func TestBasicAuth_lockout(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		return reply{Status: resp.StatusCode, Header: resp.Header}
+		return reply{testkit.Reply{Status: resp.StatusCode, Header: resp.Header}}
 	}
 	for range 5 {
 		if r := try("wrong-password"); r.Status != 401 {

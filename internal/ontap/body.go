@@ -127,3 +127,13 @@ func parseQuery(rq *request, schema collection.Schema, reserved ...string) (coll
 	q.Schema = schema
 	return q, nil
 }
+
+// parseKnownQuery is parseQuery for an endpoint that knows its fields: the
+// fields and filters asked for must be among known (262179 otherwise).
+func parseKnownQuery(rq *request, schema collection.Schema, known collection.FieldSet) (collection.Query, error) {
+	q, err := parseQuery(rq, schema)
+	if err != nil {
+		return q, err
+	}
+	return q, q.Check(known)
+}

@@ -70,15 +70,12 @@ func bucketRuleFields() []string {
 
 // bucketBody is a bucket POST or PATCH body.
 type bucketBody struct {
-	SVM struct {
-		UUID string `json:"uuid"`
-		Name string `json:"name"`
-	} `json:"svm"`
-	Name            *string `json:"name"`
-	Comment         *string `json:"comment"`
-	Size            *int64  `json:"size"`
-	VersioningState *string `json:"versioning_state"`
-	Type            *string `json:"type"`
+	SVM             recordRef `json:"svm"`
+	Name            *string   `json:"name"`
+	Comment         *string   `json:"comment"`
+	Size            *int64    `json:"size"`
+	VersioningState *string   `json:"versioning_state"`
+	Type            *string   `json:"type"`
 	Policy          *struct {
 		Statements *[]policy.ONTAPStatement `json:"statements"`
 	} `json:"policy"`
@@ -423,11 +420,8 @@ func (h *handler) bucket(rq *request) (response, error) {
 	}
 	switch rq.Method {
 	case http.MethodGet:
-		q, err := parseQuery(rq, bucketSchema(cw))
+		q, err := parseKnownQuery(rq, bucketSchema(cw), bucketKnown)
 		if err != nil {
-			return response{}, err
-		}
-		if err := q.Check(bucketKnown); err != nil {
 			return response{}, err
 		}
 		return ok(q.Single(bucketRecord(t, b, cw))), nil

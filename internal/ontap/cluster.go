@@ -26,11 +26,8 @@ const (
 )
 
 func (h *handler) cluster(rq *request) (response, error) {
-	q, err := parseQuery(rq, collection.Schema{})
+	q, err := parseKnownQuery(rq, collection.Schema{}, collection.NewFieldSet("name", "uuid", "version.*", "_links.*"))
 	if err != nil {
-		return response{}, err
-	}
-	if err := q.Check(collection.NewFieldSet("name", "uuid", "version.*", "_links.*")); err != nil {
 		return response{}, err
 	}
 	c, err := h.core.Cluster(rq.ctx)
@@ -97,11 +94,8 @@ func (h *handler) jobRecord(rq *request, j core.Job) map[string]any {
 }
 
 func (h *handler) jobs(rq *request) (response, error) {
-	q, err := parseQuery(rq, jobSchema)
+	q, err := parseKnownQuery(rq, jobSchema, jobKnown)
 	if err != nil {
-		return response{}, err
-	}
-	if err := q.Check(jobKnown); err != nil {
 		return response{}, err
 	}
 	list, err := h.core.ListJobs(rq.ctx, core.JobFilter{})
@@ -116,11 +110,8 @@ func (h *handler) jobs(rq *request) (response, error) {
 }
 
 func (h *handler) job(rq *request) (response, error) {
-	q, err := parseQuery(rq, jobSchema)
+	q, err := parseKnownQuery(rq, jobSchema, jobKnown)
 	if err != nil {
-		return response{}, err
-	}
-	if err := q.Check(jobKnown); err != nil {
 		return response{}, err
 	}
 	j, err := h.core.GetJob(rq.ctx, rq.UUID)

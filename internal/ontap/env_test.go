@@ -1,22 +1,17 @@
 package ontap
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"coffer/internal/blob"
 	"coffer/internal/core"
-	"coffer/internal/kv/pebble"
 	"coffer/internal/objects"
+	"coffer/internal/testkit"
 )
 
 // testEnv is the ONTAP handler over a real core (Pebble and the object
@@ -26,25 +21,7 @@ type testEnv struct {
 	core  *core.Service
 	obj   *objects.Service
 	srv   *httptest.Server
-	clock *testClock
-}
-
-// testClock is the core's clock in these tests; Advance moves it.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+	clock *testkit.Clock // the core's clock in these tests
 }
 
 const (
@@ -54,20 +31,9 @@ const (
 
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
-	dir := t.TempDir()
-	kv, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bl, err := blob.Open(blob.Options{Dir: filepath.Join(dir, "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := objects.New(objects.Options{KV: kv, Blobs: bl})
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &testClock{t: time.Now()}
+	st := testkit.NewStore(t, nil)
+	kv, obj := st.KV, st.Objects
+	clock := testkit.NewClock(time.Now())
 	c, err := core.New(core.Options{KV: kv, Objects: obj, PasswordIterations: 1000, ClusterName: "cluster1",
 		Now: clock.Now})
 	if err != nil {
@@ -84,19 +50,12 @@ func newTestEnv(t *testing.T) *testEnv {
 	t.Cleanup(func() {
 		srv.Close()
 		c.Close()
-		obj.Close()
-		kv.Close()
 	})
 	return &testEnv{t: t, core: c, obj: obj, srv: srv, clock: clock}
 }
 
 // reply is a decoded response.
-type reply struct {
-	Status int
-	Header http.Header
-	Body   map[string]any
-	Raw    string
-}
+type reply struct{ testkit.Reply }
 
 func (e *testEnv) do(method, path, body string) reply {
 	e.t.Helper()
@@ -110,29 +69,13 @@ func (e *testEnv) do(method, path, body string) reply {
 	}
 	req.SetBasicAuth(testAdmin, testPassword)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := reply{Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
-	if len(bytes.TrimSpace(raw)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&r.Body); err != nil {
-			e.t.Fatalf("%s %s: response is not a JSON object: %v\n%s", method, path, err, raw)
-		}
-	}
-	return r
+	return reply{testkit.Send(e.t, nil, path, req)}
 }
 
 // must checks the status of a reply.
 func (r reply) must(t *testing.T, status int) reply {
 	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status %d, want %d; body: %s", r.Status, status, r.Raw)
-	}
+	r.Reply.Must(t, status)
 	return r
 }
 

@@ -153,11 +153,8 @@ func (h *handler) group(rq *request) (response, error) {
 	}
 	switch rq.Method {
 	case http.MethodGet:
-		q, err := parseQuery(rq, groupSchema)
+		q, err := parseKnownQuery(rq, groupSchema, groupKnown)
 		if err != nil {
-			return response{}, err
-		}
-		if err := q.Check(groupKnown); err != nil {
 			return response{}, err
 		}
 		g, err := h.core.GetGroup(rq.ctx, t.UUID, id)

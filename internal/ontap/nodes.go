@@ -56,11 +56,8 @@ func (h *handler) nodeRecord(n core.Node, now time.Time) map[string]any {
 }
 
 func (h *handler) clusterNodes(rq *request) (response, error) {
-	q, err := parseQuery(rq, nodeSchema)
+	q, err := parseKnownQuery(rq, nodeSchema, nodeKnown)
 	if err != nil {
-		return response{}, err
-	}
-	if err := q.Check(nodeKnown); err != nil {
 		return response{}, err
 	}
 	list, err := h.core.ListNodes(rq.ctx)
@@ -79,11 +76,8 @@ func (h *handler) clusterNodes(rq *request) (response, error) {
 }
 
 func (h *handler) clusterNode(rq *request) (response, error) {
-	q, err := parseQuery(rq, nodeSchema)
+	q, err := parseKnownQuery(rq, nodeSchema, nodeKnown)
 	if err != nil {
-		return response{}, err
-	}
-	if err := q.Check(nodeKnown); err != nil {
 		return response{}, err
 	}
 	n, err := h.core.GetNodeByUUID(rq.ctx, rq.UUID)

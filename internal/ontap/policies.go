@@ -148,11 +148,8 @@ func (h *handler) policy(rq *request) (response, error) {
 	}
 	switch rq.Method {
 	case http.MethodGet:
-		q, err := parseQuery(rq, policySchema)
+		q, err := parseKnownQuery(rq, policySchema, policyKnown)
 		if err != nil {
-			return response{}, err
-		}
-		if err := q.Check(policyKnown); err != nil {
 			return response{}, err
 		}
 		p, err := h.core.GetPolicy(rq.ctx, t.UUID, rq.Name)

@@ -9,33 +9,14 @@ import (
 
 	"coffer/internal/checksum"
 	"coffer/internal/objects"
+	"coffer/internal/testkit"
 )
 
 // Bucket retention (object locking) on both bucket families: POST, GET,
 // PATCH, the lock error codes, and DELETE of a locked bucket.
 
 // field reads a dotted path of a reply's body ("records.0.retention.mode").
-func (r reply) field(path string) any {
-	var cur any = r.Body
-	for _, p := range strings.Split(path, ".") {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[p]
-		case []any:
-			i := 0
-			for _, ch := range p {
-				i = i*10 + int(ch-'0')
-			}
-			if i >= len(c) {
-				return nil
-			}
-			cur = c[i]
-		default:
-			return nil
-		}
-	}
-	return cur
-}
+func (r reply) field(path string) any { return testkit.Lookup(r.Body, path) }
 
 func (r reply) str(path string) string {
 	v := r.field(path)

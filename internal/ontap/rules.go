@@ -445,11 +445,8 @@ func (h *handler) ruleBucket(rq *request) (core.Tenant, core.Bucket, error) {
 // bucketRules returns a bucket's rules (none without a configuration).
 // queryRules parses a GET's query over rules and reads the bucket's rules.
 func (h *handler) queryRules(rq *request, t core.Tenant, b core.Bucket) (collection.Query, []lifecycle.Rule, error) {
-	q, err := parseQuery(rq, ruleSchema)
+	q, err := parseKnownQuery(rq, ruleSchema, ruleKnown)
 	if err != nil {
-		return q, nil, err
-	}
-	if err := q.Check(ruleKnown); err != nil {
 		return q, nil, err
 	}
 	rs, err := h.bucketRules(rq, t, b)

@@ -29,10 +29,7 @@ var serviceKnown = collection.NewFieldSet("svm.uuid", "svm.name", "svm._links.*"
 
 // serviceBody is an S3 server POST or PATCH body.
 type serviceBody struct {
-	SVM struct {
-		UUID string `json:"uuid"`
-		Name string `json:"name"`
-	} `json:"svm"`
+	SVM              recordRef      `json:"svm"`
 	Name             *string        `json:"name"`
 	Comment          *string        `json:"comment"`
 	Enabled          *bool          `json:"enabled"`
@@ -40,7 +37,7 @@ type serviceBody struct {
 	IsHTTPSEnabled   *bool          `json:"is_https_enabled"`
 	Port             *int           `json:"port"`
 	SecurePort       *int           `json:"secure_port"`
-	Certificate      *certBody      `json:"certificate"`
+	Certificate      *recordRef     `json:"certificate"`
 	DefaultUnixUser  *string        `json:"default_unix_user"`
 	DefaultWinUser   *string        `json:"default_win_user"`
 	MaxKeyTimeToLive isoDuration    `json:"max_key_time_to_live"`
@@ -50,7 +47,9 @@ type serviceBody struct {
 	Buckets          []bucketBody   `json:"buckets"`
 }
 
-type certBody struct {
+// recordRef is ONTAP's reference to another record in a body, by uuid or
+// name ({"svm": {"uuid": ...}}, {"certificate": {"name": ...}}).
+type recordRef struct {
 	Name string `json:"name"`
 	UUID string `json:"uuid"`
 }
@@ -99,15 +98,7 @@ func parseServicePost(raw []byte) (serviceBody, core.CreateS3ServiceInput, error
 	set(&in.DefaultWinUser, b.DefaultWinUser)
 	set(&in.MinLockRetention, b.MinLockRetention)
 	set(&in.MaxLockRetention, b.MaxLockRetention)
-	if b.Port != nil {
-		in.Port = *b.Port
-	}
-	if b.SecurePort != nil {
-		in.SecurePort = *b.SecurePort
-	}
-	if b.Certificate != nil {
-		in.Certificate = core.CertificateRef{Name: b.Certificate.Name, UUID: b.Certificate.UUID}
-	}
+	setListeners(&in, b.Port, b.SecurePort, b.Certificate)
 	for _, u := range b.Users {
 		ui := core.CreateUserInput{Comment: u.Comment, AccessKey: u.AccessKey, SecretKey: u.SecretKey,
 			KeyTimeToLive: u.KeyTimeToLive.D}
@@ -303,11 +294,8 @@ func (h *handler) service(rq *request) (response, error) {
 	}
 	switch rq.Method {
 	case http.MethodGet:
-		q, err := parseQuery(rq, serviceSchema)
+		q, err := parseKnownQuery(rq, serviceSchema, serviceKnown)
 		if err != nil {
-			return response{}, err
-		}
-		if err := q.Check(serviceKnown); err != nil {
 			return response{}, err
 		}
 		v, err := h.core.GetS3Service(rq.ctx, t.UUID)

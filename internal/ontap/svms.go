@@ -33,16 +33,13 @@ var svmKnown = collection.NewFieldSet("uuid", "name", "state", "subtype", "comme
 
 // svmS3Body is the s3 sub-object of an SVM POST or PATCH.
 type svmS3Body struct {
-	Enabled        *bool   `json:"enabled"`
-	Name           *string `json:"name"`
-	IsHTTPEnabled  *bool   `json:"is_http_enabled"`
-	IsHTTPSEnabled *bool   `json:"is_https_enabled"`
-	Port           *int    `json:"port"`
-	SecurePort     *int    `json:"secure_port"`
-	Certificate    *struct {
-		Name string `json:"name"`
-		UUID string `json:"uuid"`
-	} `json:"certificate"`
+	Enabled        *bool      `json:"enabled"`
+	Name           *string    `json:"name"`
+	IsHTTPEnabled  *bool      `json:"is_http_enabled"`
+	IsHTTPSEnabled *bool      `json:"is_https_enabled"`
+	Port           *int       `json:"port"`
+	SecurePort     *int       `json:"secure_port"`
+	Certificate    *recordRef `json:"certificate"`
 }
 
 // namedRef is a reference by name, sent as {"name": ...} or, as Ansible's
@@ -228,16 +225,23 @@ func (b *svmS3Body) createInput(tenant string) core.CreateS3ServiceInput {
 	if b.Name != nil {
 		in.Name = *b.Name
 	}
-	if b.Port != nil {
-		in.Port = *b.Port
-	}
-	if b.SecurePort != nil {
-		in.SecurePort = *b.SecurePort
-	}
-	if b.Certificate != nil {
-		in.Certificate = core.CertificateRef{Name: b.Certificate.Name, UUID: b.Certificate.UUID}
-	}
+	setListeners(&in, b.Port, b.SecurePort, b.Certificate)
 	return in
+}
+
+// setListeners sets the S3 server's ports and certificate given in a body
+// (the server POST, the SVM POST's s3 object); absent ones keep the core's
+// defaults.
+func setListeners(in *core.CreateS3ServiceInput, port, securePort *int, cert *recordRef) {
+	if port != nil {
+		in.Port = *port
+	}
+	if securePort != nil {
+		in.SecurePort = *securePort
+	}
+	if cert != nil {
+		in.Certificate = core.CertificateRef{Name: cert.Name, UUID: cert.UUID}
+	}
 }
 
 func (b *svmS3Body) patch() core.S3ServicePatch {
@@ -320,11 +324,8 @@ func (h *handler) svms(rq *request) (response, error) {
 	case http.MethodPost:
 		return h.createSVM(rq)
 	}
-	q, err := parseQuery(rq, svmSchema)
+	q, err := parseKnownQuery(rq, svmSchema, svmKnown)
 	if err != nil {
-		return response{}, err
-	}
-	if err := q.Check(svmKnown); err != nil {
 		return response{}, err
 	}
 	tenants, err := h.core.ListTenants(rq.ctx)
@@ -416,11 +417,8 @@ func (h *handler) svm(rq *request) (response, error) {
 	}
 	switch rq.Method {
 	case http.MethodGet:
-		q, err := parseQuery(rq, svmSchema)
+		q, err := parseKnownQuery(rq, svmSchema, svmKnown)
 		if err != nil {
-			return response{}, err
-		}
-		if err := q.Check(svmKnown); err != nil {
 			return response{}, err
 		}
 		svc, err := h.serviceOf(rq, t.UUID)

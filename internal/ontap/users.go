@@ -206,11 +206,8 @@ func (h *handler) user(rq *request) (response, error) {
 	}
 	switch rq.Method {
 	case http.MethodGet:
-		q, err := parseQuery(rq, userSchema)
+		q, err := parseKnownQuery(rq, userSchema, userKnown)
 		if err != nil {
-			return response{}, err
-		}
-		if err := q.Check(userKnown); err != nil {
 			return response{}, err
 		}
 		u, err := h.core.GetUser(rq.ctx, t.UUID, rq.Name)

@@ -5,21 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"coffer/internal/blob"
 	"coffer/internal/checksum"
 	"coffer/internal/errs"
 	"coffer/internal/jobs"
 	"coffer/internal/kv"
-	"coffer/internal/kv/pebble"
 	"coffer/internal/nodes"
 	"coffer/internal/objects"
 	"coffer/internal/policy"
+	"coffer/internal/testkit"
 	"coffer/internal/vaults"
 )
 
@@ -31,20 +28,13 @@ var ctx = context.Background()
 
 const tenant = "tenant-1"
 
-// clock is a settable clock shared by every part of an env (and their
-// goroutines), in nanoseconds since the epoch.
-type clock struct{ ns atomic.Int64 }
-
-func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
-
 type env struct {
 	t       *testing.T
 	v       *vaults.Service
 	obj     *objects.Service
 	jobs    *jobs.Runner
 	nodes   *nodes.Registry
-	clock   *clock
+	clock   *testkit.Clock // shared by every part of an env (and their goroutines)
 	changed int
 }
 
@@ -63,28 +53,16 @@ func counter(tx kv.Txn, name string) (int64, error) {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := pebble.Open(pebble.Options{Dir: filepath.Join(dir, "meta")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bl, err := blob.Open(blob.Options{Dir: filepath.Join(dir, "data")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &clock{}
-	c.ns.Store(time.Now().UnixNano())
-	obj, err := objects.New(objects.Options{KV: st, Blobs: bl, Now: c.now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testkit.NewClock(time.Now().UTC())
+	store := testkit.NewStore(t, c.Now)
+	st, obj := store.KV, store.Objects
 	runner, err := jobs.New(jobs.Options{Store: st, JobPrefix: 'j', IDPrefix: 'q',
 		NextID: func(tx kv.Txn) (int64, error) { return counter(tx, "job") },
 		Node:   "n1", Holder: "n1/1", Workers: 2, Retention: time.Minute, Lease: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := nodes.New(nodes.Options{Store: st, Prefix: []byte{'v'}, Now: c.now,
+	reg, err := nodes.New(nodes.Options{Store: st, Prefix: []byte{'v'}, Now: c.Now,
 		NextID: func(tx kv.Txn) (int32, error) { n, err := counter(tx, "node"); return int32(n), err }})
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +70,7 @@ func newEnv(t *testing.T) *env {
 	e := &env{t: t, obj: obj, jobs: runner, nodes: reg, clock: c}
 	e.v, err = vaults.New(vaults.Options{Store: st, Prefix: []byte{'v'}, Objects: obj, Jobs: runner, Nodes: reg,
 		NextPlanID: func(tx kv.Txn) (int32, error) { n, err := counter(tx, "plan"); return int32(n), err },
-		Changed:    func() { e.changed++ }, Now: c.now})
+		Changed:    func() { e.changed++ }, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +86,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	runner.Start()
-	t.Cleanup(func() { runner.Stop(); obj.Close(); st.Close() })
+	t.Cleanup(runner.Stop)
 	return e
 }
 
@@ -134,7 +112,7 @@ func (e *env) vault(name string, plan int32) (objects.BucketInfo, vaults.Record)
 	e.t.Helper()
 	b := must(e.obj.CreateBucket(ctx, objects.CreateBucketInput{Tenant: tenant, Name: name, Versioning: objects.VersioningEnabled}))
 	rec := vaults.Record{Schema: vaults.RecordSchema, Tenant: tenant, Bucket: name, BucketUUID: b.UUID, BucketID: int32(b.ID),
-		PlanID: plan, Created: e.clock.now()}
+		PlanID: plan, Created: e.clock.Now()}
 	must(e.v.Bind(ctx, rec))
 	return b, rec
 }
@@ -281,7 +259,7 @@ func TestEndpointJob(t *testing.T) {
 	b, _ := e.vault("vault-ep", p.ID)
 	up := must(e.nodes.Register(ctx, nodes.RegisterInput{Name: "up", Interval: time.Hour}))
 	down := must(e.nodes.Register(ctx, nodes.RegisterInput{Name: "down", Interval: time.Second}))
-	e.clock.advance(time.Minute) // down has missed its heartbeats; up has not
+	e.clock.Advance(time.Minute) // down has missed its heartbeats; up has not
 	pairs := []vaults.EndpointPair{{Tenant: tenant, Bucket: "vault-ep", UUID: b.UUID, Node: up.ID}, {Tenant: tenant, Bucket: "vault-ep", UUID: b.UUID, Node: down.ID}}
 	j := must(e.v.SubmitEndpointJob(ctx, "configure", tenant, vaults.JobInfo{Clients: []int32{int32(b.ID)}}, pairs))
 	j = must(e.jobs.Wait(ctx, j.UUID, 10*time.Second))
@@ -359,9 +337,9 @@ func TestAgingKeepsLockedAndCurrent(t *testing.T) {
 	must(e.v.Bind(ctx, vaults.Record{Schema: vaults.RecordSchema, Tenant: tenant, Bucket: "aged", BucketUUID: b.UUID, BucketID: int32(b.ID), PlanID: p.ID}))
 	e.put("aged", "plain", "1", objects.LockSpec{})
 	e.put("aged", "plain", "2", objects.LockSpec{})
-	e.put("aged", "held", "1", objects.LockSpec{Mode: objects.LockCompliance, RetainUntil: e.clock.now().Add(100 * 24 * time.Hour)})
+	e.put("aged", "held", "1", objects.LockSpec{Mode: objects.LockCompliance, RetainUntil: e.clock.Now().Add(100 * 24 * time.Hour)})
 	e.put("aged", "held", "2", objects.LockSpec{})
-	e.clock.advance(2 * time.Hour)
+	e.clock.Advance(2 * time.Hour)
 	res := must(e.v.AgeVault(ctx, tenant, "aged", time.Hour, nil))
 	// plain/1 goes; held/1 is locked and stays; both current versions stay.
 	if res.Examined != 4 || res.Removed != 1 || e.versions("aged") != 3 {

@@ -24,6 +24,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"coffer/internal/testkit"
 )
 
 // clientFrom returns a copy of base (keeping its TLS settings) whose
@@ -202,10 +204,10 @@ func TestAudit_ontapAndCommvaultChanges(t *testing.T) {
 			t.Fatalf("record %v", rec)
 		}
 	}
-	if c := lookup(patch, "before.comment"); c != "before" {
+	if c := testkit.Lookup(patch, "before.comment"); c != "before" {
 		t.Fatalf("PATCH before.comment = %v: %v", c, patch)
 	}
-	if c := lookup(patch, "after.comment"); c != "after" {
+	if c := testkit.Lookup(patch, "after.comment"); c != "after" {
 		t.Fatalf("PATCH after.comment = %v: %v", c, patch)
 	}
 	if !strings.Contains(post["input"].(string), `"secret_key":"********"`) {
@@ -229,7 +231,7 @@ func TestAudit_ontapAndCommvaultChanges(t *testing.T) {
 	if create["user"] != cofferAdminUser || create["state"] != "success" || create["location"] != "127.0.0.1" {
 		t.Fatalf("create record %v", create)
 	}
-	if lookup(rotate, "after.accessKeyID") == nil {
+	if testkit.Lookup(rotate, "after.accessKeyID") == nil {
 		t.Fatalf("rotate record without after: %v", rotate)
 	}
 	// No secret anywhere in the log.

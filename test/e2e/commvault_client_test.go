@@ -11,11 +11,8 @@ package e2e
 // (internal/commvault, mounted by internal/server).
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"coffer/internal/testkit"
 )
 
 // cvClient calls the Commvault API of a server under test.
@@ -58,13 +57,7 @@ func cvLogin(t testing.TB, base, user, password string) *cvClient {
 }
 
 // cvReply is a decoded response.
-type cvReply struct {
-	Method, Path string
-	Status       int
-	Header       http.Header
-	Body         map[string]any
-	Raw          string
-}
+type cvReply struct{ testkit.Reply }
 
 // do sends a request under /commandcenter/api. body: nil, a string (as is)
 // or a value (JSON).
@@ -75,19 +68,7 @@ func (c *cvClient) do(t testing.TB, method, path string, body any) cvReply {
 
 func (c *cvClient) doAt(t testing.TB, root, method, path string, body any) cvReply {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, c.base+root+path, rd)
+	req, err := http.NewRequest(method, c.base+root+path, testkit.JSONBody(t, body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,28 +77,12 @@ func (c *cvClient) doAt(t testing.TB, root, method, path string, body any) cvRep
 	if c.token != "" {
 		req.Header.Set("Authtoken", c.token)
 	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := cvReply{Method: method, Path: path, Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
-	if len(bytes.TrimSpace(raw)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&r.Body); err != nil {
-			t.Fatalf("%s %s: HTTP %d, body is not a JSON object: %v\n%s", method, path, resp.StatusCode, err, raw)
-		}
-	}
-	return r
+	return cvReply{testkit.Send(t, c.hc, path, req)}
 }
 
 func (r cvReply) must(t testing.TB, status int) cvReply {
 	t.Helper()
-	if r.Status != status {
-		t.Fatalf("%s %s: HTTP %d, want %d; body:\n%s", r.Method, r.Path, r.Status, status, r.Raw)
-	}
+	r.Reply.Must(t, status)
 	return r
 }
 
@@ -125,57 +90,17 @@ func (r cvReply) must(t testing.TB, status int) cvReply {
 // 500) and that errorMessage is set.
 func (r cvReply) mustError(t testing.TB, status int, code any) cvReply {
 	t.Helper()
-	r.must(t, status)
-	if got := r.str("errorCode"); got != fmt.Sprint(code) {
-		t.Fatalf("%s %s: errorCode %q, want %v; body:\n%s", r.Method, r.Path, got, code, r.Raw)
-	}
-	if r.str("errorMessage") == "" {
-		t.Fatalf("%s %s: no errorMessage; body:\n%s", r.Method, r.Path, r.Raw)
-	}
+	r.MustCommvaultError(t, status, code)
 	return r
 }
 
-func (r cvReply) get(path string) any {
-	var cur any = r.Body
-	for _, p := range strings.Split(path, ".") {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[p]
-		case []any:
-			i, err := strconv.Atoi(p)
-			if err != nil || i >= len(c) {
-				return nil
-			}
-			cur = c[i]
-		default:
-			return nil
-		}
-	}
-	return cur
-}
+func (r cvReply) get(path string) any { return testkit.Lookup(r.Body, path) }
 
-func (r cvReply) str(path string) string {
-	switch v := r.get(path).(type) {
-	case nil:
-		return ""
-	case string:
-		return v
-	case json.Number:
-		return v.String()
-	default:
-		return fmt.Sprint(v)
-	}
-}
+func (r cvReply) str(path string) string { return r.Text(path) }
 
-func (r cvReply) num(path string) int64 {
-	n, _ := strconv.ParseInt(r.str(path), 10, 64)
-	return n
-}
+func (r cvReply) num(path string) int64 { return r.Int(path) }
 
-func (r cvReply) list(path string) []any {
-	l, _ := r.get(path).([]any)
-	return l
-}
+func (r cvReply) list(path string) []any { return r.List(path) }
 
 func b64s(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 

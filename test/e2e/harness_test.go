@@ -858,6 +858,13 @@ func awsCLI(t testing.TB, args ...string) string {
 
 func awsCLIResult(t testing.TB, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
+	return awsCLIEnv(t, toolEnv(), args...)
+}
+
+// awsCLIEnv runs the aws CLI against the S3 endpoint with env as its
+// environment (toolEnv and any extra variables).
+func awsCLIEnv(t testing.TB, env []string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
 	requireTarget(t)
 	if _, lerr := exec.LookPath("aws"); lerr != nil {
 		t.Fatalf("aws CLI not found in PATH: %v", lerr)
@@ -865,7 +872,7 @@ func awsCLIResult(t testing.TB, args ...string) (stdout, stderr string, err erro
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "aws", append([]string{"--endpoint-url", suite.endpoint}, args...)...)
-	cmd.Env = toolEnv()
+	cmd.Env = env
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err = cmd.Run()

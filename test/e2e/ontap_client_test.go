@@ -6,21 +6,18 @@ package e2e
 // server, users, buckets through jobs) that clean up after themselves.
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"coffer/internal/testkit"
 )
 
 // ontapClient calls the ONTAP REST API of the server under test.
@@ -44,13 +41,7 @@ func ontapAPI(t testing.TB) *ontapClient {
 }
 
 // ontapReply is a decoded ONTAP response.
-type ontapReply struct {
-	Method, Path string
-	Status       int
-	Header       http.Header
-	Body         map[string]any // nil when the body is empty
-	Raw          string
-}
+type ontapReply struct{ testkit.Reply }
 
 // do sends a request. body is nil (none), a string or []byte (sent as
 // is), or any other value (JSON-encoded).
@@ -61,20 +52,7 @@ func (c *ontapClient) do(t testing.TB, method, path string, body any) ontapReply
 
 func (c *ontapClient) doAuth(t testing.TB, method, path string, body any, user, pass string) ontapReply {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			t.Fatalf("encode body: %v", err)
-		}
-		rd = bytes.NewReader(data)
-	}
+	rd := testkit.JSONBody(t, body)
 	req, err := http.NewRequest(method, c.base+path, rd)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
@@ -86,35 +64,13 @@ func (c *ontapClient) doAuth(t testing.TB, method, path string, body any, user, 
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", method, path, err)
-	}
-	r := ontapReply{Method: method, Path: path, Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
-	if len(bytes.TrimSpace(raw)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		if err := dec.Decode(&r.Body); err != nil {
-			t.Fatalf("%s %s: HTTP %d, body is not a JSON object: %v\n%s", method, path, resp.StatusCode, err, raw)
-		}
-	}
-	return r
+	return ontapReply{testkit.Send(t, c.hc, path, req)}
 }
 
 // must fails the test unless the status is one of want.
 func (r ontapReply) must(t testing.TB, want ...int) ontapReply {
 	t.Helper()
-	for _, w := range want {
-		if r.Status == w {
-			return r
-		}
-	}
-	t.Fatalf("%s %s: HTTP %d, want %v; body:\n%s", r.Method, r.Path, r.Status, want, r.Raw)
+	r.Reply.Must(t, want...)
 	return r
 }
 
@@ -134,30 +90,7 @@ func (r ontapReply) mustError(t testing.TB, status int, code, target string) ont
 
 // get returns the value at a dotted path; numeric segments index arrays
 // ("records.0.name").
-func (r ontapReply) get(path string) any {
-	return lookup(r.Body, path)
-}
-
-func lookup(v any, path string) any {
-	if path == "" {
-		return v
-	}
-	for _, seg := range strings.Split(path, ".") {
-		switch x := v.(type) {
-		case map[string]any:
-			v = x[seg]
-		case []any:
-			i, err := strconv.Atoi(seg)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil
-			}
-			v = x[i]
-		default:
-			return nil
-		}
-	}
-	return v
-}
+func (r ontapReply) get(path string) any { return testkit.Lookup(r.Body, path) }
 
 func (r ontapReply) str(path string) string {
 	s, _ := r.get(path).(string)
@@ -321,18 +254,7 @@ func s3As(t testing.TB, ak, sk string) *s3.Client {
 // awsCLIAs runs the aws CLI against the S3 endpoint with the given keys.
 func awsCLIAs(t testing.TB, ak, sk string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	requireTarget(t)
-	if _, lerr := exec.LookPath("aws"); lerr != nil {
-		t.Fatalf("aws CLI not found in PATH: %v", lerr)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "aws", append([]string{"--endpoint-url", suite.endpoint}, args...)...)
-	cmd.Env = toolEnv("AWS_ACCESS_KEY_ID="+ak, "AWS_SECRET_ACCESS_KEY="+sk)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err = cmd.Run()
-	return o.String(), e.String(), err
+	return awsCLIEnv(t, toolEnv("AWS_ACCESS_KEY_ID="+ak, "AWS_SECRET_ACCESS_KEY="+sk), args...)
 }
 
 // writeTemp writes data to a file in the test's temp dir.

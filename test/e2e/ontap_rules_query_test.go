@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/url"
 	"testing"
+
+	"coffer/internal/testkit"
 )
 
 // ONTAP lifecycle rules given inside a bucket POST
@@ -32,7 +34,7 @@ func TestONTAP_BucketRules_postAndQueryOps_curl(t *testing.T) {
 		return code, m
 	}
 	str := func(m map[string]any, path string) string {
-		v := lookup(m, path)
+		v := testkit.Lookup(m, path)
 		if v == nil {
 			return ""
 		}

@@ -4,26 +4,15 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"coffer/internal/testkit"
 )
 
 // The seed (shared/seeds/001_ee1bd9217854a491.txt) is the contract for S3
 // user creation: these tests send its example request verbatim.
 
 // seedUserRequest is the seed's example request body, byte for byte.
-const seedUserRequest = `{
-  "access_key": "Pz3SB54G2B_6dsXQPrA5HrTPcf478qoAW6_Xx6qyqZ948AgZ_7YfCf_9nO87YoZmskxx3cq41U2JAH2M3_fs321B4rkzS3a_oC5_8u7D8j_45N8OsBCBPWGD_1d_ccfq",
-  "comment": "S3 user",
-  "name": "user-1",
-  "svm": {
-    "_links": {
-      "self": {
-        "href": "/api/resourcelink"
-      }
-    },
-    "name": "svm1",
-    "uuid": "02c9e252-41be-11e9-81d5-00a0986138f7"
-  }
-}`
+const seedUserRequest = testkit.ONTAPUserSeedRequest
 
 const seedAccessKey = "Pz3SB54G2B_6dsXQPrA5HrTPcf478qoAW6_Xx6qyqZ948AgZ_7YfCf_9nO87YoZmskxx3cq41U2JAH2M3_fs321B4rkzS3a_oC5_8u7D8j_45N8OsBCBPWGD_1d_ccfq"
 
