@@ -372,3 +372,35 @@ func get(src interface {
 	_ = closer.Close()
 	return out, nil
 }
+
+var _ kv.MultiGetter = (*Store)(nil)
+
+// GetMulti reads keys on one snapshot (kv.MultiGetter). It is a View
+// without the Reader and its closure, and it copies each value once, out
+// of Pebble's buffer, into a slice that is the caller's: a small GET reads
+// its bucket record and its object's this way and keeps the inline data
+// without copying it again.
+func (s *Store) GetMulti(ctx context.Context, keys [][]byte) ([][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.begin(); err != nil {
+		return nil, err
+	}
+	defer s.end()
+	snap := s.db.NewSnapshot()
+	defer snap.Close()
+	vals := make([][]byte, len(keys))
+	for i, k := range keys {
+		v, closer, err := snap.Get(k)
+		if errors.Is(err, pebble.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = append(make([]byte, 0, len(v)), v...) // never nil, even when empty
+		_ = closer.Close()
+	}
+	return vals, nil
+}
