@@ -57,6 +57,9 @@ type Store struct {
 	// disabled or read-only.
 	dc *compactor
 
+	// watch holds the kv.KeyWatcher counters by key (watch.go).
+	watch watchSet
+
 	// Broadcaster is the store's Notifier: one process owns a Pebble
 	// store, so every subscriber is local.
 	kv.Broadcaster
@@ -220,7 +223,8 @@ func (s *Store) commit(tx *txn, checked uint64) (ok bool, err error) {
 		e.size += len(k) + 16
 	}
 	s.clog.add(e)
-	s.head.Store(seq) // before the apply makes the writes visible
+	s.head.Store(seq)       // before the apply makes the writes visible
+	s.watch.bump(tx.writes) // so are the watched keys' counters
 	if s.opts.NoSync {
 		err = s.db.Apply(tx.b, pebble.NoSync)
 	} else {
