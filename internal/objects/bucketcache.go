@@ -90,10 +90,10 @@ func (s *Service) cachedDefaultEncryption(tenant, name string) bool {
 //
 // On a store that watches keys (kv.KeyWatcher: Pebble) the bucket's record
 // is not even read while its counter stays where it was before the cached
-// record was read: the counter is checked after the snapshot the version
-// is read from was taken, and a write of the record moves it before the
-// write is visible, so an unchanged counter means that snapshot holds the
-// cached record.
+// record was read: the counter is checked after the version was read (at
+// one sequence number, or on one snapshot), and a write of the record
+// moves it before the write is visible, so an unchanged counter means the
+// version's read saw the cached record.
 func (s *Service) readLatestFast(ctx context.Context, tenant, bucket, key string, withData bool) (v *versionRecord, b *bucketRecord, ok bool, err error) {
 	mg := kv.MultiGetterOf(s.kv)
 	if mg == nil {
@@ -114,7 +114,7 @@ func (s *Service) readLatestFast(ctx context.Context, tenant, bucket, key string
 		if err != nil {
 			return nil, nil, true, internal(err, "GetObject")
 		}
-		if e.watch.Load() == e.gen { // after GetMulti's snapshot
+		if e.watch.Load() == e.gen { // after GetMulti's read
 			cur, b = vals[0], e.rec
 		}
 	}

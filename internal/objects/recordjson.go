@@ -63,6 +63,24 @@ func (s *jsonScan) str() (string, bool) {
 	return string(r), ok
 }
 
+// common are values many records share, returned without an allocation.
+var common = [...]string{
+	string(checksum.CRC32), string(checksum.CRC32C), string(checksum.CRC64NVME), string(checksum.SHA1),
+	string(checksum.SHA256), string(checksum.TypeFullObject), string(checksum.TypeComposite),
+	"binary/octet-stream", "application/octet-stream", "STANDARD",
+}
+
+// commonStr is str for a field whose values are mostly in common.
+func (s *jsonScan) commonStr() (string, bool) {
+	r, ok := s.raw()
+	for _, c := range common {
+		if string(r) == c {
+			return c, ok
+		}
+	}
+	return string(r), ok
+}
+
 // uint reads a non-negative integer as json.Marshal writes one: no sign,
 // no leading zero, no fraction or exponent, within 63 bits (sizes and
 // sequences both fit).
@@ -224,7 +242,7 @@ func (s *jsonScan) metadata(m *Metadata) bool {
 			return false
 		}
 		var ok bool
-		*dst, ok = s.str()
+		*dst, ok = s.commonStr()
 		return ok
 	})
 }
@@ -237,12 +255,12 @@ func (s *jsonScan) checksum(c *checksum.Value) bool {
 		switch string(k) {
 		case "a":
 			if ok = once(&seen, 1<<0); ok {
-				v, ok = s.str()
+				v, ok = s.commonStr()
 				c.Algorithm = checksum.Algorithm(v)
 			}
 		case "t":
 			if ok = once(&seen, 1<<1); ok {
-				v, ok = s.str()
+				v, ok = s.commonStr()
 				c.Type = checksum.Type(v)
 			}
 		case "v":

@@ -82,6 +82,11 @@ func FuzzPresignedQuery(f *testing.F) {
 				t.Fatalf("canonical URI byte %q from %q", c, path)
 			}
 		}
+		// The shortcut for plain paths gives what decoding and encoding
+		// each segment gives.
+		if path != "" && canonicalURI(path) != encodeURI(path) {
+			t.Fatalf("canonicalURI(%q) = %q, encodeURI %q", path, canonicalURI(path), encodeURI(path))
+		}
 		u, err := url.Parse("http://h" + path)
 		if err != nil || u.Host != "h" {
 			return
@@ -176,4 +181,22 @@ func FuzzChunked(f *testing.F) {
 			return
 		}
 	})
+}
+
+func TestCanonicalURIPlainPath(t *testing.T) {
+	for path, want := range map[string]string{
+		"/bkt/get4k/c07/obj-000123": "/bkt/get4k/c07/obj-000123",
+		"/b//k~._-":                 "/b//k~._-",
+		"/b/a key":                  "/b/a%20key",
+		"/b/a%2Fb":                  "/b/a%2Fb",
+		"/b/a+b":                    "/b/a%2Bb",
+		"b/k":                       "/b/k",
+	} {
+		if got := canonicalURI(path); got != want {
+			t.Errorf("canonicalURI(%q) = %q, want %q", path, got, want)
+		}
+		if got := encodeURI(path); got != want {
+			t.Errorf("encodeURI(%q) = %q, want %q", path, got, want)
+		}
+	}
 }

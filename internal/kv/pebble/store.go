@@ -383,7 +383,9 @@ var _ kv.MultiGetter = (*Store)(nil)
 // without the Reader and its closure, and it copies each value once, out
 // of Pebble's buffer, into a slice that is the caller's: a small GET reads
 // its bucket record and its object's this way and keeps the inline data
-// without copying it again.
+// without copying it again. One key needs no snapshot: a Get reads at one
+// sequence number by itself, and closing a snapshot makes Pebble
+// reconsider its compactions, which cost a GET more than its read.
 func (s *Store) GetMulti(ctx context.Context, keys [][]byte) ([][]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -392,11 +394,17 @@ func (s *Store) GetMulti(ctx context.Context, keys [][]byte) ([][]byte, error) {
 		return nil, err
 	}
 	defer s.end()
-	snap := s.db.NewSnapshot()
-	defer snap.Close()
+	var src interface {
+		Get([]byte) ([]byte, io.Closer, error)
+	} = s.db
+	if len(keys) > 1 {
+		snap := s.db.NewSnapshot()
+		defer snap.Close()
+		src = snap
+	}
 	vals := make([][]byte, len(keys))
 	for i, k := range keys {
-		v, closer, err := snap.Get(k)
+		v, closer, err := src.Get(k)
 		if errors.Is(err, pebble.ErrNotFound) {
 			continue
 		}
