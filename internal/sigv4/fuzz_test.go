@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"coffer/internal/errs"
 )
@@ -199,4 +200,19 @@ func TestCanonicalURIPlainPath(t *testing.T) {
 			t.Errorf("encodeURI(%q) = %q, want %q", path, got, want)
 		}
 	}
+}
+
+func FuzzParseAmzDate(f *testing.F) {
+	for _, s := range []string{"20261202T004107Z", "20240229T235959Z", "20230229T000000Z", "00000101T000000Z",
+		"20261302T000000Z", "20261200T000000Z", "20261202T240000Z", "20261202T006000Z", "20261202T000060Z",
+		"2026120xT000000Z", "20261202 000000Z", "20261202T000000z", "+0261202T000000Z", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := time.Parse(amzDateLayout, s)
+		got, ok := parseAmzDate(s)
+		if ok != (err == nil) || ok && !got.Equal(want) || ok && got.Location() != time.UTC {
+			t.Fatalf("parseAmzDate(%q) = %v, %v; time.Parse %v, %v", s, got, ok, want, err)
+		}
+	})
 }
