@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"coffer/internal/kv"
@@ -121,6 +122,10 @@ type feedStore struct{ kv.Store }
 func (f *feedStore) GetMulti(ctx context.Context, keys [][]byte) ([][]byte, error) {
 	return kv.GetMulti(ctx, f.Store, keys)
 }
+
+// WatchKey passes the store's kv.KeyWatcher through: the feed adds its
+// own keys to a transaction and changes none.
+func (f *feedStore) WatchKey(key []byte) *atomic.Uint64 { return kv.WatchKey(f.Store, key) }
 
 // Unwrap returns the store the feed wraps (kv.MultiGetterOf looks through).
 func (f *feedStore) Unwrap() kv.Store { return f.Store }

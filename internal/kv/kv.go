@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"coffer/internal/errs"
 )
@@ -211,6 +212,26 @@ func GetMulti(ctx context.Context, s Store, keys [][]byte) ([][]byte, error) {
 		return nil, err
 	}
 	return vals, nil
+}
+
+// KeyWatcher is implemented by stores that can tell, without a read,
+// whether a key may have changed: WatchKey returns a counter that every
+// commit writing key increments before the write is visible to any read
+// (kv/pebble, which one process owns), or nil when the store cannot watch
+// the key. A reader that loads the counter, then reads key in a snapshot,
+// and later finds the counter unchanged after taking another snapshot
+// knows the later snapshot holds the same value of key. Wrappers pass
+// WatchKey through (WatchKey below) only if they leave keys as they are.
+type KeyWatcher interface {
+	WatchKey(key []byte) *atomic.Uint64
+}
+
+// WatchKey is s's KeyWatcher's counter for key, or nil when s has none.
+func WatchKey(s Store, key []byte) *atomic.Uint64 {
+	if w, ok := s.(KeyWatcher); ok {
+		return w.WatchKey(key)
+	}
+	return nil
 }
 
 // MultiGetterOf returns s as a MultiGetter when the store underneath it

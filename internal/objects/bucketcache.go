@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"coffer/internal/errs"
 	"coffer/internal/kv"
@@ -25,6 +26,12 @@ type bucketCacheKey struct{ tenant, name string }
 type cachedBucket struct {
 	raw []byte
 	rec *bucketRecord
+	// watch is the store's counter for the bucket's key (kv.KeyWatcher),
+	// nil when it has none or the entry was filled inside a View; gen is
+	// its value before the snapshot raw was read from. While the counter
+	// still reads gen, no write of the record became visible since.
+	watch *atomic.Uint64
+	gen   uint64
 }
 
 // maxCachedBuckets bounds the cache; past it the cache starts over (a
@@ -80,32 +87,70 @@ func (s *Service) cachedDefaultEncryption(tenant, name string) bool {
 // same bucket, so the same id), and the cache only spared the wait for the
 // first read before the second. Otherwise (no cached record, the bucket
 // changed or is gone) ok is false and the caller reads in a View.
+//
+// On a store that watches keys (kv.KeyWatcher: Pebble) the bucket's record
+// is not even read while its counter stays where it was before the cached
+// record was read: the counter is checked after the version was read (at
+// one sequence number, or on one snapshot), and a write of the record
+// moves it before the write is visible, so an unchanged counter means the
+// version's read saw the cached record.
 func (s *Service) readLatestFast(ctx context.Context, tenant, bucket, key string, withData bool) (v *versionRecord, b *bucketRecord, ok bool, err error) {
 	mg := kv.MultiGetterOf(s.kv)
 	if mg == nil {
 		return nil, nil, false, nil
 	}
 	c := &s.buckets
+	k := bucketCacheKey{tenant, bucket}
 	c.mu.RLock()
-	e := c.m[bucketCacheKey{tenant, bucket}]
+	e := c.m[k]
 	c.mu.RUnlock()
 	if e == nil {
 		return nil, nil, false, nil
 	}
-	vals, err := mg.GetMulti(ctx, [][]byte{bucketKey(tenant, bucket), currentKey(e.rec.ID, key)})
-	if err != nil {
-		return nil, nil, true, internal(err, "GetObject")
+	ck := currentKey(e.rec.ID, key)
+	var cur []byte
+	if e.watch != nil {
+		vals, err := mg.GetMulti(ctx, [][]byte{ck})
+		if err != nil {
+			return nil, nil, true, internal(err, "GetObject")
+		}
+		if e.watch.Load() == e.gen { // after GetMulti's read
+			cur, b = vals[0], e.rec
+		}
 	}
-	if vals[0] == nil || !bytes.Equal(vals[0], e.raw) {
-		return nil, nil, false, nil
+	if b == nil {
+		bk := bucketKey(tenant, bucket)
+		watch := e.watch
+		if watch == nil {
+			watch = kv.WatchKey(s.kv, bk)
+		}
+		var gen uint64
+		if watch != nil {
+			gen = watch.Load() // before GetMulti's snapshot
+		}
+		vals, err := mg.GetMulti(ctx, [][]byte{bk, ck})
+		if err != nil {
+			return nil, nil, true, internal(err, "GetObject")
+		}
+		if vals[0] == nil || !bytes.Equal(vals[0], e.raw) {
+			return nil, nil, false, nil
+		}
+		if watch != nil {
+			c.mu.Lock()
+			if c.m[k] == e { // not replaced meanwhile
+				c.m[k] = &cachedBucket{raw: e.raw, rec: e.rec, watch: watch, gen: gen}
+			}
+			c.mu.Unlock()
+		}
+		cur, b = vals[1], e.rec
 	}
-	if vals[1] == nil {
+	if cur == nil {
 		return nil, nil, true, errs.Field(errs.NoSuchKey, "key", "The specified key does not exist.")
 	}
 	// The values are ours (kv.MultiGetter): the inline data is not copied
 	// again.
-	if v, err = decodeVersionIn(vals[1], withData, true); err != nil {
+	if v, err = decodeVersionIn(cur, withData, true); err != nil {
 		return nil, nil, true, err
 	}
-	return v, e.rec, true, nil
+	return v, b, true, nil
 }

@@ -220,8 +220,11 @@ func decodeVersionIn(b []byte, withData, own bool) (*versionRecord, error) {
 	if w <= 0 || uint64(len(rest)-w) < n {
 		return nil, errTruncated
 	}
-	if err := json.Unmarshal(rest[w:w+int(n)], v); err != nil {
-		return nil, fmt.Errorf("objects: version record: %w", err)
+	if js := rest[w : w+int(n)]; !decodeVersionJSON(js, v) {
+		*v = versionRecord{flags: b[1]} // what the fast path filled in
+		if err := json.Unmarshal(js, v); err != nil {
+			return nil, fmt.Errorf("objects: version record: %w", err)
+		}
 	}
 	if v.flags&flagInline != 0 {
 		switch {

@@ -269,16 +269,18 @@ func setObjectHeaders(resp *response, info objects.ObjectInfo, versionID string)
 	if ct == "" {
 		ct = "binary/octet-stream"
 	}
-	h.Set("Content-Type", ct)
+	// The names are canonical already: set skips Header.Set's
+	// canonicalization and its allocation per value.
+	resp.set("Content-Type", ct)
 	resp.setETag(info.ETag)
-	h.Set("Last-Modified", httpTime(info.LastModified))
-	h.Set("Accept-Ranges", "bytes")
+	resp.set("Last-Modified", httpTime(info.LastModified))
+	resp.set("Accept-Ranges", "bytes")
 	if versionID != "" {
-		h.Set("X-Amz-Version-Id", versionID)
+		resp.set("X-Amz-Version-Id", versionID)
 	}
 	set := func(name, v string) {
 		if v != "" {
-			h.Set(name, v)
+			resp.set(name, v)
 		}
 	}
 	set("Content-Encoding", info.Meta.ContentEncoding)
@@ -287,7 +289,7 @@ func setObjectHeaders(resp *response, info objects.ObjectInfo, versionID string)
 	set("Cache-Control", info.Meta.CacheControl)
 	set("Expires", info.Meta.Expires)
 	if sc := info.Meta.StorageClass; sc != "" && sc != "STANDARD" {
-		h.Set("X-Amz-Storage-Class", sc)
+		resp.set("X-Amz-Storage-Class", sc)
 	}
 	for k, v := range info.Meta.User {
 		// Assigned directly: Set would canonicalise the name (X-Amz-Meta-Lang),
@@ -295,6 +297,6 @@ func setObjectHeaders(resp *response, info objects.ObjectInfo, versionID string)
 		h["x-amz-meta-"+k] = []string{v}
 	}
 	if len(info.Tags) > 0 {
-		h.Set("X-Amz-Tagging-Count", strconv.Itoa(len(info.Tags)))
+		resp.set("X-Amz-Tagging-Count", strconv.Itoa(len(info.Tags)))
 	}
 }

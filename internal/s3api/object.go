@@ -161,7 +161,7 @@ func (s *server) getObject(ctx context.Context, ri *requestInfo, r *http.Request
 	s.setLockHeaders(ctx, ri, r, resp, out.Info.Lock)
 	setSSEHeaders(resp, out.Info.Encryption, in.Encryption)
 	s.setExpiration(ctx, ri, resp, out.Info)
-	resp.setHeader("Content-Length", strconv.FormatInt(out.Length, 10))
+	resp.set("Content-Length", strconv.FormatInt(out.Length, 10))
 	if out.Partial {
 		resp.Status = http.StatusPartialContent
 		if out.Length > 0 {

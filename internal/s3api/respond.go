@@ -30,21 +30,37 @@ type response struct {
 	// Body, when set, is streamed as the body (GetObject only); Header must
 	// hold its Content-Length. It is closed after writing.
 	Body io.ReadCloser
+	// vals backs the one-value slices of the first headers set, which
+	// would otherwise be an allocation each (a GET sets about ten).
+	vals  [12]string
+	nvals int
 }
 
 func (r *response) header() http.Header {
 	if r.Header == nil {
-		r.Header = make(http.Header, 8) // a GET's headers without growing
+		r.Header = make(http.Header, 8) // one map group: more would cost an allocation each
 	}
 	return r.Header
 }
 
+// set sets header key, already in its canonical form, to value.
+func (r *response) set(key, value string) {
+	h := r.header()
+	if n := r.nvals; n < len(r.vals) {
+		r.vals[n] = value
+		r.nvals++
+		h[key] = r.vals[n : n+1 : n+1] // full: an Add copies instead of overwriting vals
+		return
+	}
+	h[key] = []string{value}
+}
+
 // setHeader sets one header.
-func (r *response) setHeader(name, value string) { r.header().Set(name, value) }
+func (r *response) setHeader(name, value string) { r.set(http.CanonicalHeaderKey(name), value) }
 
 // setETag sets the ETag header, quoted, in AWS's spelling ("ETag", which
 // Go's canonical form would write as "Etag").
-func (r *response) setETag(etag string) { r.header()["ETag"] = []string{quoteETag(etag)} }
+func (r *response) setETag(etag string) { r.set("ETag", quoteETag(etag)) }
 
 // encodeXML renders v with the XML declaration AWS sends. Quotes are
 // written as &quot; (AWS's spelling; encoding/xml writes &#34;), since every

@@ -274,14 +274,20 @@ func (s *server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		code = e.Code
 	}
 	took := time.Since(ri.Start)
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String("request_id", ri.ID), slog.String("listener", "s3"), slog.String("dialect", "s3"),
-		slog.String("op", ri.Op.Kind.String()), slog.String("method", r.Method),
-		slog.String("tenant", ri.Principal.Tenant), slog.String("bucket", ri.Op.Bucket),
-		slog.String("key", ri.Op.Key), slog.String("principal", ri.Principal.UserName),
-		slog.Int("status", w.code()), slog.String("error_code", code),
-		slog.Int64("bytes_in", max(r.ContentLength, 0)), slog.Int64("bytes_out", w.bytes),
-		slog.Float64("duration_ms", reqlog.DurationMS(took)))
+	// The record goes to the handler directly: Logger.LogAttrs would look
+	// up the caller's program counter, which a request line never shows.
+	if lh := s.log.Handler(); lh.Enabled(r.Context(), slog.LevelInfo) {
+		rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+		rec.AddAttrs(
+			slog.String("request_id", ri.ID), slog.String("listener", "s3"), slog.String("dialect", "s3"),
+			slog.String("op", ri.Op.Kind.String()), slog.String("method", r.Method),
+			slog.String("tenant", ri.Principal.Tenant), slog.String("bucket", ri.Op.Bucket),
+			slog.String("key", ri.Op.Key), slog.String("principal", ri.Principal.UserName),
+			slog.Int("status", w.code()), slog.String("error_code", code),
+			slog.Int64("bytes_in", max(r.ContentLength, 0)), slog.Int64("bytes_out", w.bytes),
+			slog.Float64("duration_ms", reqlog.DurationMS(took)))
+		_ = lh.Handle(r.Context(), rec)
+	}
 	if s.opts.Observer != nil {
 		s.opts.Observer.ObserveS3(Served{Op: ri.Op.Kind, Status: w.code(), BytesIn: max(r.ContentLength, 0),
 			BytesOut: w.bytes, Start: ri.Start, Duration: took})

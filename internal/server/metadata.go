@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"coffer/internal/kv"
@@ -75,6 +76,9 @@ type Metadata struct {
 func (m *Metadata) GetMulti(ctx context.Context, keys [][]byte) ([][]byte, error) {
 	return kv.GetMulti(ctx, m.Store, keys)
 }
+
+// WatchKey passes the store's kv.KeyWatcher through (Pebble's).
+func (m *Metadata) WatchKey(key []byte) *atomic.Uint64 { return kv.WatchKey(m.Store, key) }
 
 // Unwrap returns the store (kv.MultiGetterOf looks through).
 func (m *Metadata) Unwrap() kv.Store { return m.Store }

@@ -52,6 +52,15 @@ func canonicalURI(rawPath string) string {
 	if rawPath == "" {
 		return "/"
 	}
+	if rawPath[0] == '/' && plainPath(rawPath) {
+		return rawPath // every segment encodes to itself
+	}
+	return encodeURI(rawPath)
+}
+
+// encodeURI is canonicalURI's general case: each segment decoded, then
+// encoded.
+func encodeURI(rawPath string) string {
 	out := make([]byte, 0, len(rawPath)+16)
 	if rawPath[0] != '/' {
 		out = append(out, '/')
@@ -68,6 +77,19 @@ func canonicalURI(rawPath string) string {
 		out = appendURIEncode(out, seg)
 	}
 	return string(out)
+}
+
+// plainPath reports whether p holds only '/' and the characters SigV4's
+// URI encoding leaves as they are (A-Z, a-z, 0-9, '-', '.', '_', '~'): the
+// common case, which canonicalURI then returns without decoding and
+// encoding each segment.
+func plainPath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if p[i] != '/' && !unreserved(p[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // queryPair is one decoded query parameter, in wire order.

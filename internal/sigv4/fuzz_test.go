@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"coffer/internal/errs"
 )
@@ -81,6 +82,11 @@ func FuzzPresignedQuery(f *testing.F) {
 			if !unreserved(c) && c != '%' && c != '/' {
 				t.Fatalf("canonical URI byte %q from %q", c, path)
 			}
+		}
+		// The shortcut for plain paths gives what decoding and encoding
+		// each segment gives.
+		if path != "" && canonicalURI(path) != encodeURI(path) {
+			t.Fatalf("canonicalURI(%q) = %q, encodeURI %q", path, canonicalURI(path), encodeURI(path))
 		}
 		u, err := url.Parse("http://h" + path)
 		if err != nil || u.Host != "h" {
@@ -174,6 +180,39 @@ func FuzzChunked(f *testing.F) {
 				t.Fatal("trailer exposed after a failure")
 			}
 			return
+		}
+	})
+}
+
+func TestCanonicalURIPlainPath(t *testing.T) {
+	for path, want := range map[string]string{
+		"/bkt/get4k/c07/obj-000123": "/bkt/get4k/c07/obj-000123",
+		"/b//k~._-":                 "/b//k~._-",
+		"/b/a key":                  "/b/a%20key",
+		"/b/a%2Fb":                  "/b/a%2Fb",
+		"/b/a+b":                    "/b/a%2Bb",
+		"b/k":                       "/b/k",
+	} {
+		if got := canonicalURI(path); got != want {
+			t.Errorf("canonicalURI(%q) = %q, want %q", path, got, want)
+		}
+		if got := encodeURI(path); got != want {
+			t.Errorf("encodeURI(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+func FuzzParseAmzDate(f *testing.F) {
+	for _, s := range []string{"20261202T004107Z", "20240229T235959Z", "20230229T000000Z", "00000101T000000Z",
+		"20261302T000000Z", "20261200T000000Z", "20261202T240000Z", "20261202T006000Z", "20261202T000060Z",
+		"2026120xT000000Z", "20261202 000000Z", "20261202T000000z", "+0261202T000000Z", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := time.Parse(amzDateLayout, s)
+		got, ok := parseAmzDate(s)
+		if ok != (err == nil) || ok && !got.Equal(want) || ok && got.Location() != time.UTC {
+			t.Fatalf("parseAmzDate(%q) = %v, %v; time.Parse %v, %v", s, got, ok, want, err)
 		}
 	})
 }

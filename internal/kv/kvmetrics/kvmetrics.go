@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -148,6 +149,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
 	s.updateResults[classify(err, c.fnErr)].Inc()
 	return err
 }
+
+// WatchKey passes the inner store's kv.KeyWatcher through.
+func (s *Store) WatchKey(key []byte) *atomic.Uint64 { return kv.WatchKey(s.inner, key) }
 
 // GetMulti runs the inner store's GetMulti, measured as a view; over a
 // store without one it reads the keys in a View.

@@ -58,6 +58,9 @@ type Store struct {
 	// disabled or read-only.
 	dc *compactor
 
+	// watch holds the kv.KeyWatcher counters by key (watch.go).
+	watch watchSet
+
 	// Broadcaster is the store's Notifier: one process owns a Pebble
 	// store, so every subscriber is local.
 	kv.Broadcaster
@@ -232,7 +235,8 @@ func (s *Store) commit(tx *txn, checked uint64) (ok bool, err error) {
 		}
 	}
 	s.clog.add(e)
-	s.head.Store(seq) // before the apply makes the writes visible
+	s.head.Store(seq)       // before the apply makes the writes visible
+	s.watch.bump(tx.writes) // so are the watched keys' counters
 	if s.opts.NoSync {
 		err = s.db.Apply(tx.b, pebble.NoSync)
 	} else {
@@ -408,4 +412,44 @@ func get(src interface {
 	copy(out, v)
 	_ = closer.Close()
 	return out, nil
+}
+
+var _ kv.MultiGetter = (*Store)(nil)
+
+// GetMulti reads keys on one snapshot (kv.MultiGetter). It is a View
+// without the Reader and its closure, and it copies each value once, out
+// of Pebble's buffer, into a slice that is the caller's: a small GET reads
+// its bucket record and its object's this way and keeps the inline data
+// without copying it again. One key needs no snapshot: a Get reads at one
+// sequence number by itself, and closing a snapshot makes Pebble
+// reconsider its compactions, which cost a GET more than its read.
+func (s *Store) GetMulti(ctx context.Context, keys [][]byte) ([][]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.begin(); err != nil {
+		return nil, err
+	}
+	defer s.end()
+	var src interface {
+		Get([]byte) ([]byte, io.Closer, error)
+	} = s.db
+	if len(keys) > 1 {
+		snap := s.db.NewSnapshot()
+		defer snap.Close()
+		src = snap
+	}
+	vals := make([][]byte, len(keys))
+	for i, k := range keys {
+		v, closer, err := src.Get(k)
+		if errors.Is(err, pebble.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = append(make([]byte, 0, len(v)), v...) // never nil, even when empty
+		_ = closer.Close()
+	}
+	return vals, nil
 }
