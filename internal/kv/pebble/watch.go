@@ -53,9 +53,11 @@ func (s *Store) WatchKey(key []byte) *atomic.Uint64 {
 	return c
 }
 
-// bump increments the counters of the watched keys among writes. Requires
-// Store.commitMu.
-func (w *watchSet) bump(writes map[string]struct{}) {
+// bump increments the counters of the watched keys among writes and
+// inside the deleted ranges (a range deletion writes every key it covers;
+// ranges are rare, so scanning the watched keys for them is cheap).
+// Requires Store.commitMu.
+func (w *watchSet) bump(writes map[string]struct{}, ranges []keyRange) {
 	if w.n.Load() == 0 {
 		return
 	}
@@ -63,6 +65,13 @@ func (w *watchSet) bump(writes map[string]struct{}) {
 	for k := range writes {
 		if c := w.m[k]; c != nil {
 			c.Add(1)
+		}
+	}
+	for _, r := range ranges {
+		for k, c := range w.m {
+			if k >= r.start && (r.open || k < r.end) {
+				c.Add(1)
+			}
 		}
 	}
 	w.mu.RUnlock()

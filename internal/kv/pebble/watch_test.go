@@ -50,6 +50,22 @@ func TestWatchKey(t *testing.T) {
 	if got := c.Load(); got != 2 {
 		t.Fatalf("after a read the counter is %d, want 2", got)
 	}
+	// A range deletion writes every key it covers: one around the key
+	// moves it, one that ends at the key (the end is exclusive) does not.
+	delRange := func(start, end string) {
+		t.Helper()
+		if err := s.Update(t.Context(), func(tx kv.Txn) error { return tx.DeleteRange([]byte(start), []byte(end)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	delRange("a", "b")
+	if got := c.Load(); got != 2 {
+		t.Fatalf("after a range deletion ending at the key the counter is %d, want 2", got)
+	}
+	delRange("a", "c")
+	if got := c.Load(); got != 3 {
+		t.Fatalf("after a range deletion covering the key the counter is %d, want 3", got)
+	}
 }
 
 // The counter is bumped before the write is visible: a reader that sees
