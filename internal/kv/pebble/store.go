@@ -235,7 +235,7 @@ func (s *Store) commit(tx *txn, checked uint64) (ok bool, err error) {
 		}
 	}
 	s.clog.add(e)
-	s.head.Store(seq)       // before the apply makes the writes visible
+	s.head.Store(seq)                   // before the apply makes the writes visible
 	s.watch.bump(tx.writes, tx.wranges) // so are the watched keys' counters
 	if s.opts.NoSync {
 		err = s.db.Apply(tx.b, pebble.NoSync)
