@@ -82,7 +82,7 @@ func TestReadUsageCostBoundedByLiveDeltas(t *testing.T) {
 	e := newEnvOn(t, st, func(o *Options) { o.GCInterval = 1 << 40 })
 	e.s.SetCollectorGate(func() bool { return false }) // only the test folds
 	e.bucket("steps")
-	const folded, every, live = 6000, 500, 7
+	const folded, every, live = 2000, 500, 7
 	for i := range folded {
 		e.put("steps", fmt.Sprint("k", i), []byte("x"))
 		if (i+1)%every == 0 {
