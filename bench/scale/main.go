@@ -449,7 +449,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		cp.MetaBytes = dirBytes(filepath.Join(cfg.Dir, "meta"))
 		cp.RSSBytes = rss()
-		cp.Load = loadavg()
+		cp.Load = loadgen.LoadAvg()
 		rep.Checkpoints = append(rep.Checkpoints, cp)
 		if cfg.Progress != nil {
 			printCheckpoint(cfg.Progress, cp)
@@ -571,7 +571,7 @@ func progress(w io.Writer, done *atomic.Int64) (stop func()) {
 			case <-t.C:
 				d := done.Load()
 				fmt.Fprintf(w, "  filling: %d put (%.0f/s over the last 30 s, %.0f/s since the start), load %s\n", d,
-					float64(d-last)/30, float64(d)/time.Since(start).Seconds(), loadavg())
+					float64(d-last)/30, float64(d)/time.Since(start).Seconds(), loadgen.LoadAvg())
 				last = d
 			}
 		}
@@ -768,18 +768,6 @@ func rss() int64 {
 	return 0
 }
 
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
-
 func printCheckpoint(w io.Writer, cp Checkpoint) {
 	if cp.Stopped {
 		fmt.Fprintf(w, "(fill stopped early) ")
@@ -876,7 +864,7 @@ func main() {
 	}
 	mem, _ := server.PlanMemory(cfg.MemoryBudget)
 	fmt.Printf("scale: %d objects of %d bytes over %d dirs, %d concurrent puts, GOMAXPROCS %d, memory budget %d MiB (Go limit %d MiB), load %s\n",
-		cfg.Objects, cfg.BodySize, cfg.Dirs, cfg.Concurrency, runtime.GOMAXPROCS(0), mem.Budget>>20, goLimit>>20, loadavg())
+		cfg.Objects, cfg.BodySize, cfg.Dirs, cfg.Concurrency, runtime.GOMAXPROCS(0), mem.Budget>>20, goLimit>>20, loadgen.LoadAvg())
 	stopFill := make(chan struct{})
 	cfg.Stop = stopFill
 	sig := make(chan os.Signal, 1)

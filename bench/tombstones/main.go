@@ -34,6 +34,7 @@ import (
 	"coffer/internal/blob"
 	"coffer/internal/checksum"
 	"coffer/internal/kv/pebble"
+	"coffer/internal/loadgen"
 	"coffer/internal/objects"
 	"coffer/internal/server"
 )
@@ -107,7 +108,7 @@ func run(dir string, n, size, clients int, budget int64, delays []time.Duration,
 		return err
 	}
 	fmt.Printf("delete compaction %v, %d objects of %d B, memory budget %d MiB (memtable %d MiB), load %s\n",
-		delComp, n, size, budget>>20, mem.PebbleMemTable>>20, loadavg())
+		delComp, n, size, budget>>20, mem.PebbleMemTable>>20, loadgen.LoadAvg())
 
 	keys := make([]string, n)
 	for i := range keys {
@@ -238,7 +239,7 @@ func report(ctx context.Context, svc *objects.Service, st *pebble.Store, meta, l
 	}
 	fmt.Printf("%-24s meta on disk %6.1f MiB (sst %6.1f, WAL %5.1f, other %4.1f); pebble: tables %6.1f MiB, memtables %5.1f MiB, compactions %d (of deleted ranges %d); list %d keys: first %8.3f ms, best of 5 %8.3f ms; load %s%s\n",
 		label, mib(sst+wal+other), mib(sst), mib(wal), mib(other), mib(int64(s.TableBytes)), mib(int64(s.MemTableBytes)),
-		s.Compactions, s.DeleteCompactions, got, ms(first), ms(best), loadavg(), check)
+		s.Compactions, s.DeleteCompactions, got, ms(first), ms(best), loadgen.LoadAvg(), check)
 	if errors.Is(lerr, context.Canceled) {
 		os.Exit(1)
 	}
@@ -286,15 +287,3 @@ func profile(file string) func() {
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}

@@ -21,7 +21,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +30,7 @@ import (
 	"coffer/internal/kv"
 	"coffer/internal/kv/pebble"
 	"coffer/internal/kv/postgres"
+	"coffer/internal/loadgen"
 	"coffer/internal/objects"
 	"coffer/internal/server"
 )
@@ -94,13 +94,13 @@ func run(dir, pg string, n, size, clients int, dur time.Duration) error {
 			return err
 		}
 	}
-	fmt.Printf("store %s, %d objects of %d B, %d clients, load %s\n", store, n, size, clients, loadavg())
+	fmt.Printf("store %s, %d objects of %d B, %d clients, load %s\n", store, n, size, clients, loadgen.LoadAvg())
 
 	start := time.Now()
 	if _, err := put(ctx, svc, "history", "h", n, 0, size, clients); err != nil {
 		return err
 	}
-	fmt.Printf("wrote %d objects in %.1f s (%.0f PUT/s), load %s\n", n, time.Since(start).Seconds(), float64(n)/time.Since(start).Seconds(), loadavg())
+	fmt.Printf("wrote %d objects in %.1f s (%.0f PUT/s), load %s\n", n, time.Since(start).Seconds(), float64(n)/time.Since(start).Seconds(), loadgen.LoadAvg())
 	if err := svc.FoldUsage(ctx); err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func run(dir, pg string, n, size, clients int, dur time.Duration) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("bucket %-8s with a quota: %6.0f PUT/s over %s, load %s\n", b, float64(done)/dur.Seconds(), dur, loadavg())
+		fmt.Printf("bucket %-8s with a quota: %6.0f PUT/s over %s, load %s\n", b, float64(done)/dur.Seconds(), dur, loadgen.LoadAvg())
 	}
 	getBucket(ctx, svc, "history", "after the quota PUTs")
 	return nil
@@ -139,7 +139,7 @@ func getBucket(ctx context.Context, svc *objects.Service, b, when string) {
 	}
 	slices.Sort(lat)
 	fmt.Printf("GetBucket %s (%d objects) %s: median %v, p90 %v, max %v, load %s\n", b, objs, when,
-		lat[len(lat)/2].Round(time.Microsecond), lat[len(lat)*9/10].Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond), loadavg())
+		lat[len(lat)/2].Round(time.Microsecond), lat[len(lat)*9/10].Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond), loadgen.LoadAvg())
 }
 
 // put writes n objects (or, with n 0, as many as it can for dur) named
@@ -178,16 +178,4 @@ func put(ctx context.Context, svc *objects.Service, b, prefix string, n int, dur
 	default:
 	}
 	return done.Load(), nil
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }

@@ -98,7 +98,7 @@ func main() {
 	}
 	for r := 1; r <= *rounds; r++ {
 		for _, m := range order {
-			fmt.Printf("## round %d, %s, %s, load %s\n", r, m, time.Now().UTC().Format("15:04:05"), loadAvg())
+			fmt.Printf("## round %d, %s, %s, load %s\n", r, m, time.Now().UTC().Format("15:04:05"), loadgen.LoadAvg())
 			if err := os.RemoveAll(c.dir); err != nil {
 				log.Fatal(err)
 			}
@@ -674,13 +674,4 @@ func randBytes(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
 	return b
-}
-
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	return strings.Join(f[:min(3, len(f))], " ")
 }

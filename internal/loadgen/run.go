@@ -470,6 +470,21 @@ func ProcCPU(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
+// LoadAvg is the 1-, 5- and 15-minute load averages from /proc/loadavg as
+// the kernel writes them ("1.05 2.56 3.76"), "?" if unknown: what the bench
+// tools print next to every figure.
+func LoadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
 // loadAvg1 is the 1-minute load average from /proc/loadavg, 0 if unknown.
 func loadAvg1() float64 {
 	b, err := os.ReadFile("/proc/loadavg")
