@@ -61,23 +61,7 @@ func TestPostgresConcurrentPuts(t *testing.T) {
 	const clients, each = 32, 20
 	data := make([]byte, 4096)
 	base := st.Stats()
-	folds := 0
-	stop := make(chan struct{})
-	var foldWG sync.WaitGroup
-	foldWG.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if err := s.FoldUsage(ctx); err != nil {
-				t.Errorf("FoldUsage during PUTs: %v", err)
-				return
-			}
-			folds++
-		}
-	})
+	stopFolds := foldLoop(t, s, "FoldUsage during PUTs")
 	var failed atomic.Int64
 	var wg sync.WaitGroup
 	for c := range clients {
@@ -93,8 +77,7 @@ func TestPostgresConcurrentPuts(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	close(stop)
-	foldWG.Wait()
+	folds := stopFolds()
 	if err := s.FoldUsage(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"coffer/internal/kv/postgres"
@@ -21,23 +20,7 @@ func foldRace(t *testing.T, e *env) {
 	e.bucket("race")
 	const writers, ops, keys = 8, 120, 60
 	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	var folds atomic.Int64
-	var foldWG sync.WaitGroup
-	foldWG.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if err := e.s.FoldUsage(ctx); err != nil {
-				t.Errorf("FoldUsage: %v", err)
-				return
-			}
-			folds.Add(1)
-		}
-	})
+	stopFolds := foldLoop(t, e.s, "FoldUsage")
 	for w := range writers {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(w), 7))
@@ -57,8 +40,7 @@ func foldRace(t *testing.T, e *env) {
 		})
 	}
 	wg.Wait()
-	close(stop)
-	foldWG.Wait()
+	folds := stopFolds()
 	if t.Failed() {
 		return
 	}
@@ -80,7 +62,7 @@ func foldRace(t *testing.T, e *env) {
 			t.Fatalf("%s: usage %d objects %d bytes, the objects add up to %d and %d", when, bi.Objects, bi.UsedBytes, wantObjects, wantBytes)
 		}
 	}
-	check(fmt.Sprintf("after %d writes and %d folds alongside", writers*ops, folds.Load()))
+	check(fmt.Sprintf("after %d writes and %d folds alongside", writers*ops, folds))
 	if err := e.s.FoldUsage(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +70,7 @@ func foldRace(t *testing.T, e *env) {
 	if n := e.deltaCount("race"); n != 0 {
 		t.Fatalf("%d deltas left after the last fold", n)
 	}
-	t.Logf("%d writes by %d writers, %d folds alongside: usage exact (%d objects, %d bytes)", writers*ops, writers, folds.Load(), wantObjects, wantBytes)
+	t.Logf("%d writes by %d writers, %d folds alongside: usage exact (%d objects, %d bytes)", writers*ops, writers, folds, wantObjects, wantBytes)
 }
 
 func TestFoldRacePebble(t *testing.T) {
@@ -98,4 +80,33 @@ func TestFoldRacePebble(t *testing.T) {
 func TestFoldRacePostgres(t *testing.T) {
 	pgtest.Skip(t)
 	foldRace(t, newPGEnv(t, postgres.Options{MaxConns: 32}, func(o *Options) { o.UsageFoldBatch = 7 }))
+}
+
+// foldLoop folds s's usage in a loop until the returned stop is called,
+// which waits for the loop and returns how many folds it ran. A failing
+// fold ends the loop with an error naming what (what the caller is doing).
+func foldLoop(t *testing.T, s *Service, what string) (stop func() int) {
+	t.Helper()
+	done := make(chan struct{})
+	folds := 0
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if err := s.FoldUsage(ctx); err != nil {
+				t.Errorf("%s: %v", what, err)
+				return
+			}
+			folds++
+		}
+	})
+	return func() int {
+		close(done)
+		wg.Wait()
+		return folds
+	}
 }
